@@ -1,0 +1,4 @@
+package main
+
+// runCatalogue imports and exports the catalogue.
+var runCatalogue = notYet("catalogue")

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of DESIGN.md, read from the environment. Each
+// subcommand checks only the settings it needs, so `dalil chat` runs with none.
+type Config struct {
+	TelegramToken  string
+	TelegramAPIURL string
+	DatabaseURL    string
+	RedisURL       string
+	AdvisersChatID int64 // 0 when unset
+	HTTPAddr       string
+	WebhookURL     string
+	WebhookSecret  string
+	RateLimit      int           // messages per second overall; 0 = no overall limit
+	StateTTL       time.Duration // idle conversations expire after this
+	LogLevel       string
+}
+
+// ConfigError names the one setting that is missing or malformed.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("setting %s: %s", e.Var, e.Reason) }
+
+// loadConfig reads the environment (through getenv, for tests). It checks the
+// format of every setting that is present; need lists the ones that must be.
+func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
+	c := &Config{
+		TelegramToken:  getenv("TELEGRAM_BOT_TOKEN"),
+		TelegramAPIURL: strings.TrimRight(orDefault(getenv("TELEGRAM_API_URL"), "https://api.telegram.org"), "/"),
+		DatabaseURL:    getenv("DATABASE_URL"),
+		RedisURL:       getenv("REDIS_URL"),
+		HTTPAddr:       orDefault(getenv("HTTP_ADDR"), "127.0.0.1:8080"),
+		WebhookURL:     getenv("WEBHOOK_URL"),
+		WebhookSecret:  getenv("WEBHOOK_SECRET"),
+		RateLimit:      30,
+		StateTTL:       30 * 24 * time.Hour,
+		LogLevel:       orDefault(getenv("LOG_LEVEL"), "info"),
+	}
+	for _, v := range need {
+		if strings.TrimSpace(getenv(v)) == "" {
+			return nil, &ConfigError{v, "is required but not set"}
+		}
+	}
+	if err := checkURL("TELEGRAM_API_URL", c.TelegramAPIURL, "http", "https"); err != nil {
+		return nil, err
+	}
+	if c.DatabaseURL != "" {
+		if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
+			return nil, err
+		}
+	}
+	if c.RedisURL != "" {
+		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss", "unix"); err != nil {
+			return nil, err
+		}
+	}
+	if c.WebhookURL != "" {
+		if err := checkURL("WEBHOOK_URL", c.WebhookURL, "https", "http"); err != nil {
+			return nil, err
+		}
+		if c.WebhookSecret == "" {
+			return nil, &ConfigError{"WEBHOOK_SECRET", "is required when WEBHOOK_URL is set"}
+		}
+	}
+	if c.WebhookSecret != "" && !validSecret(c.WebhookSecret) {
+		return nil, &ConfigError{"WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
+	}
+	if s := getenv("ADVISERS_CHAT_ID"); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id == 0 {
+			return nil, &ConfigError{"ADVISERS_CHAT_ID", fmt.Sprintf("%q is not a Telegram chat id (a number such as -1001234567890)", s)}
+		}
+		c.AdvisersChatID = id
+	}
+	if s := getenv("TELEGRAM_RATE_LIMIT"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, &ConfigError{"TELEGRAM_RATE_LIMIT", fmt.Sprintf("%q is not a whole number of messages per second (0 turns the limit off)", s)}
+		}
+		c.RateLimit = n
+	}
+	if s := getenv("STATE_TTL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return nil, &ConfigError{"STATE_TTL", fmt.Sprintf("%q is not a positive duration such as 720h", s)}
+		}
+		c.StateTTL = d
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, &ConfigError{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
+		return nil, &ConfigError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC…)"}
+	}
+	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+func checkURL(name, raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &ConfigError{name, "is not a valid URL"}
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" && s != "unix" {
+				return &ConfigError{name, "has no host"}
+			}
+			return nil
+		}
+	}
+	return &ConfigError{name, fmt.Sprintf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))}
+}
+
+func validSecret(s string) bool {
+	if len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// envGetter returns os.Getenv, after loading a .env file from the working
+// directory if there is one (development convenience; the environment wins).
+func envGetter() func(string) string {
+	if data, err := os.ReadFile(".env"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			k = strings.TrimSpace(strings.TrimPrefix(k, "export "))
+			if _, set := os.LookupEnv(k); !set {
+				os.Setenv(k, strings.Trim(strings.TrimSpace(v), `"'`))
+			}
+		}
+	}
+	return os.Getenv
+}

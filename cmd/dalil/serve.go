@@ -1,0 +1,4 @@
+package main
+
+// runServe runs the Telegram bot and the HTTP server.
+var runServe = notYet("serve")

@@ -1,0 +1,105 @@
+package dialog
+
+import (
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+)
+
+// StateVersion is the version of State's serialised form; a stored state of
+// another version is started afresh rather than misread.
+const StateVersion = 1
+
+// State is everything kept about one conversation. It is small and
+// serialisable (it lives in Redis as JSON) and records the tree version it
+// runs on. Short JSON names keep it small.
+type State struct {
+	V      int         `json:"v"`
+	Tree   string      `json:"t,omitempty"` // tree version
+	Lang   lang.Lang   `json:"l,omitempty"`
+	Node   string      `json:"n,omitempty"` // node waiting for an answer; "" = language not chosen yet
+	Hist   []Frame     `json:"h,omitempty"` // answered questions, for /back
+	Codes  vocab.Codes `json:"c"`
+	Source string      `json:"s,omitempty"` // /start deep-link payload
+	Misses int         `json:"m,omitempty"` // free texts not understood in a row
+	// Notes are the last free texts the bot understood something from, kept
+	// short, for the adviser's summary card.
+	Notes   []string `json:"x,omitempty"`
+	Pending string   `json:"p,omitempty"` // a confirmation awaited ("forget")
+	Ended   bool     `json:"e,omitempty"` // reached an end node
+	// Referred lists the ids of services already shown, for the adviser.
+	Referred []string `json:"r,omitempty"`
+}
+
+// Frame is one answered question: the node asked and the codes its answer added.
+type Frame struct {
+	Node  string      `json:"n"`
+	Added vocab.Codes `json:"a"`
+}
+
+// InputKind says what the user sent.
+type InputKind int
+
+const (
+	InText        InputKind = iota // free text
+	InButton                       // an inline button; Data holds its callback data
+	InCommand                      // /command; Command holds its name, Text its argument
+	InUnsupported                  // a sticker, voice note, photo… that the bot cannot read
+	InCodes                        // codes the transport worked out (a shared location gives a province)
+)
+
+// Input is one thing the user did.
+type Input struct {
+	Kind    InputKind
+	Text    string
+	Command string // without the slash, lower case: start, help, language, back, restart, adviser, forget
+	Data    string
+	Codes   vocab.Codes
+	// What names the unsupported message ("sticker", "voice"…), for the reply.
+	What string
+}
+
+// Reply is one message to send.
+type Reply struct {
+	Text    string
+	Buttons [][]Button
+	// Referral, when set, asks the caller to show here the services that
+	// match the query (the engine does no I/O).
+	Referral *catalogue.Query
+	// Node is the tree node this reply asks, when it is a question.
+	Node string
+	// Stale is true on the reply to a button pressed on an old message.
+	Stale bool
+}
+
+// Button is one inline button.
+type Button struct {
+	Label string
+	Data  string // callback data, at most 64 bytes
+}
+
+// EffectKind is something the caller must do besides sending replies.
+type EffectKind int
+
+const (
+	// EffectAdviser: hand the conversation to an adviser.
+	EffectAdviser EffectKind = iota + 1
+	// EffectForget: erase everything kept about the user, everywhere.
+	EffectForget
+)
+
+// Effect is one thing for the caller to carry out.
+type Effect struct {
+	Kind EffectKind
+}
+
+// Understander turns free text into a language and codes (dialog/nlu).
+type Understander interface {
+	Understand(text string) nlu.Result
+}
+
+// Translator gives the fixed UI strings (locales).
+type Translator interface {
+	T(l lang.Lang, id string, data map[string]any) string
+}
