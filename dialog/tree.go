@@ -6,7 +6,6 @@ package dialog
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
 	"encoding/hex"
 	"fmt"
 
@@ -78,6 +77,9 @@ type Condition struct {
 	Facet vocab.Facet `yaml:"facet"`
 	Any   []string    `yaml:"any"`
 	Not   bool        `yaml:"not,omitempty"`
+	// Exact turns the need hierarchy off: {needs, any: [funding], exact}
+	// holds only while the kind of funding is still unknown.
+	Exact bool `yaml:"exact,omitempty"`
 }
 
 // Holds reports whether the condition holds for codes.
@@ -86,7 +88,7 @@ func (c Condition) Holds(codes vocab.Codes) bool {
 	found := false
 	for _, want := range c.Any {
 		for _, h := range have {
-			if h == want || (c.Facet == vocab.Needs && vocab.NeedCovers(want, h)) {
+			if h == want || (!c.Exact && c.Facet == vocab.Needs && vocab.NeedCovers(want, h)) {
 				found = true
 			}
 		}
@@ -142,9 +144,3 @@ func annotateLines(doc *yaml.Node, nodes []*Node) {
 		}
 	}
 }
-
-//go:embed trees/default.yaml
-var defaultTree []byte
-
-// DefaultTreeYAML returns the tree built into the binary.
-func DefaultTreeYAML() []byte { return defaultTree }
