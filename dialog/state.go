@@ -20,7 +20,7 @@ type State struct {
 	Lang   lang.Lang   `json:"l,omitempty"`
 	Node   string      `json:"n,omitempty"` // node waiting for an answer; "" = language not chosen yet
 	Hist   []Frame     `json:"h,omitempty"` // answered questions, for /back
-	Codes  vocab.Codes `json:"c"`
+	Codes  vocab.Codes `json:"-"`           // stored packed, see statejson.go
 	Source string      `json:"s,omitempty"` // /start deep-link payload
 	Misses int         `json:"m,omitempty"` // free texts not understood in a row
 	// Notes are the last free texts the bot understood something from, kept
@@ -34,8 +34,9 @@ type State struct {
 
 // Frame is one answered question: the node asked and the codes its answer added.
 type Frame struct {
-	Node  string      `json:"n"`
-	Added vocab.Codes `json:"a"`
+	Node    string `json:"n"`
+	Added   vocab.Codes
+	Removed vocab.Codes // codes the answer cleared ("another need")
 }
 
 // InputKind says what the user sent.

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramAPIURL != "https://api.telegram.org" || c.HTTPAddr != "127.0.0.1:8080" || c.RateLimit != 30 || c.StateTTL.Hours() != 720 {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	cases := []struct {
+		env  func(string) string
+		need []string
+		want string
+	}{
+		{env(), []string{"TELEGRAM_BOT_TOKEN"}, "TELEGRAM_BOT_TOKEN"},
+		{env("TELEGRAM_RATE_LIMIT", "fast"), nil, "TELEGRAM_RATE_LIMIT"},
+		{env("TELEGRAM_RATE_LIMIT", "-1"), nil, "TELEGRAM_RATE_LIMIT"},
+		{env("ADVISERS_CHAT_ID", "advisers"), nil, "ADVISERS_CHAT_ID"},
+		{env("DATABASE_URL", "mysql://x"), nil, "DATABASE_URL"},
+		{env("REDIS_URL", "127.0.0.1:6379"), nil, "REDIS_URL"},
+		{env("TELEGRAM_API_URL", "ftp://x"), nil, "TELEGRAM_API_URL"},
+		{env("WEBHOOK_URL", "https://bot.example.org/hook"), nil, "WEBHOOK_SECRET"},
+		{env("WEBHOOK_URL", "https://bot.example.org/hook", "WEBHOOK_SECRET", "bad secret!"), nil, "WEBHOOK_SECRET"},
+		{env("STATE_TTL", "forever"), nil, "STATE_TTL"},
+		{env("TELEGRAM_BOT_TOKEN", "nocolon"), nil, "TELEGRAM_BOT_TOKEN"},
+	}
+	for _, c := range cases {
+		_, err := loadConfig(c.env, c.need...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("want one line naming %s, got %v", c.want, err)
+		}
+	}
+}
+
+func TestConfigReadsEverySetting(t *testing.T) {
+	c, err := loadConfig(env(
+		"TELEGRAM_BOT_TOKEN", "123:abc", "TELEGRAM_API_URL", "http://127.0.0.1:9/",
+		"DATABASE_URL", "postgres://u@h/db", "REDIS_URL", "redis://h:6379/1",
+		"ADVISERS_CHAT_ID", "-1001234", "HTTP_ADDR", ":9090", "WEBHOOK_URL", "https://x.org/tg",
+		"WEBHOOK_SECRET", "s3cr-t_", "TELEGRAM_RATE_LIMIT", "0", "STATE_TTL", "48h"),
+		"TELEGRAM_BOT_TOKEN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramAPIURL != "http://127.0.0.1:9" || c.AdvisersChatID != -1001234 || c.RateLimit != 0 || c.StateTTL.Hours() != 48 || c.HTTPAddr != ":9090" {
+		t.Fatalf("settings misread: %+v", c)
+	}
+}

@@ -1,0 +1,631 @@
+package dialog
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+)
+
+// ActionRestart on a choice starts the conversation over.
+const ActionRestart = "restart"
+
+// MaxTextRunes is how much of a free-text message is read; longer messages
+// are understood from their beginning and the user is told so.
+const MaxTextRunes = 1000
+
+// maxNotes and maxNoteRunes bound what is kept of free texts for the adviser.
+const (
+	maxNotes         = 3
+	maxNoteRunes     = 200
+	missesForAdviser = 2
+)
+
+// Callback data of the buttons the engine makes. Tree buttons carry the
+// tree version and node so a press on an old message is recognised.
+const (
+	dataLang    = "lang:"
+	dataChoice  = "c:"
+	dataBack    = "nav:back"
+	dataRestart = "nav:restart"
+	dataAdviser = "nav:adviser"
+	dataForget  = "fg:y"
+	dataKeep    = "fg:n"
+	pendForget  = "forget"
+)
+
+// LanguageLabels are the language buttons' labels (contract: they contain
+// Français, العربية and الدارجة).
+var LanguageLabels = map[lang.Lang]string{
+	lang.FR:  "🇫🇷 Français",
+	lang.AR:  "العربية",
+	lang.ARY: "الدارجة",
+}
+
+func callbackData(version, node, choice string) string {
+	return dataChoice + version + ":" + node + ":" + choice
+}
+
+// Engine walks a tree. Step is a pure function of its arguments and the
+// engine's fields: no I/O, no clock, no randomness.
+type Engine struct {
+	Tree *Tree
+	NLU  Understander
+	T    Translator
+}
+
+// NewState is the state of a conversation that has not begun.
+func (e *Engine) NewState() State {
+	return State{V: StateVersion, Tree: e.Tree.Version}
+}
+
+// step holds one Step's work in progress.
+type step struct {
+	e       *Engine
+	s       State
+	replies []Reply
+	effects []Effect
+}
+
+// Step handles one input: it returns the new state, the replies to send in
+// order, and the effects the caller must carry out. The state passed in is
+// not modified.
+func (e *Engine) Step(s State, in Input) (State, []Reply, []Effect) {
+	st := &step{e: e, s: s.clone()}
+	st.upgrade()
+	st.handle(in)
+	return st.s, st.replies, st.effects
+}
+
+func (s State) clone() State {
+	c := s
+	c.Codes = s.Codes.Clone()
+	c.Hist = make([]Frame, len(s.Hist))
+	for i, f := range s.Hist {
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone()}
+	}
+	if len(c.Hist) == 0 {
+		c.Hist = nil
+	}
+	c.Notes = slices.Clone(s.Notes)
+	c.Referred = slices.Clone(s.Referred)
+	return c
+}
+
+// upgrade starts afresh a state of another format, and moves a state of an
+// older tree onto this one: its node if it still exists, else the start.
+func (st *step) upgrade() {
+	if st.s.V != StateVersion {
+		st.s = st.e.NewState()
+		return
+	}
+	if st.s.Tree == st.e.Tree.Version {
+		return
+	}
+	st.s.Tree = st.e.Tree.Version
+	if st.s.Node != "" && st.e.Tree.Node(st.s.Node) == nil {
+		st.s.Node, st.s.Hist = "", nil
+		if st.s.Lang != "" {
+			st.s.Node = st.e.Tree.Start
+		}
+	}
+	st.s.Hist = slices.DeleteFunc(st.s.Hist, func(f Frame) bool { return st.e.Tree.Node(f.Node) == nil })
+}
+
+func (st *step) t(id string, data map[string]any) string {
+	l := st.s.Lang
+	if l == "" {
+		l = lang.FR
+	}
+	return st.e.T.T(l, id, data)
+}
+
+func (st *step) say(text string) {
+	st.replies = append(st.replies, Reply{Text: text})
+}
+
+func (st *step) handle(in Input) {
+	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" {
+		st.s.Pending = "" // any other message answers "no" to a confirmation
+	}
+	switch in.Kind {
+	case InCommand:
+		st.command(in.Command, in.Text)
+	case InButton:
+		st.button(in.Data)
+	case InText:
+		st.text(in.Text)
+	case InCodes:
+		st.codes(in.Codes, "")
+	default:
+		st.unsupported()
+	}
+}
+
+func (st *step) command(name, arg string) {
+	switch strings.ToLower(name) {
+	case "start":
+		source := strings.TrimSpace(arg)
+		if source == "" {
+			source = st.s.Source
+		}
+		st.s = st.e.NewState()
+		st.s.Source = truncateRunes(source, 64)
+		st.chooseLanguage()
+	case "help":
+		if st.s.Lang == "" {
+			var parts []string
+			for _, l := range lang.All {
+				parts = append(parts, st.e.T.T(l, "Help", nil))
+			}
+			st.say(strings.Join(parts, "\n\n"))
+		} else {
+			st.say(st.t("Help", nil))
+		}
+		st.ask()
+	case "language", "lang", "langue":
+		st.chooseLanguage()
+	case "back":
+		st.back()
+	case "restart":
+		st.restart()
+	case "adviser", "conseiller":
+		st.adviser()
+	case "forget":
+		st.s.Pending = pendForget
+		st.replies = append(st.replies, Reply{
+			Text: st.t("ForgetConfirm", nil),
+			Buttons: [][]Button{{
+				{Label: st.t("ButtonYes", nil), Data: dataForget},
+				{Label: st.t("ButtonNo", nil), Data: dataKeep},
+			}},
+		})
+	default:
+		st.say(st.t("UnknownCommand", nil))
+		st.ask()
+	}
+}
+
+func (st *step) button(data string) {
+	switch {
+	case strings.HasPrefix(data, dataLang):
+		l, err := lang.Parse(strings.TrimPrefix(data, dataLang))
+		if err != nil {
+			st.stale()
+			return
+		}
+		st.s.Lang = l
+		st.say(st.t("LanguageChosen", nil))
+		if st.s.Node == "" {
+			st.enter(st.e.Tree.Start)
+		} else {
+			st.ask()
+		}
+	case data == dataBack:
+		st.back()
+	case data == dataRestart:
+		st.restart()
+	case data == dataAdviser:
+		st.adviser()
+	case data == dataForget || data == dataKeep:
+		if st.s.Pending != pendForget {
+			st.stale()
+			return
+		}
+		st.s.Pending = ""
+		if data == dataKeep {
+			st.say(st.t("ForgetCancelled", nil))
+			st.ask()
+			return
+		}
+		l := st.s.Lang
+		st.s = st.e.NewState()
+		st.effects = append(st.effects, Effect{Kind: EffectForget})
+		st.replies = append(st.replies, Reply{Text: st.e.T.T(orFR(l), "Forgotten", nil)})
+	case strings.HasPrefix(data, dataChoice):
+		parts := strings.Split(strings.TrimPrefix(data, dataChoice), ":")
+		if len(parts) != 3 || parts[0] != st.e.Tree.Version || parts[1] != st.s.Node || st.s.Lang == "" {
+			st.stale()
+			return
+		}
+		n := st.e.Tree.Node(parts[1])
+		c := n.choice(parts[2])
+		if c == nil {
+			st.stale()
+			return
+		}
+		st.choose(n, c, vocab.Codes{})
+	default:
+		st.stale()
+	}
+}
+
+func orFR(l lang.Lang) lang.Lang {
+	if l == "" {
+		return lang.FR
+	}
+	return l
+}
+
+func (n *Node) choice(id string) *Choice {
+	if n == nil {
+		return nil
+	}
+	for _, c := range n.Choices {
+		if c != nil && c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// stale answers a button pressed on an old message: say so, ask again.
+func (st *step) stale() {
+	st.replies = append(st.replies, Reply{Text: st.t("StaleButton", nil), Stale: true})
+	st.ask()
+}
+
+func (st *step) unsupported() {
+	st.say(st.t("Unsupported", nil))
+	st.ask()
+}
+
+func (st *step) chooseLanguage() {
+	var lines []string
+	for _, l := range lang.All {
+		lines = append(lines, st.e.T.T(l, "ChooseLanguage", nil))
+	}
+	var row []Button
+	for _, l := range lang.All {
+		row = append(row, Button{Label: LanguageLabels[l], Data: dataLang + string(l)})
+	}
+	st.replies = append(st.replies, Reply{Text: strings.Join(lines, "\n\n"), Buttons: [][]Button{row}})
+}
+
+func (st *step) restart() {
+	l, source := st.s.Lang, st.s.Source
+	st.s = st.e.NewState()
+	st.s.Lang, st.s.Source = l, source
+	if l == "" {
+		st.chooseLanguage()
+		return
+	}
+	st.say(st.t("Restarted", nil))
+	st.enter(st.e.Tree.Start)
+}
+
+func (st *step) adviser() {
+	if st.s.Lang == "" {
+		st.s.Lang = lang.FR
+	}
+	st.effects = append(st.effects, Effect{Kind: EffectAdviser})
+	st.say(st.t("AdviserRequested", nil))
+}
+
+func (st *step) back() {
+	if st.s.Lang == "" {
+		st.chooseLanguage()
+		return
+	}
+	if len(st.s.Hist) == 0 {
+		st.say(st.t("BackAtStart", nil))
+		st.ask()
+		return
+	}
+	f := st.s.Hist[len(st.s.Hist)-1]
+	st.s.Hist = st.s.Hist[:len(st.s.Hist)-1]
+	st.s.Codes.Remove(f.Added)
+	st.s.Codes.Merge(f.Removed)
+	st.s.Ended = false
+	st.s.Misses = 0
+	st.s.Node = f.Node
+	st.ask()
+}
+
+// text understands free text: a button's label or number, or codes that
+// fill answers ahead in the tree.
+func (st *step) text(raw string) {
+	text := strings.TrimSpace(raw)
+	if utf8.RuneCountInString(text) > MaxTextRunes {
+		text = truncateRunes(text, MaxTextRunes)
+		if st.s.Lang != "" {
+			st.say(st.t("TooLong", nil))
+		}
+	}
+	r := st.e.NLU.Understand(text)
+	if st.s.Lang == "" {
+		// Someone who writes before choosing a language is answered in theirs.
+		st.s.Lang = r.Lang
+		if st.s.Lang == "" {
+			st.s.Lang = lang.FR
+		}
+		st.say(st.t("LanguageChosen", nil))
+		st.s.Node = ""
+		st.codes(r.Codes, text)
+		return
+	}
+	n := st.e.Tree.Node(st.s.Node)
+	if n != nil && n.Kind == KindChoice {
+		if c := st.matchChoice(n, text, r.Codes); c != nil {
+			st.choose(n, c, r.Codes)
+			return
+		}
+	}
+	if n != nil && n.Kind == KindText {
+		// An open question takes any answer: what it expresses is kept.
+		st.note(text, !r.Codes.Empty())
+		st.advanceWith(n, r.Codes, n.Next)
+		return
+	}
+	st.codes(r.Codes, text)
+}
+
+// codes applies what the user expressed at the current node (free text or
+// a shared location): confirm it, then ask what is still missing.
+func (st *step) codes(c vocab.Codes, text string) {
+	added := newCodes(st.s.Codes, c)
+	if added.Empty() {
+		if st.s.Node == "" { // first message, nothing understood: start the tree
+			st.enter(st.e.Tree.Start)
+			return
+		}
+		st.miss()
+		return
+	}
+	st.note(text, true)
+	st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
+	n := st.e.Tree.Node(st.s.Node)
+	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
+		// Between conversations, new information starts a new one.
+		st.s.Codes, st.s.Hist, st.s.Ended, st.s.Misses = added, nil, false, 0
+		st.enter(st.e.Tree.Start)
+		return
+	}
+	st.s.Misses = 0
+	st.s.Codes.Merge(added)
+	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added})
+	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+		st.enter(n.Next)
+		return
+	}
+	st.ask()
+}
+
+func (st *step) note(text string, understood bool) {
+	if text == "" || !understood {
+		return
+	}
+	st.s.Notes = append(st.s.Notes, truncateRunes(text, maxNoteRunes))
+	if len(st.s.Notes) > maxNotes {
+		st.s.Notes = st.s.Notes[len(st.s.Notes)-maxNotes:]
+	}
+}
+
+func (st *step) miss() {
+	st.s.Misses++
+	if st.s.Misses >= missesForAdviser {
+		st.replies = append(st.replies, Reply{
+			Text:    st.t("NotUnderstoodAgain", nil),
+			Buttons: [][]Button{{{Label: st.t("ButtonAdviser", nil), Data: dataAdviser}}},
+		})
+	} else {
+		st.say(st.t("NotUnderstood", nil))
+	}
+	st.ask()
+}
+
+// matchChoice finds the choice a free text names: its number, its label in
+// any language, or codes that select exactly one choice.
+func (st *step) matchChoice(n *Node, text string, codes vocab.Codes) *Choice {
+	if i, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && i >= 1 && i <= len(n.Choices) {
+		return n.Choices[i-1]
+	}
+	norm := nlu.Normalize(text)
+	for _, c := range n.Choices {
+		for _, label := range c.Label {
+			if norm != "" && nlu.Normalize(label) == norm {
+				return c
+			}
+		}
+	}
+	var found *Choice
+	for _, c := range n.Choices {
+		if len(c.Set) == 0 {
+			continue
+		}
+		all := true
+		for f, want := range c.Set {
+			for _, code := range want {
+				if !slices.Contains(codes.Get(f), code) {
+					all = false
+				}
+			}
+		}
+		if all {
+			if found != nil {
+				return nil // ambiguous: let the codes speak for themselves
+			}
+			found = c
+		}
+	}
+	return found
+}
+
+// choose applies a choice, plus any other codes the same message expressed.
+func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
+	if c.Action == ActionRestart {
+		st.restart()
+		return
+	}
+	var set vocab.Codes
+	for f, codes := range c.Set {
+		set.Add(f, codes...)
+	}
+	set.Merge(extra)
+	var removed vocab.Codes
+	for _, f := range c.Clear {
+		removed.Set(f, st.s.Codes.Get(f)...)
+		st.s.Codes.Set(f)
+	}
+	added := newCodes(st.s.Codes, set)
+	st.s.Codes.Merge(added)
+	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: removed})
+	st.s.Misses = 0
+	next := c.Next
+	if next == "" {
+		next = n.Next
+	}
+	st.enter(next)
+}
+
+// advanceWith records codes as the answer to n and goes on to next.
+func (st *step) advanceWith(n *Node, c vocab.Codes, next string) {
+	added := newCodes(st.s.Codes, c)
+	st.s.Codes.Merge(added)
+	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added})
+	st.s.Misses = 0
+	st.enter(next)
+}
+
+// newCodes returns the codes of c that are not yet known.
+func newCodes(have, c vocab.Codes) vocab.Codes {
+	var out vocab.Codes
+	for _, f := range vocab.Facets {
+		for _, code := range c.Get(f) {
+			if !slices.Contains(have.Get(f), code) {
+				out.Add(f, code)
+			}
+		}
+	}
+	return out
+}
+
+// describe lists codes in the user's language.
+func (st *step) describe(c vocab.Codes) string {
+	var parts []string
+	for _, f := range vocab.Facets {
+		for _, code := range c.Get(f) {
+			parts = append(parts, st.t("code."+string(f)+"."+code, nil))
+		}
+	}
+	sep := ", "
+	if st.s.Lang.RTL() {
+		sep = "، "
+	}
+	return strings.Join(parts, sep)
+}
+
+// enter moves to node id and runs the tree until it needs the user:
+// skipped questions, messages and referrals are passed through.
+func (st *step) enter(id string) {
+	t := st.e.Tree
+	for range len(t.Nodes) + 1 {
+		n := t.Node(id)
+		if n == nil {
+			// Only a tree that failed validation gets here: end gracefully.
+			st.s.Node, st.s.Ended = "", true
+			st.say(st.t("Ended", nil))
+			return
+		}
+		if !st.holds(n) {
+			id = n.Next
+			continue
+		}
+		switch n.Kind {
+		case KindChoice, KindText:
+			if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+				id = n.Next
+				continue
+			}
+			st.s.Node = n.ID
+			st.ask()
+			return
+		case KindInfo:
+			st.say(n.Text.In(st.s.Lang))
+			id = n.Next
+		case KindReferral:
+			if s := n.Text.In(st.s.Lang); s != "" {
+				st.say(s)
+			}
+			st.replies = append(st.replies, Reply{Referral: &catalogue.Query{Codes: st.s.Codes.Clone(), Lang: string(st.s.Lang)}})
+			id = n.Next
+		case KindAdviser:
+			st.s.Node = n.ID
+			st.say(n.Text.In(st.s.Lang))
+			st.effects = append(st.effects, Effect{Kind: EffectAdviser})
+			return
+		default: // end
+			st.s.Node, st.s.Ended = n.ID, true
+			st.replies = append(st.replies, Reply{Text: n.Text.In(st.s.Lang), Node: n.ID, Buttons: [][]Button{{
+				{Label: st.t("ButtonRestart", nil), Data: dataRestart},
+			}}})
+			return
+		}
+	}
+	// A loop of skipped nodes: validation prevents it; never spin.
+	st.s.Ended = true
+	st.say(st.t("Ended", nil))
+}
+
+func (st *step) holds(n *Node) bool {
+	for _, c := range n.When {
+		if !c.Holds(st.s.Codes) {
+			return false
+		}
+	}
+	return true
+}
+
+// ask repeats where the conversation stands: the current question, or the
+// language choice when none was made.
+func (st *step) ask() {
+	if st.s.Lang == "" {
+		st.chooseLanguage()
+		return
+	}
+	n := st.e.Tree.Node(st.s.Node)
+	if n == nil {
+		st.enter(st.e.Tree.Start)
+		return
+	}
+	r := Reply{Text: n.Text.In(st.s.Lang), Node: n.ID}
+	switch n.Kind {
+	case KindChoice:
+		cols := max(n.Columns, 1)
+		var row []Button
+		for _, c := range n.Choices {
+			row = append(row, Button{Label: c.Label.In(st.s.Lang), Data: callbackData(st.e.Tree.Version, n.ID, c.ID)})
+			if len(row) == cols {
+				r.Buttons = append(r.Buttons, row)
+				row = nil
+			}
+		}
+		if len(row) > 0 {
+			r.Buttons = append(r.Buttons, row)
+		}
+	case KindEnd, KindAdviser:
+		if st.s.Ended || n.Kind == KindAdviser {
+			r.Text = st.t("Ended", nil)
+			r.Buttons = [][]Button{{{Label: st.t("ButtonRestart", nil), Data: dataRestart}}}
+			st.replies = append(st.replies, r)
+			return
+		}
+	}
+	if len(st.s.Hist) > 0 {
+		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: dataBack}})
+	}
+	st.replies = append(st.replies, r)
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}

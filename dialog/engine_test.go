@@ -1,0 +1,225 @@
+package dialog_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected replies of testdata/conversations")
+
+// idTranslator shows message ids instead of texts, so scripted conversations
+// test the engine's behaviour and not the wording of the locales.
+type idTranslator struct{}
+
+func (idTranslator) T(l lang.Lang, id string, data map[string]any) string {
+	s := id + "/" + string(l)
+	if len(data) > 0 {
+		keys := make([]string, 0, len(data))
+		for k := range data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, fmt.Sprintf("%s=%v", k, data[k]))
+		}
+		s += "{" + strings.Join(kv, ";") + "}"
+	}
+	return s
+}
+
+func testEngine(t testing.TB, file string) *dialog.Engine {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := dialog.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := dialog.Validate(tree); len(ps) > 0 {
+		t.Fatalf("%s is not valid: %v", file, ps)
+	}
+	return &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: idTranslator{}}
+}
+
+// script is one scripted conversation: inputs, and after each the replies
+// expected and, optionally, the state.
+type script struct {
+	Tree  string `yaml:"tree"`
+	Steps []struct {
+		In    string     `yaml:"in"`
+		Out   []string   `yaml:"out"`
+		State *wantState `yaml:"state,omitempty"`
+	} `yaml:"steps"`
+}
+
+type wantState struct {
+	Lang  string              `yaml:"lang,omitempty"`
+	Node  string              `yaml:"node,omitempty"`
+	Codes map[string][]string `yaml:"codes,omitempty"`
+}
+
+// input reads the script's notation: "/cmd arg" a command, "#label" a press
+// of the button with that label on the last keyboard, "@data" raw callback
+// data, "!what" an unsupported message, "=facet:code" codes from the
+// transport, anything else free text.
+func input(t *testing.T, s string, keyboard []dialog.Button) dialog.Input {
+	switch {
+	case strings.HasPrefix(s, "/"):
+		name, arg, _ := strings.Cut(s[1:], " ")
+		return dialog.Input{Kind: dialog.InCommand, Command: name, Text: arg}
+	case strings.HasPrefix(s, "#"):
+		for _, b := range keyboard {
+			if b.Label == s[1:] {
+				return dialog.Input{Kind: dialog.InButton, Data: b.Data}
+			}
+		}
+		t.Fatalf("no button %q on the last keyboard %v", s[1:], keyboard)
+	case strings.HasPrefix(s, "@"):
+		return dialog.Input{Kind: dialog.InButton, Data: s[1:]}
+	case strings.HasPrefix(s, "!"):
+		return dialog.Input{Kind: dialog.InUnsupported, What: s[1:]}
+	case strings.HasPrefix(s, "="):
+		f, code, _ := strings.Cut(s[1:], ":")
+		var c vocab.Codes
+		c.Add(vocab.Facet(f), code)
+		return dialog.Input{Kind: dialog.InCodes, Codes: c}
+	}
+	return dialog.Input{Kind: dialog.InText, Text: s}
+}
+
+// render writes a reply on one line: its text, then its buttons as
+// [label] with rows separated by " / "; a referral as REFERRAL{codes}.
+func render(r dialog.Reply) string {
+	if r.Referral != nil {
+		b, _ := json.Marshal(r.Referral.Codes.Normalized())
+		return "REFERRAL " + strings.ReplaceAll(string(b), `[]`, `-`)
+	}
+	s := r.Text
+	var rows []string
+	for _, row := range r.Buttons {
+		var labels []string
+		for _, b := range row {
+			labels = append(labels, "["+b.Label+"]")
+		}
+		rows = append(rows, strings.Join(labels, " "))
+	}
+	if len(rows) > 0 {
+		s += " :: " + strings.Join(rows, " / ")
+	}
+	return s
+}
+
+func TestConversations(t *testing.T) {
+	files, err := filepath.Glob("testdata/conversations/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata/conversations: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sc script
+			if err := yaml.Unmarshal(raw, &sc); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			eng := testEngine(t, filepath.Join("testdata", sc.Tree))
+			st := eng.NewState()
+			var keyboard []dialog.Button
+			for i := range sc.Steps {
+				step := &sc.Steps[i]
+				in := input(t, step.In, keyboard)
+				before, _ := json.Marshal(st)
+				next, replies, _ := eng.Step(st, in)
+				if after, _ := json.Marshal(st); string(after) != string(before) {
+					t.Fatalf("step %d (%q): Step modified the state passed in", i+1, step.In)
+				}
+				// The state must survive its round trip through JSON (Redis).
+				b, err := json.Marshal(next)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var back dialog.State
+				if err := json.Unmarshal(b, &back); err != nil {
+					t.Fatal(err)
+				}
+				st = back
+				var got []string
+				for _, r := range replies {
+					got = append(got, render(r))
+					for _, row := range r.Buttons {
+						if len(row) > 0 && r.Referral == nil {
+							keyboard = nil
+							break
+						}
+					}
+				}
+				for _, r := range replies {
+					for _, row := range r.Buttons {
+						keyboard = append(keyboard, row...)
+					}
+				}
+				if *update {
+					step.Out = got
+				} else if !slices.Equal(got, step.Out) {
+					t.Errorf("step %d (%q):\n got: %q\nwant: %q", i+1, step.In, got, step.Out)
+				}
+				if w := step.State; w != nil {
+					checkState(t, i+1, step.In, st, *w)
+				}
+			}
+			if *update {
+				out, err := yaml.Marshal(sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func checkState(t *testing.T, step int, in string, st dialog.State, w wantState) {
+	t.Helper()
+	if w.Lang != "" && string(st.Lang) != w.Lang {
+		t.Errorf("step %d (%q): lang %q, want %q", step, in, st.Lang, w.Lang)
+	}
+	if w.Node != "" && st.Node != w.Node {
+		t.Errorf("step %d (%q): node %q, want %q", step, in, st.Node, w.Node)
+	}
+	if w.Codes != nil {
+		got := map[string][]string{}
+		for _, f := range vocab.Facets {
+			if v := slices.Sorted(slices.Values(st.Codes.Get(f))); len(v) > 0 {
+				got[string(f)] = v
+			}
+		}
+		want := map[string][]string{}
+		for f, v := range w.Codes {
+			want[f] = slices.Sorted(slices.Values(v))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("step %d (%q): codes %v, want %v", step, in, got, want)
+		}
+	}
+}
