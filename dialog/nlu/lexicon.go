@@ -1,0 +1,293 @@
+package nlu
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/trees"
+)
+
+// Lexicon maps phrases of French, Arabic and Darija to vocabulary codes. It
+// is built once from YAML (see dialog/trees/lexicon.yaml for the format) and
+// is safe for concurrent use.
+type Lexicon struct {
+	ids     map[string]int32 // token key → token id
+	edges   map[uint64]int32 // node<<32 | token id → child node of the phrase trie
+	final   []int32          // node → index in entries of the phrase ending there, or -1
+	entries []lexEntry
+}
+
+// lexEntry is one normalised phrase and every code it expresses.
+type lexEntry struct {
+	phrase string
+	codes  []facetCode
+	line   int // of its first mention, for conflict reports
+}
+
+type facetCode struct {
+	facet vocab.Facet
+	code  string
+}
+
+// Default returns the built-in lexicon, parsed once from trees.Lexicon. It
+// panics if the embedded file is broken, which a test rules out.
+func Default() *Lexicon { return defaultLexicon() }
+
+var defaultLexicon = sync.OnceValue(func() *Lexicon { return mustParse(trees.Lexicon) })
+
+func mustParse(data []byte) *Lexicon {
+	lx, err := ParseLexicon(data)
+	if err != nil {
+		panic(fmt.Sprintf("embedded lexicon: %v", err))
+	}
+	return lx
+}
+
+// ParseLexicon reads a lexicon in the YAML format documented at the top of
+// dialog/trees/lexicon.yaml. Every code is checked against the vocabulary;
+// errors name the line and the entry, all of them at once.
+func ParseLexicon(data []byte) (*Lexicon, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("lexicon: %w", err)
+	}
+	lx := &Lexicon{
+		ids:   map[string]int32{},
+		edges: map[uint64]int32{},
+		final: []int32{-1},
+	}
+	if len(doc.Content) == 0 {
+		return lx, nil // an empty file is an empty lexicon
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("lexicon line %d: want a mapping of facets (needs, stages, …)", root.Line)
+	}
+	var errs []error
+	bad := func(line int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("lexicon line %d: "+format, append([]any{line}, args...)...))
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		fk, fv := root.Content[i], root.Content[i+1]
+		facet, err := vocab.ParseFacet(fk.Value)
+		if err != nil || facet == vocab.Languages {
+			bad(fk.Line, "unknown facet %q (want one of %s)", fk.Value, facetNames())
+			continue
+		}
+		if fv.Kind == yaml.ScalarNode && fv.Tag == "!!null" {
+			continue
+		}
+		if fv.Kind != yaml.MappingNode {
+			bad(fv.Line, "%s: want a mapping of codes to lists of phrases", facet)
+			continue
+		}
+		for j := 0; j+1 < len(fv.Content); j += 2 {
+			ck, cv := fv.Content[j], fv.Content[j+1]
+			code := ck.Value
+			if !vocab.Valid(facet, code) {
+				bad(ck.Line, "%s: unknown code %q", facet, code)
+				continue
+			}
+			var phrases []*yaml.Node
+			switch {
+			case cv.Kind == yaml.SequenceNode:
+				phrases = cv.Content
+			case cv.Kind == yaml.ScalarNode && cv.Tag == "!!null":
+			default:
+				bad(cv.Line, "%s.%s: want a list of phrases", facet, code)
+				continue
+			}
+			for _, p := range phrases {
+				if p.Kind != yaml.ScalarNode {
+					bad(p.Line, "%s.%s: a phrase must be a plain text", facet, code)
+					continue
+				}
+				if err := lx.add(p.Value, p.Line, facet, code); err != nil {
+					bad(p.Line, "%s.%s: phrase %q: %v", facet, code, p.Value, err)
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return lx, nil
+}
+
+func facetNames() string {
+	var names []string
+	for _, f := range vocab.Facets {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// add indexes one phrase for facet and code.
+func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string) error {
+	toks := strings.Fields(Normalize(phrase))
+	if len(toks) == 0 {
+		return errors.New("has no letter or digit")
+	}
+	node := int32(0)
+	for _, tok := range toks {
+		key := tokenKey(nil, tok)
+		id, ok := lx.ids[string(key)]
+		if !ok {
+			id = int32(len(lx.ids))
+			lx.ids[string(key)] = id
+		}
+		e := uint64(node)<<32 | uint64(uint32(id))
+		child, ok := lx.edges[e]
+		if !ok {
+			child = int32(len(lx.final))
+			lx.final = append(lx.final, -1)
+			lx.edges[e] = child
+		}
+		node = child
+	}
+	if lx.final[node] < 0 {
+		lx.final[node] = int32(len(lx.entries))
+		lx.entries = append(lx.entries, lexEntry{phrase: strings.Join(toks, " "), line: line})
+	}
+	en := &lx.entries[lx.final[node]]
+	for _, fc := range en.codes {
+		if fc.facet == facet && fc.code != code {
+			return fmt.Errorf("already means %s %q (line %d): one phrase, one code per facet", facet, fc.code, en.line)
+		}
+		if fc.facet == facet {
+			return nil // a spelling variant that folds to a phrase already listed
+		}
+	}
+	en.codes = append(en.codes, facetCode{facet, code})
+	return nil
+}
+
+// tokenKey appends the lexicon key of a normalised token.
+func tokenKey(dst []byte, tok string) []byte {
+	if isArabicToken(tok) {
+		return append(dst, arabicKey(tok)...)
+	}
+	return foldLatin(dst, tok)
+}
+
+// Len returns the number of distinct phrases.
+func (lx *Lexicon) Len() int { return len(lx.entries) }
+
+// maxCands bounds the forms of one token tried against the lexicon.
+const maxCands = 6
+
+// scratch holds per-call buffers, pooled to keep Understand light.
+type scratch struct {
+	buf   []byte
+	forms []string
+	cands [][maxCands]int32
+	ncand []uint8
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch  { return scratchPool.Get().(*scratch) }
+func putScratch(s *scratch) { scratchPool.Put(s) }
+
+// Understand finds the language of text and every vocabulary code it
+// expresses. Phrases match on whole normalised tokens, the longest phrase
+// first ("9ard mn lbanka" is a bank loan, "9ard" alone a microcredit); a
+// token may carry a glued Arabic clitic (والفلاحة) or Darija article
+// (lfla7a). Codes are added with vocab.Codes.Add, so a more precise need
+// replaces a generic one and nothing is listed twice.
+func (lx *Lexicon) Understand(text string) Result {
+	sc := getScratch()
+	defer putScratch(sc)
+	norm := Normalize(text)
+	res := Result{Lang: detectNormalized(norm, sc)}
+
+	// Resolve each token to the ids of its known forms.
+	sc.cands = sc.cands[:0]
+	sc.ncand = sc.ncand[:0]
+	for tok := range strings.SplitSeq(norm, " ") {
+		if tok == "" {
+			continue
+		}
+		var ids [maxCands]int32
+		n := 0
+		sc.forms = sc.forms[:0]
+		if isArabicToken(tok) {
+			sc.forms = arabicCandidates(sc.forms, tok)
+		} else {
+			sc.forms = latinCandidates(sc.forms, tok)
+		}
+		for _, f := range sc.forms {
+			sc.buf = tokenKey(sc.buf[:0], f)
+			id, ok := lx.ids[string(sc.buf)]
+			if !ok || n == maxCands || contains(ids[:n], id) {
+				continue
+			}
+			ids[n] = id
+			n++
+		}
+		sc.cands = append(sc.cands, ids)
+		sc.ncand = append(sc.ncand, uint8(n))
+	}
+
+	// Greedy leftmost-longest phrase matching over the trie.
+	for i := 0; i < len(sc.cands); {
+		end, entry := lx.longest(sc, 0, i, -1, -1)
+		if end < 0 {
+			i++
+			continue
+		}
+		en := &lx.entries[entry]
+		for _, fc := range en.codes {
+			res.Codes.Add(fc.facet, fc.code)
+		}
+		res.Matched = append(res.Matched, en.phrase)
+		i = end
+	}
+	return res
+}
+
+// longest returns the end (exclusive) and entry of the longest phrase from
+// node that continues at token pos, or the given best if none is longer.
+func (lx *Lexicon) longest(sc *scratch, node int32, pos, bestEnd int, bestEntry int32) (int, int32) {
+	if node != 0 && lx.final[node] >= 0 && pos > bestEnd {
+		bestEnd, bestEntry = pos, lx.final[node]
+	}
+	if pos == len(sc.cands) {
+		return bestEnd, bestEntry
+	}
+	for _, id := range sc.cands[pos][:sc.ncand[pos]] {
+		if child, ok := lx.edges[uint64(node)<<32|uint64(uint32(id))]; ok {
+			bestEnd, bestEntry = lx.longest(sc, child, pos+1, bestEnd, bestEntry)
+		}
+	}
+	return bestEnd, bestEntry
+}
+
+func contains(ids []int32, id int32) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// JSON encodes the result as the contract of `dalil understand`: one object
+// with "lang" and "codes", every facet present as an array, sorted.
+func (r Result) JSON() ([]byte, error) {
+	l := r.Lang
+	if l == "" {
+		l = lang.FR
+	}
+	return json.Marshal(struct {
+		Lang  lang.Lang   `json:"lang"`
+		Codes vocab.Codes `json:"codes"`
+	}{l, r.Codes.Normalized()})
+}

@@ -1,0 +1,217 @@
+package nlu
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/trees"
+)
+
+// want lists expected codes as "facet:code" strings.
+type understandCase struct {
+	text string
+	lang lang.Lang
+	want []string // every code expected, as facet:code; nothing else may be found
+}
+
+func codesOf(t *testing.T, items []string) vocab.Codes {
+	t.Helper()
+	var c vocab.Codes
+	for _, it := range items {
+		f, code, ok := strings.Cut(it, ":")
+		if !ok {
+			t.Fatalf("bad expectation %q", it)
+		}
+		c.Add(vocab.Facet(f), code)
+	}
+	return c.Normalized()
+}
+
+func checkUnderstand(t *testing.T, cases []understandCase) {
+	t.Helper()
+	lx := Default()
+	for _, tc := range cases {
+		got := lx.Understand(tc.text)
+		if tc.lang != "" && got.Lang != tc.lang {
+			t.Errorf("%q: lang %s, want %s", tc.text, got.Lang, tc.lang)
+		}
+		want := codesOf(t, tc.want)
+		if g := got.Codes.Normalized(); !equalCodes(g, want) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(want)
+			t.Errorf("%q:\n got  %s\n want %s\n matched %q", tc.text, gj, wj, got.Matched)
+		}
+	}
+}
+
+func equalCodes(a, b vocab.Codes) bool {
+	for _, f := range vocab.Facets {
+		if !slices.Equal(a.Get(f), b.Get(f)) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestUnderstandBrief(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		{"bghit nakhod 9ard bach nbda mochro3 dyal lfla7a f chefchaouen", lang.ARY,
+			[]string{"needs:funding.microcredit", "stages:creation", "sectors:agriculture", "provinces:chefchaouen"}},
+		{"9ard mn lbanka", lang.ARY, []string{"needs:funding.loan"}},
+	})
+}
+
+func TestDefaultLexiconParses(t *testing.T) {
+	lx, err := ParseLexicon(trees.Lexicon)
+	if err != nil {
+		t.Fatalf("embedded lexicon: %v", err)
+	}
+	if lx.Len() < 50 {
+		t.Errorf("embedded lexicon has %d phrases, want a real lexicon", lx.Len())
+	}
+	for _, en := range lx.entries {
+		if len(en.codes) == 0 {
+			t.Errorf("phrase %q has no code", en.phrase)
+		}
+		for _, fc := range en.codes {
+			if !vocab.Valid(fc.facet, fc.code) {
+				t.Errorf("phrase %q: %s %q not in the vocabulary", en.phrase, fc.facet, fc.code)
+			}
+		}
+	}
+	if Default() == nil || Default() != Default() {
+		t.Error("Default must return one parsed lexicon")
+	}
+}
+
+func TestParseLexiconErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown code", "needs:\n  funding.micro:\n    - micro\n", []string{"line 2", "funding.micro"}},
+		{"unknown facet", "colours:\n  red: [rouge]\n", []string{"line 1", "colours"}},
+		{"conflict", "sectors:\n  agriculture:\n    - ferme\n  tourism:\n    - Fermé\n",
+			[]string{"line 5", "Fermé", "agriculture", "line 3"}},
+		{"empty phrase", "needs:\n  training:\n    - \"?!\"\n", []string{"line 3", "training"}},
+		{"not a list", "needs:\n  training: formation\n", []string{"line 2", "needs.training"}},
+		{"yaml", "needs: [\n", []string{"lexicon"}},
+		{"two errors", "needs:\n  nope: [a]\nstages:\n  never: [b]\n", []string{"nope", "never"}},
+	}
+	for _, tt := range tests {
+		_, err := ParseLexicon([]byte(tt.yaml))
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not name %q", tt.name, err, w)
+			}
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("mustParse of a broken lexicon did not panic")
+			}
+		}()
+		mustParse([]byte("needs:\n  nope: [a]\n"))
+	}()
+}
+
+func TestParseLexiconVariantsMerge(t *testing.T) {
+	lx, err := ParseLexicon([]byte("needs:\n  coaching:\n    - mouwakaba\n    - mowakaba\n    - mwakaba\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lx.Len() != 1 {
+		t.Errorf("spelling variants gave %d phrases, want 1", lx.Len())
+	}
+	if got := lx.Understand("bghit muwakaba").Codes.Needs; !slices.Equal(got, []string{"coaching"}) {
+		t.Errorf("needs = %v", got)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	for _, text := range []string{"", "bonjour", "bghit 9ard f tanja"} {
+		out, err := Default().Understand(text).JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m) != 2 {
+			t.Errorf("%q: keys %v, want lang and codes", text, m)
+		}
+		var l string
+		if err := json.Unmarshal(m["lang"], &l); err != nil || (l != "fr" && l != "ar" && l != "ary") {
+			t.Errorf("%q: lang %s", text, m["lang"])
+		}
+		var codes map[string][]string
+		if err := json.Unmarshal(m["codes"], &codes); err != nil {
+			t.Fatal(err)
+		}
+		if len(codes) != len(vocab.Facets) {
+			t.Errorf("%q: codes %s, want every facet", text, m["codes"])
+		}
+		for _, f := range vocab.Facets {
+			if raw := string(m["codes"]); !strings.Contains(raw, `"`+string(f)+`":[`) {
+				t.Errorf("%q: facet %s is not an array in %s", text, f, raw)
+			}
+		}
+	}
+	out, _ := Result{}.JSON()
+	if !strings.Contains(string(out), `"lang":"fr"`) {
+		t.Errorf("zero Result JSON %s: want a valid lang", out)
+	}
+}
+
+func FuzzUnderstand(f *testing.F) {
+	for _, s := range []string{"", "bghit nakhod 9ard bach nbda mochro3 dyal lfla7a f chefchaouen",
+		"أريد الحصول على تمويل", "وللفلاحة", "f f f l l", "9ard mn lbanka mn mn", "ب ب ب"} {
+		f.Add(s)
+	}
+	lx := Default()
+	f.Fuzz(func(t *testing.T, s string) {
+		r := lx.Understand(s)
+		if _, err := lang.Parse(string(r.Lang)); err != nil {
+			t.Fatalf("Understand(%q): %v", s, err)
+		}
+		if err := r.Codes.Validate(); err != nil {
+			t.Fatalf("Understand(%q): %v", s, err)
+		}
+		for _, fc := range vocab.Facets {
+			v := r.Codes.Get(fc)
+			for i := range v {
+				if slices.Contains(v[i+1:], v[i]) {
+					t.Fatalf("Understand(%q): %s %q twice", s, fc, v[i])
+				}
+			}
+		}
+	})
+}
+
+// benchMessage is a realistic 300-character message mixing Darija in both
+// scripts with French words.
+var benchMessage = func() string {
+	s := "Salam 3alikom, ana mra men douar 9rib l chefchaouen, bghit nbda mochro3 dyal fromage w l3ssel m3a " +
+		"t3awniya dyal nsa. 3ndi fikra mzyana walakin ma3ndich lflous. Wach kayn chi da3m ola 9ard bla fayda? " +
+		"Bghit ta chi formation f tasyir w mouwakaba. شكرا بزاف على المساعدة ديالكم، الله يخليكم"
+	return s
+}()
+
+func BenchmarkUnderstand300(b *testing.B) {
+	lx := Default()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchMessage)))
+	for b.Loop() {
+		lx.Understand(benchMessage)
+	}
+}

@@ -1,0 +1,137 @@
+package nlu
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// The lexicon matcher compares tokens of normalised text through a key that
+// also merges spelling variants. Arabic tokens lose their article (الفلاحة
+// and فلاحة are one key); Latin tokens get foldLatin. The text side also
+// tries the token without a leading clitic (والفلاحة, lfla7a), see
+// candidates.
+
+// isArabicToken reports whether a normalised token is in Arabic script
+// (Normalize never mixes scripts inside one token).
+func isArabicToken(tok string) bool {
+	r, _ := utf8.DecodeRuneInString(tok)
+	return r >= 0x0600 && r <= 0x08FF
+}
+
+// hasASCIILetter reports whether tok holds a Latin letter, which makes its
+// digits Arabizi letters rather than a number.
+func hasASCIILetter(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; 'a' <= c && c <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+// foldLatin appends the matching key of a normalised Latin token: the common
+// Arabizi spelling variants merged (sh→ch, o/ou/w→u, y→i, q→9, 5→kh) and
+// doubled letters collapsed, so "mouwakaba", "mowakaba" and "mwakaba", or
+// "dyal", "dial" and "diyal", give one key. Tokens without a letter (numbers)
+// are copied unchanged.
+func foldLatin(dst []byte, tok string) []byte {
+	if !hasASCIILetter(tok) {
+		return append(dst, tok...)
+	}
+	var last byte
+	put := func(b byte) {
+		if b < utf8.RuneSelf && b == last {
+			return
+		}
+		dst = append(dst, b)
+		last = b
+		if b >= utf8.RuneSelf {
+			last = 0
+		}
+	}
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; c {
+		case 's':
+			if i+1 < len(tok) && tok[i+1] == 'h' {
+				put('c')
+				put('h')
+				i++
+			} else {
+				put('s')
+			}
+		case 'o', 'w':
+			put('u')
+		case 'y':
+			put('i')
+		case 'q':
+			put('9')
+		case '5':
+			put('k')
+			put('h')
+		default:
+			put(c)
+		}
+	}
+	return dst
+}
+
+// stripArticle removes the Arabic article ال when a word of at least two
+// letters remains.
+func stripArticle(tok string) string {
+	if rest, ok := strings.CutPrefix(tok, "ال"); ok && utf8.RuneCountInString(rest) >= 2 {
+		return rest
+	}
+	return tok
+}
+
+// arabicKey is the lexicon key of an Arabic token.
+func arabicKey(tok string) string { return stripArticle(tok) }
+
+// arabicClitic reports whether r is a one-letter proclitic of Arabic or
+// Darija: و and, ف in/so, ب with, ل to, ك like, د of (Darija).
+func arabicClitic(r rune) bool {
+	switch r {
+	case 'و', 'ف', 'ب', 'ل', 'ك', 'د':
+		return true
+	}
+	return false
+}
+
+// arabicCandidates appends the forms of an Arabic token without its leading
+// clitics (at most two, a word of at least three letters remaining), e.g.
+// وبالفلاحة → بالفلاحة → الفلاحة, and للفلاحة → فلاحة.
+func arabicCandidates(dst []string, tok string) []string {
+	dst = append(dst, tok)
+	cur := tok
+	for range 2 {
+		if rest, ok := strings.CutPrefix(cur, "لل"); ok && utf8.RuneCountInString(rest) >= 2 {
+			dst = append(dst, rest)
+		}
+		r, size := utf8.DecodeRuneInString(cur)
+		if !arabicClitic(r) || utf8.RuneCountInString(cur[size:]) < 3 {
+			break
+		}
+		cur = cur[size:]
+		dst = append(dst, cur)
+	}
+	return dst
+}
+
+// latinPrefixes are Darija prepositions and articles glued to a word in
+// Arabizi: "lfla7a", "ftanja", "elbanka", "bl3ani".
+var latinPrefixes = []string{"el", "al", "fl", "fel", "bl", "dl", "wl", "l", "f", "b", "d", "w"}
+
+// latinCandidates appends the forms of a normalised Latin token without a
+// glued Darija prefix (a word of at least three characters remaining).
+func latinCandidates(dst []string, tok string) []string {
+	dst = append(dst, tok)
+	if !hasASCIILetter(tok) {
+		return dst
+	}
+	for _, p := range latinPrefixes {
+		if rest, ok := strings.CutPrefix(tok, p); ok && len(rest) >= 3 {
+			dst = append(dst, rest)
+		}
+	}
+	return dst
+}
