@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// Store is the catalogue in PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	labels *locales.Catalog // vocabulary labels, used as search keywords
+	now    func() time.Time
+}
+
+var _ catalogue.Matcher = (*Store)(nil)
+
+// Open connects to the database at databaseURL, whose schema must be
+// current (see Migrate).
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
+	}
+	// Typo tolerance of search: a word of the query must share this share
+	// of its trigrams with a word of the text (the default, 0.6, misses a
+	// typo in a short word).
+	cfg.ConnConfig.RuntimeParams["pg_trgm.word_similarity_threshold"] = "0.5"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	labels, err := locales.Default()
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("loading vocabulary labels: %w", err)
+	}
+	s := &Store{pool: pool, labels: labels, now: time.Now}
+	if err := s.checkVocabulary(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// checkVocabulary recomputes facet_bits and match_keys when the vocabulary
+// of the binary differs from the one they were computed with (a new code
+// shifts the bits): it re-imports the stored services as they are.
+func (s *Store) checkVocabulary(ctx context.Context) error {
+	var stored string
+	err := s.pool.QueryRow(ctx, "SELECT value FROM catalogue_meta WHERE key = 'vocabulary'").Scan(&stored)
+	switch {
+	case err == pgx.ErrNoRows:
+		// nothing imported yet
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading the catalogue's vocabulary (is the schema migrated?): %w", err)
+	case stored == vocabFingerprint:
+		return nil
+	}
+	slog.InfoContext(ctx, "vocabulary changed: recomputing the catalogue's match keys")
+	all, err := s.Services(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.importServices(ctx, all, ImportOptions{}); err != nil {
+		return fmt.Errorf("recomputing match keys for the new vocabulary: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package postgres_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/catalogtest"
+	"github.com/dalil-tt/dalil/catalogue/postgres"
+	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/jackc/pgx/v5"
+)
+
+// newStore returns a store on a fresh, migrated database, and its URL.
+func newStore(t testing.TB, locale string) (*postgres.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.NewDBLocale(t, locale)
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st, url
+}
+
+func mustImport(t testing.TB, st *postgres.Store, svcs []*catalogue.Service, opts postgres.ImportOptions) postgres.ImportReport {
+	t.Helper()
+	rep, err := st.Import(context.Background(), svcs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func ids(ms []catalogue.Match) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Service.ID
+	}
+	return out
+}
+
+// TestRankingTable runs the shared ranking table against PostgreSQL and
+// against the in-memory catalogue: same services, same order, same relaxed
+// facets.
+func TestRankingTable(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	mem := catalogue.NewMemory(catalogtest.Fixture())
+	for _, c := range catalogtest.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := st.Match(ctx, c.Query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(got.Matches), c.Want) && !(len(c.Want) == 0 && len(got.Matches) == 0) {
+				t.Errorf("postgres: got %v, want %v", ids(got.Matches), c.Want)
+			}
+			if !slices.Equal(got.Relaxed, c.Relaxed) {
+				t.Errorf("postgres relaxed %v, want %v", got.Relaxed, c.Relaxed)
+			}
+			m, err := mem.Match(ctx, c.Query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(m.Matches), ids(got.Matches)) {
+				t.Errorf("memory %v, postgres %v", ids(m.Matches), ids(got.Matches))
+			}
+			for i := range m.Matches {
+				if i < len(got.Matches) && m.Matches[i].Score != got.Matches[i].Score {
+					t.Errorf("score of %s: memory %d, postgres %d", m.Matches[i].Service.ID, m.Matches[i].Score, got.Matches[i].Score)
+				}
+			}
+		})
+	}
+}
+
+// TestMatchAgreesWithMemoryOnGenerated compares PostgreSQL and memory on a
+// synthetic catalogue and many random queries: it catches a pre-ranking in
+// SQL that drifts from catalogue.Score.
+func TestMatchAgreesWithMemoryOnGenerated(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, "")
+	svcs := catalogue.Generate(3000, 7)
+	mustImport(t, st, svcs, postgres.ImportOptions{})
+	mem := catalogue.NewMemory(catalogue.Generate(3000, 7))
+	for i, q := range randomQueries(200, 3) {
+		got, err := st.Match(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := mem.Match(ctx, q)
+		if !slices.Equal(ids(got.Matches), ids(want.Matches)) || !slices.Equal(got.Relaxed, want.Relaxed) {
+			t.Fatalf("query %d %+v: postgres %v relaxed %v, memory %v relaxed %v", i, q.Codes, ids(got.Matches), got.Relaxed, ids(want.Matches), want.Relaxed)
+		}
+	}
+}
+
+// randomQueries returns n queries of the kind a conversation produces.
+func randomQueries(n int, seed uint64) []catalogue.Query {
+	r := newRand(seed)
+	langs := []string{"fr", "ar", "ary", ""}
+	var out []catalogue.Query
+	for range n {
+		var c vocab.Codes
+		c.Add(vocab.Needs, pick(r, vocab.Values[vocab.Needs]))
+		if r.IntN(4) == 0 {
+			c.Add(vocab.Needs, pick(r, vocab.Values[vocab.Needs]))
+		}
+		for _, f := range []vocab.Facet{vocab.Provinces, vocab.Stages, vocab.Forms, vocab.Publics, vocab.Sectors, vocab.Areas} {
+			if r.IntN(3) > 0 {
+				c.Add(f, pick(r, vocab.Values[f]))
+			}
+		}
+		out = append(out, catalogue.Query{Codes: c, Lang: langs[r.IntN(len(langs))], Limit: []int{0, 3, 10}[r.IntN(3)]})
+	}
+	return out
+}
+
+func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
+	ctx := context.Background()
+	st, url := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	var hit, miss vocab.Codes
+	hit.Add(vocab.Needs, "funding")
+	hit.Add(vocab.Provinces, "tanger-assilah")
+	miss.Add(vocab.Needs, "information") // only an inactive service offers it
+	miss.Add(vocab.Provinces, "al-hoceima")
+	r1, err := st.Match(ctx, catalogue.Query{Codes: hit, Lang: "ary", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := st.Match(ctx, catalogue.Query{Codes: miss, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Matches) == 0 || len(r2.Matches) != 0 {
+		t.Fatalf("fixture changed? hit %v, miss %v", ids(r1.Matches), ids(r2.Matches))
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, "SELECT lang, needs, provinces, result_count, service_ids FROM referral ORDER BY id")
+	type rec struct {
+		Lang      string
+		Needs     []string
+		Provinces []string
+		Count     int
+		IDs       []string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[rec])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d referrals logged, want 2", len(got))
+	}
+	if got[0].Lang != "ary" || !slices.Equal(got[0].Needs, []string{"funding"}) || got[0].Count != len(r1.Matches) || !slices.Equal(got[0].IDs, ids(r1.Matches)) {
+		t.Errorf("first referral logged as %+v", got[0])
+	}
+	if got[1].Count != 0 || len(got[1].IDs) != 0 || !slices.Equal(got[1].Needs, []string{"information"}) || !slices.Equal(got[1].Provinces, []string{"al-hoceima"}) {
+		t.Errorf("unmet need logged as %+v", got[1])
+	}
+}
