@@ -1,0 +1,291 @@
+package trees_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// These tests walk the default tree with the real engine, locales and
+// lexicon: they check what a project holder goes through, not the format
+// (dialog's own tests validate the file).
+
+func defaultTree(t testing.TB) *dialog.Tree {
+	t.Helper()
+	tree, err := dialog.Parse(trees.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := dialog.Validate(tree); len(ps) > 0 {
+		t.Fatalf("default tree is not valid: %v", ps)
+	}
+	return tree
+}
+
+// talk is one conversation on the default tree.
+type talk struct {
+	t       testing.TB
+	e       *dialog.Engine
+	s       dialog.State
+	replies []dialog.Reply
+	effects []dialog.Effect
+}
+
+var shared = struct {
+	once sync.Once
+	tree *dialog.Tree
+}{}
+
+func newTalk(t testing.TB, l lang.Lang) *talk {
+	shared.once.Do(func() { shared.tree = defaultTree(t) })
+	if shared.tree == nil {
+		t.Fatal("default tree did not load")
+	}
+	c := &talk{t: t, e: &dialog.Engine{Tree: shared.tree, NLU: nlu.Default(), T: locales.MustDefault()}}
+	c.s = c.e.NewState()
+	c.send(dialog.Input{Kind: dialog.InCommand, Command: "start"})
+	c.send(dialog.Input{Kind: dialog.InButton, Data: "lang:" + string(l)})
+	return c
+}
+
+func (c *talk) send(in dialog.Input) {
+	c.s, c.replies, c.effects = c.e.Step(c.s, in)
+}
+
+// press taps the button of choice id on the question asked last.
+func (c *talk) press(choice string) {
+	c.t.Helper()
+	suffix := ":" + c.s.Node + ":" + choice
+	for _, r := range c.replies {
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if strings.HasSuffix(b.Data, suffix) {
+					c.send(dialog.Input{Kind: dialog.InButton, Data: b.Data})
+					return
+				}
+			}
+		}
+	}
+	c.t.Fatalf("no button %q on node %q", choice, c.s.Node)
+}
+
+func (c *talk) referral() *catalogue.Query {
+	for _, r := range c.replies {
+		if r.Referral != nil {
+			return r.Referral
+		}
+	}
+	return nil
+}
+
+func (c *talk) said(text string) bool {
+	return slices.ContainsFunc(c.replies, func(r dialog.Reply) bool { return strings.Contains(r.Text, text) })
+}
+
+// The buttons offer every code of the vocabulary a project holder answers
+// with, so no catalogue service is out of reach of a button-only path.
+func TestButtonsCoverTheVocabulary(t *testing.T) {
+	tree := defaultTree(t)
+	offered := map[vocab.Facet][]string{}
+	for _, n := range tree.Nodes {
+		for _, c := range n.Choices {
+			for f, codes := range c.Set {
+				offered[f] = append(offered[f], codes...)
+			}
+		}
+	}
+	want := map[vocab.Facet][]string{
+		vocab.Publics: {"women", "youth", "rural"},
+		vocab.Areas:   {"rural"},
+	}
+	for _, f := range []vocab.Facet{vocab.Stages, vocab.Needs, vocab.Forms, vocab.Sectors, vocab.Provinces} {
+		want[f] = slices.DeleteFunc(slices.Clone(vocab.Values[f]), func(c string) bool { return c == "funding" })
+	}
+	for f, codes := range want {
+		for _, code := range codes {
+			if !slices.Contains(offered[f], code) {
+				t.Errorf("no button sets %s %q", f, code)
+			}
+		}
+	}
+}
+
+// Random button-only walks: every one reaches a referral after at most six
+// questions, whatever the answers.
+func TestEveryButtonPathReachesAReferralWithinSixQuestions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 200 {
+		l := lang.All[i%len(lang.All)]
+		c := newTalk(t, l)
+		var path []string
+		for questions := 1; ; questions++ {
+			if questions > 6 {
+				t.Fatalf("%s path %v: a seventh question %q before any referral", l, path, c.s.Node)
+			}
+			n := c.e.Tree.Node(c.s.Node)
+			if n == nil || n.Kind != dialog.KindChoice {
+				t.Fatalf("%s path %v: waiting on %q, not a question", l, path, c.s.Node)
+			}
+			ch := n.Choices[rng.IntN(len(n.Choices))]
+			path = append(path, n.ID+"="+ch.ID)
+			c.press(ch.ID)
+			if c.referral() != nil {
+				break
+			}
+		}
+		if c.s.Node != "after" {
+			t.Fatalf("%s path %v: after the referral the bot waits on %q, want the after menu", l, path, c.s.Node)
+		}
+	}
+}
+
+func TestTips(t *testing.T) {
+	tree := defaultTree(t)
+	tip := func(id string) string { return tree.Node(id).Text[lang.FR] }
+	for _, tc := range []struct {
+		name    string
+		answers []string // stage, need, form
+		tip     string
+		shown   bool
+	}{
+		{"idea and microcredit", []string{"idea", "microcredit", "individual"}, "idea_tip", true},
+		{"idea and a grant", []string{"idea", "grant", "individual"}, "idea_tip", true},
+		{"idea and training", []string{"idea", "training", "individual"}, "idea_tip", false},
+		{"running and microcredit", []string{"growth", "microcredit", "individual"}, "idea_tip", false},
+		{"informal", []string{"growth", "legal", "informal"}, "informal_tip", true},
+		{"auto-entrepreneur", []string{"growth", "legal", "auto_entr"}, "informal_tip", false},
+		{"new cooperative", []string{"creation", "training", "cooperative"}, "coop_tip", true},
+		{"running cooperative", []string{"growth", "training", "cooperative"}, "coop_tip", false},
+	} {
+		c := newTalk(t, lang.FR)
+		seen := false
+		for _, a := range tc.answers {
+			c.press(a)
+			seen = seen || c.said(tip(tc.tip))
+		}
+		if seen != tc.shown {
+			t.Errorf("%s: tip %s shown = %v, want %v", tc.name, tc.tip, seen, tc.shown)
+		}
+		if c.s.Node != "sector" {
+			t.Errorf("%s: after the form the bot asks %q, want sector", tc.name, c.s.Node)
+		}
+	}
+}
+
+func TestAnswersReachTheQuery(t *testing.T) {
+	c := newTalk(t, lang.ARY)
+	for _, a := range []string{"creation", "premises", "cooperative", "agrifood", "chefchaouen", "rural_woman"} {
+		c.press(a)
+	}
+	q := c.referral()
+	if q == nil {
+		t.Fatal("no referral after six answers")
+	}
+	want := vocab.Codes{Needs: []string{"premises"}, Stages: []string{"creation"}, Forms: []string{"cooperative"},
+		Publics: []string{"rural", "women"}, Sectors: []string{"agrifood"}, Provinces: []string{"chefchaouen"}, Areas: []string{"rural"}}
+	if got := q.Codes.Normalized(); !equalCodes(got, want.Normalized()) {
+		t.Fatalf("query codes %+v, want %+v", got, want)
+	}
+	if q.Lang != "ary" {
+		t.Fatalf("query language %q", q.Lang)
+	}
+
+	// Another need keeps the other answers and goes straight to the services.
+	c.press("other_need")
+	if c.s.Node != "need_again" {
+		t.Fatalf("another need asks %q", c.s.Node)
+	}
+	c.press("training")
+	q = c.referral()
+	if q == nil || !slices.Equal(q.Codes.Needs, []string{"training"}) || !slices.Equal(q.Codes.Provinces, []string{"chefchaouen"}) {
+		t.Fatalf("second referral query %+v", q)
+	}
+
+	c.press("done")
+	if !c.s.Ended || c.s.Node != "bye" {
+		t.Fatalf("done leads to %q (ended %v)", c.s.Node, c.s.Ended)
+	}
+}
+
+func TestAdviserFromTheMenu(t *testing.T) {
+	c := newTalk(t, lang.AR)
+	for _, a := range []string{"idea", "coaching", "undecided", "other", "alhoceima", "none"} {
+		c.press(a)
+	}
+	c.press("adviser")
+	if c.s.Node != "adviser" || !slices.Contains(c.effects, dialog.Effect{Kind: dialog.EffectAdviser}) {
+		t.Fatalf("the adviser button leads to %q with effects %v, want a hand-over", c.s.Node, c.effects)
+	}
+	if !c.said(c.e.Tree.Node("adviser").Text[lang.AR]) {
+		t.Fatal("the hand-over is not announced in Arabic")
+	}
+}
+
+// Free text jumps ahead: what was said is not asked again.
+func TestFreeTextSkipsQuestions(t *testing.T) {
+	c := newTalk(t, lang.FR)
+	c.send(dialog.Input{Kind: dialog.InText, Text: "je cherche un microcrédit à Tétouan"})
+	asked := []string{c.s.Node}
+	for c.referral() == nil {
+		n := c.e.Tree.Node(c.s.Node)
+		if n == nil || len(asked) > 6 {
+			t.Fatalf("no referral; asked %v", asked)
+		}
+		c.press(n.Choices[0].ID)
+		asked = append(asked, c.s.Node)
+	}
+	if slices.Contains(asked, "need") || slices.Contains(asked, "province") {
+		t.Fatalf("asked again what the text said: %v", asked)
+	}
+	q := c.referral()
+	if !slices.Contains(q.Codes.Needs, "funding.microcredit") || !slices.Contains(q.Codes.Provinces, "tetouan") {
+		t.Fatalf("query lost the free-text answers: %+v", q.Codes)
+	}
+}
+
+// Arabic-script texts of the tree hold no bare Latin letters, which would
+// break right-to-left display (see locales for the isolate convention).
+func TestArabicTextsHaveNoBareLatin(t *testing.T) {
+	tree := defaultTree(t)
+	check := func(where string, s string) {
+		depth := 0
+		for _, r := range s {
+			switch {
+			case r == '\u2068':
+				depth++
+			case r == '\u2069':
+				depth--
+			case depth == 0 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+				t.Errorf("%s: Latin letter outside an isolate in %q", where, s)
+				return
+			}
+		}
+	}
+	for _, n := range tree.Nodes {
+		for _, l := range []lang.Lang{lang.AR, lang.ARY} {
+			check(n.ID+" text "+string(l), n.Text[l])
+			for _, c := range n.Choices {
+				check(n.ID+"/"+c.ID+" "+string(l), c.Label[l])
+			}
+		}
+	}
+}
+
+func equalCodes(a, b vocab.Codes) bool {
+	for _, f := range vocab.Facets {
+		if !slices.Equal(a.Get(f), b.Get(f)) {
+			return false
+		}
+	}
+	return true
+}
