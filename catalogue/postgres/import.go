@@ -291,4 +291,3 @@ func (s *Store) stagingRow(ord int, sv *catalogue.Service, h hash.Hash) []any {
 	row[len(row)-1] = hex.EncodeToString(h.Sum(nil)[:16])
 	return row
 }
-

@@ -70,7 +70,6 @@ func encodeBits(s *catalogue.Service) int64 {
 	return m
 }
 
-
 // decodeBits fills the facets and languages of s from m. The slices are
 // shared between services with the same codes: they must not be modified.
 func decodeBits(m int64, s *catalogue.Service, cache map[int64][]string) {
