@@ -1,0 +1,448 @@
+// Package redisstore keeps conversations in Redis: one small versioned
+// record per chat with an expiry, the replies still owed to the chat (its
+// outbox), a short per-chat conversation lock so that two updates of one
+// chat are never handled at once across replicas, and a send lock so that
+// one sender at a time sends a chat's outbox, in order. The record and the
+// replies it owes are saved in one atomic write, and a reply leaves the
+// outbox only once sent: a crash at any point loses no reply and, short of
+// the instant between Telegram's answer and the acknowledgement, doubles none.
+//
+// Every key of a chat carries the hash tag {chat:ID}, so the scripts that
+// touch several of them run under Redis Cluster too.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/dialog"
+)
+
+// RecordVersion is the version of Conversation's stored form; a record of
+// another version is started afresh rather than misread.
+const RecordVersion = 1
+
+// seenKept is how many recent update ids a conversation remembers, to drop
+// redelivered updates even when they arrive slightly out of order.
+const seenKept = 12
+
+// ErrBusy means another handler holds the chat's conversation lock.
+var ErrBusy = errors.New("conversation is locked by another handler")
+
+// ErrLockLost means the lock expired and was taken before a write.
+var ErrLockLost = errors.New("conversation lock lost")
+
+// Conversation is the stored record of one chat.
+type Conversation struct {
+	V     int          `json:"v"`
+	State dialog.State `json:"s"`
+	// Seen holds the latest update ids handled, oldest first.
+	Seen []int64 `json:"u,omitempty"`
+	// Extra is the transport's own small data (pagination of the last
+	// referral…), opaque here.
+	Extra json.RawMessage `json:"x,omitempty"`
+}
+
+// Handled reports whether update id was already handled: it is among the
+// ids seen, or older than all of them while the list is full.
+func (c *Conversation) Handled(id int64) bool {
+	if slices.Contains(c.Seen, id) {
+		return true
+	}
+	return len(c.Seen) >= seenKept && id < c.Seen[0]
+}
+
+// MarkHandled records update id as handled.
+func (c *Conversation) MarkHandled(id int64) {
+	c.Seen = append(c.Seen, id)
+	slices.Sort(c.Seen)
+	if len(c.Seen) > seenKept {
+		c.Seen = c.Seen[len(c.Seen)-seenKept:]
+	}
+}
+
+// Item is one reply owed to a chat: an id unique in the chat's outbox and
+// the transport's rendered message.
+type Item struct {
+	ID   string
+	Body []byte
+}
+
+// Session is a held conversation lock on one chat with the record stored
+// when it was taken.
+type Session struct {
+	Chat  int64
+	token string
+	// Found is false for a chat with no stored (or an unreadable) record.
+	Found bool
+	Conv  Conversation
+}
+
+// Options tune a Store.
+type Options struct {
+	TTL     time.Duration // idle conversations expire after this; default 30 days
+	LockTTL time.Duration // a crashed holder's lock frees itself after this; default 10s
+	Prefix  string        // key prefix, default "dalil"
+}
+
+// Store is the Redis conversation store.
+type Store struct {
+	rdb     redis.UniversalClient
+	ttl     time.Duration
+	lockTTL time.Duration
+	prefix  string
+}
+
+// New returns a store on rdb.
+func New(rdb redis.UniversalClient, o Options) *Store {
+	if o.TTL <= 0 {
+		o.TTL = 30 * 24 * time.Hour
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 10 * time.Second
+	}
+	if o.Prefix == "" {
+		o.Prefix = "dalil"
+	}
+	return &Store{rdb: rdb, ttl: o.TTL, lockTTL: o.LockTTL, prefix: o.Prefix}
+}
+
+// Client returns the Redis client.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Key returns the key of a chat's part ("state", "out", "lock"…).
+func (s *Store) Key(chat int64, part string) string {
+	return s.prefix + ":{chat:" + strconv.FormatInt(chat, 10) + "}:" + part
+}
+
+func (s *Store) keys(chat int64) []string {
+	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send")}
+}
+
+// begin takes the conversation lock and reads the record, in one trip.
+var beginScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('GET', KEYS[2]) or false}
+end
+return {0}
+`)
+
+// commit writes (or, forgetting, deletes) the record, appends the replies
+// owed and frees the conversation lock, only while that lock is still ours.
+// When replies are owed it also tries to take the send lock (ARGV[5]) and
+// then returns the outbox's head for the caller to send.
+var commitScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[2], KEYS[3])
+else
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+end
+for i = 7, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+redis.call('DEL', KEYS[1])
+local n = redis.call('LLEN', KEYS[3])
+if n == 0 then return {0} end
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+if redis.call('SET', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[6]) then
+  return {n, redis.call('LINDEX', KEYS[3], 0)}
+end
+return {n}
+`)
+
+// next drops the outbox's head if it is item ARGV[2] (just sent), renews
+// the send lock and returns the new head; with nothing left it frees the
+// send lock. A send lock that expired meanwhile is taken again; one that
+// another sender took stops this one (-1).
+var nextScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return -1 end
+if ARGV[2] ~= '' then
+  local head = redis.call('LINDEX', KEYS[2], 0)
+  if head and string.sub(head, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then redis.call('LPOP', KEYS[2]) end
+end
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return head
+`)
+
+// claim takes the send lock if free and returns the outbox's head.
+var claimScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head then redis.call('DEL', KEYS[1]) return false end
+return head
+`)
+
+// release frees a lock (KEYS[1]) if it is still ours; with ARGV[2] = '1'
+// it also drops the outbox (a user who blocked the bot).
+var releaseScript = redis.NewScript(`
+if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Begin takes chat's conversation lock and loads its record. It returns
+// ErrBusy at once when another handler holds the lock.
+func (s *Store) Begin(ctx context.Context, chat int64) (*Session, error) {
+	tok := newToken()
+	k := s.keys(chat)
+	res, err := beginScript.Run(ctx, s.rdb, k[:2], tok, s.lockTTL.Milliseconds()).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	if n, _ := res[0].(int64); n != 1 {
+		return nil, ErrBusy
+	}
+	sess := &Session{Chat: chat, token: tok}
+	if raw, ok := res[1].(string); ok && raw != "" {
+		var c Conversation
+		if err := json.Unmarshal([]byte(raw), &c); err == nil && c.V == RecordVersion && c.State.V == dialog.StateVersion {
+			sess.Conv, sess.Found = c, true
+		}
+	}
+	return sess, nil
+}
+
+// Lock is Begin retried until the lock is free or wait has passed.
+func (s *Store) Lock(ctx context.Context, chat int64, wait time.Duration) (*Session, error) {
+	deadline := time.Now().Add(wait)
+	delay := 2 * time.Millisecond
+	for {
+		sess, err := s.Begin(ctx, chat)
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return sess, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, 100*time.Millisecond)
+	}
+}
+
+// Unlock frees the conversation lock without writing (nothing to save).
+func (s *Store) Unlock(ctx context.Context, sess *Session) error {
+	k := s.keys(sess.Chat)
+	if err := releaseScript.Run(ctx, s.rdb, []string{k[0], k[2]}, sess.token, "0").Err(); err != nil {
+		return fmt.Errorf("unlock conversation: %w", err)
+	}
+	return nil
+}
+
+// Sender holds a chat's send lock: it alone sends the chat's outbox, in
+// order, until the outbox is empty.
+type Sender struct {
+	Chat  int64
+	token string
+	// Head is the next item to send; nil when nothing is owed (the send
+	// lock is then already freed).
+	Head *Item
+}
+
+// Commit stores conv (nil erases the chat's record and outbox: /forget),
+// appends items to the outbox and frees the conversation lock, atomically.
+// When replies are owed and no one is sending this chat's outbox, it
+// returns a Sender holding the send lock; otherwise nil (the current
+// sender, here or in another process, sends them too).
+func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, items []Item) (*Sender, error) {
+	rec := ""
+	if conv != nil {
+		conv.V = RecordVersion
+		if conv.State.V == 0 {
+			conv.State.V = dialog.StateVersion
+		}
+		b, err := json.Marshal(conv)
+		if err != nil {
+			return nil, fmt.Errorf("encode conversation: %w", err)
+		}
+		rec = string(b)
+	}
+	tok := newToken()
+	args := make([]any, 0, 6+len(items))
+	args = append(args, sess.token, s.lockTTL.Milliseconds(), rec, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds())
+	for _, it := range items {
+		args = append(args, it.ID+"|"+string(it.Body))
+	}
+	res, err := commitScript.Run(ctx, s.rdb, s.keys(sess.Chat), args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("save conversation: %w", err)
+	}
+	if n, _ := res[0].(int64); n < 0 {
+		return nil, ErrLockLost
+	}
+	if conv != nil {
+		sess.Conv, sess.Found = *conv, true
+	}
+	if len(res) < 2 {
+		return nil, nil
+	}
+	return &Sender{Chat: sess.Chat, token: tok, Head: parseItem(res[1])}, nil
+}
+
+func parseItem(v any) *Item {
+	str, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	id, body, _ := strings.Cut(str, "|")
+	return &Item{ID: id, Body: []byte(body)}
+}
+
+// Claim takes chat's send lock to send what it owes (replies left by a
+// process that stopped). It returns nil when another sender holds the lock
+// or nothing is owed.
+func (s *Store) Claim(ctx context.Context, chat int64) (*Sender, error) {
+	k := s.keys(chat)
+	tok := newToken()
+	res, err := claimScript.Run(ctx, s.rdb, []string{k[3], k[2]}, tok, s.lockTTL.Milliseconds()).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	if n, ok := res.(int64); ok && n < 0 {
+		return nil, nil
+	}
+	return &Sender{Chat: chat, token: tok, Head: parseItem(res)}, nil
+}
+
+// Next marks the current head sent (it leaves the outbox) and moves to the
+// next item owed; Head is nil when none is left (the send lock is freed).
+// ErrLockLost means another sender took the chat over.
+func (s *Store) Next(ctx context.Context, snd *Sender) error {
+	k := s.keys(snd.Chat)
+	id := ""
+	if snd.Head != nil {
+		id = snd.Head.ID
+	}
+	res, err := nextScript.Run(ctx, s.rdb, []string{k[3], k[2]}, snd.token, id, s.lockTTL.Milliseconds()).Result()
+	if errors.Is(err, redis.Nil) {
+		snd.Head = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mark reply sent: %w", err)
+	}
+	if n, ok := res.(int64); ok && n < 0 {
+		snd.Head = nil
+		return ErrLockLost
+	}
+	snd.Head = parseItem(res)
+	return nil
+}
+
+// Stop frees the send lock, leaving what is owed for a later sender. With
+// drop, the outbox is emptied (the user blocked the bot: keep nothing pending).
+func (s *Store) Stop(ctx context.Context, snd *Sender, drop bool) error {
+	k := s.keys(snd.Chat)
+	d := "0"
+	if drop {
+		d = "1"
+	}
+	if err := releaseScript.Run(ctx, s.rdb, []string{k[3], k[2]}, snd.token, d).Err(); err != nil {
+		return fmt.Errorf("release outbox: %w", err)
+	}
+	snd.Head = nil
+	return nil
+}
+
+// Once reports whether this is the first time (within ttl) that flag is
+// set for chat; for notices given once (a group told to talk in private).
+func (s *Store) Once(ctx context.Context, chat int64, flag string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.Key(chat, "once:"+flag), 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("set notice flag: %w", err)
+	}
+	return ok, nil
+}
+
+// ForgetFlags deletes the chat's once flags (part of /forget).
+func (s *Store) ForgetFlags(ctx context.Context, chat int64, flags ...string) error {
+	keys := make([]string, len(flags))
+	for i, f := range flags {
+		keys[i] = s.Key(chat, "once:"+f)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("forget flags: %w", err)
+	}
+	return nil
+}
+
+// Load reads a chat's conversation without locking (tests, tools).
+func (s *Store) Load(ctx context.Context, chat int64) (Conversation, bool, error) {
+	raw, err := s.rdb.Get(ctx, s.Key(chat, "state")).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Conversation{}, false, nil
+	}
+	if err != nil {
+		return Conversation{}, false, fmt.Errorf("load conversation: %w", err)
+	}
+	var c Conversation
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return Conversation{}, false, fmt.Errorf("decode conversation: %w", err)
+	}
+	return c, true, nil
+}
+
+// Owed calls fn for every chat that has replies owed (left by a process that
+// stopped before sending them). It scans every master under Cluster.
+func (s *Store) Owed(ctx context.Context, fn func(chat int64)) error {
+	pattern := s.prefix + ":{chat:*}:out"
+	scan := func(ctx context.Context, c *redis.Client) error {
+		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for it.Next(ctx) {
+			k := it.Val()
+			i, j := strings.Index(k, "{chat:"), strings.Index(k, "}")
+			if i < 0 || j < i {
+				continue
+			}
+			if id, err := strconv.ParseInt(k[i+6:j], 10, 64); err == nil {
+				fn(id)
+			}
+		}
+		return it.Err()
+	}
+	var err error
+	switch c := s.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		return fmt.Errorf("scan owed replies: unsupported client %T", s.rdb)
+	}
+	if err != nil {
+		return fmt.Errorf("scan owed replies: %w", err)
+	}
+	return nil
+}
+
+// Ping checks Redis is reachable.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }

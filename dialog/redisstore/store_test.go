@@ -1,0 +1,243 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+)
+
+// testStore returns a store with a prefix of its own on the test Redis.
+func testStore(t *testing.T, o redisstore.Options) *redisstore.Store {
+	t.Helper()
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis is not reachable at %s (%v): start it with `redis-server` or set TEST_REDIS_URL", url, err)
+	}
+	o.Prefix = fmt.Sprintf("test%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := rdb.Keys(ctx, o.Prefix+":*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	return redisstore.New(rdb, o)
+}
+
+func TestCommitSendInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{})
+	sess, err := s.Begin(ctx, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.Found {
+		t.Fatalf("new chat: %+v", sess)
+	}
+	if _, err := s.Begin(ctx, 42); !errors.Is(err, redisstore.ErrBusy) {
+		t.Fatalf("second Begin: got %v, want ErrBusy", err)
+	}
+	conv := &redisstore.Conversation{State: dialog.State{Lang: lang.ARY, Node: "need"}}
+	conv.MarkHandled(7)
+	snd, err := s.Commit(ctx, sess, conv, []redisstore.Item{{ID: "7.0", Body: []byte(`{"a":1}`)}, {ID: "7.1", Body: []byte(`b|c`)}})
+	if err != nil || snd == nil || snd.Head.ID != "7.0" || string(snd.Head.Body) != `{"a":1}` {
+		t.Fatalf("commit: %+v %v", snd, err)
+	}
+	// The conversation lock is free at once; a second commit while sending
+	// does not get a second sender: the first one sends its items too.
+	sess2, err := s.Begin(ctx, 42)
+	if err != nil {
+		t.Fatalf("conversation lock kept after commit: %v", err)
+	}
+	if !sess2.Found || sess2.Conv.State.Lang != lang.ARY || !sess2.Conv.Handled(7) || sess2.Conv.Handled(8) {
+		t.Fatalf("reloaded: %+v", sess2.Conv)
+	}
+	snd2, err := s.Commit(ctx, sess2, &sess2.Conv, []redisstore.Item{{ID: "8.0", Body: []byte("c")}})
+	if err != nil || snd2 != nil {
+		t.Fatalf("second commit got a sender %+v (%v) while one is sending", snd2, err)
+	}
+	var got []string
+	for snd.Head != nil {
+		got = append(got, snd.Head.ID)
+		if err := s.Next(ctx, snd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fmt.Sprint(got) != "[7.0 7.1 8.0]" {
+		t.Fatalf("sent %v", got)
+	}
+	if snd, err := s.Claim(ctx, 42); snd != nil || err != nil {
+		t.Fatalf("claim of an empty outbox: %+v %v", snd, err)
+	}
+}
+
+func TestOwedRepliesSurviveACrash(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{LockTTL: 150 * time.Millisecond})
+	sess, _ := s.Begin(ctx, 5)
+	dead, err := s.Commit(ctx, sess, &redisstore.Conversation{}, []redisstore.Item{{ID: "1.0", Body: []byte("hello|world")}})
+	if err != nil || dead == nil {
+		t.Fatal(err)
+	}
+	// The process "dies" here, before sending. Another one finds the reply owed.
+	var owed []int64
+	if err := s.Owed(ctx, func(c int64) { owed = append(owed, c) }); err != nil || len(owed) != 1 || owed[0] != 5 {
+		t.Fatalf("owed: %v %v", owed, err)
+	}
+	if snd, _ := s.Claim(ctx, 5); snd != nil {
+		t.Fatal("claimed while the dead sender's lock is still valid")
+	}
+	time.Sleep(200 * time.Millisecond)
+	snd, err := s.Claim(ctx, 5)
+	if err != nil || snd == nil || snd.Head.ID != "1.0" || string(snd.Head.Body) != "hello|world" {
+		t.Fatalf("claim: %+v %v", snd, err)
+	}
+	// The dead sender's late acknowledgement is refused.
+	if err := s.Next(ctx, dead); !errors.Is(err, redisstore.ErrLockLost) {
+		t.Fatalf("stale ack: %v", err)
+	}
+	if err := s.Next(ctx, snd); err != nil || snd.Head != nil {
+		t.Fatalf("next: %+v %v", snd.Head, err)
+	}
+	// A dead conversation lock frees itself too, and a late commit is refused.
+	sess, _ = s.Begin(ctx, 6)
+	time.Sleep(200 * time.Millisecond)
+	other, err := s.Lock(ctx, 6, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, sess, &redisstore.Conversation{}, nil); !errors.Is(err, redisstore.ErrLockLost) {
+		t.Fatalf("stale commit: %v", err)
+	}
+	s.Unlock(ctx, other)
+}
+
+func TestForgetAndBlocked(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{})
+	sess, _ := s.Begin(ctx, 9)
+	snd, _ := s.Commit(ctx, sess, &redisstore.Conversation{State: dialog.State{Source: "fair"}}, []redisstore.Item{{ID: "1.0", Body: []byte("x")}})
+	s.Next(ctx, snd)
+	sess, _ = s.Begin(ctx, 9)
+	snd, err := s.Commit(ctx, sess, nil, []redisstore.Item{{ID: "2.0", Body: []byte("done")}, {ID: "2.1", Body: []byte("more")}})
+	if err != nil || snd == nil || snd.Head.ID != "2.0" {
+		t.Fatal(err)
+	}
+	if _, found, _ := s.Load(ctx, 9); found {
+		t.Fatal("record kept after forget")
+	}
+	// Blocked: drop what is owed and free the send lock.
+	if err := s.Stop(ctx, snd, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Client().Exists(ctx, s.Key(9, "out"), s.Key(9, "send"), s.Key(9, "lock")).Result(); n != 0 {
+		t.Fatalf("%d keys left after the user blocked the bot", n)
+	}
+}
+
+func TestTTLAndSize(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{TTL: time.Hour})
+	sess, _ := s.Begin(ctx, 77)
+	// A conversation near the end of the tree: several answers, notes, referrals.
+	c := &redisstore.Conversation{State: dialog.State{Tree: "0123abcd", Lang: lang.ARY, Node: "contact", Source: "salon-tanger-2026",
+		Codes: vocab.Codes{Needs: []string{"funding.microcredit"}, Stages: []string{"creation"}, Forms: []string{"cooperative"},
+			Publics: []string{"women", "rural"}, Sectors: []string{"agrifood"}, Provinces: []string{"chefchaouen"}, Areas: []string{"rural"}},
+		Notes:    []string{"بغيت نفتح تعاونية ديال الجبن فشفشاون", "واش كاين شي تمويل للنساء فالعالم القروي"},
+		Referred: []string{"inmaa-micro", "anapec-coop", "odco-creation", "indh-agr", "crj-tth"}}}
+	for i := range 6 {
+		c.State.Hist = append(c.State.Hist, dialog.Frame{Node: fmt.Sprintf("q%d", i)})
+	}
+	for i := range 12 {
+		c.MarkHandled(int64(900000000 + i))
+	}
+	if snd, err := s.Commit(ctx, sess, c, nil); err != nil || snd != nil {
+		t.Fatal(err)
+	}
+	rdb := s.Client()
+	ttl, _ := rdb.PTTL(ctx, s.Key(77, "state")).Result()
+	if ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Fatalf("state TTL %v, want about 1h", ttl)
+	}
+	if n, _ := rdb.Exists(ctx, s.Key(77, "lock")).Result(); n != 0 {
+		t.Fatal("lock kept with nothing owed")
+	}
+	mem, err := rdb.MemoryUsage(ctx, s.Key(77, "state")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Redis memory for one full conversation: %d bytes", mem)
+	if mem >= 2048 {
+		t.Fatalf("conversation takes %d bytes in Redis, want < 2 KB", mem)
+	}
+}
+
+func TestLockSerialisesHandlers(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{})
+	// 20 handlers increment a counter kept in the record; with the lock, none is lost.
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := s.Lock(ctx, 3, 5*time.Second)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c := sess.Conv
+			c.State.Misses++
+			if _, err := s.Commit(ctx, sess, &c, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	c, _, _ := s.Load(ctx, 3)
+	if c.State.Misses != 20 {
+		t.Fatalf("counter %d, want 20: an update was lost", c.State.Misses)
+	}
+}
+
+func TestHandledWindow(t *testing.T) {
+	var c redisstore.Conversation
+	for i := int64(100); i < 120; i += 2 {
+		c.MarkHandled(i)
+	}
+	c.MarkHandled(98) // late arrival
+	for _, id := range []int64{98, 100, 118} {
+		if !c.Handled(id) {
+			t.Errorf("%d not seen as handled", id)
+		}
+	}
+	if c.Handled(119) || c.Handled(101) {
+		t.Error("an unseen id inside the window counted as handled")
+	}
+	for i := int64(200); i < 220; i++ {
+		c.MarkHandled(i)
+	}
+	if !c.Handled(150) || len(c.Seen) != 12 {
+		t.Errorf("old id not dropped or window not bounded: %v", c.Seen)
+	}
+}
