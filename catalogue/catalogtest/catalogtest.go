@@ -1,0 +1,213 @@
+// Package catalogtest holds the ranking test table that every catalogue
+// implementation runs: the in-memory one and the PostgreSQL one load
+// Fixture, run each of Cases through their Match, and must return exactly
+// the Want service ids in order, with the Relaxed facets.
+package catalogtest
+
+import (
+	"slices"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+)
+
+// Case is one referral and its expected answer.
+type Case struct {
+	Name    string
+	Query   catalogue.Query
+	Want    []string      // service ids, best first
+	Relaxed []vocab.Facet // facets MatchWith had to drop, in order
+}
+
+// all returns every code of facet f (a region-wide, all-sectors… service).
+func all(f vocab.Facet) []string { return slices.Clone(vocab.Values[f]) }
+
+func codes(c ...string) []string { return c }
+
+// Fixture returns a small catalogue, freshly allocated at each call, built
+// to exercise each rule of the ranking. Every service is valid for ReadCSV.
+func Fixture() []*catalogue.Service {
+	org := func(id string) catalogue.Organisation {
+		return catalogue.Organisation{ID: id, NameFR: "Organisation " + id, NameAR: "منظمة " + id, Kind: "association"}
+	}
+	svc := func(id, o string, needs []string, set func(s *catalogue.Service)) *catalogue.Service {
+		s := &catalogue.Service{
+			ID: id, Org: org(o), NameFR: "Service " + id, NameAR: "خدمة " + id,
+			Needs: needs, Provinces: all(vocab.Provinces),
+			Phone: "+212539000000", Active: true,
+		}
+		if set != nil {
+			set(s)
+		}
+		return s
+	}
+	return []*catalogue.Service{
+		svc("mc-tanger", "micro", codes("funding.microcredit"), func(s *catalogue.Service) {
+			s.Provinces = codes("tanger-assilah")
+			s.Sectors = codes("crafts", "commerce")
+			s.Stages = codes("creation")
+			s.Forms = codes("individual", "informal")
+		}),
+		svc("mc-women-rural", "micro", codes("funding.microcredit"), func(s *catalogue.Service) {
+			s.Provinces = codes("chefchaouen", "al-hoceima")
+			s.Publics = codes("women", "rural")
+			s.Areas = codes("rural")
+		}),
+		svc("grant-youth-all", "youth", codes("funding.grant", "coaching"), func(s *catalogue.Service) {
+			s.Publics = codes("youth")
+		}),
+		svc("grant-generic", "fund", codes("funding"), nil),
+		svc("loan-bank", "bank", codes("funding.loan"), func(s *catalogue.Service) {
+			s.Provinces = codes("tanger-assilah", "tetouan")
+			s.Forms = codes("company")
+		}),
+		svc("coop-legal", "coop", codes("legal"), func(s *catalogue.Service) {
+			s.Forms = codes("cooperative", "informal")
+		}),
+		svc("crafts-card", "crafts", codes("legal"), func(s *catalogue.Service) {
+			s.Sectors = codes("crafts")
+		}),
+		svc("incubator", "incub", codes("coaching", "premises"), func(s *catalogue.Service) {
+			s.Provinces = codes("tanger-assilah")
+			s.Sectors = codes("services", "digital")
+			s.Stages = codes("idea", "creation")
+			s.Areas = codes("urban")
+		}),
+		svc("training-tetouan", "train", codes("training", "management"), func(s *catalogue.Service) {
+			s.Provinces = codes("tetouan")
+			s.Areas = codes("urban")
+		}),
+		svc("marketing-open", "market", codes("marketing"), func(s *catalogue.Service) {
+			s.Provinces = codes("tetouan")
+		}),
+		svc("marketing-women", "market", codes("marketing"), func(s *catalogue.Service) {
+			s.Publics = codes("women")
+		}),
+		svc("procure", "chamber", codes("procurement"), func(s *catalogue.Service) {
+			s.Stages = codes("development")
+		}),
+		svc("network-youth", "youth", codes("networking"), func(s *catalogue.Service) {
+			s.Provinces = codes("tetouan")
+			s.Publics = codes("youth")
+		}),
+		svc("inactive-info", "fund", codes("funding.grant", "information"), func(s *catalogue.Service) {
+			s.Provinces = codes("tanger-assilah")
+			s.Active = false
+		}),
+	}
+}
+
+// q builds a query from facet/codes pairs.
+func q(limit int, pairs ...any) catalogue.Query {
+	var c vocab.Codes
+	for i := 0; i < len(pairs); i += 2 {
+		c.Set(pairs[i].(vocab.Facet), pairs[i+1].([]string)...)
+	}
+	return catalogue.Query{Codes: c, Limit: limit}
+}
+
+// Cases returns the ranking table (see the package comment).
+func Cases() []Case {
+	N, P, Pu, S, St, F, A := vocab.Needs, vocab.Provinces, vocab.Publics, vocab.Sectors, vocab.Stages, vocab.Forms, vocab.Areas
+	return []Case{
+		{
+			Name:  "funding covers every funding.* need; exact need first; restricted publics lower",
+			Query: q(10, N, codes("funding")),
+			Want:  codes("grant-generic", "loan-bank", "mc-tanger", "mc-women-rural", "grant-youth-all"),
+		},
+		{
+			Name:  "precise need before the generic funding service",
+			Query: q(0, N, codes("funding.grant")),
+			Want:  codes("grant-youth-all", "grant-generic"),
+		},
+		{
+			Name:  "inactive services are never shown",
+			Query: q(0, N, codes("funding.grant"), P, codes("tanger-assilah")),
+			Want:  codes("grant-youth-all", "grant-generic"),
+		},
+		{
+			Name:  "province filter; local service before region-wide one",
+			Query: q(0, N, codes("funding.microcredit"), P, codes("tanger-assilah")),
+			Want:  codes("mc-tanger", "grant-generic"),
+		},
+		{
+			Name:  "generic funding answers a precise need anywhere",
+			Query: q(0, N, codes("funding.microcredit"), A, codes("urban"), P, codes("chefchaouen")),
+			Want:  codes("grant-generic"),
+		},
+		{
+			Name:  "user's public and province boost",
+			Query: q(0, N, codes("funding"), Pu, codes("youth"), P, codes("tetouan")),
+			Want:  codes("loan-bank", "grant-youth-all", "grant-generic"),
+		},
+		{
+			Name:  "women-only service not hidden when no public stated, but after the open one",
+			Query: q(0, N, codes("marketing")),
+			Want:  codes("marketing-open", "marketing-women"),
+		},
+		{
+			Name:  "women-only service first for a woman",
+			Query: q(0, N, codes("marketing"), Pu, codes("women")),
+			Want:  codes("marketing-women", "marketing-open"),
+		},
+		{
+			Name:  "youth-only service excluded for women",
+			Query: q(0, N, codes("coaching"), Pu, codes("women")),
+			Want:  codes("incubator"),
+		},
+		{
+			Name:  "specific legal form first",
+			Query: q(0, N, codes("legal"), F, codes("cooperative")),
+			Want:  codes("coop-legal", "crafts-card"),
+		},
+		{
+			Name:  "specific sector first",
+			Query: q(0, N, codes("legal"), S, codes("crafts")),
+			Want:  codes("crafts-card", "coop-legal"),
+		},
+		{
+			Name:  "stage and province specific first",
+			Query: q(0, N, codes("coaching"), St, codes("idea"), P, codes("tanger-assilah")),
+			Want:  codes("incubator", "grant-youth-all"),
+		},
+		{
+			Name:    "relax areas first",
+			Query:   q(0, N, codes("training"), A, codes("rural"), P, codes("tetouan")),
+			Want:    codes("training-tetouan"),
+			Relaxed: []vocab.Facet{A},
+		},
+		{
+			Name:    "relax stages",
+			Query:   q(0, N, codes("procurement"), St, codes("idea"), P, codes("larache")),
+			Want:    codes("procure"),
+			Relaxed: []vocab.Facet{St},
+		},
+		{
+			Name:    "relax sectors then provinces, cumulatively; unset facets are not reported",
+			Query:   q(0, N, codes("premises"), S, codes("agriculture"), P, codes("larache")),
+			Want:    codes("incubator"),
+			Relaxed: []vocab.Facet{S, P},
+		},
+		{
+			Name:    "relax publics then provinces",
+			Query:   q(0, N, codes("networking"), Pu, codes("women"), P, codes("larache")),
+			Want:    codes("network-youth"),
+			Relaxed: []vocab.Facet{Pu, P},
+		},
+		{
+			Name:  "needs are never relaxed: nothing found is an empty result",
+			Query: q(0, N, codes("information"), P, codes("tetouan")),
+			Want:  nil,
+		},
+		{
+			Name:  "limit caps the matches",
+			Query: q(2, N, codes("funding")),
+			Want:  codes("grant-generic", "loan-bank"),
+		},
+		{
+			Name:  "empty query: open services by id, DefaultLimit of them",
+			Query: q(0),
+			Want:  codes("coop-legal", "crafts-card", "grant-generic", "incubator", "loan-bank"),
+		},
+	}
+}
