@@ -352,12 +352,23 @@ func (st *step) text(raw string) {
 	n := st.e.Tree.Node(st.s.Node)
 	if n != nil && n.Kind == KindChoice {
 		if c := st.matchChoice(n, text, r.Codes); c != nil {
+			// Confirm what the message said beyond the button it named.
+			if added := newCodes(st.s.Codes, r.Codes); !newCodes(choiceCodes(c), added).Empty() {
+				st.note(text, true)
+				st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
+			}
 			st.choose(n, c, r.Codes)
 			return
 		}
 	}
 	if n != nil && n.Kind == KindText {
-		// An open question takes any answer: what it expresses is kept.
+		// An open question asking a facet gets one more try when the answer
+		// does not express it; then the conversation goes on regardless, so
+		// nobody is stuck on a question the lexicon cannot understand.
+		if n.Facet != "" && !r.Codes.Has(n.Facet) && st.s.Misses == 0 {
+			st.miss()
+			return
+		}
 		st.note(text, !r.Codes.Empty())
 		st.advanceWith(n, r.Codes, n.Next)
 		return
@@ -382,8 +393,10 @@ func (st *step) codes(c vocab.Codes, text string) {
 	n := st.e.Tree.Node(st.s.Node)
 	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
 		// Between conversations, new information starts a new one.
-		st.s.Codes, st.s.Hist, st.s.Ended, st.s.Misses = added, nil, false, 0
-		st.enter(st.e.Tree.Start)
+		start := st.e.Tree.Start
+		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
+		st.s.Hist = []Frame{{Node: start, Added: added}} // /back undoes the message
+		st.enter(start)
 		return
 	}
 	st.s.Misses = 0
@@ -462,10 +475,7 @@ func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
 		st.restart()
 		return
 	}
-	var set vocab.Codes
-	for f, codes := range c.Set {
-		set.Add(f, codes...)
-	}
+	set := choiceCodes(c)
 	set.Merge(extra)
 	var removed vocab.Codes
 	for _, f := range c.Clear {
@@ -481,6 +491,14 @@ func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
 		next = n.Next
 	}
 	st.enter(next)
+}
+
+func choiceCodes(c *Choice) vocab.Codes {
+	var set vocab.Codes
+	for _, f := range vocab.Facets {
+		set.Add(f, c.Set[f]...)
+	}
+	return set
 }
 
 // advanceWith records codes as the answer to n and goes on to next.

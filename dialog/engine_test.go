@@ -77,9 +77,10 @@ type wantState struct {
 
 // input reads the script's notation: "/cmd arg" a command, "#label" a press
 // of the button with that label on the last keyboard, "@data" raw callback
-// data, "!what" an unsupported message, "=facet:code" codes from the
+// data ({v} stands for the tree version), "!what" an unsupported message, "=facet:code" codes from the
 // transport, anything else free text.
-func input(t *testing.T, s string, keyboard []dialog.Button) dialog.Input {
+func input(t *testing.T, s string, keyboard []dialog.Button, version string) dialog.Input {
+	s = strings.ReplaceAll(s, "{v}", version) // the tree version, in raw callback data
 	switch {
 	case strings.HasPrefix(s, "/"):
 		name, arg, _ := strings.Cut(s[1:], " ")
@@ -146,7 +147,7 @@ func TestConversations(t *testing.T) {
 			var keyboard []dialog.Button
 			for i := range sc.Steps {
 				step := &sc.Steps[i]
-				in := input(t, step.In, keyboard)
+				in := input(t, step.In, keyboard, eng.Tree.Version)
 				before, _ := json.Marshal(st)
 				next, replies, _ := eng.Step(st, in)
 				if after, _ := json.Marshal(st); string(after) != string(before) {

@@ -48,7 +48,7 @@ func TestValidatorReportsEachProblemWithItsNode(t *testing.T) {
 		{"unknown next", "next: bye", "next: nowhere", "show", `next "nowhere" is not a node`},
 		{"unknown start", "start: ask", "start: nope", "", `start "nope" is not a node`},
 		{"unreachable", "    next: bye\n", "    next: show\n  - id: lost\n    kind: end\n    text: {fr: a, ar: b, ary: c}\n", "lost", "unreachable"},
-		{"never ends", "    next: bye\n", "    next: ask\n", "ask", "never ends"},
+		{"never ends", "    next: bye\n", "    next: ask\n", "ask", "no path from here ever ends"},
 		{"missing translation", `{fr: "Fin", ar: "نهاية", ary: "سالينا"}`, `{fr: "Fin", ar: "نهاية"}`, "bye", `missing translation "ary"`},
 		{"empty label", `label: {fr: "A", ar: "أ", ary: "أ"}`, `label: {fr: "", ar: "أ", ary: "أ"}`, "ask", `missing label "fr"`},
 		{"long label", `label: {fr: "A",`, `label: {fr: "Un libellé de bouton beaucoup trop long pour un téléphone",`, "ask", "more than 40"},
