@@ -160,10 +160,10 @@ func TestReadCSVRowProblems(t *testing.T) {
 func TestReadCSVMultiLineCellsKeepLineNumbers(t *testing.T) {
 	ok := validRow()
 	input := csvOf(
-		with(ok, "description_fr", "ligne un\nligne deux\nligne trois"), // lines 2-4
-		with(ok, "service_id", "svc-2", "description_ar", "سطر\nسطر \xff ثالث"),  // lines 5-6, bad byte on 6
-		with(ok, "service_id", "svc-3", "email", "bad@", "hours", "9h\n18h"), // line 7
-		with(ok, "service_id", "svc-4", "phone", "x"),                        // line 9
+		with(ok, "description_fr", "ligne un\nligne deux\nligne trois"),         // lines 2-4
+		with(ok, "service_id", "svc-2", "description_ar", "سطر\nسطر \xff ثالث"), // lines 5-6, bad byte on 6
+		with(ok, "service_id", "svc-3", "email", "bad@", "hours", "9h\n18h"),    // line 7
+		with(ok, "service_id", "svc-4", "phone", "x"),                           // line 9
 	)
 	checkProblems(t, problemsOf(t, input), []wantProblem{
 		{6, colOf("description_ar"), "UTF-8"},

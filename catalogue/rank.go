@@ -3,6 +3,7 @@ package catalogue
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -36,15 +37,17 @@ import (
 //   - a service restricted to publics the query does not state loses 25;
 //   - a service whose languages include the conversation's gains 3.
 
-// Facet weights of Score; they grow with the importance RelaxOrder gives.
-var weights = map[vocab.Facet]int{
-	vocab.Areas:     5,
-	vocab.Stages:    10,
-	vocab.Forms:     15,
-	vocab.Sectors:   20,
-	vocab.Publics:   25,
-	vocab.Provinces: 30,
-}
+// Facet weights of Score, indexed like rankFacets; they grow with the
+// importance RelaxOrder gives. Needs are scored apart, languages not at all.
+var weights = func() [numFacets]int {
+	var w [numFacets]int
+	for f, v := range map[vocab.Facet]int{
+		vocab.Areas: 5, vocab.Stages: 10, vocab.Forms: 15, vocab.Sectors: 20, vocab.Publics: 25, vocab.Provinces: 30,
+	} {
+		w[facetIndex(f)] = v
+	}
+	return w
+}()
 
 const (
 	needExact    = 100
@@ -64,112 +67,210 @@ var RelaxOrder = []vocab.Facet{vocab.Areas, vocab.Stages, vocab.Forms, vocab.Pub
 
 // Filter reports whether the active service s answers every facet q sets.
 func Filter(q Query, s *Service) bool {
-	if s == nil || !s.Active {
+	if s == nil {
 		return false
 	}
-	for _, f := range vocab.Facets {
-		want := q.Codes.Get(f)
-		if len(want) == 0 {
-			continue
-		}
-		if !facetMatches(f, want, s.Facet(f)) {
-			return false
-		}
-	}
-	return true
-}
-
-func facetMatches(f vocab.Facet, want, have []string) bool {
-	if f == vocab.Needs {
-		for _, w := range want {
-			for _, h := range have {
-				if vocab.NeedCovers(w, h) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if len(have) == 0 {
-		return true
-	}
-	for _, w := range want {
-		if slices.Contains(have, w) {
-			return true
-		}
-	}
-	return false
+	c := compile(q)
+	p := profileOf(s)
+	return c.filter(&p)
 }
 
 // Score rates how well s fits q; higher is better. It does not filter: a
 // service Filter rejects gets a lower score, which is what ranks the results
 // of a relaxed query.
 func Score(q Query, s *Service) int {
-	score := 0
-	if want := q.Codes.Needs; len(want) > 0 {
-		used := 0
-		for _, h := range s.Needs {
-			if slices.ContainsFunc(want, func(w string) bool { return vocab.NeedCovers(w, h) }) {
-				used++
-			}
+	c := compile(q)
+	p := profileOf(s)
+	return c.score(&p)
+}
+
+// The ranking works on bit sets: a service's codes are turned into a
+// profile once (the in-memory catalogue keeps them), a query into a compiled
+// form once per attempt, so that filtering and scoring a service is a few
+// machine operations. Filter and Score above are defined through the same
+// code, so there is one ranking whatever the caller.
+
+// facetIndex numbers the facets a profile holds.
+var rankFacets = []vocab.Facet{vocab.Needs, vocab.Stages, vocab.Forms, vocab.Publics, vocab.Sectors, vocab.Provinces, vocab.Areas, vocab.Languages}
+
+const numFacets = 8
+
+// codeBits maps each facet's codes to a bit; every facet has at most 32 codes.
+var codeBits = func() [numFacets]map[string]uint32 {
+	var m [numFacets]map[string]uint32
+	for i, f := range rankFacets {
+		m[i] = make(map[string]uint32, len(vocab.Values[f]))
+		for j, c := range vocab.Values[f] {
+			m[i][c] = 1 << j
 		}
-		for _, w := range want {
-			best := 0
-			for _, h := range s.Needs {
-				switch {
-				case w == h:
-					best = max(best, needExact)
-				case strings.HasPrefix(h, w+"."):
-					best = max(best, needNarrower)
-				case strings.HasPrefix(w, h+"."):
-					best = max(best, needBroader)
-				}
-			}
-			score += best
-		}
-		score -= needExtra * (len(s.Needs) - used)
 	}
-	for _, f := range vocab.Facets {
-		wt := weights[f]
+	return m
+}()
+
+func facetIndex(f vocab.Facet) int {
+	for i, g := range rankFacets {
+		if g == f {
+			return i
+		}
+	}
+	return -1
+}
+
+// profile is a service's codes as bit sets. Codes outside the vocabulary
+// have no bit (ReadCSV refuses them) but still count in n, so that a facet
+// holding only unknown codes matches nothing rather than everything.
+type profile struct {
+	bits   [numFacets]uint32
+	n      [numFacets]uint8 // number of codes listed
+	active bool
+}
+
+func profileOf(s *Service) profile {
+	p := profile{active: s.Active}
+	for i, f := range rankFacets {
+		codes := s.Facet(f)
+		p.n[i] = uint8(min(len(codes), 255))
+		for _, c := range codes {
+			p.bits[i] |= codeBits[i][c]
+		}
+	}
+	return p
+}
+
+// wantNeed is one asked need, as the bit sets of the service needs that
+// answer it exactly, more precisely or more broadly.
+type wantNeed struct{ exact, narrower, broader uint32 }
+
+// compiled is a query ready to test profiles.
+type compiled struct {
+	set    [numFacets]bool
+	want   [numFacets]uint32
+	needs  []wantNeed
+	covers uint32 // service needs that answer at least one asked need
+	lang   uint32 // service languages that can talk with the user
+}
+
+func compile(q Query) compiled {
+	var c compiled
+	for i, f := range rankFacets {
+		if f == vocab.Languages {
+			continue
+		}
+		codes := q.Codes.Get(f)
+		if len(codes) == 0 {
+			continue
+		}
+		c.set[i] = true
+		for _, code := range codes {
+			c.want[i] |= codeBits[i][code]
+		}
+	}
+	needs := vocab.Values[vocab.Needs]
+	for _, w := range q.Codes.Needs {
+		var wn wantNeed
+		for j, h := range needs {
+			switch {
+			case w == h:
+				wn.exact |= 1 << j
+			case strings.HasPrefix(h, w+"."):
+				wn.narrower |= 1 << j
+			case strings.HasPrefix(w, h+"."):
+				wn.broader |= 1 << j
+			}
+		}
+		c.needs = append(c.needs, wn)
+		c.covers |= wn.exact | wn.narrower | wn.broader
+	}
+	li := facetIndex(vocab.Languages)
+	switch q.Lang {
+	case "":
+	case "ar", "ary":
+		// Arabic and Darija go together.
+		c.lang = codeBits[li]["ar"] | codeBits[li]["ary"]
+	default:
+		c.lang = codeBits[li][q.Lang]
+	}
+	return c
+}
+
+var (
+	needsIdx   = facetIndex(vocab.Needs)
+	publicsIdx = facetIndex(vocab.Publics)
+	langsIdx   = facetIndex(vocab.Languages)
+)
+
+func (c *compiled) filter(p *profile) bool {
+	if !p.active {
+		return false
+	}
+	for i := range numFacets {
+		if !c.set[i] {
+			continue
+		}
+		if i == needsIdx {
+			if p.bits[i]&c.covers == 0 {
+				return false
+			}
+			continue
+		}
+		if p.n[i] > 0 && p.bits[i]&c.want[i] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *compiled) score(p *profile) int {
+	score := 0
+	if c.set[needsIdx] {
+		for _, w := range c.needs {
+			switch have := p.bits[needsIdx]; {
+			case have&w.exact != 0:
+				score += needExact
+			case have&w.narrower != 0:
+				score += needNarrower
+			case have&w.broader != 0:
+				score += needBroader
+			}
+		}
+		used := bits.OnesCount32(p.bits[needsIdx] & c.covers)
+		score -= needExtra * (int(p.n[needsIdx]) - used)
+	}
+	for i, f := range rankFacets {
+		wt := weights[i]
 		if wt == 0 {
 			continue
 		}
-		want, have := q.Codes.Get(f), s.Facet(f)
-		if len(want) == 0 {
-			if f == vocab.Publics && len(have) > 0 {
+		n := int(p.n[i])
+		if !c.set[i] {
+			if i == publicsIdx && n > 0 {
 				score -= publicOther
 			}
 			continue
 		}
 		all := len(vocab.Values[f])
 		switch {
-		case len(have) == 0 || len(have) >= all:
+		case n == 0 || n >= all:
 			// open to every value: matches, nothing specific
-		case facetMatches(f, want, have):
-			score += wt - wt*(len(have)-1)/all
+		case p.bits[i]&c.want[i] != 0:
+			score += wt - wt*(n-1)/all
 		default:
 			score -= wt
-			if f == vocab.Publics {
+			if i == publicsIdx {
 				score -= publicOther
 			}
 		}
 	}
-	if q.Lang != "" && len(s.Languages) > 0 && speaks(s.Languages, q.Lang) {
+	if p.bits[langsIdx]&c.lang != 0 {
 		score += langBonus
 	}
 	return score
 }
 
-// speaks reports whether a service speaking langs can talk with a user in l;
-// Arabic and Darija go together.
-func speaks(langs []string, l string) bool {
-	if slices.Contains(langs, l) {
-		return true
-	}
-	if l == "ar" || l == "ary" {
-		return slices.Contains(langs, "ar") || slices.Contains(langs, "ary")
-	}
-	return false
+// candidate is a service with its profile.
+type candidate struct {
+	s *Service
+	p *profile
 }
 
 // MatchWith runs a referral: it asks fetch for the candidate services of q
@@ -182,10 +283,30 @@ func speaks(langs []string, l string) bool {
 // Nothing found even then is not an error: the Result is empty (and Relaxed
 // nil) and the caller offers an adviser.
 func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]*Service, error)) (Result, error) {
+	return matchWith(ctx, q, func(ctx context.Context, q Query) ([]candidate, error) {
+		services, err := fetch(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		profiles := make([]profile, len(services))
+		cands := make([]candidate, 0, len(services))
+		for i, s := range services {
+			if s == nil {
+				continue
+			}
+			profiles[i] = profileOf(s)
+			cands = append(cands, candidate{s, &profiles[i]})
+		}
+		return cands, nil
+	})
+}
+
+func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
+	full := compile(q)
 	cur := q
 	cur.Codes = q.Codes.Clone()
 	var relaxed []vocab.Facet
@@ -198,7 +319,8 @@ func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 		if err != nil {
 			return Result{}, fmt.Errorf("fetching candidate services: %w", err)
 		}
-		if m := best(q, cur, cands, limit); len(m) > 0 {
+		filter := compile(cur)
+		if m := best(&full, &filter, cands, limit); len(m) > 0 {
 			return Result{Matches: m, Relaxed: relaxed}, nil
 		}
 		for next < len(RelaxOrder) && !cur.Codes.Has(RelaxOrder[next]) {
@@ -224,24 +346,24 @@ func before(a, b Match) bool {
 // best keeps the limit best candidates answering filter, scored against q.
 // It keeps a small sorted slice instead of sorting every candidate: limit is
 // a handful, candidates may be tens of thousands.
-func best(q, filter Query, cands []*Service, limit int) []Match {
+func best(q, filter *compiled, cands []candidate, limit int) []Match {
 	var top []Match
 	var seen map[string]bool
-	for _, s := range cands {
-		if !Filter(filter, s) {
+	for _, c := range cands {
+		if !filter.filter(c.p) {
 			continue
 		}
-		m := Match{Service: s, Score: Score(q, s)}
+		m := Match{Service: c.s, Score: q.score(c.p)}
 		if len(top) == limit && !before(m, top[len(top)-1]) {
 			continue
 		}
 		if seen == nil {
 			seen = make(map[string]bool)
 		}
-		if seen[s.ID] {
+		if seen[c.s.ID] {
 			continue // fetch returned a service twice
 		}
-		seen[s.ID] = true
+		seen[c.s.ID] = true
 		i, _ := slices.BinarySearchFunc(top, m, func(a, b Match) int {
 			if before(a, b) {
 				return -1

@@ -1,0 +1,189 @@
+package catalogue_test
+
+import (
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// fileTranslator renders the card messages straight from this package's
+// locale files, and records the ids asked for.
+type fileTranslator struct {
+	t    testing.TB
+	msgs map[lang.Lang]map[string]string
+	used map[string]bool
+}
+
+func loadCardLocales(t testing.TB) *fileTranslator {
+	t.Helper()
+	ft := &fileTranslator{t: t, msgs: map[lang.Lang]map[string]string{}, used: map[string]bool{}}
+	for _, l := range lang.All {
+		data, err := os.ReadFile("../locales/card." + string(l) + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			t.Fatalf("card.%s.yaml: %v", l, err)
+		}
+		ft.msgs[l] = m
+	}
+	return ft
+}
+
+func (ft *fileTranslator) T(l lang.Lang, id string, data map[string]any) string {
+	ft.used[id] = true
+	src, ok := ft.msgs[l][id]
+	if !ok {
+		ft.t.Errorf("card.%s.yaml has no message %q", l, id)
+		return id
+	}
+	tpl, err := template.New(id).Parse(src)
+	if err != nil {
+		ft.t.Fatalf("%s %s: %v", l, id, err)
+	}
+	var b strings.Builder
+	if err := tpl.Execute(&b, data); err != nil {
+		ft.t.Fatalf("%s %s: %v", l, id, err)
+	}
+	return b.String()
+}
+
+func fullService() *catalogue.Service {
+	lat, lon := 35.57, -5.37
+	return &catalogue.Service{
+		ID:     "svc",
+		Org:    catalogue.Organisation{ID: "org", NameFR: "Association Exemple", NameAR: "جمعية مثال", Kind: "association"},
+		NameFR: "Microcrédit", NameAR: "قرض صغير",
+		DescriptionFR: "Prêts de 5 000 dirhams.", DescriptionAR: "قروض بقيمة 5000 درهم.",
+		ConditionsFR: "Avoir 18 ans", ConditionsAR: "السن 18 سنة",
+		Needs: []string{"funding.microcredit"}, Provinces: []string{"tetouan"},
+		Languages: []string{"ar", "ary", "fr", "es", "en", "rif"},
+		Cost:      "free", Address: "12, avenue Exemple", City: "Tétouan", Latitude: &lat, Longitude: &lon,
+		Phone: "+212539000001", Email: "contact@example.org", Website: "https://example.org/mc",
+		Hours: "lun.-ven. 9h-16h", UpdatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Active: true,
+	}
+}
+
+func TestCardFrench(t *testing.T) {
+	tr := loadCardLocales(t)
+	card := catalogue.Card(fullService(), lang.FR, tr)
+	for _, want := range []string{
+		"Association Exemple", "Microcrédit", "Prêts de 5 000 dirhams.", "Conditions : Avoir 18 ans", "Coût : gratuit",
+		"Téléphone : +212539000001", "E-mail : contact@example.org", "Site web : https://example.org/mc",
+		"Adresse : 12, avenue Exemple, Tétouan", "Horaires : lun.-ven. 9h-16h", "espagnol", "2026-11-01",
+	} {
+		if !strings.Contains(card, want) {
+			t.Errorf("French card lacks %q:\n%s", want, card)
+		}
+	}
+	if strings.ContainsAny(card, "\u2066\u2068\u2069\u200f") || strings.Contains(card, "جمعية") {
+		t.Errorf("French card has Arabic text or directional marks:\n%s", card)
+	}
+}
+
+func TestCardRTLIsolatesLatinRuns(t *testing.T) {
+	tr := loadCardLocales(t)
+	for _, l := range []lang.Lang{lang.AR, lang.ARY} {
+		card := catalogue.Card(fullService(), l, tr)
+		for _, want := range []string{
+			"جمعية مثال", "قرض صغير", "قروض بقيمة 5000 درهم.", "السن 18 سنة",
+			"\u2066+212539000001\u2069", "\u2066contact@example.org\u2069", "\u2066https://example.org/mc\u2069",
+			"\u206812, avenue Exemple, Tétouan\u2069", "\u2068lun.-ven. 9h-16h\u2069", "\u20662026-11-01\u2069",
+		} {
+			if !strings.Contains(card, want) {
+				t.Errorf("%s card lacks %q:\n%s", l, want, card)
+			}
+		}
+		for i, line := range strings.Split(card, "\n") {
+			if !strings.HasPrefix(line, "\u200f") {
+				t.Errorf("%s card line %d does not start with RLM: %q", l, i, line)
+			}
+		}
+		if strings.Contains(card, "Association Exemple") || strings.Contains(card, "Téléphone") {
+			t.Errorf("%s card shows French where Arabic exists:\n%s", l, card)
+		}
+		// Every isolate is closed.
+		if strings.Count(card, "\u2066")+strings.Count(card, "\u2068") != strings.Count(card, "\u2069") {
+			t.Errorf("%s card has unbalanced isolates", l)
+		}
+	}
+	if catalogue.Card(fullService(), lang.AR, tr) == catalogue.Card(fullService(), lang.ARY, tr) {
+		t.Error("Arabic and Darija cards use the same labels")
+	}
+}
+
+func TestCardFallsBackToOtherLanguage(t *testing.T) {
+	tr := loadCardLocales(t)
+	s := fullService()
+	s.Org.NameAR, s.NameAR, s.DescriptionAR = "", "", ""
+	card := catalogue.Card(s, lang.ARY, tr)
+	if !strings.Contains(card, "\u2068Association Exemple\u2069") || !strings.Contains(card, "\u2068Microcrédit\u2069") {
+		t.Errorf("Darija card should show the isolated French names when Arabic is missing:\n%s", card)
+	}
+	s = fullService()
+	s.Org.NameFR, s.NameFR = "", ""
+	if card := catalogue.Card(s, lang.FR, tr); !strings.Contains(card, "جمعية مثال") {
+		t.Errorf("French card should fall back to the Arabic name:\n%s", card)
+	}
+}
+
+func TestCardMinimal(t *testing.T) {
+	tr := loadCardLocales(t)
+	s := &catalogue.Service{ID: "s", Org: catalogue.Organisation{NameFR: "Org"}, NameFR: "Svc", Email: "a@example.org"}
+	card := catalogue.Card(s, lang.FR, tr)
+	if card != "🏢 Org\n▸ Svc\n✉️ E-mail : a@example.org" {
+		t.Errorf("minimal card = %q", card)
+	}
+}
+
+// The three card locale files define the same ids, and they are exactly the
+// ids Card uses (every cost and language value included).
+func TestCardLocaleIDs(t *testing.T) {
+	tr := loadCardLocales(t)
+	for _, cost := range catalogue.Costs {
+		s := fullService()
+		s.Cost = cost
+		for _, l := range lang.All {
+			catalogue.Card(s, l, tr)
+		}
+	}
+	for _, code := range vocab.Values[vocab.Languages] {
+		if !tr.used["card.language."+code] {
+			t.Errorf("language %s not rendered", code)
+		}
+	}
+	used := slices.Sorted(maps.Keys(tr.used))
+	for _, l := range lang.All {
+		have := slices.Sorted(maps.Keys(tr.msgs[l]))
+		if !slices.Equal(have, used) {
+			t.Errorf("card.%s.yaml ids %v, Card uses %v", l, have, used)
+		}
+	}
+}
+
+// Through the real locales package (which embeds the card files), no id is
+// left untranslated.
+func TestCardWithLocalesPackage(t *testing.T) {
+	cat, err := locales.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lang.All {
+		card := catalogue.Card(fullService(), l, cat)
+		if strings.Contains(card, "card.") {
+			t.Errorf("%s card shows a message id:\n%s", l, card)
+		}
+	}
+}

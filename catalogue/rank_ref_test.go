@@ -1,0 +1,135 @@
+package catalogue_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+)
+
+// The ranking works on bit sets for speed. This is the same ranking written
+// plainly over the codes, as rank.go's comment states it; the two must agree
+// on every service and query.
+
+var refWeights = map[vocab.Facet]int{vocab.Areas: 5, vocab.Stages: 10, vocab.Forms: 15, vocab.Sectors: 20, vocab.Publics: 25, vocab.Provinces: 30}
+
+func refFacetMatches(f vocab.Facet, want, have []string) bool {
+	if f == vocab.Needs {
+		for _, w := range want {
+			for _, h := range have {
+				if vocab.NeedCovers(w, h) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if len(have) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func refFilter(q catalogue.Query, s *catalogue.Service) bool {
+	if !s.Active {
+		return false
+	}
+	for _, f := range vocab.Facets {
+		if want := q.Codes.Get(f); len(want) > 0 && !refFacetMatches(f, want, s.Facet(f)) {
+			return false
+		}
+	}
+	return true
+}
+
+func refScore(q catalogue.Query, s *catalogue.Service) int {
+	score := 0
+	if want := q.Codes.Needs; len(want) > 0 {
+		used := 0
+		for _, h := range s.Needs {
+			if slices.ContainsFunc(want, func(w string) bool { return vocab.NeedCovers(w, h) }) {
+				used++
+			}
+		}
+		for _, w := range want {
+			best := 0
+			for _, h := range s.Needs {
+				switch {
+				case w == h:
+					best = max(best, 100)
+				case strings.HasPrefix(h, w+"."):
+					best = max(best, 80)
+				case strings.HasPrefix(w, h+"."):
+					best = max(best, 60)
+				}
+			}
+			score += best
+		}
+		score -= 2 * (len(s.Needs) - used)
+	}
+	for f, wt := range refWeights {
+		want, have := q.Codes.Get(f), s.Facet(f)
+		if len(want) == 0 {
+			if f == vocab.Publics && len(have) > 0 {
+				score -= 25
+			}
+			continue
+		}
+		all := len(vocab.Values[f])
+		switch {
+		case len(have) == 0 || len(have) >= all:
+		case refFacetMatches(f, want, have):
+			score += wt - wt*(len(have)-1)/all
+		default:
+			score -= wt
+			if f == vocab.Publics {
+				score -= 25
+			}
+		}
+	}
+	l := q.Lang
+	if l != "" && (slices.Contains(s.Languages, l) || ((l == "ar" || l == "ary") && (slices.Contains(s.Languages, "ar") || slices.Contains(s.Languages, "ary")))) {
+		score += 3
+	}
+	return score
+}
+
+func randomQuery(rng *rand.Rand) catalogue.Query {
+	var c vocab.Codes
+	for _, f := range vocab.Facets {
+		if rng.IntN(2) == 0 {
+			continue
+		}
+		vals := vocab.Values[f]
+		for range 1 + rng.IntN(2) {
+			c.Add(f, vals[rng.IntN(len(vals))])
+		}
+	}
+	langs := []string{"", "fr", "ar", "ary"}
+	return catalogue.Query{Codes: c, Lang: langs[rng.IntN(len(langs))]}
+}
+
+func TestRankingMatchesReference(t *testing.T) {
+	services := append(catalogue.Generate(400, 7), catalogue.Demo()...)
+	services[3].Active = false
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		q := randomQuery(rng)
+		for _, s := range services {
+			if got, want := catalogue.Filter(q, s), refFilter(q, s); got != want {
+				t.Fatalf("Filter(%+v, %s) = %v, reference %v", q.Codes, s.ID, got, want)
+			}
+			if got, want := catalogue.Score(q, s), refScore(q, s); got != want {
+				t.Fatalf("Score(%+v, %s) = %d, reference %d", q.Codes, s.ID, got, want)
+			}
+		}
+	}
+}
