@@ -113,7 +113,10 @@ func ReadCSV(r io.Reader, file string) ([]*Service, error) {
 		return nil, Problems{{File: file, Line: 1, Msg: "empty file: the header row is missing"}}
 	}
 	if err != nil {
-		return nil, append(rd.problems, rd.syntax(err))
+		if p, ok := rd.syntax(err); ok {
+			return nil, Problems{p}
+		}
+		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	if !rd.readHeader(cr, header) {
 		return nil, rd.problems
@@ -126,8 +129,12 @@ func ReadCSV(r io.Reader, file string) ([]*Service, error) {
 			break
 		}
 		if err != nil {
+			p, ok := rd.syntax(err)
+			if !ok {
+				return nil, fmt.Errorf("reading %s: %w", file, err)
+			}
 			// The reader cannot resynchronise reliably after a quoting error.
-			rd.problems = append(rd.problems, rd.syntax(err))
+			rd.problems = append(rd.problems, p)
 			break
 		}
 		if s := rd.readRow(cr, rec); s != nil {
@@ -155,12 +162,14 @@ type reader struct {
 	orgs     map[string]orgSeen // org_id -> first row naming it
 }
 
-func (rd *reader) syntax(err error) Problem {
+// syntax turns a CSV syntax error into a problem; other errors (a failing
+// reader) are not problems of the file and are returned as they are.
+func (rd *reader) syntax(err error) (Problem, bool) {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return Problem{File: rd.file, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV: %v (at character %d)", pe.Err, pe.Column)}
+		return Problem{File: rd.file, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV: %v (at character %d of the line)", pe.Err, pe.Column)}, true
 	}
-	return Problem{File: rd.file, Msg: fmt.Sprintf("reading: %v", err)}
+	return Problem{}, false
 }
 
 func (rd *reader) add(line, col int, field, format string, args ...any) {

@@ -224,6 +224,30 @@ func TestReadCSVHeaderProblems(t *testing.T) {
 	}
 }
 
+type failingReader struct{ after string }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.after == "" {
+		return 0, errors.New("disk on fire")
+	}
+	n := copy(p, f.after)
+	f.after = f.after[n:]
+	return n, nil
+}
+
+func TestReadCSVReaderError(t *testing.T) {
+	_, err := catalogue.ReadCSV(&failingReader{after: csvOf(validRow())}, "cat.csv")
+	var ps catalogue.Problems
+	if err == nil || errors.As(err, &ps) || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the reader's error, not Problems", err)
+	}
+}
+
+func TestReadCSVCRLF(t *testing.T) {
+	input := strings.ReplaceAll(csvOf(validRow(), with(validRow(), "service_id", "svc-2", "email", "bad")), "\n", "\r\n")
+	checkProblems(t, problemsOf(t, input), []wantProblem{{3, colOf("email"), "bad"}})
+}
+
 func TestProblemString(t *testing.T) {
 	p := catalogue.Problem{File: "a.csv", Line: 3, Column: 25, Field: "phone", Msg: "bad"}
 	if got := p.String(); got != "a.csv:3:25: phone: bad" {
