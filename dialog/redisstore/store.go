@@ -125,6 +125,9 @@ func (s *Store) Key(chat int64, part string) string {
 	return s.prefix + ":{chat:" + strconv.FormatInt(chat, 10) + "}:" + part
 }
 
+// GlobalKey returns a key that belongs to no chat (the webhook queue…).
+func (s *Store) GlobalKey(name string) string { return s.prefix + ":" + name }
+
 func (s *Store) keys(chat int64) []string {
 	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send")}
 }

@@ -1,0 +1,552 @@
+// Package bot is Dalil's Telegram transport: it takes updates in (long
+// polling or webhook), runs each through the dialog engine under the chat's
+// lock, saves the new state and the replies owed in one atomic Redis write,
+// then sends those replies under Telegram's rate limits, with retries,
+// marking each one sent. A crash at any point loses no reply and doubles
+// none; a restarted process sends what is still owed.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+)
+
+// Engine is the dialog engine: a pure step from state and input to the new
+// state, the replies and the effects.
+type Engine interface {
+	Step(s dialog.State, in dialog.Input) (dialog.State, []dialog.Reply, []dialog.Effect)
+}
+
+// Translator gives the fixed UI strings (the locales catalogue).
+type Translator interface {
+	T(l lang.Lang, id string, data map[string]any) string
+}
+
+// Check is a readiness check for /readyz.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Options configure a Bot. Client, Store, Engine, Matcher and T are required.
+type Options struct {
+	Client  *telegram.Client
+	Store   *redisstore.Store
+	Engine  Engine
+	Matcher catalogue.Matcher
+	T       Translator
+	// Card renders one service; default catalogue.Card with T.
+	Card func(s *catalogue.Service, l lang.Lang) string
+
+	// RateLimit is the most messages per second overall (0 = no limit).
+	RateLimit int
+	// ChatInterval and ChatBurst shape the per-chat limit: one message per
+	// interval on average (default 1s) with bursts of ChatBurst (default 3).
+	// Groups get 20 per minute.
+	ChatInterval time.Duration
+	ChatBurst    int
+
+	// WebhookURL and WebhookSecret select webhook mode.
+	WebhookURL    string
+	WebhookSecret string
+
+	// Grace is how long a stop waits for in-flight updates and replies
+	// (default 10s).
+	Grace time.Duration
+	// LockWait is how long an update waits for its chat's lock (default 15s).
+	LockWait time.Duration
+	// PageSize is how many services one page of a referral shows (default
+	// 3); MaxResults how many a referral lists in all (default 12).
+	PageSize   int
+	MaxResults int
+	// SendAttempts, SendBackoff and SendTimeout tune retries of network
+	// errors and 5xx (defaults 5, 500ms doubled each time, 15s).
+	SendAttempts int
+	SendBackoff  time.Duration
+	SendTimeout  time.Duration
+	// SweepEvery is how often replies left owed by a stopped process are
+	// looked for (default 1 minute; also once at start).
+	SweepEvery time.Duration
+
+	// Ready are extra readiness checks (PostgreSQL…); Redis is always checked.
+	Ready []Check
+	// Adviser is called when the engine hands the conversation to a person.
+	Adviser func(ctx context.Context, chat int64, st dialog.State) error
+	// Forget erases what is kept about a user outside Redis (PostgreSQL).
+	Forget func(ctx context.Context, chat int64) error
+	// Intercept sees every update first; returning true means it handled it
+	// (the advisers' group relay).
+	Intercept func(ctx context.Context, up *telegram.Update) bool
+
+	Log *slog.Logger
+}
+
+// Bot is a running Telegram front end.
+type Bot struct {
+	o      Options
+	client *telegram.Client
+	store  *redisstore.Store
+	send   *sender
+	m      *metrics
+	log    *slog.Logger
+	name   string
+
+	// workCtx outlives a stop request so that in-flight work finishes; it
+	// is cancelled when the grace period ends.
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+
+	mu      sync.Mutex
+	actors  map[int64]*actor
+	work    sync.WaitGroup // actors
+	sending sync.WaitGroup // flushers
+	started sync.Map       // update id -> time received, until its first reply is sent
+}
+
+// actor handles one chat's updates one after the other.
+type actor struct {
+	jobs []job
+}
+
+type job struct {
+	up   *telegram.Update
+	at   time.Time
+	done func()
+}
+
+// New checks the options and returns a bot ready to Run.
+func New(o Options) (*Bot, error) {
+	switch {
+	case o.Client == nil:
+		return nil, errors.New("bot: no Telegram client")
+	case o.Store == nil:
+		return nil, errors.New("bot: no conversation store")
+	case o.Engine == nil:
+		return nil, errors.New("bot: no dialog engine")
+	case o.Matcher == nil:
+		return nil, errors.New("bot: no catalogue matcher")
+	case o.T == nil:
+		return nil, errors.New("bot: no translator")
+	}
+	if o.Card == nil {
+		tr := o.T
+		o.Card = func(s *catalogue.Service, l lang.Lang) string { return catalogue.Card(s, l, tr) }
+	}
+	if o.ChatInterval == 0 {
+		o.ChatInterval = time.Second
+	}
+	if o.ChatBurst == 0 {
+		o.ChatBurst = 3
+	}
+	if o.Grace == 0 {
+		o.Grace = 10 * time.Second
+	}
+	if o.LockWait == 0 {
+		o.LockWait = 15 * time.Second
+	}
+	if o.PageSize == 0 {
+		o.PageSize = 3
+	}
+	if o.MaxResults == 0 {
+		o.MaxResults = 12
+	}
+	if o.SendAttempts == 0 {
+		o.SendAttempts = 5
+	}
+	if o.SendBackoff == 0 {
+		o.SendBackoff = 500 * time.Millisecond
+	}
+	if o.SendTimeout == 0 {
+		o.SendTimeout = 15 * time.Second
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	m := newMetrics()
+	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
+		actors: map[int64]*actor{}}
+	b.send = &sender{client: o.Client, limits: newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m: m, log: o.Log,
+		attempts: o.SendAttempts, backoff: o.SendBackoff, timeout: o.SendTimeout}
+	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
+	return b, nil
+}
+
+// chatHash identifies a chat in logs without revealing it.
+func chatHash(chat int64) string {
+	h := fnv.New32a()
+	h.Write([]byte(strconv.FormatInt(chat, 10)))
+	return strconv.FormatUint(uint64(h.Sum32()), 16)
+}
+
+// dispatch queues an update on its chat's actor; done is called once the
+// update is durably handled (or dropped), before its replies are sent.
+func (b *Bot) dispatch(up *telegram.Update, at time.Time, done func()) {
+	chat := up.ChatID()
+	b.mu.Lock()
+	a := b.actors[chat]
+	if a == nil {
+		a = &actor{}
+		b.actors[chat] = a
+		b.work.Add(1)
+		go b.runActor(chat, a)
+	}
+	a.jobs = append(a.jobs, job{up: up, at: at, done: done})
+	b.mu.Unlock()
+}
+
+func (b *Bot) runActor(chat int64, a *actor) {
+	defer b.work.Done()
+	for {
+		b.mu.Lock()
+		if len(a.jobs) == 0 {
+			delete(b.actors, chat)
+			b.mu.Unlock()
+			return
+		}
+		j := a.jobs[0]
+		a.jobs = a.jobs[1:]
+		b.mu.Unlock()
+		var once sync.Once
+		done := func() { once.Do(j.done) }
+		b.handle(b.workCtx, j.up, j.at, done)
+		done()
+	}
+}
+
+// handle runs one update through the engine and saves the outcome.
+func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, done func()) {
+	chat := up.ChatID()
+	cq := up.CallbackQuery
+	if cq != nil {
+		// Every button press is answered, whatever happens next, so the
+		// user's app stops its spinner.
+		defer b.answer(ctx, chat, cq.ID)
+	}
+	if chat == 0 {
+		b.m.updates.WithLabelValues("ignored").Inc()
+		return
+	}
+	if b.o.Intercept != nil && b.o.Intercept(ctx, up) {
+		b.m.updates.WithLabelValues("intercepted").Inc()
+		return
+	}
+	if !b.private(up) {
+		b.group(ctx, up)
+		return
+	}
+	in, ok := input(up, b.name, time.Now())
+	if !ok {
+		b.m.updates.WithLabelValues("ignored").Inc()
+		return
+	}
+	sess, err := b.store.Lock(ctx, chat, b.o.LockWait)
+	if err != nil {
+		b.log.Error("loading conversation", "chat", chatHash(chat), "err", err)
+		b.technical(ctx, chat, guessLang(up))
+		b.m.updates.WithLabelValues("error").Inc()
+		return
+	}
+	if sess.Found && sess.Conv.Handled(up.UpdateID) {
+		b.unlock(sess)
+		b.m.updates.WithLabelValues("duplicate").Inc()
+		return
+	}
+	conv := sess.Conv
+	var outs []out
+	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
+		// The question is answered: its buttons go, so they cannot be
+		// pressed twice by mistake.
+		outs = append(outs, out{Method: "editMessageReplyMarkup", Params: map[string]string{
+			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.FormatInt(cq.Message.MessageID, 10),
+			"reply_markup": `{"inline_keyboard":[]}`}})
+	}
+	forget := false
+	if in.Kind == dialog.InButton && strings.HasPrefix(in.Data, pageData) {
+		more, err := b.nextPage(ctx, chat, &conv, in.Data)
+		if err != nil {
+			b.fail(ctx, sess, chat, conv.State.Lang, "matching services", err)
+			return
+		}
+		outs = append(outs, more...)
+	} else {
+		st, replies, effects := b.o.Engine.Step(conv.State, in)
+		for _, r := range replies {
+			if r.Referral == nil {
+				outs = append(outs, b.message(chat, r.Text, r.Buttons)...)
+				continue
+			}
+			cards, err := b.referral(ctx, chat, &conv, &st, *r.Referral)
+			if err != nil {
+				b.fail(ctx, sess, chat, st.Lang, "matching services", err)
+				return
+			}
+			outs = append(outs, cards...)
+		}
+		for _, e := range effects {
+			switch e.Kind {
+			case dialog.EffectAdviser:
+				b.m.effects.WithLabelValues("adviser").Inc()
+				b.log.Info("conversation handed to an adviser", "chat", chatHash(chat))
+				if b.o.Adviser != nil {
+					if err := b.o.Adviser(ctx, chat, st); err != nil {
+						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
+					}
+				}
+			case dialog.EffectForget:
+				b.m.effects.WithLabelValues("forget").Inc()
+				if b.o.Forget != nil {
+					if err := b.o.Forget(ctx, chat); err != nil {
+						// Saying "erased" when it is not would be a lie:
+						// nothing is saved and the user can ask again.
+						b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
+						return
+					}
+				}
+				forget = true
+			}
+		}
+		conv.State = st
+	}
+	conv.MarkHandled(up.UpdateID)
+	items := make([]redisstore.Item, len(outs))
+	for i, o := range outs {
+		body, _ := json.Marshal(o)
+		items[i] = redisstore.Item{ID: strconv.FormatInt(up.UpdateID, 10) + "." + strconv.Itoa(i), Body: body}
+	}
+	var save *redisstore.Conversation
+	if !forget {
+		save = &conv
+	}
+	if len(items) > 0 {
+		b.started.Store(up.UpdateID, at)
+	}
+	snd, err := b.store.Commit(ctx, sess, save, items)
+	if err != nil {
+		b.started.Delete(up.UpdateID)
+		b.log.Error("saving conversation", "chat", chatHash(chat), "err", err)
+		b.technical(ctx, chat, conv.State.Lang)
+		b.m.updates.WithLabelValues("error").Inc()
+		return
+	}
+	b.m.handling.Observe(time.Since(at).Seconds())
+	b.m.updates.WithLabelValues("handled").Inc()
+	done()
+	if snd != nil {
+		b.sending.Add(1)
+		go func() {
+			defer b.sending.Done()
+			b.flush(snd)
+		}()
+	}
+}
+
+// private reports whether the update comes from a one-to-one chat.
+func (b *Bot) private(up *telegram.Update) bool {
+	switch {
+	case up.Message != nil:
+		return up.Message.Chat.Private()
+	case up.EditedMessage != nil:
+		return up.EditedMessage.Chat.Private()
+	case up.CallbackQuery != nil && up.CallbackQuery.Message != nil:
+		return up.CallbackQuery.Message.Chat.Private()
+	case up.CallbackQuery != nil:
+		return true
+	case up.MyChatMember != nil:
+		return up.MyChatMember.Chat.Private()
+	}
+	return false
+}
+
+func (b *Bot) unlock(sess *redisstore.Session) {
+	if err := b.store.Unlock(b.workCtx, sess); err != nil {
+		b.log.Warn("unlocking conversation", "chat", chatHash(sess.Chat), "err", err)
+	}
+}
+
+// fail gives up an update whose effects could not be carried out: nothing is
+// saved, the user is asked to try again.
+func (b *Bot) fail(ctx context.Context, sess *redisstore.Session, chat int64, l lang.Lang, doing string, err error) {
+	b.log.Error(doing, "chat", chatHash(chat), "err", err)
+	b.unlock(sess)
+	b.technical(ctx, chat, l)
+	b.m.updates.WithLabelValues("error").Inc()
+}
+
+// technical tells the user, outside the outbox (Redis may be what failed),
+// to try again in a moment.
+func (b *Bot) technical(ctx context.Context, chat int64, l lang.Lang) {
+	if l == "" {
+		l = lang.FR
+	}
+	o := out{Method: "sendMessage", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10),
+		"text": b.o.T.T(l, "TechnicalError", nil)}}
+	if _, err := b.send.do(ctx, chat, o); err != nil {
+		b.log.Error("sending the technical error notice", "chat", chatHash(chat), "err", err)
+	}
+}
+
+// guessLang picks the language of a notice for a user whose conversation
+// could not be read: Arabic for an Arabic Telegram app, else French.
+func guessLang(up *telegram.Update) lang.Lang {
+	if u := up.From(); u != nil && strings.HasPrefix(u.LanguageCode, "ar") {
+		return lang.AR
+	}
+	return lang.FR
+}
+
+func (b *Bot) answer(ctx context.Context, chat int64, id string) {
+	o := out{Method: "answerCallbackQuery", Params: map[string]string{"callback_query_id": id}}
+	if _, err := b.send.do(ctx, chat, o); err != nil {
+		b.log.Warn("answering a button press", "err", err)
+	}
+}
+
+// flush sends a chat's outbox in order while it holds the send lock,
+// marking each reply sent; replies added meanwhile are sent too.
+func (b *Bot) flush(snd *redisstore.Sender) {
+	ctx := b.workCtx
+	for snd.Head != nil {
+		item := *snd.Head
+		var o out
+		if err := json.Unmarshal(item.Body, &o); err != nil {
+			b.log.Error("unreadable reply in outbox, dropped", "chat", chatHash(snd.Chat), "err", err)
+		} else if _, err := b.send.do(ctx, snd.Chat, o); err != nil {
+			var se *sendErr
+			errors.As(err, &se)
+			switch {
+			case se != nil && se.reason == "stopped":
+				// Shutting down: leave it owed for the next process.
+				b.stopSending(snd, false)
+				return
+			case se != nil && se.reason == "blocked":
+				b.log.Info("user blocked the bot; dropping the replies owed", "chat", chatHash(snd.Chat))
+				b.m.failedSend.WithLabelValues("blocked").Inc()
+				b.stopSending(snd, true)
+				return
+			default:
+				reason := "gave_up"
+				if se != nil {
+					reason = se.reason
+				}
+				b.m.failedSend.WithLabelValues(reason).Inc()
+				b.log.Error("reply not delivered, dropped", "chat", chatHash(snd.Chat), "method", o.Method, "reason", reason, "err", err)
+			}
+		} else if up, first := strings.CutSuffix(item.ID, ".0"); first {
+			if id, err := strconv.ParseInt(up, 10, 64); err == nil {
+				if at, ok := b.started.LoadAndDelete(id); ok {
+					b.m.replying.Observe(time.Since(at.(time.Time)).Seconds())
+				}
+			}
+		}
+		if err := b.store.Next(ctx, snd); err != nil {
+			if errors.Is(err, redisstore.ErrLockLost) {
+				return // another sender has taken over
+			}
+			b.log.Error("marking a reply sent", "chat", chatHash(snd.Chat), "err", err)
+			b.stopSending(snd, false)
+			return
+		}
+	}
+}
+
+func (b *Bot) stopSending(snd *redisstore.Sender, drop bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := b.store.Stop(ctx, snd, drop); err != nil {
+		b.log.Warn("releasing outbox", "chat", chatHash(snd.Chat), "err", err)
+	}
+}
+
+// sweep sends the replies that a stopped process left owed.
+func (b *Bot) sweep(ctx context.Context) {
+	var chats []int64
+	if err := b.store.Owed(ctx, func(c int64) { chats = append(chats, c) }); err != nil {
+		b.log.Warn("looking for replies owed", "err", err)
+		return
+	}
+	for _, chat := range chats {
+		snd, err := b.store.Claim(ctx, chat)
+		if err != nil || snd == nil {
+			continue
+		}
+		b.log.Info("sending replies left owed", "chat", chatHash(chat))
+		b.sending.Add(1)
+		go func() {
+			defer b.sending.Done()
+			b.flush(snd)
+		}()
+	}
+}
+
+// message renders a text reply with its buttons as sendMessage calls (a
+// text longer than Telegram's 4096 characters is split).
+func (b *Bot) message(chat int64, text string, buttons [][]dialog.Button) []out {
+	if strings.TrimSpace(text) == "" {
+		if len(buttons) == 0 {
+			return nil
+		}
+		text = "…"
+	}
+	parts := split(text, 4000)
+	outs := make([]out, 0, len(parts))
+	for i, p := range parts {
+		params := map[string]string{"chat_id": strconv.FormatInt(chat, 10), "text": p,
+			"link_preview_options": `{"is_disabled":true}`}
+		if i == len(parts)-1 && len(buttons) > 0 {
+			params["reply_markup"] = keyboard(buttons)
+		}
+		outs = append(outs, out{Method: "sendMessage", Params: params})
+	}
+	return outs
+}
+
+func keyboard(buttons [][]dialog.Button) string {
+	kb := telegram.InlineKeyboard{InlineKeyboard: make([][]telegram.InlineButton, 0, len(buttons))}
+	for _, row := range buttons {
+		r := make([]telegram.InlineButton, 0, len(row))
+		for _, btn := range row {
+			r = append(r, telegram.InlineButton{Text: btn.Label, CallbackData: btn.Data})
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	raw, _ := json.Marshal(kb)
+	return string(raw)
+}
+
+// split cuts text into pieces of at most n characters, at a line break or
+// a space when there is one.
+func split(text string, n int) []string {
+	r := []rune(text)
+	var parts []string
+	for len(r) > n {
+		cut := n
+		for i := n; i > n/2; i-- {
+			if r[i] == '\n' || r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		parts = append(parts, string(r[:cut]))
+		r = r[cut:]
+		for len(r) > 0 && (r[0] == '\n' || r[0] == ' ') {
+			r = r[1:]
+		}
+	}
+	return append(parts, string(r))
+}

@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultWebhookPath serves updates when WebhookURL has no path.
+const DefaultWebhookPath = "/telegram/webhook"
+
+// Handler serves /healthz, /readyz, /metrics and, in webhook mode, the
+// webhook path. mux may hold other pages (staff pages); nil makes a new one.
+func (b *Bot) Handler(mux *http.ServeMux) *http.ServeMux {
+	if mux == nil {
+		mux = http.NewServeMux()
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", b.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.m.reg, promhttp.HandlerOpts{}))
+	if b.o.WebhookURL != "" {
+		mux.HandleFunc("POST "+b.WebhookPath(), b.webhook)
+	}
+	return mux
+}
+
+// WebhookPath is the path of WebhookURL, where Telegram posts updates.
+func (b *Bot) WebhookPath() string {
+	u, err := url.Parse(b.o.WebhookURL)
+	if err != nil || u.Path == "" || u.Path == "/" {
+		return DefaultWebhookPath
+	}
+	return u.Path
+}
+
+// ready reports whether Redis and every other dependency answer.
+func (b *Bot) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	ok := true
+	checks := append([]Check{{Name: "redis", Fn: b.store.Ping}}, b.o.Ready...)
+	for _, c := range checks {
+		if err := c.Fn(ctx); err != nil {
+			status[c.Name] = "unavailable"
+			ok = false
+			b.log.Warn("readiness check failed", "check", c.Name, "err", err)
+		} else {
+			status[c.Name] = "ok"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(status)
+}
+
+// webhook takes an update from Telegram: it checks the secret token,
+// queues the update in Redis and only then answers 200. When Redis is
+// down it answers 503 and Telegram delivers the update again later.
+func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(b.o.WebhookSecret)) != 1 {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if _, err := updateID(raw); err != nil {
+		// Not an update: acknowledging it stops Telegram from resending it.
+		b.log.Warn("webhook: unreadable update dropped", "err", err)
+		b.m.updates.WithLabelValues("unreadable").Inc()
+		return
+	}
+	if err := b.Enqueue(r.Context(), raw); err != nil {
+		b.log.Error("webhook: queueing update", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

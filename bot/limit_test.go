@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestWindowNeverExceedsN(t *testing.T) {
+	w := newWindow(5, time.Second)
+	base := time.Unix(1000, 0)
+	var slots []time.Time
+	for range 23 {
+		slots = append(slots, w.reserve(base))
+	}
+	// In any one-second window, at most 5 slots.
+	for i := range slots {
+		n := 0
+		for _, s := range slots {
+			if !s.Before(slots[i]) && s.Before(slots[i].Add(time.Second)) {
+				n++
+			}
+		}
+		if n > 5 {
+			t.Fatalf("%d slots within one second from %v", n, slots[i].Sub(base))
+		}
+	}
+	if last := slots[22].Sub(base); last != 4*time.Second {
+		t.Fatalf("23rd slot at %v, want 4s", last)
+	}
+}
+
+func TestGCRABurstThenRate(t *testing.T) {
+	var g gcra
+	base := time.Unix(1000, 0)
+	var got []time.Duration
+	for range 5 {
+		got = append(got, g.reserve(base, time.Second, 3).Sub(base))
+	}
+	want := []time.Duration{0, 0, 0, time.Second, 2 * time.Second}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("slots %v, want %v", got, want)
+		}
+	}
+	// After a long pause the burst is available again.
+	later := base.Add(time.Minute)
+	if s := g.reserve(later, time.Second, 3); !s.Equal(later) {
+		t.Fatalf("after idle: %v", s.Sub(later))
+	}
+}
+
+func TestLimitsWait(t *testing.T) {
+	l := newLimits(0, 100*time.Millisecond, 2)
+	ctx := context.Background()
+	start := time.Now()
+	for range 4 {
+		if _, _, err := l.wait(ctx, 1, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two in the burst, then 100ms apart: the 4th at about 200ms.
+	if el := time.Since(start); el < 180*time.Millisecond || el > 600*time.Millisecond {
+		t.Fatalf("4 messages took %v", el)
+	}
+	// Another chat is not held up; edits skip the per-chat limit.
+	start = time.Now()
+	l.wait(ctx, 2, true)
+	l.wait(ctx, 1, false)
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Fatalf("unrelated sends waited %v", el)
+	}
+	// The overall limit.
+	g := newLimits(10, 0, 1)
+	start = time.Now()
+	for i := range 25 {
+		g.wait(ctx, int64(i), true)
+	}
+	if el := time.Since(start); el < 1900*time.Millisecond {
+		t.Fatalf("25 messages at 10/s took only %v", el)
+	}
+}

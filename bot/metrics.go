@@ -1,0 +1,64 @@
+package bot
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the bot's Prometheus series, on a registry of its own so that
+// several bots can run in one test process.
+type metrics struct {
+	reg        *prometheus.Registry
+	updates    *prometheus.CounterVec
+	handling   prometheus.Histogram
+	replying   prometheus.Histogram
+	apiErrors  *prometheus.CounterVec
+	apiCalls   *prometheus.CounterVec
+	waits      *prometheus.CounterVec
+	waitSecs   *prometheus.CounterVec
+	effects    *prometheus.CounterVec
+	failedSend *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_updates_total", Help: "Telegram updates received, by outcome.",
+	}, []string{"outcome"})
+	buckets := []float64{.001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	m.handling = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "dalil_update_handling_seconds", Buckets: buckets,
+		Help: "Time from receiving an update to its new state and replies being durably saved.",
+	})
+	m.replying = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "dalil_update_reply_seconds", Buckets: buckets,
+		Help: "Time from receiving an update to its first reply accepted by Telegram.",
+	})
+	m.apiCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_botapi_requests_total", Help: "Bot API calls, by method.",
+	}, []string{"method"})
+	m.apiErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_botapi_errors_total", Help: "Bot API errors, by method and error code (0 = network).",
+	}, []string{"method", "code"})
+	m.waits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_ratelimit_waits_total", Help: "Messages that waited for a rate limit, by limit (global, chat, group, retry_after).",
+	}, []string{"limit"})
+	m.waitSecs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_ratelimit_wait_seconds_total", Help: "Time spent waiting for rate limits, by limit.",
+	}, []string{"limit"})
+	m.effects = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_effects_total", Help: "Engine effects carried out (adviser, forget).",
+	}, []string{"kind"})
+	m.failedSend = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_messages_failed_total", Help: "Messages given up after retries, by reason.",
+	}, []string{"reason"})
+	m.reg.MustRegister(m.updates, m.handling, m.replying, m.apiCalls, m.apiErrors, m.waits, m.waitSecs, m.effects, m.failedSend,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) apiError(method string, code int) {
+	m.apiErrors.WithLabelValues(method, strconv.Itoa(code)).Inc()
+}
