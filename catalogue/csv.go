@@ -1,6 +1,8 @@
 package catalogue
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -102,8 +104,19 @@ var (
 // ReadCSV reads a catalogue file. It checks every row and returns either
 // every service, all active, or a Problems error listing everything wrong (and
 // no service). file names the input in the problems.
+//
+// Spreadsheets set to French often save with ';' between cells: when the
+// header line has more ';' than ',', ';' is taken as the separator.
 func ReadCSV(r io.Reader, file string) ([]*Service, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(br.Size()) // a short read is fine: it is the whole file
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	cr := csv.NewReader(br)
+	if bytes.Count(head, []byte{';'}) > bytes.Count(head, []byte{','}) {
+		cr.Comma = ';'
+	}
 	cr.FieldsPerRecord = -1 // row length is checked here, to report it and go on
 	cr.ReuseRecord = false
 
@@ -456,14 +469,26 @@ func (r *row) coordinate(col string, lo, hi float64) *float64 {
 	return &x
 }
 
+// phoneSeparators are the characters people put between digit groups.
+var phoneSeparators = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "", "\u00a0", "", "/", "")
+
 // NormalizePhone checks a phone number written in international form and
 // returns it as "+" and digits only: "+212 5 39-00.00 01" gives
 // "+212539000001". A Moroccan number has 9 digits after +212; other
 // countries' numbers must be valid E.164 (at most 15 digits). "00" is
-// accepted for "+".
+// accepted for "+", and Arabic-Indic digits for ASCII ones.
 func NormalizePhone(p string) (string, error) {
-	s := strings.TrimSpace(p)
-	s = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "", "\u00a0", "", "/", "").Replace(s)
+	s := strings.Map(func(r rune) rune {
+		// Digits typed on an Arabic keyboard.
+		switch {
+		case r >= '٠' && r <= '٩':
+			return '0' + (r - '٠')
+		case r >= '۰' && r <= '۹':
+			return '0' + (r - '۰')
+		}
+		return r
+	}, strings.TrimSpace(p))
+	s = phoneSeparators.Replace(s)
 	if strings.HasPrefix(s, "00") {
 		s = "+" + s[2:]
 	}

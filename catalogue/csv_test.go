@@ -248,6 +248,19 @@ func TestReadCSVCRLF(t *testing.T) {
 	checkProblems(t, problemsOf(t, input), []wantProblem{{3, colOf("email"), "bad"}})
 }
 
+func TestReadCSVSemicolons(t *testing.T) {
+	ok := with(validRow(), "description_fr", "Prêts, conseils; suivi")
+	input := strings.ReplaceAll(csvOf(ok), ",", ";")
+	input = strings.Replace(input, `"Prêts; conseils; suivi"`, `"Prêts, conseils; suivi"`, 1)
+	got, err := catalogue.ReadCSV(strings.NewReader(input), "cat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].DescriptionFR != "Prêts, conseils; suivi" || got[0].Phone != "+212539000001" {
+		t.Fatalf("read %+v", got[0])
+	}
+}
+
 func TestProblemString(t *testing.T) {
 	p := catalogue.Problem{File: "a.csv", Line: 3, Column: 25, Field: "phone", Msg: "bad"}
 	if got := p.String(); got != "a.csv:3:25: phone: bad" {
@@ -309,6 +322,7 @@ func TestNormalizePhone(t *testing.T) {
 		{"00212 6 61 23 45 67", "+212661234567"},
 		{"+212 (0)5 39 00 00 01", ""}, // the (0) gives 10 digits: refused with a hint
 		{"+33 1 23 45 67 89", "+33123456789"},
+		{"+٢١٢ ٥٣٩ ٠٠٠ ٠٠١", "+212539000001"},
 		{"+34 956 00 00 00", "+34956000000"},
 		{"0539000001", ""},
 		{"+212 439 000 001", ""},

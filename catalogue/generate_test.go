@@ -1,6 +1,8 @@
 package catalogue_test
 
 import (
+	"bytes"
+	"io"
 	"reflect"
 	"slices"
 	"testing"
@@ -66,5 +68,28 @@ func TestGenerate(t *testing.T) {
 		return 1
 	}) {
 		t.Error("generated ids not in order")
+	}
+}
+
+func BenchmarkReadCSV10k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := catalogue.WriteCSV(&buf, catalogue.Generate(10000, 1)); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := catalogue.ReadCSV(bytes.NewReader(data), "gen.csv"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteCSV10k(b *testing.B) {
+	services := catalogue.Generate(10000, 1)
+	for b.Loop() {
+		if err := catalogue.WriteCSV(io.Discard, services); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
