@@ -51,6 +51,9 @@ const (
 	minLon, maxLon = -17.5, -0.9
 )
 
+// bom is the byte order mark some editors put at the start of UTF-8 files.
+const bom = "\ufeff"
+
 // DateLayout is the layout of updated_at.
 const DateLayout = "2006-01-02"
 
@@ -112,6 +115,9 @@ func ReadCSV(r io.Reader, file string) ([]*Service, error) {
 	head, _ := br.Peek(br.Size()) // a short read is fine: it is the whole file
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		head = head[:i]
+	}
+	if bytes.HasPrefix(head, []byte(bom)) {
+		_, _ = br.Discard(len(bom)) // cannot fail: the bytes are buffered
 	}
 	cr := csv.NewReader(br)
 	if bytes.Count(head, []byte{';'}) > bytes.Count(head, []byte{','}) {
@@ -194,11 +200,9 @@ func (rd *reader) readHeader(cr *csv.Reader, header []string) bool {
 	rd.width = len(header)
 	rd.services = map[string]int{}
 	rd.orgs = map[string]orgSeen{}
+	headerLine, _ := cr.FieldPos(0)
 	for i, h := range header {
 		line, _ := cr.FieldPos(i)
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
 		if !utf8.ValidString(h) {
 			rd.add(line, i+1, "", "header is not valid UTF-8")
 			continue
@@ -224,7 +228,7 @@ func (rd *reader) readHeader(cr *csv.Reader, header []string) bool {
 		}
 	}
 	if len(missing) > 0 {
-		rd.add(1, 0, "", "missing column(s) in the header: %s", strings.Join(missing, ", "))
+		rd.add(headerLine, 0, "", "missing column(s) in the header: %s", strings.Join(missing, ", "))
 	}
 	return len(rd.problems) == 0
 }
@@ -237,12 +241,18 @@ type row struct {
 	cells map[string]string
 }
 
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// pos is where the cell of col starts (readRow has checked the row's width).
 func (r *row) pos(col string) (line, column int) {
 	i := r.rd.index[col]
-	if i >= len(r.rec) {
-		line, _ = r.cr.FieldPos(0)
-		return line, i + 1
-	}
 	line, _ = r.cr.FieldPos(i)
 	return line, i + 1
 }
@@ -265,6 +275,9 @@ func (r *row) required(col string) string {
 func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 	before := len(rd.problems)
 	first, _ := cr.FieldPos(0)
+	if blank(rec) {
+		return nil // spreadsheets often save trailing rows of empty cells
+	}
 	if len(rec) != rd.width {
 		rd.add(first, 0, "", "row has %d cells, the header has %d", len(rec), rd.width)
 		return nil

@@ -235,6 +235,15 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+func TestReadCSVSkipsBlankRows(t *testing.T) {
+	blankRow := strings.Repeat(" ,", len(catalogue.Columns)-1) + "\n"
+	input := csvOf(validRow()) + blankRow + blankRow
+	got, err := catalogue.ReadCSV(strings.NewReader(input), "cat.csv")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("got %d services, %v; want 1 and no error", len(got), err)
+	}
+}
+
 func TestReadCSVReaderError(t *testing.T) {
 	_, err := catalogue.ReadCSV(&failingReader{after: csvOf(validRow())}, "cat.csv")
 	var ps catalogue.Problems
