@@ -26,19 +26,26 @@ import (
 // Score, in points (higher first; ties broken by service id):
 //   - needs: for each need asked, the best of 100 (same code), 80 (the
 //     service is more precise: asked "funding", offers "funding.grant") or 60
-//     (the service is broader: asked "funding.grant", offers "funding"); minus
-//     2 per other need the service offers, so focused services come first;
+//     (the service is broader: asked "funding.grant", offers "funding"),
+//     summed over the needs asked (a service answering two of them comes
+//     first); minus 2 per other need the service offers, so focused services
+//     come before catch-all ones;
 //   - every other facet the query sets: a service that names the asked code
 //     specifically gains the facet's weight, less the more codes it lists
 //     (one province of eight: full weight; a region-wide or all-sectors
 //     service: 0); a service that does not have it (only possible after
 //     relaxation) loses the weight. Weights follow RelaxOrder: provinces 30,
 //     publics 25, sectors 20, forms 15, stages 10, areas 5;
-//   - a service restricted to publics the query does not state loses 25;
-//   - a service whose languages include the conversation's gains 3.
+//   - a service restricted to publics the query does not state (or states
+//     none) loses a further 25: open services come first;
+//   - a service whose languages include the conversation's (Arabic and
+//     Darija count as one) gains 3, a tie-breaker more than a rule.
+//
+// The PostgreSQL catalogue pre-ranks in SQL with a transcription of these
+// numbers: change them together.
 
 // Facet weights of Score, indexed like rankFacets; they grow with the
-// importance RelaxOrder gives. Needs are scored apart, languages not at all.
+// importance RelaxOrder gives. Needs and languages are scored apart.
 var weights = func() [numFacets]int {
 	var w [numFacets]int
 	for f, v := range map[vocab.Facet]int{
