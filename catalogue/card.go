@@ -1,8 +1,11 @@
 package catalogue
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
@@ -10,8 +13,8 @@ import (
 // it over the go-i18n files). Card uses the ids below, with data {"Value": …}:
 // card.conditions, card.cost, card.cost.free, card.cost.paid,
 // card.cost.mixed, card.phone, card.email, card.website, card.address,
-// card.hours, card.languages, card.language.CODE (one per vocabulary
-// language), card.updated.
+// card.map, card.hours, card.languages, card.language.CODE (one per
+// vocabulary language), card.updated.
 type Translator interface {
 	T(l lang.Lang, id string, data map[string]any) string
 }
@@ -86,13 +89,15 @@ func Card(s *Service, l lang.Lang, tr Translator) string {
 	if c := pick(s.ConditionsFR, s.ConditionsAR); c != "" {
 		add("✅ ", line("card.conditions", c))
 	}
-	if s.Cost != "" {
+	if slices.Contains(Costs, s.Cost) {
 		add("💰 ", line("card.cost", tr.T(l, "card.cost."+s.Cost, nil)))
 	}
 	if len(s.Languages) > 0 {
-		names := make([]string, len(s.Languages))
-		for i, code := range s.Languages {
-			names[i] = tr.T(l, "card.language."+code, nil)
+		var names []string
+		for _, code := range s.Languages {
+			if vocab.Valid(vocab.Languages, code) {
+				names = append(names, tr.T(l, "card.language."+code, nil))
+			}
 		}
 		sep := ", "
 		if rtl {
@@ -111,11 +116,20 @@ func Card(s *Service, l lang.Lang, tr Translator) string {
 		addr += s.City
 	}
 	add("📍 ", valueLine(line, "card.address", either(addr)))
+	if s.Latitude != nil && s.Longitude != nil {
+		add("🗺 ", line("card.map", latin(MapURL(*s.Latitude, *s.Longitude))))
+	}
 	add("🕘 ", valueLine(line, "card.hours", either(s.Hours)))
 	if !s.UpdatedAt.IsZero() {
 		add("", line("card.updated", latin(s.UpdatedAt.Format(DateLayout))))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// MapURL links to a point on OpenStreetMap, which phones open in a browser
+// or a map application.
+func MapURL(lat, lon float64) string {
+	return fmt.Sprintf("https://www.openstreetmap.org/?mlat=%.5f&mlon=%.5f#map=17/%.5f/%.5f", lat, lon, lat, lon)
 }
 
 func valueLine(line func(id, v string) string, id, v string) string {

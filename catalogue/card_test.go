@@ -83,6 +83,7 @@ func TestCardFrench(t *testing.T) {
 		"Association Exemple", "Microcrédit", "Prêts de 5 000 dirhams.", "Conditions : Avoir 18 ans", "Coût : gratuit",
 		"Téléphone : +212539000001", "E-mail : contact@example.org", "Site web : https://example.org/mc",
 		"Adresse : 12, avenue Exemple, Tétouan", "Horaires : lun.-ven. 9h-16h", "espagnol", "2026-11-01",
+		"Plan : https://www.openstreetmap.org/?mlat=35.57000&mlon=-5.37000#map=17/35.57000/-5.37000",
 	} {
 		if !strings.Contains(card, want) {
 			t.Errorf("French card lacks %q:\n%s", want, card)
@@ -101,6 +102,7 @@ func TestCardRTLIsolatesLatinRuns(t *testing.T) {
 			"جمعية مثال", "قرض صغير", "قروض بقيمة 5000 درهم.", "السن 18 سنة",
 			"\u2066+212539000001\u2069", "\u2066contact@example.org\u2069", "\u2066https://example.org/mc\u2069",
 			"\u206812, avenue Exemple, Tétouan\u2069", "\u2068lun.-ven. 9h-16h\u2069", "\u20662026-11-01\u2069",
+			"\u2066https://www.openstreetmap.org/?mlat=35.57000&mlon=-5.37000#map=17/35.57000/-5.37000\u2069",
 		} {
 			if !strings.Contains(card, want) {
 				t.Errorf("%s card lacks %q:\n%s", l, want, card)
@@ -136,6 +138,16 @@ func TestCardFallsBackToOtherLanguage(t *testing.T) {
 	s.Org.NameFR, s.NameFR = "", ""
 	if card := catalogue.Card(s, lang.FR, tr); !strings.Contains(card, "جمعية مثال") {
 		t.Errorf("French card should fall back to the Arabic name:\n%s", card)
+	}
+}
+
+func TestCardSkipsUnknownValues(t *testing.T) {
+	tr := loadCardLocales(t)
+	s := fullService()
+	s.Cost, s.Languages = "cheap", []string{"xx", "fr"}
+	card := catalogue.Card(s, lang.FR, tr)
+	if strings.Contains(card, "Coût") || strings.Contains(card, "xx") || !strings.Contains(card, "Langues parlées : français") {
+		t.Errorf("card with unknown cost and language:\n%s", card)
 	}
 }
 
