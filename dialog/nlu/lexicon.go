@@ -29,6 +29,9 @@ type lexEntry struct {
 	phrase string
 	codes  []facetCode
 	line   int // of its first mention, for conflict reports
+	// ignored phrases express nothing but are matched so that their words
+	// are not read alone ("Tanger-Tétouan-Al Hoceïma" names the region).
+	ignored bool
 }
 
 type facetCode struct {
@@ -76,6 +79,18 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		fk, fv := root.Content[i], root.Content[i+1]
+		if fk.Value == "ignore" {
+			if fv.Kind != yaml.SequenceNode {
+				bad(fv.Line, "ignore: want a list of phrases")
+				continue
+			}
+			for _, p := range fv.Content {
+				if err := lx.addAll(p, "", ""); err != nil {
+					bad(p.Line, "ignore: phrase %q: %v", p.Value, err)
+				}
+			}
+			continue
+		}
 		facet, err := vocab.ParseFacet(fk.Value)
 		if err != nil || facet == vocab.Languages {
 			bad(fk.Line, "unknown facet %q (want one of %s)", fk.Value, facetNames())
@@ -105,11 +120,7 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 				continue
 			}
 			for _, p := range phrases {
-				if p.Kind != yaml.ScalarNode {
-					bad(p.Line, "%s.%s: a phrase must be a plain text", facet, code)
-					continue
-				}
-				if err := lx.add(p.Value, p.Line, facet, code); err != nil {
+				if err := lx.addAll(p, facet, code); err != nil {
 					bad(p.Line, "%s.%s: phrase %q: %v", facet, code, p.Value, err)
 				}
 			}
@@ -129,7 +140,64 @@ func facetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// add indexes one phrase for facet and code.
+// maxExpansions bounds the phrases one (a|b) pattern may stand for.
+const maxExpansions = 4096
+
+// addAll indexes every phrase a YAML scalar stands for; facet "" is an
+// ignored phrase.
+func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string) error {
+	if p.Kind != yaml.ScalarNode {
+		return errors.New("a phrase must be a plain text")
+	}
+	phrases, err := expand(p.Value)
+	if err != nil {
+		return err
+	}
+	for _, ph := range phrases {
+		if err := lx.add(ph, p.Line, facet, code); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expand turns a phrase with alternatives in parentheses into every phrase
+// it stands for: "(9ard|kridi) mn (lbanka|banka)" gives four phrases. An
+// empty alternative makes a word optional: "(l|)aide".
+func expand(s string) ([]string, error) {
+	open := strings.IndexByte(s, '(')
+	if open < 0 {
+		if strings.ContainsAny(s, ")|") {
+			return nil, errors.New("has ')' or '|' outside a group '(a|b)'")
+		}
+		return []string{s}, nil
+	}
+	end := strings.IndexByte(s[open:], ')')
+	if end < 0 {
+		return nil, errors.New("has '(' without ')'")
+	}
+	end += open
+	head, alts, tail := s[:open], strings.Split(s[open+1:end], "|"), s[end+1:]
+	if strings.ContainsAny(head, ")|") || strings.Contains(s[open+1:end], "(") {
+		return nil, errors.New("has a misplaced parenthesis or '|'")
+	}
+	rest, err := expand(tail)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(alts)*len(rest))
+	for _, a := range alts {
+		for _, r := range rest {
+			out = append(out, head+a+r)
+		}
+	}
+	if len(out) > maxExpansions {
+		return nil, fmt.Errorf("stands for more than %d phrases", maxExpansions)
+	}
+	return out, nil
+}
+
+// add indexes one phrase for facet and code (facet "": ignored phrase).
 func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string) error {
 	toks := strings.Fields(Normalize(phrase))
 	if len(toks) == 0 {
@@ -157,14 +225,23 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string) 
 		lx.entries = append(lx.entries, lexEntry{phrase: strings.Join(toks, " "), line: line})
 	}
 	en := &lx.entries[lx.final[node]]
-	for _, fc := range en.codes {
-		if fc.facet == facet && fc.code != code {
-			return fmt.Errorf("already means %s %q (line %d): one phrase, one code per facet", facet, fc.code, en.line)
+	if facet == "" {
+		if len(en.codes) > 0 {
+			return fmt.Errorf("is listed with codes (line %d) and under ignore", en.line)
 		}
-		if fc.facet == facet {
+		en.ignored = true
+		return nil
+	}
+	if en.ignored {
+		return fmt.Errorf("is listed under ignore (line %d)", en.line)
+	}
+	for _, fc := range en.codes {
+		if fc.facet == facet && fc.code == code {
 			return nil // a spelling variant that folds to a phrase already listed
 		}
 	}
+	// Several codes of one facet are allowed: "jeune fille" is youth and
+	// women. The tests lint the shipped lexicon for accidental ones.
 	en.codes = append(en.codes, facetCode{facet, code})
 	return nil
 }
@@ -247,7 +324,9 @@ func (lx *Lexicon) Understand(text string) Result {
 		for _, fc := range en.codes {
 			res.Codes.Add(fc.facet, fc.code)
 		}
-		res.Matched = append(res.Matched, en.phrase)
+		if !en.ignored {
+			res.Matched = append(res.Matched, en.phrase)
+		}
 		i = end
 	}
 	return res
