@@ -418,6 +418,8 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 	}
 
 	if len(rd.problems) > before {
+		// Report a row's problems left to right, whatever order the checks ran in.
+		slices.SortStableFunc(rd.problems[before:], func(a, b Problem) int { return a.Column - b.Column })
 		return nil
 	}
 	return s

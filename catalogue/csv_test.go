@@ -146,6 +146,8 @@ func TestReadCSVRowProblems(t *testing.T) {
 		{"impossible date", []map[string]string{with(ok, "updated_at", "2026-02-30")}, []wantProblem{{2, colOf("updated_at"), "YYYY-MM-DD"}}},
 		{"organisation name differs", []map[string]string{ok, with(ok, "service_id", "svc-2", "org_name_fr", "Autre nom")},
 			[]wantProblem{{3, colOf("org_name_fr"), "line 2"}}},
+		{"problems of a row left to right", []map[string]string{ok, with(ok, "service_id", "svc-2", "org_name_fr", "Autre", "email", "x", "org_id", "org-1")},
+			[]wantProblem{{3, colOf("org_name_fr"), "line 2"}, {3, colOf("email"), `"x"`}}},
 		{"organisation kind differs", []map[string]string{ok, with(ok, "service_id", "svc-2", "org_kind", "public")},
 			[]wantProblem{{3, colOf("org_kind"), `"org-1"`}}},
 		{"not UTF-8", []map[string]string{with(ok, "description_fr", "caf\xe9")}, []wantProblem{{2, colOf("description_fr"), "UTF-8"}}},
