@@ -1,4 +1,197 @@
 package main
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/postgres"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// defaultRedisURL is used when REDIS_URL is not set (development).
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// forgetHooks erase what later features keep about a user in PostgreSQL
+// (adviser handoffs, needs statistics…); /forget runs them all.
+var forgetHooks []func(ctx context.Context, chat int64) error
+
+// adviserHook hands a conversation to the advisers (set by the handoff).
+var adviserHook func(ctx context.Context, chat int64, st dialog.State) error
+
 // runServe runs the Telegram bot and the HTTP server.
-var runServe = notYet("serve")
+//
+// REDIS_URL defaults to a local Redis. Without DATABASE_URL the bot runs on
+// the built-in demo catalogue in memory (it says so in its log); with it,
+// the schema is migrated at start and, when the catalogue is still empty,
+// the demo catalogue is loaded so that a fresh install answers (the first
+// real import deactivates it).
+func runServe(ctx context.Context, args []string, s stdio) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments (settings come from the environment)")
+	}
+	cfg, err := loadConfig(s.getenv, "TELEGRAM_BOT_TOKEN")
+	if err != nil {
+		return err
+	}
+	log := slog.Default()
+
+	redisURL := cfg.RedisURL
+	if redisURL == "" {
+		redisURL = defaultRedisURL
+		log.Warn("REDIS_URL not set; using a local Redis", "url", redisURL)
+	}
+	ropt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return &ConfigError{"REDIS_URL", "is not a Redis URL: " + err.Error()}
+	}
+	ropt.PoolSize = 64
+	ropt.MaxRetries = 2
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		// The bot starts anyway: users are told to try again until Redis is back.
+		log.Error("Redis is not reachable yet; the bot will keep trying", "err", err)
+	}
+	cancel()
+	store := redisstore.New(rdb, redisstore.Options{TTL: cfg.StateTTL})
+
+	var matcher catalogue.Matcher
+	var checks []bot.Check
+	if cfg.DatabaseURL == "" {
+		log.Warn("DATABASE_URL not set; answering from the built-in demo catalogue in memory")
+		matcher = catalogue.NewMemory(catalogue.Demo())
+	} else {
+		pg, err := openCatalogue(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		matcher = pg
+		checks = append(checks, bot.Check{Name: "postgres", Fn: pg.Ping})
+	}
+
+	engine, err := defaultEngine()
+	if err != nil {
+		return err
+	}
+	tr, err := locales.Load()
+	if err != nil {
+		return fmt.Errorf("locales: %w", err)
+	}
+
+	client, err := connectTelegram(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("connected to Telegram", "bot", client.Self.Username)
+
+	b, err := bot.New(bot.Options{
+		Client: client, Store: store, Engine: engine, Matcher: matcher, T: tr,
+		RateLimit: cfg.RateLimit, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
+		Ready: checks, Adviser: adviserHook, Forget: forgetAll, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.Setup(ctx); err != nil {
+		log.Warn("publishing command menus and descriptions", "err", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: b.Handler(nil), ReadHeaderTimeout: 10 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	mode := "long polling"
+	if cfg.WebhookURL != "" {
+		mode = "webhook"
+	}
+	log.Info("serving", "mode", mode, "http", ln.Addr().String())
+
+	runErr := b.Run(ctx)
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	if err := <-httpDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("HTTP server: %w", err)
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+func forgetAll(ctx context.Context, chat int64) error {
+	for _, f := range forgetHooks {
+		if err := f(ctx, chat); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openCatalogue migrates the schema, opens the PostgreSQL catalogue and
+// loads the demo catalogue into an empty one.
+func openCatalogue(ctx context.Context, url string, log *slog.Logger) (*postgres.Store, error) {
+	if err := postgres.Migrate(ctx, url); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pg, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	svcs, err := pg.Services(ctx)
+	if err != nil {
+		pg.Close()
+		return nil, fmt.Errorf("reading the catalogue: %w", err)
+	}
+	if len(svcs) == 0 {
+		log.Warn("the catalogue is empty; loading the built-in demo catalogue (a real import replaces it)")
+		if _, err := pg.Import(ctx, catalogue.Demo(), postgres.ImportOptions{}); err != nil {
+			pg.Close()
+			return nil, fmt.Errorf("loading the demo catalogue: %w", err)
+		}
+	}
+	return pg, nil
+}
+
+// connectTelegram checks the token with getMe, retrying while the Bot API
+// cannot be reached; a refused token stops the program.
+func connectTelegram(ctx context.Context, cfg *Config, log *slog.Logger) (*telegram.Client, error) {
+	wait := time.Second
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		c, err := telegram.New(cctx, cfg.TelegramToken, cfg.TelegramAPIURL, nil)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		var te *telegram.Error
+		if errors.As(err, &te) && (te.Code == 401 || te.Code == 404) {
+			return nil, &ConfigError{"TELEGRAM_BOT_TOKEN", "was refused by the Bot API (" + te.Message + ")"}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		log.Warn("cannot reach the Bot API yet; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+}

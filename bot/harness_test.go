@@ -1,0 +1,296 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// harness runs a real Bot (real engine, real Redis) against the fake Bot API.
+type harness struct {
+	t      *testing.T
+	srv    *bottest.Server
+	rdb    *redis.Client
+	store  *redisstore.Store
+	opts   bot.Options
+	b      *bot.Bot
+	cancel context.CancelFunc
+	done   chan error
+	tr     *locales.Catalog
+}
+
+func redisURL() string {
+	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+func newRedis(t *testing.T, url string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("Redis URL %q: %v", url, err)
+	}
+	opt.MaxRetries = 1
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis is not reachable at %s (%v): start it with `redis-server` or set TEST_REDIS_URL", url, err)
+	}
+	return rdb
+}
+
+func engine(t testing.TB) (*dialog.Engine, *locales.Catalog) {
+	t.Helper()
+	tree, err := dialog.Parse(trees.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, tr
+}
+
+// start runs a bot; tweak adjusts its options. rdb nil means the test Redis.
+func start(t *testing.T, rdb *redis.Client, tweak func(*bot.Options)) *harness {
+	t.Helper()
+	if rdb == nil {
+		rdb = newRedis(t, redisURL())
+	}
+	prefix := fmt.Sprintf("bt%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if keys, _ := rdb.Keys(ctx, prefix+":*").Result(); len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	srv := bottest.New(bottest.Options{})
+	t.Cleanup(srv.Close)
+	eng, tr := engine(t)
+	h := &harness{t: t, srv: srv, rdb: rdb, tr: tr,
+		store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, LockTTL: 2 * time.Second})}
+	h.opts = bot.Options{
+		Store: h.store, Engine: eng, T: tr, Matcher: catalogue.NewMemory(catalogue.Demo()),
+		ChatInterval: time.Millisecond, ChatBurst: 5, Grace: 3 * time.Second,
+		SendBackoff: 20 * time.Millisecond, SendTimeout: 2 * time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if testing.Verbose() {
+		h.opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if tweak != nil {
+		tweak(&h.opts)
+	}
+	h.run()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// run starts (or restarts) the bot process on the same Redis and server.
+func (h *harness) run() {
+	h.t.Helper()
+	c, err := telegram.New(context.Background(), h.srv.Token(), h.srv.APIURL(), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	o := h.opts
+	o.Client = c
+	b, err := bot.New(o)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.b, h.cancel, h.done = b, cancel, make(chan error, 1)
+	go func() { h.done <- b.Run(ctx) }()
+}
+
+// stop asks the bot to stop and waits for it (SIGTERM).
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("bot stopped with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		h.t.Error("bot did not stop within 15s")
+	}
+	h.cancel = nil
+}
+
+// wait waits until chat has received n messages in all.
+func (h *harness) wait(chat int64, n int) []bottest.Message {
+	h.t.Helper()
+	ms, err := h.srv.WaitReceived(chat, n, 10*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ms
+}
+
+// settle waits until chat receives nothing more for a while and returns
+// everything it received.
+func (h *harness) settle(chat int64) []bottest.Message {
+	h.t.Helper()
+	n := len(h.srv.Received(chat))
+	for {
+		if _, err := h.srv.WaitReceived(chat, n+1, 400*time.Millisecond); err != nil {
+			return h.srv.Received(chat)
+		}
+		n = len(h.srv.Received(chat))
+	}
+}
+
+// lastButtons returns the last message of chat with buttons.
+func (h *harness) lastButtons(chat int64) bottest.Message {
+	h.t.Helper()
+	m, ok := h.srv.LastWithButtons(chat)
+	if !ok {
+		h.t.Fatalf("chat %d has no message with buttons: %s", chat, bottest.Texts(h.srv.Received(chat)))
+	}
+	return m
+}
+
+// press presses the button labelled label on the last message with buttons
+// and waits for the answer.
+func (h *harness) press(chat int64, label string) []bottest.Message {
+	h.t.Helper()
+	n := len(h.srv.Received(chat))
+	if _, ok := h.srv.PressLabel(h.lastButtons(chat), label); !ok {
+		h.t.Fatalf("no button %q in %s", label, bottest.Texts([]bottest.Message{h.lastButtons(chat)}))
+	}
+	h.wait(chat, n+1)
+	return h.settle(chat)[n:]
+}
+
+// say sends a text and returns what came back.
+func (h *harness) say(chat int64, text string) []bottest.Message {
+	h.t.Helper()
+	n := len(h.srv.Received(chat))
+	h.srv.Text(chat, text)
+	h.wait(chat, n+1)
+	return h.settle(chat)[n:]
+}
+
+// walk answers every question with its first tree button until services
+// are shown; it returns every message received.
+func (h *harness) walk(chat int64) []bottest.Message {
+	h.t.Helper()
+	for range 12 {
+		ms := h.srv.Received(chat)
+		if hasCard(ms) {
+			return ms
+		}
+		m := h.lastButtons(chat)
+		data := ""
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				if data == "" && strings.HasPrefix(b.Data, "c:") {
+					data = b.Data
+				}
+			}
+		}
+		if data == "" {
+			h.t.Fatalf("no tree button to press: %s", bottest.Texts(ms))
+		}
+		n := len(ms)
+		h.srv.Press(m, data)
+		h.wait(chat, n+1)
+		h.settle(chat)
+	}
+	h.t.Fatalf("no services shown after 12 answers: %s", bottest.Texts(h.srv.Received(chat)))
+	return nil
+}
+
+func hasCard(ms []bottest.Message) bool {
+	for _, m := range ms {
+		if strings.HasPrefix(m.Text, "1) ") {
+			return true
+		}
+	}
+	return false
+}
+
+func texts(ms []bottest.Message) string { return bottest.Texts(ms) }
+
+// miniRedis runs a throwaway redis-server on a free port, so a test can stop
+// and start it without touching the machine's Redis.
+type miniRedis struct {
+	t    *testing.T
+	port int
+	cmd  *exec.Cmd
+}
+
+func newMiniRedis(t *testing.T) *miniRedis {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is not installed (apt-get install redis-server): %v", err)
+	}
+	_ = path
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	m := &miniRedis{t: t, port: port}
+	m.start()
+	t.Cleanup(m.stop)
+	return m
+}
+
+func (m *miniRedis) url() string { return "redis://127.0.0.1:" + strconv.Itoa(m.port) + "/0" }
+
+func (m *miniRedis) start() {
+	m.t.Helper()
+	m.cmd = exec.Command("redis-server", "--port", strconv.Itoa(m.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no")
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatalf("starting redis-server: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(m.port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.t.Fatal("redis-server did not start")
+}
+
+func (m *miniRedis) stop() {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	_, _ = m.cmd.Process.Wait()
+	m.cmd = nil
+}
