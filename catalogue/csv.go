@@ -57,6 +57,10 @@ const bom = "\ufeff"
 // DateLayout is the layout of updated_at.
 const DateLayout = "2006-01-02"
 
+// MaxProblems is how many problems ReadCSV reports before giving up on a
+// file (a file in the wrong format would otherwise give one per cell).
+const MaxProblems = 200
+
 // Problem is one thing wrong in a catalogue file. Line is the physical line
 // (1 = header) where the offending cell starts, or where the invalid byte is;
 // Column is the 1-based index of the cell in the header, 0 when the problem
@@ -152,12 +156,17 @@ func ReadCSV(r io.Reader, file string) ([]*Service, error) {
 			if !ok {
 				return nil, fmt.Errorf("reading %s: %w", file, err)
 			}
-			// The reader cannot resynchronise reliably after a quoting error.
+			// encoding/csv goes on at the next record: keep reporting.
 			rd.problems = append(rd.problems, p)
-			break
+			continue
 		}
 		if s := rd.readRow(cr, rec); s != nil {
 			services = append(services, s)
+		}
+		if len(rd.problems) >= MaxProblems {
+			line, _ := cr.FieldPos(0)
+			rd.add(line, 0, "", "too many problems, stopping here: fix these and import again")
+			break
 		}
 	}
 	if len(rd.problems) > 0 {

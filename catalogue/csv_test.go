@@ -3,6 +3,7 @@ package catalogue_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -235,6 +236,26 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	n := copy(p, f.after)
 	f.after = f.after[n:]
 	return n, nil
+}
+
+func TestReadCSVGoesOnAfterSyntaxError(t *testing.T) {
+	input := csvOf(validRow()) + `org-2,Assoc "Al Amal",` + strings.Repeat(",", len(catalogue.Columns)-3) + "\n" +
+		csvOf(with(validRow(), "service_id", "svc-3", "email", "nope"))[len(strings.Join(catalogue.Columns, ","))+1:]
+	checkProblems(t, problemsOf(t, input), []wantProblem{
+		{3, 0, "malformed CSV"},
+		{4, colOf("email"), `"nope"`},
+	})
+}
+
+func TestReadCSVStopsAfterMaxProblems(t *testing.T) {
+	var rows []map[string]string
+	for i := range catalogue.MaxProblems * 2 {
+		rows = append(rows, with(validRow(), "service_id", fmt.Sprintf("s-%d", i), "email", "bad"))
+	}
+	ps := problemsOf(t, csvOf(rows...))
+	if len(ps) != catalogue.MaxProblems+1 || !strings.Contains(ps[len(ps)-1].Msg, "too many problems") {
+		t.Fatalf("got %d problems, last %v", len(ps), ps[len(ps)-1])
+	}
 }
 
 func TestReadCSVSkipsBlankRows(t *testing.T) {
