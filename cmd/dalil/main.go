@@ -44,6 +44,7 @@ var commands = map[string]command{
 	"migrate":    runMigrate,
 	"catalogue":  runCatalogue,
 	"tree":       runTree,
+	"staff":      runStaff,
 }
 
 // exitError carries an exit code without printing anything more.

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dalil-tt/dalil/staff"
+)
+
+const staffUsage = `usage:
+  dalil staff add EMAIL --role editor|adviser|viewer   (password read from stdin, or generated and printed once)
+  dalil staff list`
+
+// runStaff manages the accounts of the staff web console.
+func runStaff(ctx context.Context, args []string, s stdio) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", staffUsage)
+	}
+	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	roleFlag := fs.String("role", "", "editor, adviser or viewer")
+	author := fs.String("author", defaultAuthor(s), "who makes the change (recorded)")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return exitError{2}
+	}
+	switch args[0] {
+	case "add":
+		if len(pos) != 1 || *roleFlag == "" {
+			return fmt.Errorf("%s", staffUsage)
+		}
+		role, err := staff.ParseRole(*roleFlag)
+		if err != nil {
+			return err
+		}
+		email, err := staff.NormalizeEmail(pos[0])
+		if err != nil {
+			return err
+		}
+		password, generated := "", false
+		if !isTerminal(s.in) {
+			line, err := bufio.NewReader(s.in).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("reading the password: %w", err)
+			}
+			password = strings.TrimRight(line, "\r\n")
+		}
+		if password == "" {
+			password, generated = staff.GeneratePassword(), true
+		}
+		pool, err := openStaffDB(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		a, err := staff.AddAccount(ctx, pool, email, role, password, *author)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "added %s as %s\n", a.Email, a.Role)
+		if generated {
+			fmt.Fprintf(s.out, "password (shown once): %s\n", password)
+		}
+		return nil
+	case "list":
+		pool, err := openStaffDB(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		as, err := staff.Accounts(ctx, pool)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "EMAIL\tROLE\tCREATED (UTC)\tDISABLED")
+		for _, a := range as {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\n", a.Email, a.Role, a.Created.UTC().Format("2006-01-02 15:04"), a.Disabled)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("unknown staff command %q (want add or list)", args[0])
+}
+
+func openStaffDB(ctx context.Context, s stdio) (*pgxpool.Pool, error) {
+	cfg, err := loadConfig(s.getenv, "DATABASE_URL")
+	if err != nil {
+		return nil, err
+	}
+	if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/staff"
+)
+
+// runWithEnv is runCmd with environment variables.
+func runWithEnv(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, stdio{strings.NewReader(stdin), &out, &errb, func(k string) string { return env[k] }})
+	return code, out.String(), errb.String()
+}
+
+func TestTreePublishListDiffRollback(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": pgtest.NewDB(t), "USER": "ops"}
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.yaml", "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: au revoir, ar: مع السلامة, ary: بسلامة}\n")
+	b := write("b.yaml", "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: à bientôt, ar: إلى اللقاء, ary: نتشاوفو}\n")
+	bad := write("bad.yaml", "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: a}\n")
+
+	if code, out, _ := runWithEnv(t, env, "", "tree", "list"); code != 0 || !strings.Contains(out, "built-in") {
+		t.Fatalf("empty list: %d %s", code, out)
+	}
+	if code, out, errs := runWithEnv(t, env, "", "tree", "publish", bad); code != 1 || !strings.Contains(out, `node "bye"`) || !strings.Contains(errs, "nothing published") {
+		t.Fatalf("broken tree: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := runWithEnv(t, env, "", "tree", "publish", a, "--author", "amina", "--comment", "first tree"); code != 0 || !strings.Contains(out, "version 1") {
+		t.Fatalf("publish: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "tree", "publish", a); code != 1 || !strings.Contains(errs, "identical") {
+		t.Fatalf("same again: exit %d %s", code, errs)
+	}
+	if code, out, errs := runWithEnv(t, env, "", "tree", "publish", "--comment", "wording", b); code != 0 || !strings.Contains(out, "version 2") || !strings.Contains(out, "by ops") {
+		t.Fatalf("publish b: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ := runWithEnv(t, env, "", "tree", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "2 ") || !strings.Contains(lines[1], "*") || !strings.Contains(lines[2], "amina") || !strings.Contains(lines[2], "first tree") {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	code, out, _ = runWithEnv(t, env, "", "tree", "diff", "1", "2")
+	if code != 0 || !strings.Contains(out, "-    text: {fr: au revoir") || !strings.Contains(out, "+    text: {fr: à bientôt") {
+		t.Fatalf("diff: exit %d\n%s", code, out)
+	}
+	code, out, errs := runWithEnv(t, env, "", "tree", "rollback")
+	if code != 0 || !strings.Contains(out, "version 3 (content of version 1)") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "tree", "rollback", "1"); code != 1 || !strings.Contains(errs, "already the live") {
+		t.Fatalf("rollback to live: exit %d %s", code, errs)
+	}
+	if code, out, _ := runWithEnv(t, env, "", "tree", "list", "--lexicon"); code != 0 || !strings.Contains(out, "no lexicon") {
+		t.Fatalf("lexicon list: %d %s", code, out)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "tree", "diff", "1"); code == 0 {
+		t.Fatalf("diff with one version accepted: %s", errs)
+	}
+	if code, _, errs := runWithEnv(t, map[string]string{}, "", "tree", "list"); code != 1 || !strings.Contains(errs, "DATABASE_URL") {
+		t.Fatalf("no DATABASE_URL: exit %d %s", code, errs)
+	}
+}
+
+func TestStaffAdd(t *testing.T) {
+	staff.BcryptCost = 4
+	env := map[string]string{"DATABASE_URL": pgtest.NewDB(t)}
+	code, out, errs := runWithEnv(t, env, "", "staff", "add", "Amina@Example.org", "--role", "editor")
+	if code != 0 || !strings.Contains(out, "added amina@example.org as editor") || !strings.Contains(out, "password (shown once): ") {
+		t.Fatalf("generated password: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runWithEnv(t, env, "a long enough secret\n", "staff", "add", "v@example.org", "--role", "viewer")
+	if code != 0 || strings.Contains(out, "password") {
+		t.Fatalf("password from stdin: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "staff", "add", "amina@example.org", "--role", "viewer"); code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate: exit %d %s", code, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "short\n", "staff", "add", "x@example.org", "--role", "viewer"); code != 1 || !strings.Contains(errs, "password") {
+		t.Fatalf("short password: exit %d %s", code, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "staff", "add", "x@example.org", "--role", "boss"); code != 1 || !strings.Contains(errs, "unknown role") {
+		t.Fatalf("bad role: exit %d %s", code, errs)
+	}
+	code, out, _ = runWithEnv(t, env, "", "staff", "list")
+	if code != 0 || !strings.Contains(out, "amina@example.org  editor") || !strings.Contains(out, "v@example.org") {
+		t.Fatalf("list: %d\n%s", code, out)
+	}
+}

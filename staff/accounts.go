@@ -1,0 +1,186 @@
+// Package staff is the web console of the platform's staff, served under
+// /admin: question tree and lexicon versions (edit, check, draw, simulate,
+// publish, diff, roll back), the catalogue (search, edit, import, export,
+// rows not checked for long), handoffs, and the audit log. Accounts,
+// sessions and login throttling are kept in PostgreSQL.
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dalil-tt/dalil/dialog/treestore"
+)
+
+// Role is what an account may do.
+type Role string
+
+const (
+	// RoleEditor may change trees, the lexicon and the catalogue.
+	RoleEditor Role = "editor"
+	// RoleAdviser sees everything and works on handoffs; changes nothing else.
+	RoleAdviser Role = "adviser"
+	// RoleViewer only reads.
+	RoleViewer Role = "viewer"
+)
+
+// ParseRole accepts editor, adviser and viewer.
+func ParseRole(s string) (Role, error) {
+	switch Role(s) {
+	case RoleEditor, RoleAdviser, RoleViewer:
+		return Role(s), nil
+	}
+	return "", fmt.Errorf("unknown role %q (want editor, adviser or viewer)", s)
+}
+
+// CanEdit reports whether the role may publish, roll back and edit.
+func (r Role) CanEdit() bool { return r == RoleEditor }
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates or updates the tables of the console: the tree versions
+// and audit log (treestore) and the accounts, sessions and login failures.
+func Migrate(ctx context.Context, databaseURL string) error {
+	if err := treestore.Migrate(ctx, databaseURL); err != nil {
+		return err
+	}
+	db, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return fmt.Errorf("opening database for staff migrations: %w", err)
+	}
+	defer db.Close()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("reading embedded staff migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(5887940537704921960))
+	if err != nil {
+		return fmt.Errorf("creating the staff migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
+		goose.WithTableName("staff_goose_version"),
+		goose.WithSessionLocker(locker),
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("preparing staff migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating the staff tables: %w", err)
+	}
+	return nil
+}
+
+// Account is one staff member.
+type Account struct {
+	ID       int64
+	Email    string
+	Role     Role
+	Disabled bool
+	Created  time.Time
+}
+
+// Password rules: bcrypt reads at most 72 bytes.
+const (
+	MinPassword = 10
+	maxPassword = 72
+)
+
+// BcryptCost is the work factor of new password hashes (about 50 ms a
+// check on a server core). Tests lower it.
+var BcryptCost = 11
+
+// ErrExists is returned when adding an e-mail that has an account.
+var ErrExists = errors.New("an account with this e-mail already exists")
+
+// NormalizeEmail checks an e-mail address and lower-cases it.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s, "@") {
+		return "", fmt.Errorf("%q is not an e-mail address", s)
+	}
+	return s, nil
+}
+
+// GeneratePassword returns a random 20-character password.
+func GeneratePassword() string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AddAccount creates an account and records it in the audit log as done by actor.
+func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role, password, actor string) (Account, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return Account{}, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return Account{}, err
+	}
+	if n := len(password); n < MinPassword || n > maxPassword {
+		return Account{}, fmt.Errorf("the password must have %d to %d bytes", MinPassword, maxPassword)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return Account{}, fmt.Errorf("hashing the password: %w", err)
+	}
+	a := Account{Email: email, Role: role}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO staff_account (email, role, password_hash) VALUES ($1, $2, $3) RETURNING id, created_at`,
+			email, string(role), string(hash)).Scan(&a.ID, &a.Created)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			return ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit (actor, action, detail) VALUES ($1, 'staff.add', $2)`, actor, email+" as "+string(role))
+		return err
+	})
+	if errors.Is(err, ErrExists) {
+		return Account{}, err
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("adding the account: %w", err)
+	}
+	return a, nil
+}
+
+// Accounts lists every account by e-mail.
+func Accounts(ctx context.Context, pool *pgxpool.Pool) ([]Account, error) {
+	rows, err := pool.Query(ctx, `SELECT id, email, role, disabled, created_at FROM staff_account ORDER BY email`)
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) {
+		var a Account
+		var role string
+		err := r.Scan(&a.ID, &a.Email, &role, &a.Disabled, &a.Created)
+		a.Role = Role(role)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	return out, nil
+}
