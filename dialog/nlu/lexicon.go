@@ -258,7 +258,7 @@ func tokenKey(dst []byte, tok string) []byte {
 func (lx *Lexicon) Len() int { return len(lx.entries) }
 
 // maxCands bounds the forms of one token tried against the lexicon.
-const maxCands = 6
+const maxCands = 8
 
 // scratch holds per-call buffers, pooled to keep Understand light.
 type scratch struct {

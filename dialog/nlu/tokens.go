@@ -97,10 +97,36 @@ func arabicClitic(r rune) bool {
 	return false
 }
 
+// arabicSuffixes are pronoun suffixes and the accusative alef that end
+// Arabic and Darija words: مشروعي, تعاونيتنا, قرضا.
+var arabicSuffixes = []string{"هم", "كم", "نا", "ها", "ي", "ك", "ه", "و", "ا"}
+
 // arabicCandidates appends the forms of an Arabic token without its leading
 // clitics (at most two, a word of at least three letters remaining), e.g.
-// وبالفلاحة → بالفلاحة → الفلاحة, and للفلاحة → فلاحة.
+// وبالفلاحة → بالفلاحة → الفلاحة, and للفلاحة → فلاحة; then the forms of
+// the whole token without a pronoun suffix (تعاونيتي → تعاونيه).
 func arabicCandidates(dst []string, tok string) []string {
+	dst = arabicPrefixCandidates(dst, tok)
+	for _, suf := range arabicSuffixes {
+		stem, ok := strings.CutSuffix(tok, suf)
+		if !ok {
+			continue
+		}
+		// A three-letter stem only for the accusative alef (قرضا): نشري
+		// is a verb, not النشر with a suffix.
+		if n := utf8.RuneCountInString(stem); n < 3 || n == 3 && suf != "ا" {
+			break
+		}
+		if t, ok := strings.CutSuffix(stem, "ت"); ok {
+			dst = arabicPrefixCandidates(dst, t+"ه") // taa marbuta before a suffix
+		}
+		dst = arabicPrefixCandidates(dst, stem)
+		break
+	}
+	return dst
+}
+
+func arabicPrefixCandidates(dst []string, tok string) []string {
 	dst = append(dst, tok)
 	cur := tok
 	for range 2 {
