@@ -157,7 +157,9 @@ func detectNormalized(s string, sc *scratch) lang.Lang {
 	switch {
 	case arabicLetters == 0 && latinLetters == 0:
 		return lang.FR
-	case arabicLetters >= latinLetters:
+	case 2*arabicLetters >= latinLetters:
+		// Arabic-script writers often put a French word in ("بغيت formation");
+		// Arabizi writers seldom switch to Arabic script.
 		if arDarija+latDarija > arMSA {
 			return lang.ARY
 		}

@@ -262,6 +262,7 @@ const maxCands = 8
 
 // scratch holds per-call buffers, pooled to keep Understand light.
 type scratch struct {
+	toks  []string
 	buf   []byte
 	forms []string
 	cands [][maxCands]int32
@@ -288,10 +289,12 @@ func (lx *Lexicon) Understand(text string) Result {
 	// Resolve each token to the ids of its known forms.
 	sc.cands = sc.cands[:0]
 	sc.ncand = sc.ncand[:0]
+	sc.toks = sc.toks[:0]
 	for tok := range strings.SplitSeq(norm, " ") {
 		if tok == "" {
 			continue
 		}
+		sc.toks = append(sc.toks, tok)
 		var ids [maxCands]int32
 		n := 0
 		sc.forms = sc.forms[:0]
@@ -328,6 +331,9 @@ func (lx *Lexicon) Understand(text string) Result {
 			res.Matched = append(res.Matched, en.phrase)
 		}
 		i = end
+	}
+	if statesYouthAge(sc.toks) {
+		res.Codes.Add(vocab.Publics, "youth")
 	}
 	return res
 }

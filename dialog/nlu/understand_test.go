@@ -36,7 +36,9 @@ func TestUnderstandFrench(t *testing.T) {
 			[]string{"publics:migrants", "provinces:tanger-assilah", "needs:information", "stages:creation", "sectors:commerce"}},
 		{"La région Tanger-Tétouan-Al Hoceïma soutient l'économie sociale et solidaire", lang.FR,
 			[]string{"sectors:social"}},
-		{"J'ai 35 ans et 2 enfants", lang.FR, nil},
+		{"J'ai 35 ans et 2 enfants", lang.FR, []string{"publics:youth"}},
+		{"J'ai 45 ans et 2 enfants", lang.FR, nil},
+		{"Artisan depuis 20 ans", lang.FR, []string{"sectors:crafts"}},
 		{"Bonjour", lang.FR, nil},
 	})
 }
@@ -90,6 +92,7 @@ func TestUnderstandDarijaArabicScript(t *testing.T) {
 			[]string{"forms:association", "stages:development", "provinces:al-hoceima", "needs:marketing", "sectors:agrifood"}},
 		{"بغيت شي بلاصة نخدم فيها فوزان", lang.ARY,
 			[]string{"needs:premises", "provinces:ouezzane"}},
+		{"عمري 22 عام وبغيت نخدم فالتجارة", lang.ARY, []string{"publics:youth", "sectors:commerce"}},
 		{"مرا من العروبية بغات تدير الكسيبة", lang.ARY,
 			[]string{"publics:women", "publics:rural", "areas:rural", "sectors:agriculture"}},
 	})
@@ -121,6 +124,7 @@ func TestUnderstandDarijaLatin(t *testing.T) {
 		{"kifach ndkhol l sfa9at? 3andi charika f tanja", lang.ARY,
 			[]string{"needs:procurement", "stages:development", "forms:company", "provinces:tanger-assilah"}},
 		{"bghit nakhod flous bla fayda", lang.ARY, []string{"needs:funding"}},
+		{"salam, 3andi 24 3am w bghit n9ra chi 7aja", lang.ARY, []string{"publics:youth", "needs:training"}},
 		{"3afak fin kayn chi local f fnideq?", lang.ARY, []string{"needs:premises", "provinces:mdiq-fnideq"}},
 	})
 }

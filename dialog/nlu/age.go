@@ -1,0 +1,43 @@
+package nlu
+
+import "strconv"
+
+// Youth programmes in Morocco take people up to 35; an age said in the
+// message ("j'ai 25 ans", "3ndi 22 3am", "عمري 30 سنة") makes a young
+// project holder.
+const youthMinAge, youthMaxAge = 15, 35
+
+// agePrefixes are the words that put an age just before a number; a unit
+// after it is then optional only for "عمري"/"age" ("عمري 25").
+var agePrefixes = map[string]bool{
+	"ai": true, "3ndi": true, "3andi": true, "3endi": true, "عندي": true, "عمري": true,
+	"3mri": true, "3omri": true, "3oumri": true, "age": true, "agee": true,
+}
+
+var ageUnits = map[string]bool{
+	"ans": true, "an": true, "3am": true, "3em": true, "sna": true, "sana": true,
+	"عام": true, "سنه": true, "سنين": true, "سنوات": true, "years": true,
+}
+
+// statesYouthAge reports whether normalised tokens state an age of a young
+// person: PREFIX N UNIT, or "عمري"/"age" N.
+func statesYouthAge(toks []string) bool {
+	for i := 1; i < len(toks); i++ {
+		if !agePrefixes[toks[i-1]] {
+			continue
+		}
+		n, err := strconv.Atoi(toks[i])
+		if err != nil || n < youthMinAge || n > youthMaxAge {
+			continue
+		}
+		unit := i+1 < len(toks) && ageUnits[toks[i+1]]
+		switch toks[i-1] {
+		case "عمري", "3mri", "3omri", "3oumri", "age", "agee":
+			return true
+		}
+		if unit {
+			return true
+		}
+	}
+	return false
+}
