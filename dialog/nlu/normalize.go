@@ -58,20 +58,47 @@ const (
 
 func (n *normalizer) rune(r rune) {
 	if r < utf8.RuneSelf { // ASCII fast path
-		switch {
-		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
-			n.emit(r, clsOther)
-		case 'A' <= r && r <= 'Z':
-			n.emit(r+'a'-'A', clsOther)
-		default:
+		n.ascii(r)
+		return
+	}
+	if r >= 0x0600 && r <= 0x06FF { // the Arabic block, from a table
+		a := arabicTable[r-0x0600]
+		switch a.kind {
+		case arLetter:
+			n.emit(a.r, clsArabic)
+		case arDigit:
+			n.emit(a.r, clsOther)
+		case arSpace:
 			n.space = true
 		}
 		return
 	}
-	if s, ok := compat[r]; ok { // presentation forms, ligatures, full width
-		for _, c := range s {
-			n.rune(c)
+	if r >= 0xFB00 {
+		if s, ok := compat[r]; ok { // presentation forms, ligatures, full width
+			for _, c := range s {
+				n.basic(c)
+			}
+			return
 		}
+	}
+	n.basic(r)
+}
+
+func (n *normalizer) ascii(r rune) {
+	switch {
+	case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+		n.emit(r, clsOther)
+	case 'A' <= r && r <= 'Z':
+		n.emit(r+'a'-'A', clsOther)
+	default:
+		n.space = true
+	}
+}
+
+// basic is rune without the compatibility blocks and the Arabic table.
+func (n *normalizer) basic(r rune) {
+	if r < utf8.RuneSelf {
+		n.ascii(r)
 		return
 	}
 	if r >= 0x0600 && r <= 0x08FF {
@@ -95,6 +122,22 @@ func (n *normalizer) rune(r rune) {
 		n.space = true
 	}
 }
+
+// arabicEntry is what Normalize does with one rune of the Arabic block.
+type arabicEntry struct {
+	kind uint8
+	r    rune
+}
+
+const (
+	arDrop uint8 = iota
+	arLetter
+	arDigit
+	arSpace
+)
+
+// arabicTable caches arabic for U+0600–U+06FF, the hot path of Arabic text.
+var arabicTable = buildArabicTable()
 
 // arabic handles the Arabic blocks (U+0600–U+08FF).
 func (n *normalizer) arabic(r rune) {
@@ -141,31 +184,61 @@ var arabicFold = map[rune]rune{
 	'پ': 'ب', 'چ': 'ج', 'ژ': 'ز', 'ڜ': 'ش',
 }
 
+// The tables are built by variable initialisers, not init(), so that
+// package variables built with Normalize (the language markers) see them.
+
 // latinFold maps lower-case Latin letters with diacritics to ASCII.
-var latinFold = map[rune]string{
-	'œ': "oe", 'æ': "ae", 'ß': "ss", 'ø': "o", 'đ': "d", 'ħ': "h", 'ł': "l",
-	'ı': "i", 'ŀ': "l", 'þ': "th", 'ð': "d",
-}
+var latinFold = buildLatinFold()
 
 // compat unfolds compatibility characters (Arabic presentation forms, Latin
 // ligatures, full-width forms) to their normalised text.
-var compat = map[rune]string{}
+var compat = buildCompat()
 
-func init() {
+func buildArabicTable() (t [0x100]arabicEntry) {
+	for i := range t {
+		var n normalizer
+		n.arabic(rune(0x0600 + i))
+		out := n.b.String()
+		switch {
+		case out == "" && n.space:
+			t[i] = arabicEntry{kind: arSpace}
+		case out == "":
+			t[i] = arabicEntry{kind: arDrop}
+		case out[0] >= '0' && out[0] <= '9':
+			t[i] = arabicEntry{kind: arDigit, r: rune(out[0])}
+		default:
+			r, _ := utf8.DecodeRuneInString(out)
+			t[i] = arabicEntry{kind: arLetter, r: r}
+		}
+	}
+	return t
+}
+
+func buildLatinFold() map[rune]string {
+	m := map[rune]string{
+		'œ': "oe", 'æ': "ae", 'ß': "ss", 'ø': "o", 'đ': "d", 'ħ': "h", 'ł': "l",
+		'ı': "i", 'ŀ': "l", 'þ': "th", 'ð': "d",
+	}
 	// Precomposed Latin letters: drop the accents of the decomposition.
 	for _, rg := range [][2]rune{{0x00C0, 0x024F}, {0x1E00, 0x1EFF}} {
 		for r := rg[0]; r <= rg[1]; r++ {
 			lr := unicode.ToLower(r)
-			if _, ok := latinFold[lr]; ok {
+			if _, ok := m[lr]; ok {
 				continue
 			}
 			d := norm.NFD.String(string(lr))
-			if base, _ := utf8.DecodeRuneInString(d); base < utf8.RuneSelf && base != lr &&
-				('a' <= base && base <= 'z') {
-				latinFold[lr] = string(base)
+			if base, _ := utf8.DecodeRuneInString(d); base != lr && 'a' <= base && base <= 'z' {
+				m[lr] = string(base)
 			}
 		}
 	}
+	return m
+}
+
+// buildCompat runs NFKC on the compatibility blocks. The normalizer used
+// here must not consult compat itself: NFKC output holds no compat runes.
+func buildCompat() map[rune]string {
+	m := map[rune]string{}
 	for _, rg := range [][2]rune{{0xFB00, 0xFDFF}, {0xFE70, 0xFEFF}, {0xFF00, 0xFFEF}} {
 		for r := rg[0]; r <= rg[1]; r++ {
 			k := norm.NFKC.String(string(r))
@@ -174,9 +247,11 @@ func init() {
 			}
 			var n normalizer
 			for _, c := range k {
-				n.rune(c) // k holds no compat runes: NFKC output is stable
+				n.basic(c)
 			}
-			compat[r] = n.b.String()
+			m[r] = n.b.String()
 		}
 	}
+	return m
 }
+

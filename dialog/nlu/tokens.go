@@ -38,38 +38,40 @@ func foldLatin(dst []byte, tok string) []byte {
 	if !hasASCIILetter(tok) {
 		return append(dst, tok...)
 	}
-	var last byte
-	put := func(b byte) {
-		if b < utf8.RuneSelf && b == last {
-			return
-		}
-		dst = append(dst, b)
-		last = b
-		if b >= utf8.RuneSelf {
-			last = 0
-		}
-	}
+	var last byte // last byte written, 0 after a non-ASCII byte
 	for i := 0; i < len(tok); i++ {
-		switch c := tok[i]; c {
+		c := tok[i]
+		switch c {
 		case 's':
 			if i+1 < len(tok) && tok[i+1] == 'h' {
-				put('c')
-				put('h')
+				if last != 'c' {
+					dst = append(dst, 'c')
+				}
+				c = 'h'
+				last = 'c'
 				i++
-			} else {
-				put('s')
 			}
 		case 'o', 'w':
-			put('u')
+			c = 'u'
 		case 'y':
-			put('i')
+			c = 'i'
 		case 'q':
-			put('9')
+			c = '9'
 		case '5':
-			put('k')
-			put('h')
-		default:
-			put(c)
+			if last != 'k' {
+				dst = append(dst, 'k')
+			}
+			c = 'h'
+			last = 'k'
+		}
+		if c >= utf8.RuneSelf {
+			dst = append(dst, c)
+			last = 0
+			continue
+		}
+		if c != last {
+			dst = append(dst, c)
+			last = c
 		}
 	}
 	return dst
@@ -151,7 +153,12 @@ var latinPrefixes = []string{"el", "al", "fl", "fel", "bl", "dl", "wl", "l", "f"
 // glued Darija prefix (a word of at least three characters remaining).
 func latinCandidates(dst []string, tok string) []string {
 	dst = append(dst, tok)
-	if !hasASCIILetter(tok) {
+	if len(tok) < 4 {
+		return dst
+	}
+	switch tok[0] {
+	case 'e', 'a', 'f', 'b', 'd', 'w', 'l':
+	default:
 		return dst
 	}
 	for _, p := range latinPrefixes {
