@@ -254,4 +254,3 @@ func buildCompat() map[rune]string {
 	}
 	return m
 }
-
