@@ -77,7 +77,6 @@ var stagingColumns = []string{
 // are rewritten rather than diffed: a service has at most a handful.
 var importSteps = []string{
 	`CREATE INDEX ON import_service (id)`,
-	`ANALYZE import_service`,
 	`INSERT INTO organization (id, name, name_ar, kind)
 	 SELECT DISTINCT ON (org_id) org_id, org_name, org_name_ar, org_kind FROM import_service ORDER BY org_id, ord
 	 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, name_ar = EXCLUDED.name_ar, kind = EXCLUDED.kind, modified_at = now()
@@ -90,14 +89,12 @@ var importSteps = []string{
 	`DELETE FROM location WHERE id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
 	`DELETE FROM phone WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
 	`DELETE FROM schedule WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
-	`DELETE FROM service_area WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
-	`DELETE FROM language WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
 	`INSERT INTO service (id, organization_id, name, name_ar, description, description_ar,
 		eligibility_description, eligibility_description_ar, cost, email, url,
-		needs, stages, forms, publics, sectors, provinces, areas, match_keys, facet_bits,
+		needs, stages, forms, publics, sectors, provinces, areas, languages, match_keys, facet_bits,
 		search_names, search_text, active, updated_at, row_hash, modified_at)
 	 SELECT i.id, i.org_id, i.name, i.name_ar, i.description, i.description_ar, i.cond, i.cond_ar, i.cost, i.email, i.url,
-		i.needs, i.stages, i.forms, i.publics, i.sectors, i.provinces, i.areas, i.match_keys, i.facet_bits,
+		i.needs, i.stages, i.forms, i.publics, i.sectors, i.provinces, i.areas, i.languages, i.match_keys, i.facet_bits,
 		i.search_names, i.search_text, i.active, i.updated_at, i.row_hash, now()
 	 FROM import_service i JOIN import_changed c ON c.id = i.id
 	 ON CONFLICT (id) DO UPDATE SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name, name_ar = EXCLUDED.name_ar,
@@ -105,7 +102,7 @@ var importSteps = []string{
 		eligibility_description = EXCLUDED.eligibility_description, eligibility_description_ar = EXCLUDED.eligibility_description_ar,
 		cost = EXCLUDED.cost, email = EXCLUDED.email, url = EXCLUDED.url,
 		needs = EXCLUDED.needs, stages = EXCLUDED.stages, forms = EXCLUDED.forms, publics = EXCLUDED.publics,
-		sectors = EXCLUDED.sectors, provinces = EXCLUDED.provinces, areas = EXCLUDED.areas,
+		sectors = EXCLUDED.sectors, provinces = EXCLUDED.provinces, areas = EXCLUDED.areas, languages = EXCLUDED.languages,
 		match_keys = EXCLUDED.match_keys, facet_bits = EXCLUDED.facet_bits,
 		search_names = EXCLUDED.search_names, search_text = EXCLUDED.search_text,
 		active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, row_hash = EXCLUDED.row_hash, modified_at = now()`,
@@ -122,12 +119,6 @@ var importSteps = []string{
 	 SELECT i.id, i.id, i.phone FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.phone <> ''`,
 	`INSERT INTO schedule (id, service_id, description)
 	 SELECT i.id, i.id, i.hours FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.hours <> ''`,
-	`INSERT INTO service_area (id, service_id, name, ord)
-	 SELECT i.id || ':' || p.name, i.id, p.name, p.ord FROM import_service i JOIN import_changed c ON c.id = i.id,
-		unnest(i.provinces) WITH ORDINALITY AS p(name, ord)`,
-	`INSERT INTO language (id, service_id, code, ord)
-	 SELECT i.id || ':' || l.code, i.id, l.code, l.ord FROM import_service i JOIN import_changed c ON c.id = i.id,
-		unnest(i.languages) WITH ORDINALITY AS l(code, ord)`,
 }
 
 // Services absent from the import: marked inactive (row_hash cleared so
@@ -138,7 +129,10 @@ const (
 	pruneMissingLocations = `DELETE FROM location l WHERE NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = l.id)`
 	pruneMissing          = `DELETE FROM service s WHERE NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = s.id)`
 	pruneOrganisations    = `DELETE FROM organization o WHERE NOT EXISTS (SELECT 1 FROM service s WHERE s.organization_id = o.id)`
-	saveVocabulary        = `INSERT INTO catalogue_meta (key, value) VALUES ('vocabulary', $1)
+	// Match's in-memory index reloads when the generation moves.
+	bumpGeneration = `INSERT INTO catalogue_meta (key, value) VALUES ('generation', '1')
+	 ON CONFLICT (key) DO UPDATE SET value = (catalogue_meta.value::bigint + 1)::text`
+	saveVocabulary = `INSERT INTO catalogue_meta (key, value) VALUES ('vocabulary', $1)
 	 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`
 )
 
@@ -178,13 +172,17 @@ func (s *Store) importServices(ctx context.Context, services []*catalogue.Servic
 	for i, sv := range services {
 		rows = append(rows, s.stagingRow(i, sv, h))
 	}
+	slog.DebugContext(ctx, "import: staging rows computed", "duration", time.Since(start))
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_service"}, stagingColumns, pgx.CopyFromRows(rows)); err != nil {
 		return rep, fmt.Errorf("copying services into the staging table: %w", err)
 	}
+	slog.DebugContext(ctx, "import: copied", "duration", time.Since(start))
 	for _, q := range importSteps {
+		t0 := time.Now()
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return rep, fmt.Errorf("importing (%.40s…): %w", q, err)
 		}
+		slog.DebugContext(ctx, "import: step", "sql", q[:min(len(q), 50)], "duration", time.Since(t0))
 	}
 	if err := tx.QueryRow(ctx, "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM import_changed").
 		Scan(&rep.Inserted, &rep.Updated); err != nil {
@@ -209,6 +207,11 @@ func (s *Store) importServices(ctx context.Context, services []*catalogue.Servic
 			return rep, fmt.Errorf("deactivating absent services: %w", err)
 		}
 		rep.Deactivated = int(tag.RowsAffected())
+	}
+	if rep.Inserted+rep.Updated+rep.Deactivated+rep.Deleted > 0 {
+		if _, err := tx.Exec(ctx, bumpGeneration); err != nil {
+			return rep, fmt.Errorf("bumping the catalogue generation: %w", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, saveVocabulary, vocabFingerprint); err != nil {
 		return rep, fmt.Errorf("recording the vocabulary: %w", err)
@@ -242,7 +245,7 @@ func nonNil(v []string) []string {
 // stagingRow is the staging table row of service sv (ord is its position in
 // the import). h is reused for the row hash.
 func (s *Store) stagingRow(ord int, sv *catalogue.Service, h hash.Hash) []any {
-	names, text := searchTexts(sv, s.labels)
+	names, text := searchTexts(sv, s.keywords)
 	keys := matchKeys(sv)
 	bits := encodeBits(sv)
 	var updated any

@@ -264,27 +264,47 @@ func queryKeysForSearch(q string) (plain, arabizi string) {
 // keywordLangs are the languages whose vocabulary labels become keywords.
 var keywordLangs = []lang.Lang{lang.FR, lang.AR, lang.ARY}
 
+// keywordFacets are the facets whose codes' labels become keywords.
+var keywordFacets = []vocab.Facet{vocab.Needs, vocab.Sectors}
+
+// keywordKeys maps "facet:code" to the search key of the code's labels in
+// French, Arabic and Darija (computed once: go-i18n lookups are slow).
+func keywordKeys(labels *locales.Catalog) map[string]string {
+	m := map[string]string{}
+	if labels == nil {
+		return m
+	}
+	for _, f := range keywordFacets {
+		for _, c := range vocab.Values[f] {
+			id := "code." + string(f) + "." + c
+			var parts []string
+			for _, l := range keywordLangs {
+				if labels.Has(l, id) {
+					parts = append(parts, labels.T(l, id, nil))
+				}
+			}
+			m[string(f)+":"+c] = SearchKey(strings.Join(parts, " "))
+		}
+	}
+	return m
+}
+
 // searchTexts returns the search keys of a service: names (weighted more)
 // and the rest (descriptions, conditions, city, and the labels of its needs
 // and sectors in French, Arabic and Darija as keywords).
-func searchTexts(s *catalogue.Service, labels *locales.Catalog) (names, text string) {
+func searchTexts(s *catalogue.Service, keywords map[string]string) (names, text string) {
 	names = SearchKey(strings.Join([]string{s.Org.NameFR, s.Org.NameAR, s.NameFR, s.NameAR}, " "))
-	parts := []string{s.DescriptionFR, s.DescriptionAR, s.ConditionsFR, s.ConditionsAR, s.City}
-	if labels != nil {
-		for _, f := range []vocab.Facet{vocab.Needs, vocab.Sectors} {
-			have := s.Facet(f)
-			if len(have) == len(vocab.Values[f]) {
-				continue // every sector: no keyword says anything
-			}
-			for _, c := range have {
-				id := "code." + string(f) + "." + c
-				for _, l := range keywordLangs {
-					if labels.Has(l, id) {
-						parts = append(parts, labels.T(l, id, nil))
-					}
-				}
+	parts := []string{SearchKey(strings.Join([]string{s.DescriptionFR, s.DescriptionAR, s.ConditionsFR, s.ConditionsAR, s.City}, " "))}
+	for _, f := range keywordFacets {
+		have := s.Facet(f)
+		if len(have) == len(vocab.Values[f]) {
+			continue // every sector: no keyword says anything
+		}
+		for _, c := range have {
+			if k := keywords[string(f)+":"+c]; k != "" {
+				parts = append(parts, k)
 			}
 		}
 	}
-	return names, SearchKey(strings.Join(parts, " "))
+	return names, strings.TrimSpace(strings.Join(parts, " "))
 }

@@ -3,7 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -11,114 +12,6 @@ import (
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 )
-
-// Match finds the services for q with the shared ranking (catalogue.MatchWith)
-// and records the referral, or the fact that nothing matched, in the
-// referral log (codes only).
-//
-// A broad query may have tens of thousands of candidates; shipping them all
-// to Go would take far longer than a referral may. So the candidates are
-// filtered in SQL on match_keys (GIN) and pre-ranked in SQL by scoreSQL, a
-// transcription of catalogue.Score over facet_bits; only the best few
-// (limit plus a margin) go to MatchWith, which filters and ranks them again
-// with the real Filter and Score. TestScoreSQLMatchesScore checks the
-// transcription against catalogue.Score, and the shared ranking table
-// (catalogtest) checks the resulting order against the in-memory catalogue.
-func (s *Store) Match(ctx context.Context, q catalogue.Query) (catalogue.Result, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = catalogue.DefaultLimit
-	}
-	cache := map[int64][]string{}
-	res, err := catalogue.MatchWith(ctx, q, func(ctx context.Context, cur catalogue.Query) ([]*catalogue.Service, error) {
-		return s.candidates(ctx, q, cur, limit+candidateMargin, cache)
-	})
-	if err != nil {
-		return catalogue.Result{}, err
-	}
-	ids := make([]string, len(res.Matches))
-	for i, m := range res.Matches {
-		ids[i] = m.Service.ID
-	}
-	relaxed := make([]string, len(res.Relaxed))
-	for i, f := range res.Relaxed {
-		relaxed[i] = string(f)
-	}
-	c := q.Codes
-	batch := &pgx.Batch{}
-	batch.Queue(`INSERT INTO referral (lang, needs, stages, forms, publics, sectors, provinces, areas, relaxed, result_count, service_ids)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		q.Lang, nonNil(c.Needs), nonNil(c.Stages), nonNil(c.Forms), nonNil(c.Publics), nonNil(c.Sectors),
-		nonNil(c.Provinces), nonNil(c.Areas), relaxed, len(ids), ids)
-	var full []*catalogue.Service
-	if len(ids) > 0 {
-		batch.Queue(selectServices+` WHERE s.id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
-			var err error
-			full, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*catalogue.Service, error) { return scanService(r) })
-			return err
-		})
-	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return catalogue.Result{}, fmt.Errorf("recording the referral and reading its services: %w", err)
-	}
-	byID := make(map[string]*catalogue.Service, len(full))
-	for _, sv := range full {
-		byID[sv.ID] = sv
-	}
-	for i, m := range res.Matches {
-		sv, ok := byID[m.Service.ID]
-		if !ok {
-			return catalogue.Result{}, fmt.Errorf("service %s disappeared while matching", m.Service.ID)
-		}
-		res.Matches[i].Service = sv
-	}
-	return res, nil
-}
-
-// candidateMargin is how many candidates beyond the limit the SQL pre-ranking
-// passes on, a safety net should scoreSQL and Score ever differ slightly.
-const candidateMargin = 10
-
-// candidates returns the best n active services answering filter, by the
-// score of q. The services carry only their id and codes (enough for Filter
-// and Score); Match reads the rest of the few it keeps.
-func (s *Store) candidates(ctx context.Context, q, filter catalogue.Query, n int, cache map[int64][]string) ([]*catalogue.Service, error) {
-	var where []string
-	var args []any
-	for _, f := range vocab.Facets {
-		keys := queryKeys(f, filter.Codes.Get(f))
-		if keys == nil {
-			continue
-		}
-		args = append(args, keys)
-		where = append(where, "match_keys && $"+strconv.Itoa(len(args)))
-	}
-	sql := "SELECT id, facet_bits FROM service WHERE active"
-	for _, w := range where {
-		sql += " AND " + w
-	}
-	args = append(args, n)
-	sql += " ORDER BY " + scoreSQL(q, "facet_bits") + ` DESC, id COLLATE "C" LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("selecting candidate services: %w", err)
-	}
-	defer rows.Close()
-	var out []*catalogue.Service
-	for rows.Next() {
-		sv := &catalogue.Service{Active: true}
-		var bits int64
-		if err := rows.Scan(&sv.ID, &bits); err != nil {
-			return nil, fmt.Errorf("reading candidate services: %w", err)
-		}
-		decodeBits(bits, sv, cache)
-		out = append(out, sv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading candidate services: %w", err)
-	}
-	return out, nil
-}
 
 // Weights of catalogue.Score (catalogue/rank.go), transcribed for scoreSQL.
 var scoreWeights = map[vocab.Facet]int{
@@ -134,82 +27,344 @@ const (
 	scoreLangBonus    = 3
 )
 
-// scoreSQL returns a SQL integer expression computing catalogue.Score(q, s)
-// from the facet_bits column col. Only constants computed here go into it.
-func scoreSQL(q catalogue.Query, col string) string {
-	var terms []string
-	and := func(m int64) string { return "(" + col + " & " + strconv.FormatInt(m, 10) + ")" }
-	count := func(m int64) string { return "bit_count(" + and(m) + "::bit(64))" }
-	if want := q.Codes.Needs; len(want) > 0 {
-		full := facetMask(vocab.Needs, vocab.Values[vocab.Needs])
-		var cover int64
-		for _, h := range vocab.Values[vocab.Needs] {
-			for _, w := range want {
-				if vocab.NeedCovers(w, h) {
-					cover |= codeBit(vocab.Needs, h)
+// Match finds the services for q with the shared ranking (catalogue.MatchWith)
+// and records the referral, or the fact that nothing matched, in the
+// referral log (codes only).
+//
+// Why the codes are filtered in memory and not in SQL: on the 100,000-service
+// benchmark catalogue a typical referral has thousands of candidates (most
+// services are open to every stage, form or sector), and PostgreSQL takes
+// 40-60 ms to intersect the GIN posting lists of match_keys and fetch and
+// rank those rows, 20 ms with a bit-mask filter on a narrow table: far from
+// the 5 ms a referral may take. So the store keeps a compact index of the
+// active services (id and facet_bits: 8 bytes of codes a service, about 4 MB
+// for 100,000), loaded from PostgreSQL and reloaded whenever an import bumps
+// the catalogue's generation; each referral checks the generation in the
+// same round trip that logs it and reads the services shown. The index
+// filters with bit masks (exactly catalogue.Filter) and pre-ranks with a
+// transcription of catalogue.Score; the best few candidates then go through
+// catalogue.MatchWith, which filters and ranks them with the real Filter
+// and Score. TestScoreBitsMatchesScore checks the transcription and the
+// shared ranking table (catalogtest) checks the order against the
+// in-memory catalogue. The SQL filter on match_keys remains for staff
+// queries and as the definition the index must agree with
+// (TestIndexFilterAgreesWithSQL).
+func (s *Store) Match(ctx context.Context, q catalogue.Query) (catalogue.Result, error) {
+	for attempt := 0; ; attempt++ {
+		idx, err := s.matchIndex(ctx, attempt > 0)
+		if err != nil {
+			return catalogue.Result{}, err
+		}
+		res, stale, err := s.matchWith(ctx, idx, q)
+		if err != nil {
+			return catalogue.Result{}, err
+		}
+		if !stale {
+			return res, nil
+		}
+		if attempt >= 2 {
+			return catalogue.Result{}, fmt.Errorf("matching services: the catalogue kept changing during the referral")
+		}
+		// An import changed the catalogue while ranking: rank again on it.
+	}
+}
+
+func (s *Store) matchWith(ctx context.Context, idx *matchIndex, q catalogue.Query) (res catalogue.Result, stale bool, err error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = catalogue.DefaultLimit
+	}
+	cache := map[int64][]string{}
+	res, err = catalogue.MatchWith(ctx, q, func(ctx context.Context, cur catalogue.Query) ([]*catalogue.Service, error) {
+		return idx.candidates(q, cur, limit+candidateMargin, cache), nil
+	})
+	if err != nil {
+		return catalogue.Result{}, false, err
+	}
+	ids := make([]string, len(res.Matches))
+	for i, m := range res.Matches {
+		ids[i] = m.Service.ID
+	}
+	relaxed := make([]string, len(res.Relaxed))
+	for i, f := range res.Relaxed {
+		relaxed[i] = string(f)
+	}
+	c := q.Codes
+	var gen int64
+	var full []*catalogue.Service
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0)`).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&gen)
+	})
+	if len(ids) > 0 {
+		batch.Queue(selectServices+` WHERE s.id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
+			var err error
+			full, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*catalogue.Service, error) { return scanService(r) })
+			return err
+		})
+	}
+	// The referral is logged only if the generation is the one ranked on.
+	batch.Queue(`INSERT INTO referral (lang, needs, stages, forms, publics, sectors, provinces, areas, relaxed, result_count, service_ids)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+		WHERE coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0) = $12`,
+		q.Lang, nonNil(c.Needs), nonNil(c.Stages), nonNil(c.Forms), nonNil(c.Publics), nonNil(c.Sectors),
+		nonNil(c.Provinces), nonNil(c.Areas), relaxed, len(ids), ids, idx.gen)
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return catalogue.Result{}, false, fmt.Errorf("recording the referral and reading its services: %w", err)
+	}
+	if gen != idx.gen {
+		return catalogue.Result{}, true, nil
+	}
+	byID := make(map[string]*catalogue.Service, len(full))
+	for _, sv := range full {
+		byID[sv.ID] = sv
+	}
+	for i, m := range res.Matches {
+		sv, ok := byID[m.Service.ID]
+		if !ok || !sv.Active {
+			return catalogue.Result{}, true, nil
+		}
+		res.Matches[i].Service = sv
+	}
+	return res, false, nil
+}
+
+// candidateMargin is how many candidates beyond the limit the pre-ranking
+// passes on, a safety net should scoreBits and Score ever differ slightly.
+const candidateMargin = 10
+
+// matchIndex is the compact copy of the active services' codes.
+type matchIndex struct {
+	gen  int64
+	ids  []string
+	bits []int64
+}
+
+// matchIndex returns the current index, loading it if there is none yet or
+// if reload is set (the generation moved).
+func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error) {
+	if idx := s.index.Load(); idx != nil && !reload {
+		return idx, nil
+	}
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	old := s.index.Load()
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("loading the match index: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	var gen int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0)`).Scan(&gen); err != nil {
+		return nil, fmt.Errorf("loading the match index: %w", err)
+	}
+	if old != nil && old.gen == gen {
+		return old, nil // another caller reloaded it meanwhile
+	}
+	rows, err := tx.Query(ctx, `SELECT id, facet_bits FROM service WHERE active ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("loading the match index: %w", err)
+	}
+	idx := &matchIndex{gen: gen}
+	var id string
+	var b int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &b}, func() error {
+		idx.ids = append(idx.ids, id)
+		idx.bits = append(idx.bits, b)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("loading the match index: %w", err)
+	}
+	s.index.Store(idx)
+	return idx, nil
+}
+
+// candidates returns the best n services of the index answering filter,
+// pre-ranked by the score of q. The services carry only their id and codes
+// (enough for Filter and Score); Match reads the rest of the few it keeps.
+func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[int64][]string) []*catalogue.Service {
+	f := newBitFilter(filter)
+	sc := newBitScorer(q)
+	type cand struct {
+		i     int
+		score int
+	}
+	better := func(a, b cand) bool {
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return idx.ids[a.i] < idx.ids[b.i]
+	}
+	top := make([]cand, 0, n+1)
+	for i, b := range idx.bits {
+		if !f.match(b) {
+			continue
+		}
+		c := cand{i, sc.score(b)}
+		if len(top) == n && !better(c, top[n-1]) {
+			continue
+		}
+		j := len(top)
+		top = append(top, c)
+		for j > 0 && better(c, top[j-1]) {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = c
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	out := make([]*catalogue.Service, len(top))
+	for k, c := range top {
+		sv := &catalogue.Service{ID: idx.ids[c.i], Active: true}
+		decodeBits(idx.bits[c.i], sv, cache)
+		out[k] = sv
+	}
+	return out
+}
+
+// bitFilter is catalogue.Filter over facet_bits.
+type bitFilter struct {
+	terms []struct {
+		want, full int64
+		open       bool // an empty facet answers (every facet but needs)
+	}
+}
+
+func newBitFilter(q catalogue.Query) bitFilter {
+	var f bitFilter
+	for _, fc := range vocab.Facets {
+		want := q.Codes.Get(fc)
+		if len(want) == 0 {
+			continue
+		}
+		var m int64
+		if fc == vocab.Needs {
+			for _, h := range vocab.Values[vocab.Needs] {
+				if slices.ContainsFunc(want, func(w string) bool { return vocab.NeedCovers(w, h) }) {
+					m |= codeBit(vocab.Needs, h)
 				}
+			}
+		} else {
+			m = facetMask(fc, want)
+		}
+		f.terms = append(f.terms, struct {
+			want, full int64
+			open       bool
+		}{m, facetMask(fc, vocab.Values[fc]), fc != vocab.Needs})
+	}
+	return f
+}
+
+func (f bitFilter) match(b int64) bool {
+	for _, t := range f.terms {
+		if b&t.want == 0 && !(t.open && b&t.full == 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// bitScorer is catalogue.Score over facet_bits, precomputed for one query.
+type bitScorer struct {
+	needs     []struct{ exact, narrower, broader int64 }
+	needsFull int64
+	cover     int64
+	facets    []struct {
+		full, want    int64
+		all, wt, miss int
+		unsetPenalty  int // publics not stated: penalty if the service is restricted
+		set           bool
+	}
+	lang int64
+}
+
+func newBitScorer(q catalogue.Query) *bitScorer {
+	sc := &bitScorer{}
+	if want := q.Codes.Needs; len(want) > 0 {
+		sc.needsFull = facetMask(vocab.Needs, vocab.Values[vocab.Needs])
+		for _, h := range vocab.Values[vocab.Needs] {
+			if slices.ContainsFunc(want, func(w string) bool { return vocab.NeedCovers(w, h) }) {
+				sc.cover |= codeBit(vocab.Needs, h)
 			}
 		}
 		for _, w := range want {
-			var narrower, broader int64
+			var t struct{ exact, narrower, broader int64 }
+			t.exact = codeBit(vocab.Needs, w)
 			for _, h := range vocab.Values[vocab.Needs] {
 				if strings.HasPrefix(h, w+".") {
-					narrower |= codeBit(vocab.Needs, h)
+					t.narrower |= codeBit(vocab.Needs, h)
 				}
 				if strings.HasPrefix(w, h+".") {
-					broader |= codeBit(vocab.Needs, h)
+					t.broader |= codeBit(vocab.Needs, h)
 				}
 			}
-			var c []string
-			for _, x := range []struct {
-				m int64
-				v int
-			}{{codeBit(vocab.Needs, w), scoreNeedExact}, {narrower, scoreNeedNarrower}, {broader, scoreNeedBroader}} {
-				if x.m != 0 {
-					c = append(c, fmt.Sprintf("WHEN %s <> 0 THEN %d", and(x.m), x.v))
-				}
-			}
-			if len(c) > 0 {
-				terms = append(terms, "CASE "+strings.Join(c, " ")+" ELSE 0 END")
-			}
+			sc.needs = append(sc.needs, t)
 		}
-		terms = append(terms, fmt.Sprintf("-%d*(%s - %s)", scoreNeedExtra, count(full), count(cover)))
 	}
 	for _, f := range vocab.Facets {
 		wt := scoreWeights[f]
 		if wt == 0 {
 			continue
 		}
-		full := facetMask(f, vocab.Values[f])
 		want := q.Codes.Get(f)
-		if len(want) == 0 {
-			if f == vocab.Publics {
-				terms = append(terms, fmt.Sprintf("CASE WHEN %s <> 0 THEN -%d ELSE 0 END", and(full), scorePublicOther))
+		t := struct {
+			full, want    int64
+			all, wt, miss int
+			unsetPenalty  int
+			set           bool
+		}{full: facetMask(f, vocab.Values[f]), all: len(vocab.Values[f]), wt: wt, miss: wt, set: len(want) > 0}
+		if f == vocab.Publics {
+			t.unsetPenalty = scorePublicOther
+			t.miss += scorePublicOther
+		}
+		t.want = facetMask(f, want)
+		sc.facets = append(sc.facets, t)
+	}
+	if q.Lang != "" {
+		sc.lang = codeBit(vocab.Languages, q.Lang)
+		if q.Lang == "ar" || q.Lang == "ary" {
+			sc.lang |= codeBit(vocab.Languages, "ar") | codeBit(vocab.Languages, "ary")
+		}
+	}
+	return sc
+}
+
+func (sc *bitScorer) score(b int64) int {
+	score := 0
+	if sc.needsFull != 0 {
+		for _, t := range sc.needs {
+			switch {
+			case b&t.exact != 0:
+				score += scoreNeedExact
+			case b&t.narrower != 0:
+				score += scoreNeedNarrower
+			case b&t.broader != 0:
+				score += scoreNeedBroader
+			}
+		}
+		score -= scoreNeedExtra * (bits.OnesCount64(uint64(b&sc.needsFull)) - bits.OnesCount64(uint64(b&sc.cover)))
+	}
+	for _, t := range sc.facets {
+		have := b & t.full
+		if !t.set {
+			if have != 0 {
+				score -= t.unsetPenalty
 			}
 			continue
 		}
-		all := len(vocab.Values[f])
-		miss := wt
-		if f == vocab.Publics {
-			miss += scorePublicOther
-		}
-		t := fmt.Sprintf("CASE WHEN %s = 0 OR %s >= %d THEN 0", and(full), count(full), all)
-		if m := facetMask(f, want); m != 0 {
-			t += fmt.Sprintf(" WHEN %s <> 0 THEN %d - (%d*(%s - 1))/%d", and(m), wt, wt, count(full), all)
-		}
-		terms = append(terms, t+fmt.Sprintf(" ELSE -%d END", miss))
-	}
-	if q.Lang != "" {
-		m := codeBit(vocab.Languages, q.Lang)
-		if q.Lang == "ar" || q.Lang == "ary" {
-			m |= codeBit(vocab.Languages, "ar") | codeBit(vocab.Languages, "ary")
-		}
-		if m != 0 {
-			terms = append(terms, fmt.Sprintf("CASE WHEN %s <> 0 THEN %d ELSE 0 END", and(m), scoreLangBonus))
+		n := bits.OnesCount64(uint64(have))
+		switch {
+		case have == 0 || n >= t.all:
+		case have&t.want != 0:
+			score += t.wt - t.wt*(n-1)/t.all
+		default:
+			score -= t.miss
 		}
 	}
-	if len(terms) == 0 {
-		return "0"
+	if b&sc.lang != 0 {
+		score += scoreLangBonus
 	}
-	return "(" + strings.Join(terms, " + ") + ")"
+	return score
 }

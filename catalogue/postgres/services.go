@@ -15,7 +15,7 @@ import (
 const selectServices = `SELECT s.id, o.id, o.name, o.name_ar, o.kind,
 	s.name, s.name_ar, s.description, s.description_ar,
 	s.needs, s.stages, s.forms, s.publics, s.sectors, s.provinces, s.areas,
-	coalesce((SELECT array_agg(l.code ORDER BY l.ord) FROM language l WHERE l.service_id = s.id), '{}'),
+	s.languages,
 	s.cost, s.eligibility_description, s.eligibility_description_ar,
 	coalesce(a.address_1, ''), coalesce(a.city, ''), loc.latitude, loc.longitude,
 	coalesce((SELECT p.number FROM phone p WHERE p.service_id = s.id ORDER BY p.id LIMIT 1), ''),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +17,12 @@ import (
 
 // Store is the catalogue in PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	labels *locales.Catalog // vocabulary labels, used as search keywords
-	now    func() time.Time
+	pool     *pgxpool.Pool
+	keywords map[string]string // search keys of the vocabulary labels, by "facet:code"
+	now      func() time.Time
+
+	index   atomic.Pointer[matchIndex] // codes of the active services, for Match
+	indexMu sync.Mutex                 // one reload at a time
 }
 
 var _ catalogue.Matcher = (*Store)(nil)
@@ -46,7 +51,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("loading vocabulary labels: %w", err)
 	}
-	s := &Store{pool: pool, labels: labels, now: time.Now}
+	s := &Store{pool: pool, keywords: keywordKeys(labels), now: time.Now}
 	if err := s.checkVocabulary(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -40,6 +40,7 @@ CREATE TABLE service (
     sectors   text[] NOT NULL DEFAULT '{}',
     provinces text[] NOT NULL DEFAULT '{}',
     areas     text[] NOT NULL DEFAULT '{}',
+    languages text[] NOT NULL DEFAULT '{}', -- spoken at the service (HSDS language rows: view below)
 
     -- What the referral filter reads, computed at import: match_keys holds
     -- "facet:code" for each code, with the codes a query for it may match
@@ -69,7 +70,6 @@ CREATE INDEX service_publics_idx   ON service USING gin (publics);
 CREATE INDEX service_sectors_idx   ON service USING gin (sectors);
 CREATE INDEX service_provinces_idx ON service USING gin (provinces);
 CREATE INDEX service_areas_idx     ON service USING gin (areas);
-CREATE INDEX service_match_idx     ON service USING gin (match_keys) WHERE active;
 CREATE INDEX service_search_names_idx ON service USING gin (search_names gin_trgm_ops);
 CREATE INDEX service_search_text_idx  ON service USING gin (search_text gin_trgm_ops);
 
@@ -117,23 +117,17 @@ CREATE TABLE schedule (
 );
 CREATE INDEX schedule_service_idx ON schedule (service_id);
 
--- One row per province served (the HSDS view of service.provinces).
-CREATE TABLE service_area (
-    id         text PRIMARY KEY,
-    service_id text NOT NULL REFERENCES service (id) ON DELETE CASCADE,
-    name       text NOT NULL,
-    ord        smallint NOT NULL
-);
-CREATE INDEX service_area_service_idx ON service_area (service_id);
+-- HSDS service_area and language rows are views over the service's code
+-- arrays: the arrays are what matching and the GIN indexes read, and a
+-- second copy as rows would cost a bulk import several seconds of
+-- foreign-key checks for nothing.
+CREATE VIEW service_area AS
+    SELECT s.id || ':' || p.name AS id, s.id AS service_id, p.name, p.ord::smallint AS ord
+    FROM service s, unnest(s.provinces) WITH ORDINALITY AS p(name, ord);
 
--- Languages spoken at the service.
-CREATE TABLE language (
-    id         text PRIMARY KEY,
-    service_id text NOT NULL REFERENCES service (id) ON DELETE CASCADE,
-    code       text NOT NULL,
-    ord        smallint NOT NULL
-);
-CREATE INDEX language_service_idx ON language (service_id);
+CREATE VIEW language AS
+    SELECT s.id || ':' || l.code AS id, s.id AS service_id, l.code, l.ord::smallint AS ord
+    FROM service s, unnest(s.languages) WITH ORDINALITY AS l(code, ord);
 
 -- Every referral and every "nothing matched", codes only: no chat id, no
 -- text, nothing that identifies a person. The observatory counts unmet needs
@@ -167,8 +161,8 @@ CREATE TABLE catalogue_meta (
 -- +goose Down
 DROP TABLE catalogue_meta;
 DROP TABLE referral;
-DROP TABLE language;
-DROP TABLE service_area;
+DROP VIEW language;
+DROP VIEW service_area;
 DROP TABLE schedule;
 DROP TABLE phone;
 DROP TABLE service_at_location;
