@@ -52,15 +52,17 @@ var darijaLatin = mergeMarkers(markers(strong, `bghit bghiti bghina baghi baghya
 	mchrou3 machro3 mochro3i 3andi 3ndi 3endi 3ndna ma3ndich makaynch mabghitch n9der t9der 3ndkom
 	yak m3a 3la 3nd mn wla wlla khoya khti drari mra lmra nbda nebda nft7 nfte7 nkbbr nkbr nzid liya
 	m3aya fla7a lfla7a tanja lmdina lbadiya l3roubiya ana 3awnni 3awnouni sahbi hnaya temma`),
-	markers(weak, `f fi fin w o b ila ga3 gha chi bla men hit lik salam`))
+	markers(weak, `f fi fin w b ila ga3 gha chi bla men hit lik salam`))
 
 // frenchLatin are French function words (strong) and the French nouns of
 // the domain (weak: Arabizi writers borrow them, "bghit formation").
 var frenchLatin = mergeMarkers(markers(strong, `le la les de des du un une je j est et pour avec dans
 	en sur au aux mon mes que qui pas ne suis ai veux voudrais souhaite souhaiterais cherche besoin
 	bonjour merci comment quoi quel quelle quels quelles avoir faire creer monter trouver vous nous il
-	elle ce cette ces mais donc car par chez tres plus aussi peux pouvez`),
-	markers(weak, `projet entreprise formation financement aide credit subvention cooperative association`))
+	elle ce cette ces mais donc car par chez tres plus aussi peux pouvez se sa son ses votre vos notre
+	nos leur leurs sont etait etre fait peut dois doit faut comment combien pourquoi quand oui non bien
+	bonne tout tous toute toutes autre meme encore deja trouve beaucoup`),
+	markers(weak, `merci svp oui non projet entreprise formation financement aide credit subvention cooperative association`))
 
 // markers normalises a space-separated word list into a weight table,
 // Latin words through foldLatin like every matched token.

@@ -25,6 +25,10 @@ func TestDetectLang(t *testing.T) {
 		{"Le 2ème rendez-vous est à 10h", lang.FR},
 		{"Formation, crédit, subvention", lang.FR},
 		{"salam, je suis à la recherche d'un local", lang.FR},
+		{"où se trouve votre bureau ?", lang.FR},
+		{"ok, merci, je vais réfléchir", lang.FR},
+		{"merci bzaf khouya", lang.ARY},
+		{"mafhemtch, 3awd 3afak", lang.ARY},
 		// Darija in Latin letters
 		{"bghit 9ard", lang.ARY},
 		{"salam khoya, chno khasni ndir?", lang.ARY},
@@ -102,7 +106,10 @@ func TestCandidates(t *testing.T) {
 	// whole tokens only: short words never match inside others
 	for _, text := range []string{"fantastique", "bonjour tout le monde", "informatiquement parlant",
 		"مرحبا", "السلام عليكم", "شكرا بزاف", "صباح الخير", "lol", "ok merci", "d'accord", "Tanger-Tétouan-Al Hoceïma",
-		"الله يخليك", "بالتوفيق"} {
+		"الله يخليك", "بالتوفيق", "c'est fermé le dimanche ?", "où se trouve votre bureau ?",
+		"wach hadchi b flous wla fabor?", "واش هادشي بالفلوس ولا فابور؟", "est-ce que c'est gratuit ?",
+		"je veux parler à quelqu'un", "بغيت نهضر مع شي واحد", "bghit nhdr m3a chi wa7ed", "mon numéro est 0612345678",
+		"Quels sont vos horaires ?", "واش خدامين نهار السبت؟", "شكرا جزيلا على المساعدة"} {
 		if r := lx.Understand(text); !r.Codes.Normalized().Empty() {
 			t.Errorf("Understand(%q) = %v (matched %q), want nothing", text, r.Codes, r.Matched)
 		}
