@@ -1,0 +1,110 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/catalogtest"
+	"github.com/dalil-tt/dalil/catalogue/postgres"
+)
+
+// hsdsSchemaDir finds ../shared/hsds-3.0/schema beside the repository (the
+// official HSDS files are not copied into the repository). It fails the
+// test when they are missing.
+func hsdsSchemaDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			schema := filepath.Join(filepath.Dir(d), "shared", "hsds-3.0", "schema")
+			if _, err := os.Stat(filepath.Join(schema, "service.json")); err != nil {
+				t.Fatalf("HSDS 3.0 schemas not found at %s (expected ../shared/hsds-3.0 beside the repository): %v", schema, err)
+			}
+			return schema
+		}
+		if filepath.Dir(d) == d {
+			t.Fatalf("no go.mod above %s", dir)
+		}
+	}
+}
+
+// hsdsServiceSchema compiles HSDS's service.json (and what it references),
+// asserting formats (uuid, email, uri…).
+func hsdsServiceSchema(t testing.TB) *jsonschema.Schema {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	sch, err := c.Compile(filepath.Join(hsdsSchemaDir(t), "service.json"))
+	if err != nil {
+		t.Fatalf("compiling the HSDS service schema: %v", err)
+	}
+	return sch
+}
+
+func TestHSDSExportValidates(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, "")
+	mustImport(t, st, append(catalogue.Demo(), catalogtest.Fixture()...), postgres.ImportOptions{})
+	svcs, err := st.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := postgres.WriteHSDS(&buf, svcs); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, ok := doc.([]any)
+	if !ok || len(list) != len(svcs) {
+		t.Fatalf("export is not an array of %d services", len(svcs))
+	}
+	sch := hsdsServiceSchema(t)
+	withLocation := 0
+	for i, v := range list {
+		if err := sch.Validate(v); err != nil {
+			t.Fatalf("service %s does not validate against HSDS 3.0: %v", svcs[i].ID, err)
+		}
+		if len(v.(map[string]any)["service_at_locations"].([]any)) > 0 {
+			withLocation++
+		}
+	}
+	if withLocation == 0 {
+		t.Error("no exported service has a location: the nested location/address were not exercised")
+	}
+
+	// The validator does reject wrong services: status is required, ids
+	// are UUIDs, nested organisations are checked too.
+	for name, spoil := range map[string]func(m map[string]any){
+		"no status":         func(m map[string]any) { delete(m, "status") },
+		"id not a UUID":     func(m map[string]any) { m["id"] = "oress-orientation" },
+		"organisation name": func(m map[string]any) { delete(m["organization"].(map[string]any), "name") },
+	} {
+		v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(mustJSON(t, list[0])))
+		spoil(v.(map[string]any))
+		if err := sch.Validate(v); err == nil {
+			t.Errorf("a service with %s validated: the schema check is not working", name)
+		}
+	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
