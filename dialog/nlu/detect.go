@@ -52,7 +52,7 @@ var darijaLatin = mergeMarkers(markers(strong, `bghit bghiti bghina baghi baghya
 	mchrou3 machro3 mochro3i 3andi 3ndi 3endi 3ndna ma3ndich makaynch mabghitch n9der t9der 3ndkom
 	yak m3a 3la 3nd mn wla wlla khoya khti drari mra lmra nbda nebda nft7 nfte7 nkbbr nkbr nzid liya
 	m3aya fla7a lfla7a tanja lmdina lbadiya l3roubiya ana 3awnni 3awnouni sahbi hnaya temma`),
-	markers(weak, `f fi fin w b ila ga3 gha chi bla men hit lik salam`))
+	markers(weak, `f fi fin b ila ga3 gha chi bla men hit lik salam`))
 
 // frenchLatin are French function words (strong) and the French nouns of
 // the domain (weak: Arabizi writers borrow them, "bghit formation").
@@ -147,6 +147,14 @@ func detectNormalized(s string, sc *scratch) lang.Lang {
 			continue
 		}
 		latinLetters += len(tok)
+		switch tok { // folded alike, told apart as written
+		case "w":
+			latDarija += weak
+			continue
+		case "ou":
+			latFrench += weak
+			continue
+		}
 		sc.buf = foldLatin(sc.buf[:0], tok)
 		key := sc.buf
 		if w := darijaLatin[string(key)]; w > 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -37,6 +38,10 @@ type lexEntry struct {
 type facetCode struct {
 	facet vocab.Facet
 	code  string
+	// unless makes the code weak: it gives way when the text also
+	// expresses one of these codes (a bare "9ard" is a microcredit unless
+	// a bank loan is named).
+	unless []string
 }
 
 // Default returns the built-in lexicon, parsed once from trees.Lexicon. It
@@ -73,41 +78,66 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("lexicon line %d: want a mapping of facets (needs, stages, …)", root.Line)
 	}
-	var errs []error
-	bad := func(line int, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("lexicon line %d: "+format, append([]any{line}, args...)...))
+	p := &parser{lx: lx}
+	p.facets(root, false)
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
 	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		fk, fv := root.Content[i], root.Content[i+1]
-		if fk.Value == "ignore" {
+	return lx, nil
+}
+
+// parser collects every error of a lexicon file.
+type parser struct {
+	lx   *Lexicon
+	errs []error
+}
+
+func (p *parser) bad(line int, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("lexicon line %d: "+format, append([]any{line}, args...)...))
+}
+
+// facets reads a mapping of facets to codes to phrases; at the top level
+// it also reads the "ignore" and "weak" sections.
+func (p *parser) facets(m *yaml.Node, weak bool) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		fk, fv := m.Content[i], m.Content[i+1]
+		if !weak && fk.Value == "ignore" {
 			if fv.Kind != yaml.SequenceNode {
-				bad(fv.Line, "ignore: want a list of phrases")
+				p.bad(fv.Line, "ignore: want a list of phrases")
 				continue
 			}
-			for _, p := range fv.Content {
-				if err := lx.addAll(p, "", ""); err != nil {
-					bad(p.Line, "ignore: phrase %q: %v", p.Value, err)
+			for _, ph := range fv.Content {
+				if err := p.lx.addAll(ph, "", "", nil); err != nil {
+					p.bad(ph.Line, "ignore: phrase %q: %v", ph.Value, err)
 				}
 			}
 			continue
 		}
+		if !weak && fk.Value == "weak" {
+			if fv.Kind != yaml.MappingNode {
+				p.bad(fv.Line, "weak: want a mapping of facets")
+				continue
+			}
+			p.facets(fv, true)
+			continue
+		}
 		facet, err := vocab.ParseFacet(fk.Value)
 		if err != nil || facet == vocab.Languages {
-			bad(fk.Line, "unknown facet %q (want one of %s)", fk.Value, facetNames())
+			p.bad(fk.Line, "unknown facet %q (want one of %s)", fk.Value, facetNames())
 			continue
 		}
 		if fv.Kind == yaml.ScalarNode && fv.Tag == "!!null" {
 			continue
 		}
 		if fv.Kind != yaml.MappingNode {
-			bad(fv.Line, "%s: want a mapping of codes to lists of phrases", facet)
+			p.bad(fv.Line, "%s: want a mapping of codes to lists of phrases", facet)
 			continue
 		}
 		for j := 0; j+1 < len(fv.Content); j += 2 {
 			ck, cv := fv.Content[j], fv.Content[j+1]
-			code := ck.Value
-			if !vocab.Valid(facet, code) {
-				bad(ck.Line, "%s: unknown code %q", facet, code)
+			code, unless, err := parseCodeKey(ck.Value, facet, weak)
+			if err != nil {
+				p.bad(ck.Line, "%s: %v", facet, err)
 				continue
 			}
 			var phrases []*yaml.Node
@@ -116,20 +146,43 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 				phrases = cv.Content
 			case cv.Kind == yaml.ScalarNode && cv.Tag == "!!null":
 			default:
-				bad(cv.Line, "%s.%s: want a list of phrases", facet, code)
+				p.bad(cv.Line, "%s.%s: want a list of phrases", facet, code)
 				continue
 			}
-			for _, p := range phrases {
-				if err := lx.addAll(p, facet, code); err != nil {
-					bad(p.Line, "%s.%s: phrase %q: %v", facet, code, p.Value, err)
+			for _, ph := range phrases {
+				if err := p.lx.addAll(ph, facet, code, unless); err != nil {
+					p.bad(ph.Line, "%s.%s: phrase %q: %v", facet, code, ph.Value, err)
 				}
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+}
+
+// parseCodeKey reads a code key: "CODE", or in the weak section
+// "CODE unless CODE, CODE…".
+func parseCodeKey(key string, facet vocab.Facet, weak bool) (code string, unless []string, err error) {
+	code, rest, found := strings.Cut(key, " unless ")
+	code = strings.TrimSpace(code)
+	if !vocab.Valid(facet, code) {
+		return "", nil, fmt.Errorf("unknown code %q", code)
 	}
-	return lx, nil
+	if !weak {
+		if found {
+			return "", nil, fmt.Errorf("%q: \"unless\" belongs in the weak section", key)
+		}
+		return code, nil, nil
+	}
+	if !found {
+		return "", nil, fmt.Errorf("weak code %q: want \"%s unless OTHER_CODE\"", code, code)
+	}
+	for _, u := range strings.Split(rest, ",") {
+		u = strings.TrimSpace(u)
+		if !vocab.Valid(facet, u) || u == code {
+			return "", nil, fmt.Errorf("weak code %q: unknown code %q after unless", code, u)
+		}
+		unless = append(unless, u)
+	}
+	return code, unless, nil
 }
 
 func facetNames() string {
@@ -145,7 +198,7 @@ const maxExpansions = 4096
 
 // addAll indexes every phrase a YAML scalar stands for; facet "" is an
 // ignored phrase.
-func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string) error {
+func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string, unless []string) error {
 	if p.Kind != yaml.ScalarNode {
 		return errors.New("a phrase must be a plain text")
 	}
@@ -154,7 +207,7 @@ func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string) error {
 		return err
 	}
 	for _, ph := range phrases {
-		if err := lx.add(ph, p.Line, facet, code); err != nil {
+		if err := lx.add(ph, p.Line, facet, code, unless); err != nil {
 			return err
 		}
 	}
@@ -198,7 +251,7 @@ func expand(s string) ([]string, error) {
 }
 
 // add indexes one phrase for facet and code (facet "": ignored phrase).
-func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string) error {
+func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, unless []string) error {
 	toks := strings.Fields(Normalize(phrase))
 	if len(toks) == 0 {
 		return errors.New("has no letter or digit")
@@ -235,14 +288,19 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string) 
 	if en.ignored {
 		return fmt.Errorf("is listed under ignore (line %d)", en.line)
 	}
-	for _, fc := range en.codes {
+	for i, fc := range en.codes {
 		if fc.facet == facet && fc.code == code {
-			return nil // a spelling variant that folds to a phrase already listed
+			// a spelling variant that folds to a phrase already listed;
+			// listed once as a plain phrase, it is not weak
+			if fc.unless != nil && unless == nil {
+				en.codes[i].unless = nil
+			}
+			return nil
 		}
 	}
 	// Several codes of one facet are allowed: "jeune fille" is youth and
 	// women. The tests lint the shipped lexicon for accidental ones.
-	en.codes = append(en.codes, facetCode{facet, code})
+	en.codes = append(en.codes, facetCode{facet, code, unless})
 	return nil
 }
 
@@ -263,6 +321,7 @@ const maxCands = 8
 // scratch holds per-call buffers, pooled to keep Understand light.
 type scratch struct {
 	toks  []string
+	weak  []facetCode
 	buf   []byte
 	forms []string
 	cands [][maxCands]int32
@@ -290,6 +349,7 @@ func (lx *Lexicon) Understand(text string) Result {
 	sc.cands = sc.cands[:0]
 	sc.ncand = sc.ncand[:0]
 	sc.toks = sc.toks[:0]
+	sc.weak = sc.weak[:0]
 	for tok := range strings.SplitSeq(norm, " ") {
 		if tok == "" {
 			continue
@@ -325,12 +385,22 @@ func (lx *Lexicon) Understand(text string) Result {
 		}
 		en := &lx.entries[entry]
 		for _, fc := range en.codes {
+			if fc.unless != nil {
+				sc.weak = append(sc.weak, fc)
+				continue
+			}
 			res.Codes.Add(fc.facet, fc.code)
 		}
 		if !en.ignored {
 			res.Matched = append(res.Matched, en.phrase)
 		}
 		i = end
+	}
+	for _, fc := range sc.weak {
+		have := res.Codes.Get(fc.facet)
+		if !slices.ContainsFunc(fc.unless, func(u string) bool { return slices.Contains(have, u) }) {
+			res.Codes.Add(fc.facet, fc.code)
+		}
 	}
 	if statesYouthAge(sc.toks) {
 		res.Codes.Add(vocab.Publics, "youth")

@@ -65,6 +65,65 @@ func TestUnderstandBrief(t *testing.T) {
 	})
 }
 
+func TestUnderstandFundingPrecision(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// a precise need replaces the generic one
+		{"financement microcrédit", lang.FR, []string{"needs:funding.microcredit"}},
+		{"bghit flous, chi da3m", lang.ARY, []string{"needs:funding.grant"}},
+		// a bare loan word is a microcredit, unless a bank is named anywhere
+		{"bghit 9ard", lang.ARY, []string{"needs:funding.microcredit"}},
+		{"bghit 9ard, wach n9der nmchi l lbanka?", lang.ARY, []string{"needs:funding.loan"}},
+		{"un crédit auprès de ma banque", lang.FR, []string{"needs:funding.loan"}},
+		{"بغيت قرض ولكن البنك ماقبلش", lang.ARY, []string{"needs:funding.loan"}},
+		// named explicitly, both stay
+		{"microcrédit ou prêt bancaire ?", lang.FR, []string{"needs:funding.microcredit", "needs:funding.loan"}},
+		// a grant and a bare loan word are two needs
+		{"subvention ou crédit", lang.FR, []string{"needs:funding.grant", "needs:funding.microcredit"}},
+	})
+}
+
+func TestWeakSection(t *testing.T) {
+	lx, err := ParseLexicon([]byte(`needs:
+  funding.loan: [banque]
+  funding.grant: [subvention]
+weak:
+  needs:
+    funding.microcredit unless funding.loan: [crédit]
+    funding.grant unless funding.loan, funding.microcredit: [aide]
+  sectors:
+    agriculture unless tourism: [terre]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string][]string{
+		"crédit":                   {"funding.microcredit"},
+		"crédit banque":            {"funding.loan"},
+		"aide":                     {"funding.grant"},
+		"aide crédit":              {"funding.grant", "funding.microcredit"},
+		"subvention crédit banque": {"funding.grant", "funding.loan"},
+	} {
+		got := lx.Understand(text).Codes.Normalized().Needs
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: needs %v, want %v", text, got, want)
+		}
+	}
+	if got := lx.Understand("terre").Codes.Sectors; !slices.Equal(got, []string{"agriculture"}) {
+		t.Errorf("weak sector alone: %v", got)
+	}
+	for _, bad := range []string{
+		"weak:\n  needs:\n    nope unless funding: [x]\n",
+		"weak:\n  needs:\n    funding.grant: [x]\n",
+		"weak:\n  needs:\n    funding.grant unless nope: [x]\n",
+		"weak:\n  needs:\n    funding.grant unless funding.grant: [x]\n",
+		"needs:\n  funding.grant unless funding.loan: [x]\n",
+	} {
+		if _, err := ParseLexicon([]byte(bad)); err == nil || !strings.Contains(err.Error(), "line 3") && !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%q: error %v, want one naming the line", bad, err)
+		}
+	}
+}
+
 func TestDefaultLexiconParses(t *testing.T) {
 	lx, err := ParseLexicon(trees.Lexicon)
 	if err != nil {
