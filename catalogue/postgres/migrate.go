@@ -17,8 +17,7 @@ import (
 )
 
 // Migrations are the versioned SQL files of the schema, embedded so that the
-// binary migrates from any working directory. Other packages that need
-// tables add numbered files here.
+// binary migrates from any working directory.
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -66,6 +65,10 @@ func MigrateUp(ctx context.Context, databaseURL string) (MigrationResult, error)
 	return res, nil
 }
 
+// gooseTable records the catalogue's schema version; other packages with
+// migrations (trees, staff) keep their own table.
+const gooseTable = "catalogue_goose_version"
+
 func provider(db *sql.DB) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -76,6 +79,7 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 		return nil, fmt.Errorf("creating the migration lock: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
+		goose.WithTableName(gooseTable),
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
