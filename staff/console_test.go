@@ -1,0 +1,359 @@
+package staff_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/staff"
+)
+
+const goodTree = "id: t\nstart: hello\nnodes:\n  - id: hello\n    kind: choice\n    text: {fr: 'Que voulez-vous ?', ar: ماذا تريد؟, ary: شنو بغيتي؟}\n    choices:\n      - id: train\n        label: {fr: Une formation, ar: تكوين, ary: تكوين}\n        set: {needs: [training]}\n        next: bye\n  - id: bye\n    kind: end\n    text: {fr: Au revoir, ar: مع السلامة, ary: بسلامة}\n"
+const brokenTree = "id: t\nstart: hello\nnodes:\n  - id: hello\n    kind: choice\n    text: {fr: 'Que voulez-vous ?'}\n    choices:\n      - id: train\n        label: {fr: Une formation, ar: تكوين, ary: تكوين}\n        next: nowhere\n"
+
+var pages = []string{"/admin/", "/admin/trees", "/admin/trees?kind=lexicon", "/admin/trees/diff?a=1&b=2", "/admin/catalogue",
+	"/admin/catalogue/service?id=alpha-training", "/admin/catalogue/export.csv", "/admin/catalogue/match?needs=training",
+	"/admin/handoffs", "/admin/audit", "/admin/nothing-here"}
+var actions = []string{"/admin/trees", "/admin/trees/rollback", "/admin/catalogue/service", "/admin/catalogue/import", "/admin/logout"}
+
+func TestNothingWithoutLogin(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	for _, p := range pages {
+		code, _, h := c.get(p)
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/admin/login?next=") {
+			t.Errorf("GET %s without login: %d to %q", p, code, h.Get("Location"))
+		}
+	}
+	for _, p := range actions {
+		if code, _, _ := c.post(p, url.Values{"action": {"publish"}, "content": {goodTree}}); code != http.StatusUnauthorized {
+			t.Errorf("POST %s without login: %d", p, code)
+		}
+	}
+	// A forged or expired session cookie is no better.
+	u, _ := url.Parse(e.url + "/admin/")
+	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: "dalil_staff", Value: "forged", Path: "/admin"}})
+	if code, _, _ := c.get("/admin/trees"); code != http.StatusSeeOther {
+		t.Errorf("forged session: %d", code)
+	}
+	if code := c.login(editorEmail, "wrong password"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", code)
+	}
+	if code := c.login("nobody@example.org", password); code != http.StatusUnauthorized {
+		t.Errorf("unknown account: %d", code)
+	}
+	assertNothingPublished(t, e)
+}
+
+func TestSessionCookieFlags(t *testing.T) {
+	e := newEnv(t, staff.Options{Secure: true})
+	c := e.client(t)
+	tok := c.csrf("/admin/login")
+	code, _, h := c.post("/admin/login", url.Values{"csrf": {tok}, "email": {editorEmail}, "password": {password}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	var found bool
+	for _, sc := range h.Values("Set-Cookie") {
+		if strings.HasPrefix(sc, "dalil_staff=") {
+			found = true
+			for _, want := range []string{"HttpOnly", "Secure", "SameSite=Lax", "Path=/admin"} {
+				if !strings.Contains(sc, want) {
+					t.Errorf("session cookie lacks %s: %s", want, sc)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no session cookie set")
+	}
+	// Logging out ends the session on the server too.
+	c2 := e.client(t)
+	c2.mustLogin(editorEmail)
+	tok = c2.csrf("/admin/trees")
+	if code, _, _ := c2.post("/admin/logout", url.Values{"csrf": {tok}}); code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _, _ := c2.get("/admin/trees"); code != http.StatusSeeOther {
+		t.Errorf("after logout: %d", code)
+	}
+}
+
+func TestCSRFRefused(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	tok := c.csrf("/admin/trees")
+	for _, p := range actions {
+		for name, form := range map[string]url.Values{
+			"missing": {"action": {"publish"}, "content": {goodTree}},
+			"wrong":   {"action": {"publish"}, "content": {goodTree}, "csrf": {tok + "x"}},
+		} {
+			if code, _, _ := c.post(p, form); code != http.StatusForbidden {
+				t.Errorf("POST %s with %s token: %d", p, name, code)
+			}
+		}
+	}
+	// Right token but posted from another site.
+	req, _ := http.NewRequest("POST", e.url+"/admin/trees", strings.NewReader(url.Values{"action": {"publish"}, "content": {goodTree}, "csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if code, _, _ := c.do(req); code != http.StatusForbidden {
+		t.Errorf("cross-origin POST: %d", code)
+	}
+	// Another session's token does not work either.
+	other := e.client(t)
+	other.mustLogin(viewerEmail)
+	if code, _, _ := c.post("/admin/trees", url.Values{"action": {"publish"}, "content": {goodTree}, "csrf": {other.csrf("/admin/trees")}}); code != http.StatusForbidden {
+		t.Errorf("another session's token: %d", code)
+	}
+	// The login form has its own token.
+	anon := e.client(t)
+	if code, _, _ := anon.post("/admin/login", url.Values{"email": {editorEmail}, "password": {password}}); code != http.StatusForbidden {
+		t.Errorf("login without token: %d", code)
+	}
+	assertNothingPublished(t, e)
+	// And with the token, it works.
+	if code, _, h := c.post("/admin/trees", url.Values{"action": {"publish"}, "content": {goodTree}, "csrf": {tok}}); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "published.1") {
+		t.Fatalf("publish with token: %d %s", code, h.Get("Location"))
+	}
+}
+
+func assertNothingPublished(t *testing.T, e *env) {
+	t.Helper()
+	vs, err := treestore.New(e.pool).List(context.Background(), treestore.KindTree)
+	if err != nil || len(vs) != 0 {
+		t.Fatalf("something was published: %v %v", vs, err)
+	}
+}
+
+func TestViewerCannotChangeAnything(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	ctx := context.Background()
+	if _, err := treestore.New(e.pool).Publish(ctx, treestore.KindTree, []byte(goodTree), "setup", ""); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	tok := c.csrf("/admin/trees")
+	_, body, _ := c.get("/admin/trees")
+	if strings.Contains(body, `id="publish"`) || strings.Contains(body, `id="rollback-`) {
+		t.Error("the viewer is offered publish or rollback")
+	}
+	// Checking and simulating are fine for a viewer.
+	if code, body, _ := c.post("/admin/trees", url.Values{"action": {"check"}, "content": {brokenTree}, "csrf": {tok}}); code != 200 || !strings.Contains(body, "nowhere") {
+		t.Errorf("viewer check: %d", code)
+	}
+	forbidden := map[string]url.Values{
+		"/admin/trees":             {"action": {"publish"}, "content": {strings.Replace(goodTree, "Au revoir", "Bye", 1)}},
+		"/admin/trees/rollback":    {"version": {"1"}},
+		"/admin/catalogue/service": {"id": {"alpha-training"}, "f_provinces": {"larache"}},
+	}
+	for p, form := range forbidden {
+		form.Set("csrf", tok)
+		if code, _, _ := c.post(p, form); code != http.StatusForbidden {
+			t.Errorf("viewer POST %s: %d", p, code)
+		}
+	}
+	vs, _ := treestore.New(e.pool).List(ctx, treestore.KindTree)
+	if len(vs) != 1 {
+		t.Errorf("the viewer changed the versions: %+v", vs)
+	}
+}
+
+func TestLoginThrottling(t *testing.T) {
+	e := newEnv(t, staff.Options{MaxFailuresPerAccount: 3, MaxFailuresPerIP: 6})
+	c := e.client(t)
+	for i := 0; i < 3; i++ {
+		if code := c.login(editorEmail, "guess"+string(rune('a'+i))); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	// Now even the right password is refused for this account…
+	if code := c.login(editorEmail, password); code != http.StatusTooManyRequests {
+		t.Fatalf("after 3 failures: %d, want 429", code)
+	}
+	// …but another account from the same address still works,
+	if code := c.login(viewerEmail, password); code != http.StatusSeeOther {
+		t.Fatalf("other account: %d", code)
+	}
+	// until the address has failed too often, whatever the account.
+	c3 := e.client(t)
+	for i := 0; i < 3; i++ {
+		c3.login("someone"+string(rune('a'+i))+"@example.org", "x")
+	}
+	c2 := e.client(t)
+	if code := c2.login(viewerEmail, password); code != http.StatusTooManyRequests {
+		t.Fatalf("after 6 failures from one address: %d, want 429", code)
+	}
+}
+
+func TestConsoleTreeWorkflow(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	tok := c.csrf("/admin/trees")
+
+	// A broken tree: its problems are shown next to the node they concern.
+	code, body, _ := c.post("/admin/trees", url.Values{"action": {"check"}, "content": {brokenTree}, "csrf": {tok}})
+	if code != 200 || !strings.Contains(body, `id="node-hello"`) || !strings.Contains(body, `class="node bad"`) || !strings.Contains(body, "nowhere") {
+		t.Fatalf("check broken: %d\n%s", code, body)
+	}
+	code, body, _ = c.post("/admin/trees", url.Values{"action": {"publish"}, "content": {brokenTree}, "csrf": {tok}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Publication refusée") {
+		t.Fatalf("publish broken: %d", code)
+	}
+	// The simulator runs the draft in Darija.
+	code, body, _ = c.post("/admin/trees", url.Values{"action": {"sim_reset"}, "sim_lang": {"ary"}, "content": {goodTree}, "csrf": {tok}})
+	if code != 200 || !strings.Contains(body, "شنو بغيتي؟") || !strings.Contains(body, `name="press"`) {
+		t.Fatalf("simulate: %d\n%s", code, body)
+	}
+	st := hidden(body, "sim_state")
+	code, body, _ = c.post("/admin/trees", url.Values{"press": {pressValue(body)}, "sim_lang": {"ary"}, "sim_state": {st}, "sim_log": {hidden(body, "sim_log")},
+		"sim_buttons": {hidden(body, "sim_buttons")}, "content": {goodTree}, "csrf": {tok}})
+	if code != 200 || !strings.Contains(body, "بسلامة") || !strings.Contains(body, "[تكوين]") {
+		t.Fatalf("simulate button: %d\n%s", code, body)
+	}
+	// Publish, publish again, diff, roll back.
+	code, _, h := c.post("/admin/trees", url.Values{"action": {"publish"}, "content": {goodTree}, "comment": {"premier"}, "csrf": {tok}})
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=published.1") {
+		t.Fatalf("publish: %d %s", code, h.Get("Location"))
+	}
+	second := strings.Replace(goodTree, "Au revoir", "À bientôt", 1)
+	if code, _, _ := c.post("/admin/trees", url.Values{"action": {"publish"}, "content": {second}, "csrf": {tok}}); code != http.StatusSeeOther {
+		t.Fatalf("publish 2: %d", code)
+	}
+	_, body, _ = c.get("/admin/trees?done=published.2")
+	if !strings.Contains(body, "Version 2 publiée") || !strings.Contains(body, `id="version-2"`) || !strings.Contains(body, "En ligne : version 2") {
+		t.Fatalf("trees page after publish:\n%s", body)
+	}
+	_, body, _ = c.get("/admin/trees/diff?a=1&b=2")
+	if !strings.Contains(body, `<tr class="del">`) || !strings.Contains(body, "Au revoir") || !strings.Contains(body, "À bientôt") {
+		t.Fatalf("diff:\n%s", body)
+	}
+	if code, _, h := c.post("/admin/trees/rollback", url.Values{"version": {"1"}, "csrf": {tok}}); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "rolledback.3") {
+		t.Fatalf("rollback: %d %s", code, h.Get("Location"))
+	}
+	live, _, _ := treestore.New(e.pool).Live(context.Background(), treestore.KindTree)
+	if live.N != 3 || live.Restores != 1 || string(live.Content) != goodTree {
+		t.Fatalf("live after rollback: %+v", live)
+	}
+	_, body, _ = c.get("/admin/audit")
+	for _, want := range []string{"tree.publish", "tree.rollback", "staff.login", editorEmail} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit page lacks %s", want)
+		}
+	}
+	// Arabic console: right to left.
+	c.get("/admin/lang?l=ar&next=/admin/trees")
+	_, body, _ = c.get("/admin/trees")
+	if !strings.Contains(body, `<html lang="ar" dir="rtl">`) || !strings.Contains(body, "شجرة الأسئلة") {
+		t.Errorf("Arabic console not RTL")
+	}
+}
+
+func TestConsoleCatalogueEdit(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	ctx := context.Background()
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	tok := c.csrf("/admin/catalogue")
+	matchIDs := func() []string {
+		var q catalogue.Query
+		q.Codes.Add(vocab.Needs, "training")
+		q.Codes.Add(vocab.Provinces, "larache")
+		res, err := e.store.Match(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range res.Matches {
+			ids = append(ids, m.Service.ID)
+		}
+		return ids
+	}
+	if got := strings.Join(matchIDs(), ","); got != "beta-training" {
+		t.Fatalf("before: %s", got)
+	}
+	_, body, _ := c.get("/admin/catalogue/service?id=alpha-training")
+	form := url.Values{"csrf": {tok}, "id": {"alpha-training"}}
+	for _, col := range catalogue.Columns {
+		form.Set("f_"+col, hiddenValue(body, "f_"+col))
+	}
+	if form.Get("f_provinces") != "tetouan" {
+		t.Fatalf("form provinces = %q", form.Get("f_provinces"))
+	}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("f_provinces", "tetouan|atlantis")
+	bad.Set("f_email", "not an email")
+	code, body, _ := c.post("/admin/catalogue/service", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "atlantis") || !strings.Contains(body, "not an email") {
+		t.Fatalf("bad edit: %d\n%s", code, body)
+	}
+	form.Set("f_provinces", "tetouan|larache")
+	form.Set("f_updated_at", "2026-11-01")
+	if code, _, h := c.post("/admin/catalogue/service", form); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=saved") {
+		t.Fatalf("edit: %d %s", code, h.Get("Location"))
+	}
+	if got := strings.Join(matchIDs(), ","); !strings.Contains(got, "alpha-training") {
+		t.Fatalf("after the edit the referral lacks alpha-training: %s", got)
+	}
+	_, body, _ = c.get("/admin/catalogue/match?needs=training&provinces=larache")
+	if !strings.Contains(body, `data-service="alpha-training"`) {
+		t.Errorf("match page lacks the edited service")
+	}
+	_, body, _ = c.get("/admin/audit")
+	if !strings.Contains(body, "catalogue.edit") || !strings.Contains(body, "alpha-training: provinces, updated_at") {
+		t.Errorf("audit lacks the edit:\n%s", body)
+	}
+	// Stale rows: beta has never been checked; alpha now has been.
+	_, body, _ = c.get("/admin/catalogue")
+	stale := body[strings.Index(body, `id="stale"`):]
+	if !strings.Contains(stale, "Formation Beta") || strings.Contains(stale, "Formation Alpha") {
+		t.Errorf("stale list wrong:\n%s", stale)
+	}
+	_, body, _ = c.get("/admin/catalogue?q=alpha")
+	if !strings.Contains(body, "alpha-training") {
+		t.Errorf("search lacks alpha")
+	}
+	code, csv, h := c.get("/admin/catalogue/export.csv")
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.Contains(csv, "tetouan|larache") {
+		t.Errorf("export: %d\n%s", code, csv)
+	}
+}
+
+
+// hidden reads the value of the form field name in a page.
+func hidden(body, name string) string { return hiddenValue(body, name) }
+
+func hiddenValue(body, name string) string {
+	i := strings.Index(body, `name="`+name+`"`)
+	if i < 0 {
+		return ""
+	}
+	rest := body[i:]
+	end := strings.Index(rest, ">")
+	tag := rest[:end]
+	if j := strings.Index(tag, `value="`); j >= 0 {
+		v := tag[j+7:]
+		return unescape(v[:strings.Index(v, `"`)])
+	}
+	// a textarea
+	v := rest[end+1:]
+	return unescape(v[:strings.Index(v, "</textarea>")])
+}
+
+func pressValue(body string) string { return hiddenValue(body, "press") }
+
+func unescape(s string) string {
+	r := strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&amp;", "&", "&#43;", "+")
+	return r.Replace(s)
+}

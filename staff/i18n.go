@@ -1,0 +1,157 @@
+package staff
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The console's own strings, in French and Modern Standard Arabic (the
+// staff's working languages). They are kept here rather than in locales/,
+// which holds what project holders read.
+var messages = map[string]map[string]string{
+	"fr": {
+		"title.tree": "Arbre de questions", "title.lexicon": "Lexique", "title.catalogue": "Catalogue",
+		"title.handoffs": "Relais aux conseillers", "title.audit": "Journal", "title.login": "Connexion",
+		"title.diff": "Différences", "title.service": "Service", "title.match": "Orientation",
+		"nav.label": "Sections", "nav.tree": "Arbre", "nav.lexicon": "Lexique", "nav.catalogue": "Catalogue",
+		"nav.handoffs": "Relais", "nav.audit": "Journal",
+		"logout": "Se déconnecter", "back": "← Retour",
+		"role.editor": "éditeur", "role.adviser": "conseiller", "role.viewer": "lecture seule",
+		"login.title": "Console du personnel", "login.email": "Adresse e-mail", "login.password": "Mot de passe",
+		"login.submit": "Se connecter", "login.failed": "E-mail ou mot de passe incorrect.",
+		"login.throttled": "Trop de tentatives : réessayez dans un quart d'heure.",
+		"done.published":  "Version %s publiée : les bots en service l'utilisent dans les secondes qui viennent.",
+		"done.rolledback": "Retour arrière fait : la version %s est en ligne.",
+		"done.unchanged":  "Rien n'a changé.", "done.saved": "Service enregistré.",
+		"trees.tree": "Arbre de questions", "trees.lexicon": "Lexique du texte libre",
+		"trees.live": "En ligne : version %s", "trees.builtin": "En ligne : la version intégrée au programme (rien de publié encore).",
+		"trees.edit": "Modifier (YAML)", "trees.upload": "Charger un fichier", "trees.check": "Vérifier",
+		"trees.comment": "Commentaire", "trees.publish": "Publier",
+		"trees.problems": "Vérification", "trees.nproblems": "%s problème(s) : corrigez-les avant de publier.",
+		"trees.noproblem": "Aucun problème.", "trees.diagram": "Schéma de l'arbre",
+		"trees.refused":   "Publication refusée : le validateur a trouvé des problèmes.",
+		"trees.unchanged": "Ce contenu est déjà la version en ligne.",
+		"trees.versions":  "Versions", "trees.noversions": "Aucune version publiée.",
+		"v.n": "Version", "v.date": "Date (UTC)", "v.author": "Auteur", "v.comment": "Commentaire", "v.hash": "Empreinte",
+		"v.live": "en ligne", "v.restores": "contenu de la version %s", "v.open": "Ouvrir", "v.diff": "Différences",
+		"v.rollback": "Revenir à cette version",
+		"sim.title":  "Simulateur de conversation", "sim.lang": "Langue", "sim.start": "Démarrer / recommencer",
+		"sim.say": "Écrire un message…", "sim.send": "Envoyer", "sim.fix": "Corrigez les problèmes de l'arbre pour le simuler.",
+		"sim.adviser": "[le bot passerait la main à un conseiller]", "sim.forget": "[le bot effacerait tout ce qu'il garde]",
+		"sim.noref": "[aucun service ne correspond]",
+		"lex.try":   "Essayer le lexique", "lex.understand": "Comprendre",
+		"diff.title": "Différences", "diff.same": "Les deux versions sont identiques.",
+		"cat.title": "Catalogue", "cat.none": "Aucun catalogue PostgreSQL n'est connecté.",
+		"cat.count": "%s services actifs sur %s.", "cat.search": "Rechercher", "cat.nohit": "Aucun service trouvé.",
+		"cat.match": "Tester une orientation →", "cat.files": "Fichiers", "cat.exportcsv": "Exporter en CSV",
+		"cat.exporthsds": "Exporter en HSDS (JSON)", "cat.import": "Importer un catalogue CSV complet",
+		"cat.importnote": "Tout ou rien : chaque ligne est vérifiée ; les services absents du fichier sont désactivés.",
+		"cat.importgo":   "Importer", "cat.refused": "Refusé : corrigez les erreurs indiquées.",
+		"cat.report": "Importé : %s services, %s nouveaux, %s modifiés, %s inchangés, %s désactivés.",
+		"cat.stale":  "Lignes non vérifiées depuis plus de %s jours", "cat.nostale": "Toutes les lignes ont été vérifiées récemment.",
+		"cat.service": "Service", "cat.org": "Organisation", "cat.checked": "Dernière vérification", "cat.never": "jamais",
+		"svc.title": "Service", "svc.save": "Enregistrer", "svc.inactive": "inactif",
+		"match.title": "Tester une orientation", "match.go": "Orienter", "match.none": "Aucun service.",
+		"match.relaxed": "Critères relâchés :",
+		"facet.needs":   "Besoin", "facet.stages": "Stade", "facet.forms": "Forme juridique", "facet.publics": "Public",
+		"facet.sectors": "Secteur", "facet.provinces": "Province", "facet.areas": "Milieu",
+		"handoffs.title": "Relais aux conseillers",
+		"handoffs.none":  "Aucune conversation en attente ni ouverte. (Cette page se remplira quand le relais aux conseillers sera branché sur la console.)",
+		"audit.title":    "Journal des modifications", "audit.who": "Qui", "audit.what": "Action", "audit.detail": "Détail",
+	},
+	"ar": {
+		"title.tree": "شجرة الأسئلة", "title.lexicon": "المعجم", "title.catalogue": "الدليل",
+		"title.handoffs": "الإحالة إلى المستشارين", "title.audit": "السجل", "title.login": "تسجيل الدخول",
+		"title.diff": "الفروق", "title.service": "الخدمة", "title.match": "التوجيه",
+		"nav.label": "الأقسام", "nav.tree": "الشجرة", "nav.lexicon": "المعجم", "nav.catalogue": "الدليل",
+		"nav.handoffs": "الإحالات", "nav.audit": "السجل",
+		"logout": "تسجيل الخروج", "back": "→ رجوع",
+		"role.editor": "محرر", "role.adviser": "مستشار", "role.viewer": "اطلاع فقط",
+		"login.title": "فضاء فريق المنصة", "login.email": "البريد الإلكتروني", "login.password": "كلمة المرور",
+		"login.submit": "دخول", "login.failed": "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
+		"login.throttled": "محاولات كثيرة: أعد المحاولة بعد ربع ساعة.",
+		"done.published":  "نُشرت النسخة %s، وستعتمدها الروبوتات العاملة خلال ثوانٍ.",
+		"done.rolledback": "تم الرجوع: النسخة %s هي المعتمدة الآن.",
+		"done.unchanged":  "لم يتغير شيء.", "done.saved": "حُفظت الخدمة.",
+		"trees.tree": "شجرة الأسئلة", "trees.lexicon": "معجم النص الحر",
+		"trees.live": "المعتمدة الآن: النسخة %s", "trees.builtin": "المعتمدة الآن: النسخة المدمجة في البرنامج (لم يُنشر شيء بعد).",
+		"trees.edit": "تعديل (YAML)", "trees.upload": "تحميل ملف", "trees.check": "تحقّق",
+		"trees.comment": "تعليق", "trees.publish": "نشر",
+		"trees.problems": "التحقق", "trees.nproblems": "%s مشكلة: صحّحها قبل النشر.",
+		"trees.noproblem": "لا توجد أي مشكلة.", "trees.diagram": "رسم الشجرة",
+		"trees.refused":   "رُفض النشر: وجد المدقق مشاكل.",
+		"trees.unchanged": "هذا المحتوى هو النسخة المعتمدة أصلاً.",
+		"trees.versions":  "النسخ", "trees.noversions": "لم تُنشر أي نسخة.",
+		"v.n": "النسخة", "v.date": "التاريخ (UTC)", "v.author": "الناشر", "v.comment": "تعليق", "v.hash": "البصمة",
+		"v.live": "معتمدة", "v.restores": "محتوى النسخة %s", "v.open": "فتح", "v.diff": "الفروق",
+		"v.rollback": "الرجوع إلى هذه النسخة",
+		"sim.title":  "محاكي المحادثة", "sim.lang": "اللغة", "sim.start": "ابدأ / أعد من البداية",
+		"sim.say": "اكتب رسالة…", "sim.send": "إرسال", "sim.fix": "صحّح مشاكل الشجرة لتجربتها.",
+		"sim.adviser": "[سيحيل الروبوت المحادثة إلى مستشار]", "sim.forget": "[سيمحو الروبوت كل ما يحتفظ به]",
+		"sim.noref": "[لا توجد خدمة مطابقة]",
+		"lex.try":   "جرّب المعجم", "lex.understand": "افهم",
+		"diff.title": "الفروق", "diff.same": "النسختان متطابقتان.",
+		"cat.title": "دليل الخدمات", "cat.none": "لا يوجد دليل PostgreSQL موصول.",
+		"cat.count": "%s خدمة نشطة من أصل %s.", "cat.search": "بحث", "cat.nohit": "لم يُعثر على أي خدمة.",
+		"cat.match": "← جرّب توجيهاً", "cat.files": "الملفات", "cat.exportcsv": "تصدير CSV",
+		"cat.exporthsds": "تصدير HSDS (JSON)", "cat.import": "استيراد دليل CSV كامل",
+		"cat.importnote": "كل شيء أو لا شيء: يُفحص كل سطر، وتُعطَّل الخدمات الغائبة عن الملف.",
+		"cat.importgo":   "استيراد", "cat.refused": "مرفوض: صحّح الأخطاء المذكورة.",
+		"cat.report": "تم الاستيراد: %s خدمة، %s جديدة، %s معدلة، %s دون تغيير، %s معطلة.",
+		"cat.stale":  "أسطر لم يُتحقق منها منذ أكثر من %s يوماً", "cat.nostale": "تم التحقق من كل الأسطر مؤخراً.",
+		"cat.service": "الخدمة", "cat.org": "الهيئة", "cat.checked": "آخر تحقق", "cat.never": "أبداً",
+		"svc.title": "الخدمة", "svc.save": "حفظ", "svc.inactive": "غير نشطة",
+		"match.title": "تجربة توجيه", "match.go": "وجّه", "match.none": "لا توجد خدمة.",
+		"match.relaxed": "معايير خُفّفت:",
+		"facet.needs":   "الحاجة", "facet.stages": "المرحلة", "facet.forms": "الشكل القانوني", "facet.publics": "الفئة",
+		"facet.sectors": "القطاع", "facet.provinces": "الإقليم", "facet.areas": "الوسط",
+		"handoffs.title": "الإحالة إلى المستشارين",
+		"handoffs.none":  "لا توجد محادثات في الانتظار أو مفتوحة. (ستمتلئ هذه الصفحة عند ربط الإحالة إلى المستشارين بالفضاء.)",
+		"audit.title":    "سجل التعديلات", "audit.who": "من", "audit.what": "العملية", "audit.detail": "التفاصيل",
+	},
+}
+
+// tr gives the console string id in lang ("fr" or "ar"), with %s filled
+// from args; an unknown id gives itself (a missing string shows, it does
+// not break the page).
+func tr(lang, id string, args ...any) string {
+	m, ok := messages[lang][id]
+	if !ok {
+		if m, ok = messages["fr"][id]; !ok {
+			return id
+		}
+	}
+	if len(args) == 0 {
+		return m
+	}
+	strs := make([]any, len(args))
+	for i, a := range args {
+		strs[i] = fmt.Sprint(a)
+	}
+	return fmt.Sprintf(m, strs...)
+}
+
+// flash turns a "done" query value ("published.3") into its message, or ""
+// for anything else: the query never reaches the page as text.
+func flash(lang, done string) string {
+	key, arg, _ := strings.Cut(done, ".")
+	if _, ok := messages["fr"]["done."+key]; !ok || done == "" {
+		return ""
+	}
+	if arg != "" {
+		if _, err := strconv.Atoi(arg); err != nil {
+			return ""
+		}
+		return tr(lang, "done."+key, arg)
+	}
+	return tr(lang, "done."+key)
+}
+
+var funcs = template.FuncMap{
+	"t":    func(id string, args ...any) string { return id }, // replaced per request
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"sub":  func(a, b int) int { return a - b },
+}
