@@ -43,3 +43,125 @@ func TestConversationFrench(t *testing.T) {
 		t.Fatalf("stored conversation: %+v %v %v", conv, found, err)
 	}
 }
+
+func hasArabic(s string) bool {
+	for _, r := range s {
+		if r >= 0x0600 && r <= 0x06FF {
+			return true
+		}
+	}
+	return false
+}
+
+func TestConversationArabic(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1002
+	h.say(chat, "/start")
+	got := h.press(chat, "العربية")
+	if !hasArabic(texts(got)) || strings.Contains(texts(got), "Où en est") {
+		t.Fatalf("after العربية: %s", texts(got))
+	}
+	all := h.walk(chat)
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") && !hasArabic(m.Text) {
+			t.Fatalf("card not in Arabic: %q", m.Text)
+		}
+	}
+	// Free text after the referral is understood and answered in Arabic.
+	got = h.say(chat, "أحتاج إلى تكوين في التسويق")
+	if !hasArabic(texts(got)) {
+		t.Fatalf("free text: %s", texts(got))
+	}
+}
+
+func TestConversationDarija(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1003
+	h.say(chat, "/start")
+	got := h.press(chat, "الدارجة")
+	if !hasArabic(texts(got)) {
+		t.Fatalf("after الدارجة: %s", texts(got))
+	}
+	// A Darija sentence answers several questions at once.
+	got = h.say(chat, "بغيت نفتح تعاونية ديال الفلاحة فشفشاون وخاصني تمويل")
+	if !hasArabic(texts(got)) {
+		t.Fatalf("free text: %s", texts(got))
+	}
+	h.walk(chat)
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	if conv.State.Lang != lang.ARY || len(conv.State.Codes.Provinces) == 0 || conv.State.Codes.Provinces[0] != "chefchaouen" {
+		t.Fatalf("state after Darija text: %+v", conv.State)
+	}
+	// Arabizi too.
+	got = h.say(chat, "bghit chi formation f marketing")
+	if len(got) == 0 {
+		t.Fatal("no answer to Arabizi")
+	}
+}
+
+func TestDuplicateUpdatesAnsweredOnce(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1004
+	u := h.srv.Text(chat, "/start")
+	h.wait(chat, 1)
+	h.srv.Redeliver(u)
+	h.srv.Redeliver(u)
+	if ms := h.settle(chat); len(ms) != 1 {
+		t.Fatalf("a redelivered update was answered again: %s", texts(ms))
+	}
+	// A redelivered button press is not applied twice either.
+	m := h.lastButtons(chat)
+	p, _ := h.srv.PressLabel(m, "Français")
+	h.wait(chat, 2)
+	n := len(h.settle(chat))
+	h.srv.Redeliver(p)
+	if ms := h.settle(chat); len(ms) != n {
+		t.Fatalf("redelivered press answered again: %s", texts(ms[n:]))
+	}
+}
+
+func TestConcurrentTapsOneAnswer(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1005
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	q := h.lastButtons(chat) // "Où en est votre projet ?"
+	n := len(h.srv.Received(chat))
+	// Two buttons of the same question tapped at once.
+	h.srv.Press(q, q.Buttons[0][0].Data)
+	h.srv.Press(q, q.Buttons[1][0].Data)
+	h.wait(chat, n+2)
+	got := h.settle(chat)[n:]
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	if len(conv.State.Codes.Stages) != 1 {
+		t.Fatalf("both taps applied: stages %v", conv.State.Codes.Stages)
+	}
+	stale := strings.Count(texts(got), h.tr.T(lang.FR, "StaleButton", nil))
+	if stale != 1 {
+		t.Fatalf("want exactly one stale-button notice, got %d: %s", stale, texts(got))
+	}
+	if c := len(h.srv.Calls("answerCallbackQuery")); c != 3 {
+		t.Fatalf("%d callback answers, want 3 (every press)", c)
+	}
+}
+
+func TestStaleButton(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1006
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	old := h.lastButtons(chat)
+	h.press(chat, old.Buttons[0][0].Text)
+	// A press on the old question's button (still shown in a slow app).
+	n := len(h.srv.Received(chat))
+	h.srv.Press(old, old.Buttons[2][0].Data)
+	h.wait(chat, n+1)
+	got := h.settle(chat)[n:]
+	if !strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) {
+		t.Fatalf("stale press: %s", texts(got))
+	}
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	if len(conv.State.Codes.Stages) != 1 || conv.State.Codes.Stages[0] != "idea" {
+		t.Fatalf("stale press changed the answer: %v", conv.State.Codes.Stages)
+	}
+}

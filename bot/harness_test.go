@@ -160,7 +160,7 @@ func (h *harness) settle(chat int64) []bottest.Message {
 	h.t.Helper()
 	n := len(h.srv.Received(chat))
 	for {
-		if _, err := h.srv.WaitReceived(chat, n+1, 400*time.Millisecond); err != nil {
+		if _, err := h.srv.WaitReceived(chat, n+1, 250*time.Millisecond); err != nil {
 			return h.srv.Received(chat)
 		}
 		n = len(h.srv.Received(chat))

@@ -146,18 +146,23 @@ func (b *Bot) consume(ctx context.Context) error {
 	b.log.Info("webhook registered", "path", u.Path)
 	lastClaim := time.Time{}
 	backoff := 100 * time.Millisecond
+	groupReady := false
 	for ctx.Err() == nil {
-		err := rdb.XGroupCreateMkStream(ctx, b.streamKey(), streamGroup, "0").Err()
-		if err != nil && !isBusyGroup(err) {
-			if ctx.Err() != nil {
-				break
+		if !groupReady {
+			err := rdb.XGroupCreateMkStream(ctx, b.streamKey(), streamGroup, "0").Err()
+			if err != nil && !isBusyGroup(err) {
+				if ctx.Err() != nil {
+					break
+				}
+				b.log.Warn("webhook queue unavailable; retrying", "err", err)
+				_ = sleepUntil(ctx, time.Now().Add(backoff))
+				backoff = min(backoff*2, 5*time.Second)
+				continue
 			}
-			b.log.Warn("webhook queue unavailable; retrying", "err", err)
-			_ = sleepUntil(ctx, time.Now().Add(backoff))
-			backoff = min(backoff*2, 5*time.Second)
-			continue
+			groupReady = true
 		}
 		var msgs []redis.XMessage
+		var err error
 		if time.Since(lastClaim) > claimIdle/3 {
 			// Updates taken by a process that died are handled here.
 			lastClaim = time.Now()
@@ -180,6 +185,7 @@ func (b *Bot) consume(ctx context.Context) error {
 				break
 			}
 			b.log.Warn("reading the webhook queue; retrying", "err", err)
+			groupReady = false // the stream may have gone with a Redis restart
 			_ = sleepUntil(ctx, time.Now().Add(backoff))
 			backoff = min(backoff*2, 5*time.Second)
 			continue

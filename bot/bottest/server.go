@@ -155,6 +155,13 @@ func (s *Server) Fail(method string, f Fault) {
 	s.faults[method] = append(s.faults[method], f)
 }
 
+// ClearFaults drops the failures not yet injected.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = map[string][]Fault{}
+	s.mu.Unlock()
+}
+
 // Block makes every message to chatID fail with 403, as when a user blocks
 // the bot; Unblock undoes it.
 func (s *Server) Block(chatID int64) { s.mu.Lock(); s.blocked[chatID] = true; s.mu.Unlock() }

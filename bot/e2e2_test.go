@@ -1,0 +1,155 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/dialog/lang"
+)
+
+func TestRestartMidConversation(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 2001
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	q := h.lastButtons(chat)
+	h.stop() // SIGTERM
+	h.run()  // a new process on the same Redis
+	n := len(h.srv.Received(chat))
+	h.srv.Press(q, q.Buttons[0][0].Data)
+	h.wait(chat, n+1)
+	got := h.settle(chat)[n:]
+	if !strings.Contains(texts(got), "De quoi avez-vous besoin") {
+		t.Fatalf("after restart the conversation did not go on: %s", texts(got))
+	}
+}
+
+func TestCrashBeforeSendingRepliesOwedSentOnce(t *testing.T) {
+	h := start(t, nil, func(o *bot.Options) { o.Grace = 300 * time.Millisecond })
+	const chat = 2002
+	// Telegram hangs: the reply is saved as owed but cannot be sent before
+	// the process is stopped.
+	h.srv.Fail("sendMessage", bottest.Fault{Delay: 20 * time.Second, Times: 100})
+	h.srv.Text(chat, "/start")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(h.srv.Calls("getUpdates")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.stop()
+	if ms := h.srv.Received(chat); len(ms) != 0 {
+		t.Fatalf("received %s before the restart", texts(ms))
+	}
+	h.srv.ClearFaults()
+	h.run()
+	ms := h.wait(chat, 1)
+	if !strings.Contains(ms[0].Text, "Choisissez votre langue") {
+		t.Fatalf("owed reply: %s", texts(ms))
+	}
+	if ms := h.settle(chat); len(ms) != 1 {
+		t.Fatalf("owed reply sent %d times: %s", len(ms), texts(ms))
+	}
+}
+
+func TestRedisStoppedAndStarted(t *testing.T) {
+	mr := newMiniRedis(t)
+	rdb := newRedis(t, mr.url())
+	h := start(t, rdb, func(o *bot.Options) { o.LockWait = 500 * time.Millisecond })
+	const chat = 2003
+	h.say(chat, "/start")
+	hs := httptest.NewServer(h.b.Handler(nil))
+	defer hs.Close()
+	if code := get(t, hs.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz with Redis up: %d", code)
+	}
+
+	mr.stop()
+	got := h.say(chat, "bonjour")
+	if !strings.Contains(texts(got), h.tr.T(lang.FR, "TechnicalError", nil)) {
+		t.Fatalf("Redis down: %s", texts(got))
+	}
+	if code := get(t, hs.URL+"/readyz"); code != 503 {
+		t.Fatalf("/readyz with Redis down: %d", code)
+	}
+
+	mr.start()
+	got = h.say(chat, "/start")
+	if !strings.Contains(texts(got), "Choisissez votre langue") {
+		t.Fatalf("Redis back: %s", texts(got))
+	}
+	if code := get(t, hs.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz with Redis back: %d", code)
+	}
+}
+
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestWebhookSecret(t *testing.T) {
+	var handler atomic.Value
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hnd, _ := handler.Load().(http.Handler)
+		if hnd == nil {
+			http.Error(w, "starting", 503)
+			return
+		}
+		hnd.ServeHTTP(w, r)
+	}))
+	defer hook.Close()
+	h := start(t, nil, func(o *bot.Options) {
+		o.WebhookURL = hook.URL + "/tg/hook"
+		o.WebhookSecret = "s3cret-Token_1"
+	})
+	handler.Store(http.Handler(h.b.Handler(nil)))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if url, secret := h.srv.Webhook(); url == hook.URL+"/tg/hook" && secret == "s3cret-Token_1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("setWebhook not called with the URL and secret")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	const chat = 2004
+	// The fake server posts with the registered secret, like Telegram.
+	u := h.srv.Text(chat, "/start")
+	h.wait(chat, 1)
+
+	ctx := context.Background()
+	if code, err := h.srv.PostWebhook(ctx, map[string]any{"message": map[string]any{"message_id": 99, "text": "/help",
+		"chat": map[string]any{"id": chat, "type": "private"}}}, "wrong"); err != nil || code != 401 {
+		t.Fatalf("wrong secret: %d %v", code, err)
+	}
+	if code, err := h.srv.PostWebhook(ctx, map[string]any{"message": map[string]any{"message_id": 99, "text": "/help",
+		"chat": map[string]any{"id": chat, "type": "private"}}}, ""); err != nil || code != 401 {
+		t.Fatalf("no secret: %d %v", code, err)
+	}
+	// Telegram redelivers an update: answered once.
+	if code, err := h.srv.PostWebhook(ctx, u, "s3cret-Token_1"); err != nil || code != 200 {
+		t.Fatalf("redelivery: %d %v", code, err)
+	}
+	if ms := h.settle(chat); len(ms) != 1 {
+		t.Fatalf("webhook: %s", texts(ms))
+	}
+	got := h.press(chat, "Français")
+	if !strings.Contains(texts(got), "Où en est votre projet") {
+		t.Fatalf("webhook conversation: %s", texts(got))
+	}
+}
