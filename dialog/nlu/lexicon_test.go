@@ -149,6 +149,17 @@ func TestDefaultLexiconParses(t *testing.T) {
 			}
 		}
 	}
+	// a rural public lives in a rural area: the two lists go together
+	for _, en := range lx.entries {
+		var pub, area bool
+		for _, fc := range en.codes {
+			pub = pub || fc.facet == vocab.Publics && fc.code == "rural"
+			area = area || fc.facet == vocab.Areas && fc.code == "rural"
+		}
+		if pub && !area && !slices.Contains([]string{"paysan", "paysanne", "ruraux", "rurales"}, en.phrase) {
+			t.Errorf("phrase %q (line %d) is publics rural but not areas rural", en.phrase, en.line)
+		}
+	}
 	if Default() == nil || Default() != Default() {
 		t.Error("Default must return one parsed lexicon")
 	}

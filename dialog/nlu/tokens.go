@@ -156,6 +156,9 @@ func latinCandidates(dst []string, tok string) []string {
 	if len(tok) < 4 {
 		return dst
 	}
+	if c := tok[len(tok)-1]; c == 's' || c == 'x' { // French plural
+		dst = append(dst, tok[:len(tok)-1])
+	}
 	switch tok[0] {
 	case 'e', 'a', 'f', 'b', 'd', 'w', 'l':
 	default:
