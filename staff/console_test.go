@@ -330,7 +330,6 @@ func TestConsoleCatalogueEdit(t *testing.T) {
 	}
 }
 
-
 // hidden reads the value of the form field name in a page.
 func hidden(body, name string) string { return hiddenValue(body, name) }
 
