@@ -33,6 +33,9 @@ type lexEntry struct {
 	// ignored phrases express nothing but are matched so that their words
 	// are not read alone ("Tanger-Tétouan-Al Hoceïma" names the region).
 	ignored bool
+	// negator phrases ("machi", "je ne veux pas") cancel the phrase that
+	// follows them closely.
+	negator bool
 }
 
 type facetCode struct {
@@ -109,6 +112,18 @@ func (p *parser) facets(m *yaml.Node, weak bool) {
 			for _, ph := range fv.Content {
 				if err := p.lx.addAll(ph, "", "", nil); err != nil {
 					p.bad(ph.Line, "ignore: phrase %q: %v", ph.Value, err)
+				}
+			}
+			continue
+		}
+		if !weak && fk.Value == "negators" {
+			if fv.Kind != yaml.SequenceNode {
+				p.bad(fv.Line, "negators: want a list of phrases")
+				continue
+			}
+			for _, ph := range fv.Content {
+				if err := p.lx.addAll(ph, negatorFacet, "", nil); err != nil {
+					p.bad(ph.Line, "negators: phrase %q: %v", ph.Value, err)
 				}
 			}
 			continue
@@ -250,6 +265,9 @@ func expand(s string) ([]string, error) {
 	return out, nil
 }
 
+// negatorFacet marks a negator phrase in add; facet "" an ignored one.
+const negatorFacet vocab.Facet = "!negator"
+
 // add indexes one phrase for facet and code (facet "": ignored phrase).
 func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, unless []string) error {
 	toks := strings.Fields(Normalize(phrase))
@@ -278,15 +296,18 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, 
 		lx.entries = append(lx.entries, lexEntry{phrase: strings.Join(toks, " "), line: line})
 	}
 	en := &lx.entries[lx.final[node]]
-	if facet == "" {
-		if len(en.codes) > 0 {
-			return fmt.Errorf("is listed with codes (line %d) and under ignore", en.line)
+	switch {
+	case facet == "" || facet == negatorFacet:
+		if len(en.codes) > 0 || en.ignored && facet != "" || en.negator && facet != negatorFacet {
+			return fmt.Errorf("is listed twice with different meanings (line %d)", en.line)
 		}
-		en.ignored = true
+		en.ignored = facet == ""
+		en.negator = facet == negatorFacet
 		return nil
-	}
-	if en.ignored {
+	case en.ignored:
 		return fmt.Errorf("is listed under ignore (line %d)", en.line)
+	case en.negator:
+		return fmt.Errorf("is listed under negators (line %d)", en.line)
 	}
 	for i, fc := range en.codes {
 		if fc.facet == facet && fc.code == code {
@@ -314,6 +335,11 @@ func tokenKey(dst []byte, tok string) []byte {
 
 // Len returns the number of distinct phrases.
 func (lx *Lexicon) Len() int { return len(lx.entries) }
+
+// negationReach is how many tokens may stand between a negator and the
+// phrase it cancels ("machi 9ard", "je ne veux pas de crédit", "ma bghitch
+// nakhod 9ard").
+const negationReach = 2
 
 // maxCands bounds the forms of one token tried against the lexicon.
 const maxCands = 8
@@ -376,7 +402,9 @@ func (lx *Lexicon) Understand(text string) Result {
 		sc.ncand = append(sc.ncand, uint8(n))
 	}
 
-	// Greedy leftmost-longest phrase matching over the trie.
+	// Greedy leftmost-longest phrase matching over the trie. A negator
+	// cancels the next phrase if it starts within negationReach tokens.
+	negatedUntil := -1
 	for i := 0; i < len(sc.cands); {
 		end, entry := lx.longest(sc, 0, i, -1, -1)
 		if end < 0 {
@@ -384,6 +412,16 @@ func (lx *Lexicon) Understand(text string) Result {
 			continue
 		}
 		en := &lx.entries[entry]
+		if en.negator {
+			negatedUntil = end + negationReach
+			i = end
+			continue
+		}
+		if i < negatedUntil && !en.ignored {
+			negatedUntil = -1
+			i = end
+			continue
+		}
 		for _, fc := range en.codes {
 			if fc.unless != nil {
 				sc.weak = append(sc.weak, fc)

@@ -82,6 +82,25 @@ func TestUnderstandFundingPrecision(t *testing.T) {
 	})
 }
 
+func TestUnderstandNegation(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		{"machi 9ard, bghit da3m", lang.ARY, []string{"needs:funding.grant"}},
+		{"ma bghitch nakhod 9ard mn lbanka", lang.ARY, nil},
+		{"je ne veux pas de crédit, je cherche une subvention", lang.FR, []string{"needs:funding.grant"}},
+		{"pas besoin de formation", lang.FR, nil},
+		{"ماشي قرض، بغيت منحة", lang.ARY, []string{"needs:funding.grant"}},
+		{"لا أريد قرضا بنكيا بل منحة", lang.AR, []string{"needs:funding.grant"}},
+		// not refusals
+		{"bghit 9ard bla fayda", lang.ARY, []string{"needs:funding.microcredit"}},
+		{"ma3ndich lflous", lang.ARY, []string{"needs:funding"}},
+		{"je n'ai pas d'argent", lang.FR, []string{"needs:funding"}},
+		{"machi mochkil, bghit formation", lang.ARY, []string{"needs:training"}},
+		{"ana machi msjjel", lang.ARY, []string{"forms:informal"}},
+		// a negator cancels only what follows it closely
+		{"machi daba, walakin bghit 9ard", lang.ARY, []string{"needs:funding.microcredit"}},
+	})
+}
+
 func TestWeakSection(t *testing.T) {
 	lx, err := ParseLexicon([]byte(`needs:
   funding.loan: [banque]
@@ -133,7 +152,7 @@ func TestDefaultLexiconParses(t *testing.T) {
 		t.Errorf("embedded lexicon has %d phrases, want a real lexicon", lx.Len())
 	}
 	for _, en := range lx.entries {
-		if len(en.codes) == 0 && !en.ignored {
+		if len(en.codes) == 0 && !en.ignored && !en.negator {
 			t.Errorf("phrase %q has no code", en.phrase)
 		}
 		seen := map[vocab.Facet]string{}
@@ -178,6 +197,8 @@ func TestParseLexiconErrors(t *testing.T) {
 		{"empty phrase", "needs:\n  training:\n    - \"?!\"\n", []string{"line 3", "training"}},
 		{"not a list", "needs:\n  training: formation\n", []string{"line 2", "needs.training"}},
 		{"yaml", "needs: [\n", []string{"lexicon"}},
+		{"negators not a list", "negators: machi\n", []string{"line 1", "negators"}},
+		{"negator and code", "negators: [machi]\nneeds:\n  training: [machi]\n", []string{"line 3", "negators"}},
 		{"two errors", "needs:\n  nope: [a]\nstages:\n  never: [b]\n", []string{"nope", "never"}},
 	}
 	for _, tt := range tests {
