@@ -30,6 +30,16 @@ var forgetHooks []func(ctx context.Context, chat int64) error
 // adviserHook hands a conversation to the advisers (set by the handoff).
 var adviserHook func(ctx context.Context, chat int64, st dialog.State) error
 
+// httpMounts add pages to serve's HTTP server (the staff console…). Each
+// gets the mux that already serves /healthz, /readyz, /metrics and the
+// webhook; it returns a function to call at stop (or nil). Other files
+// append to it from init.
+var httpMounts []func(ctx context.Context, cfg *Config, mux *http.ServeMux) (stop func(), err error)
+
+// serveEngine gives the dialog engine the bot runs (the built-in tree by
+// default; a live tree published in PostgreSQL when that is wired here).
+var serveEngine = func(ctx context.Context, cfg *Config) (bot.Engine, error) { return defaultEngine() }
+
 // runServe runs the Telegram bot and the HTTP server.
 //
 // REDIS_URL defaults to a local Redis. Without DATABASE_URL the bot runs on
@@ -83,7 +93,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 		checks = append(checks, bot.Check{Name: "postgres", Fn: pg.Ping})
 	}
 
-	engine, err := defaultEngine()
+	engine, err := serveEngine(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -114,7 +124,18 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: b.Handler(nil), ReadHeaderTimeout: 10 * time.Second}
+	mux := b.Handler(nil)
+	for _, mount := range httpMounts {
+		stop, err := mount(ctx, cfg, mux)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if stop != nil {
+			defer stop()
+		}
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	mode := "long polling"

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+)
+
+// The real `dalil serve` against the fake Bot API, a Redis of its own
+// (redis-server on a free port) and a fresh PostgreSQL database.
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// ownRedis starts a throwaway redis-server and returns its URL.
+func ownRedis(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is not installed (apt-get install redis-server): %v", err)
+	}
+	port := strconv.Itoa(freePort(t))
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for range 250 {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			return "redis://127.0.0.1:" + port + "/0"
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("redis-server did not start")
+	return ""
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serve runs runServe with env on a free HTTP port until the test ends.
+func serve(t *testing.T, env map[string]string) (addr string, stop func() error) {
+	t.Helper()
+	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	return serveAt(t, env)
+}
+
+func TestServeLongPolling(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	defer srv.Close()
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+		"REDIS_URL": ownRedis(t), "DATABASE_URL": pgtest.NewDB(t),
+	}
+	addr, stop := serve(t, env)
+	const chat = 555001
+	srv.Text(chat, "/start")
+	ms, err := srv.WaitReceived(chat, 1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Français", "العربية", "الدارجة"} {
+		if !strings.Contains(bottest.Texts(ms), want) {
+			t.Fatalf("/start lacks %q: %s", want, bottest.Texts(ms))
+		}
+	}
+	srv.Press(ms[0], "lang:ary")
+	ms, err = srv.WaitReceived(chat, 3, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Command menus in French and Arabic, and a description.
+	if !strings.Contains(srv.Commands("fr"), `"forget"`) || !strings.Contains(srv.Commands("ar"), `"adviser"`) ||
+		len(srv.Calls("setMyDescription")) == 0 {
+		t.Errorf("menus: fr %s / ar %s", srv.Commands("fr"), srv.Commands("ar"))
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/metrics" && !strings.Contains(string(b), `dalil_updates_total{outcome="handled"} 2`) {
+			t.Errorf("metrics: %s", b)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve stopped with %v", err)
+	}
+}
+
+func TestServeWebhook(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	defer srv.Close()
+	port := freePort(t)
+	hook := "http://127.0.0.1:" + strconv.Itoa(port) + "/telegram/hook"
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": ownRedis(t),
+		"WEBHOOK_URL": hook, "WEBHOOK_SECRET": "the-Secret_42",
+	}
+	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port) // where WEBHOOK_URL points
+	_, stop := serveAt(t, env)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if url, secret := srv.Webhook(); url == hook && secret == "the-Secret_42" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("setWebhook not called with WEBHOOK_URL and WEBHOOK_SECRET")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	const chat = 555002
+	srv.Text(chat, "/start")
+	if _, err := srv.WaitReceived(chat, 1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	code, err := srv.PostWebhook(context.Background(), map[string]any{"message": map[string]any{"message_id": 5, "text": "/help",
+		"chat": map[string]any{"id": chat, "type": "private"}}}, "not-the-secret")
+	if err != nil || code != 401 {
+		t.Fatalf("wrong secret: %d %v", code, err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveAt is serve with HTTP_ADDR already chosen.
+func serveAt(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	addr := env["HTTP_ADDR"]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() {
+		done <- runServe(ctx, nil, stdio{strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] }})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped at start: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Error("serve did not stop within 20s")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return addr, stop
+}
+
+func TestServeMissingToken(t *testing.T) {
+	code, _, stderr := runWithEnv(t, map[string]string{}, "", "serve")
+	if code == 0 || !strings.Contains(stderr, "TELEGRAM_BOT_TOKEN") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
