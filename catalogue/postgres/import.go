@@ -119,6 +119,12 @@ var importSteps = []string{
 	 SELECT i.id, i.id, i.phone FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.phone <> ''`,
 	`INSERT INTO schedule (id, service_id, description)
 	 SELECT i.id, i.id, i.hours FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.hours <> ''`,
+	// Numbers are left out of the dictionary: they are only matched exactly.
+	`INSERT INTO search_word (word)
+	 SELECT DISTINCT w FROM import_service i JOIN import_changed c ON c.id = i.id,
+		unnest(string_to_array(i.search_names || ' ' || i.search_text, ' ')) AS w
+	 WHERE w <> '' AND w !~ '^[0-9]+$'
+	 ON CONFLICT DO NOTHING`,
 }
 
 // Services absent from the import: marked inactive (row_hash cleared so

@@ -93,7 +93,7 @@ func (s *Store) matchWith(ctx context.Context, idx *matchIndex, q catalogue.Quer
 	var gen int64
 	var full []*catalogue.Service
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0)`).QueryRow(func(r pgx.Row) error {
+	batch.Queue(generationSQL).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&gen)
 	})
 	if len(ids) > 0 {
@@ -155,7 +155,7 @@ func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only
 	var gen int64
-	if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0)`).Scan(&gen); err != nil {
+	if err := tx.QueryRow(ctx, generationSQL).Scan(&gen); err != nil {
 		return nil, fmt.Errorf("loading the match index: %w", err)
 	}
 	if old != nil && old.gen == gen {

@@ -21,9 +21,15 @@ type Store struct {
 	keywords map[string]string // search keys of the vocabulary labels, by "facet:code"
 	now      func() time.Time
 
-	index   atomic.Pointer[matchIndex] // codes of the active services, for Match
-	indexMu sync.Mutex                 // one reload at a time
+	index    atomic.Pointer[matchIndex]  // codes of the active services, for Match
+	indexMu  sync.Mutex                  // one reload at a time
+	search   atomic.Pointer[searchIndex] // words of the active services, for Search
+	searchMu sync.Mutex
 }
+
+// generationSQL reads the catalogue generation, which each import that
+// changes anything bumps: the in-memory indexes reload when it moves.
+const generationSQL = `SELECT coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0)`
 
 var _ catalogue.Matcher = (*Store)(nil)
 
@@ -34,10 +40,10 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
 	}
-	// Typo tolerance of search: a word of the query must share this share
-	// of its trigrams with a word of the text (the default, 0.6, misses a
-	// typo in a short word).
-	cfg.ConnConfig.RuntimeParams["pg_trgm.word_similarity_threshold"] = "0.5"
+	// Typo tolerance of search: how similar (shared trigrams over all
+	// trigrams) a catalogue word must be to a query word; the default, 0.3,
+	// lets too many unrelated words in.
+	cfg.ConnConfig.RuntimeParams["pg_trgm.similarity_threshold"] = "0.4"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
