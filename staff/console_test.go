@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -355,4 +356,63 @@ func pressValue(body string) string { return hiddenValue(body, "press") }
 func unescape(s string) string {
 	r := strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&amp;", "&", "&#43;", "+")
 	return r.Replace(s)
+}
+
+func TestConsoleLexiconAndImport(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	tok := c.csrf("/admin/trees?kind=lexicon")
+	_, body, _ := c.get("/admin/trees?kind=lexicon")
+	lexicon := hiddenValue(body, "content")
+	if !strings.Contains(lexicon, "needs") {
+		t.Fatalf("the lexicon editor does not hold the built-in lexicon:\n%.300s", lexicon)
+	}
+	// Try the lexicon on a sentence, then publish an edited copy.
+	code, body, _ := c.post("/admin/trees", url.Values{"kind": {"lexicon"}, "action": {"simulate"}, "sim_input": {"bghit tetwan"}, "content": {lexicon}, "csrf": {tok}})
+	if code != 200 || !strings.Contains(body, "tetouan") {
+		t.Fatalf("understand: %d\n%s", code, body)
+	}
+	code, body, _ = c.post("/admin/trees", url.Values{"kind": {"lexicon"}, "action": {"publish"}, "content": {"needs:\n  no.such.code: [x]\n"}, "csrf": {tok}})
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("broken lexicon published: %d", code)
+	}
+	if code, _, h := c.post("/admin/trees", url.Values{"kind": {"lexicon"}, "action": {"publish"}, "content": {lexicon + "\n# edited\n"}, "csrf": {tok}}); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "kind=lexicon") {
+		t.Fatalf("publish lexicon: %d %s", code, h.Get("Location"))
+	}
+	cur, err := treestore.New(e.pool).Current(context.Background())
+	if err != nil || cur.LexiconVersion.N != 1 || cur.TreeVersion.N != 0 {
+		t.Fatalf("after publishing the lexicon: %+v %v", cur.LexiconVersion, err)
+	}
+
+	// A CSV with a bad row: per-line errors, nothing loaded.
+	var good strings.Builder
+	if err := catalogue.WriteCSV(&good, testServices()); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(good.String(), "+212539000002", "0539", 1)
+	upload := func(content string) (int, string) {
+		var buf strings.Builder
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("csrf", tok)
+		fw, _ := mw.CreateFormFile("file", "mine.csv")
+		fw.Write([]byte(content))
+		mw.Close()
+		req, _ := http.NewRequest("POST", e.url+"/admin/catalogue/import", strings.NewReader(buf.String()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		code, body, _ := c.do(req)
+		return code, body
+	}
+	code, body = upload(bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "mine.csv:3:") || !strings.Contains(body, "phone") {
+		t.Fatalf("bad CSV: %d\n%s", code, body)
+	}
+	code, body = upload(strings.Replace(good.String(), "Formation Beta", "Formation Bêta", 1))
+	if code != 200 || !strings.Contains(body, `id="import-report"`) {
+		t.Fatalf("good CSV: %d\n%s", code, body)
+	}
+	_, body, _ = c.get("/admin/audit")
+	if !strings.Contains(body, "catalogue.import") || !strings.Contains(body, "lexicon.publish") {
+		t.Errorf("audit lacks the import or the lexicon")
+	}
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/staff"
 )
 
@@ -99,4 +104,48 @@ func TestStaffAdd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "amina@example.org  editor") || !strings.Contains(out, "v@example.org") {
 		t.Fatalf("list: %d\n%s", code, out)
 	}
+}
+
+// A running bot's watcher sees `dalil tree publish` and `rollback` within 2 s.
+func TestTreePublishReachesWatcher(t *testing.T) {
+	db := pgtest.NewDB(t)
+	env := map[string]string{"DATABASE_URL": db}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := treestore.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	got := make(chan int, 10)
+	go treestore.New(pool).Watch(ctx, func(l treestore.Live) { got <- l.TreeVersion.N }, treestore.WatchOptions{})
+	expect := func(want int) {
+		t.Helper()
+		select {
+		case n := <-got:
+			if n != want {
+				t.Fatalf("watcher saw version %d, want %d", n, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("watcher did not see version %d within 2 s", want)
+		}
+	}
+	expect(0)
+	file := filepath.Join(t.TempDir(), "t.yaml")
+	os.WriteFile(file, []byte("id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: a, ar: ب, ary: ب}\n"), 0o644)
+	if code, _, errs := runWithEnv(t, env, "", "tree", "publish", file); code != 0 {
+		t.Fatalf("publish: %s", errs)
+	}
+	expect(1)
+	if code, _, errs := runWithEnv(t, env, "", "tree", "publish", filepath.Join("..", "..", "dialog", "trees", "default.yaml")); code != 0 {
+		t.Fatalf("publish default: %s", errs)
+	}
+	expect(2)
+	if code, _, errs := runWithEnv(t, env, "", "tree", "rollback"); code != 0 {
+		t.Fatalf("rollback: %s", errs)
+	}
+	expect(3)
 }

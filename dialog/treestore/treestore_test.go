@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
-	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/dialog/treestore"
 )
 
 const treeA = "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: au revoir, ar: مع السلامة, ary: بسلامة}\n"

@@ -121,10 +121,16 @@ func (s *Store) listen(ctx context.Context, deliver func() error, recheck time.D
 	}
 	connected()
 	// Read after LISTEN: a publish committed in between is then seen either
-	// here or as a notification.
-	if err := deliver(); err != nil {
-		return err
+	// here or as a notification. A version this binary cannot load (or a
+	// failed read) keeps the previous one and is tried again at the next
+	// notification or recheck; only the listening connection's failure
+	// reconnects.
+	try := func() {
+		if err := deliver(); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "tree watcher: cannot load the live versions; keeping the previous ones", "err", err)
+		}
 	}
+	try()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, recheck)
 		_, err := conn.WaitForNotification(wctx)
@@ -138,8 +144,6 @@ func (s *Store) listen(ctx context.Context, deliver func() error, recheck time.D
 		if err != nil && conn.IsClosed() {
 			return errors.New("connection closed")
 		}
-		if err := deliver(); err != nil {
-			return err
-		}
+		try()
 	}
 }
