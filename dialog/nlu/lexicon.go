@@ -367,7 +367,10 @@ func putScratch(s *scratch) { scratchPool.Put(s) }
 // replaces a generic one and nothing is listed twice.
 func (lx *Lexicon) Understand(text string) Result {
 	sc := getScratch()
-	defer putScratch(sc)
+	defer func() {
+		clear(sc.toks) // keep no piece of a user's message in the pool
+		putScratch(sc)
+	}()
 	norm := Normalize(text)
 	res := Result{Lang: detectNormalized(norm, sc)}
 

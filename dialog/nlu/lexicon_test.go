@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
@@ -307,6 +308,9 @@ var benchMessage = func() string {
 }()
 
 func BenchmarkUnderstand300(b *testing.B) {
+	if n := utf8.RuneCountInString(benchMessage); n < 280 || n > 320 {
+		b.Fatalf("benchMessage has %d characters, want about 300", n)
+	}
 	lx := Default()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchMessage)))

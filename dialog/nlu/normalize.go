@@ -171,6 +171,10 @@ func (n *normalizer) emit(r rune, c class) {
 	}
 	n.space = false
 	n.last = c
+	if r < utf8.RuneSelf {
+		n.b.WriteByte(byte(r))
+		return
+	}
 	n.b.WriteRune(r)
 }
 
