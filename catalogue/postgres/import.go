@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,8 +77,7 @@ var stagingColumns = []string{
 	"phone", "hours", "row_hash",
 }
 
-// importSteps run, in order, after the COPY. Child rows of changed services
-// are rewritten rather than diffed: a service has at most a handful.
+// importSteps run, in order, after the COPY.
 var importSteps = []string{
 	`CREATE INDEX ON import_service (id)`,
 	`INSERT INTO organization (id, name, name_ar, kind)
@@ -85,17 +88,13 @@ var importSteps = []string{
 	 SELECT i.id, s.id IS NULL AS is_new FROM import_service i LEFT JOIN service s ON s.id = i.id
 	 WHERE s.id IS NULL OR s.row_hash <> i.row_hash`,
 	`CREATE INDEX ON import_changed (id)`,
-	`DELETE FROM service_at_location WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
-	`DELETE FROM location WHERE id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
-	`DELETE FROM phone WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
-	`DELETE FROM schedule WHERE service_id IN (SELECT id FROM import_changed WHERE NOT is_new)`,
 	`INSERT INTO service (id, organization_id, name, name_ar, description, description_ar,
 		eligibility_description, eligibility_description_ar, cost, email, url,
 		needs, stages, forms, publics, sectors, provinces, areas, languages, match_keys, facet_bits,
-		search_names, search_text, active, updated_at, row_hash, modified_at)
+		search_names, search_text, active, updated_at, address, city, latitude, longitude, phone, hours, row_hash, modified_at)
 	 SELECT i.id, i.org_id, i.name, i.name_ar, i.description, i.description_ar, i.cond, i.cond_ar, i.cost, i.email, i.url,
 		i.needs, i.stages, i.forms, i.publics, i.sectors, i.provinces, i.areas, i.languages, i.match_keys, i.facet_bits,
-		i.search_names, i.search_text, i.active, i.updated_at, i.row_hash, now()
+		i.search_names, i.search_text, i.active, i.updated_at, i.address, i.city, i.latitude, i.longitude, i.phone, i.hours, i.row_hash, now()
 	 FROM import_service i JOIN import_changed c ON c.id = i.id
 	 ON CONFLICT (id) DO UPDATE SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name, name_ar = EXCLUDED.name_ar,
 		description = EXCLUDED.description, description_ar = EXCLUDED.description_ar,
@@ -105,26 +104,9 @@ var importSteps = []string{
 		sectors = EXCLUDED.sectors, provinces = EXCLUDED.provinces, areas = EXCLUDED.areas, languages = EXCLUDED.languages,
 		match_keys = EXCLUDED.match_keys, facet_bits = EXCLUDED.facet_bits,
 		search_names = EXCLUDED.search_names, search_text = EXCLUDED.search_text,
-		active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, row_hash = EXCLUDED.row_hash, modified_at = now()`,
-	`INSERT INTO location (id, organization_id, latitude, longitude)
-	 SELECT i.id, i.org_id, i.latitude, i.longitude FROM import_service i JOIN import_changed c ON c.id = i.id
-	 WHERE i.address <> '' OR i.city <> '' OR i.latitude IS NOT NULL`,
-	`INSERT INTO address (id, location_id, address_1, city)
-	 SELECT i.id, i.id, i.address, i.city FROM import_service i JOIN import_changed c ON c.id = i.id
-	 WHERE i.address <> '' OR i.city <> ''`,
-	`INSERT INTO service_at_location (id, service_id, location_id)
-	 SELECT i.id, i.id, i.id FROM import_service i JOIN import_changed c ON c.id = i.id
-	 WHERE i.address <> '' OR i.city <> '' OR i.latitude IS NOT NULL`,
-	`INSERT INTO phone (id, service_id, number)
-	 SELECT i.id, i.id, i.phone FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.phone <> ''`,
-	`INSERT INTO schedule (id, service_id, description)
-	 SELECT i.id, i.id, i.hours FROM import_service i JOIN import_changed c ON c.id = i.id WHERE i.hours <> ''`,
-	// Numbers are left out of the dictionary: they are only matched exactly.
-	`INSERT INTO search_word (word)
-	 SELECT DISTINCT w FROM import_service i JOIN import_changed c ON c.id = i.id,
-		unnest(string_to_array(i.search_names || ' ' || i.search_text, ' ')) AS w
-	 WHERE w <> '' AND w !~ '^[0-9]+$'
-	 ON CONFLICT DO NOTHING`,
+		active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, address = EXCLUDED.address, city = EXCLUDED.city,
+		latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, phone = EXCLUDED.phone, hours = EXCLUDED.hours,
+		row_hash = EXCLUDED.row_hash, modified_at = now()`,
 }
 
 // Services absent from the import: marked inactive (row_hash cleared so
@@ -132,9 +114,8 @@ var importSteps = []string{
 const (
 	deactivateMissing = `UPDATE service s SET active = false, row_hash = '', modified_at = now()
 	 WHERE s.active AND NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = s.id)`
-	pruneMissingLocations = `DELETE FROM location l WHERE NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = l.id)`
-	pruneMissing          = `DELETE FROM service s WHERE NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = s.id)`
-	pruneOrganisations    = `DELETE FROM organization o WHERE NOT EXISTS (SELECT 1 FROM service s WHERE s.organization_id = o.id)`
+	pruneMissing       = `DELETE FROM service s WHERE NOT EXISTS (SELECT 1 FROM import_service i WHERE i.id = s.id)`
+	pruneOrganisations = `DELETE FROM organization o WHERE NOT EXISTS (SELECT 1 FROM service s WHERE s.organization_id = o.id)`
 	// Match's in-memory index reloads when the generation moves.
 	bumpGeneration = `INSERT INTO catalogue_meta (key, value) VALUES ('generation', '1')
 	 ON CONFLICT (key) DO UPDATE SET value = (catalogue_meta.value::bigint + 1)::text`
@@ -173,14 +154,23 @@ func (s *Store) importServices(ctx context.Context, services []*catalogue.Servic
 	if _, err := tx.Exec(ctx, createStaging); err != nil {
 		return rep, fmt.Errorf("creating the staging table: %w", err)
 	}
-	h := sha256.New()
-	rows := make([][]any, 0, len(services))
-	for i, sv := range services {
-		rows = append(rows, s.stagingRow(i, sv, h))
-	}
+	rows, words := s.stagingRows(services)
 	slog.DebugContext(ctx, "import: staging rows computed", "duration", time.Since(start))
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_service"}, stagingColumns, pgx.CopyFromRows(rows)); err != nil {
 		return rep, fmt.Errorf("copying services into the staging table: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE import_word (word text) ON COMMIT DROP"); err != nil {
+		return rep, fmt.Errorf("creating the word staging table: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_word"}, []string{"word"}, pgx.CopyFromSlice(len(words), func(i int) ([]any, error) {
+		return []any{words[i]}, nil
+	})); err != nil {
+		return rep, fmt.Errorf("copying search words: %w", err)
+	}
+	// The dictionary only grows: a word no service uses any more matches
+	// nothing in the in-memory index.
+	if _, err := tx.Exec(ctx, "INSERT INTO search_word (word) SELECT word FROM import_word ON CONFLICT DO NOTHING"); err != nil {
+		return rep, fmt.Errorf("adding search words: %w", err)
 	}
 	slog.DebugContext(ctx, "import: copied", "duration", time.Since(start))
 	for _, q := range importSteps {
@@ -196,9 +186,6 @@ func (s *Store) importServices(ctx context.Context, services []*catalogue.Servic
 	}
 	rep.Unchanged = rep.Services - rep.Inserted - rep.Updated
 	if opts.Prune {
-		if _, err := tx.Exec(ctx, pruneMissingLocations); err != nil {
-			return rep, fmt.Errorf("pruning locations: %w", err)
-		}
 		tag, err := tx.Exec(ctx, pruneMissing)
 		if err != nil {
 			return rep, fmt.Errorf("pruning services: %w", err)
@@ -240,6 +227,54 @@ func (s *Store) importServices(ctx context.Context, services []*catalogue.Servic
 		"deleted", rep.Deleted, "duration", time.Since(start))
 	return rep, nil
 }
+
+// stagingRows computes the staging rows of services (normalisation and
+// hashing take most of an import's CPU: they run on every core) and the
+// distinct words of their search keys, numbers left out (they are matched
+// exactly, never looked up by similarity).
+func (s *Store) stagingRows(services []*catalogue.Service) ([][]any, []string) {
+	rows := make([][]any, len(services))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(services)/1000))
+	sets := make([]map[string]bool, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := sha256.New()
+			set := map[string]bool{}
+			for i := w; i < len(services); i += workers {
+				rows[i] = s.stagingRow(i, services[i], h)
+				for _, col := range []int{stagingNames, stagingText} {
+					for _, word := range strings.Fields(rows[i][col].(string)) {
+						if !isDigits(word) {
+							set[word] = true
+						}
+					}
+				}
+			}
+			sets[w] = set
+		}()
+	}
+	wg.Wait()
+	all := sets[0]
+	for _, set := range sets[1:] {
+		for word := range set {
+			all[word] = true
+		}
+	}
+	words := make([]string, 0, len(all))
+	for word := range all {
+		words = append(words, word)
+	}
+	return rows, words
+}
+
+// Positions of the search keys in a staging row.
+var (
+	stagingNames = slices.Index(stagingColumns, "search_names")
+	stagingText  = slices.Index(stagingColumns, "search_text")
+)
 
 func nonNil(v []string) []string {
 	if v == nil {

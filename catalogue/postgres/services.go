@@ -10,23 +10,16 @@ import (
 	"github.com/dalil-tt/dalil/catalogue"
 )
 
-// selectServices reads services back in the shape of catalogue.Service,
-// joining the HSDS child tables (one location, phone and schedule a service).
+// selectServices reads services back in the shape of catalogue.Service.
 const selectServices = `SELECT s.id, o.id, o.name, o.name_ar, o.kind,
 	s.name, s.name_ar, s.description, s.description_ar,
 	s.needs, s.stages, s.forms, s.publics, s.sectors, s.provinces, s.areas,
 	s.languages,
 	s.cost, s.eligibility_description, s.eligibility_description_ar,
-	coalesce(a.address_1, ''), coalesce(a.city, ''), loc.latitude, loc.longitude,
-	coalesce((SELECT p.number FROM phone p WHERE p.service_id = s.id ORDER BY p.id LIMIT 1), ''),
-	s.email, s.url,
-	coalesce((SELECT sc.description FROM schedule sc WHERE sc.service_id = s.id ORDER BY sc.id LIMIT 1), ''),
+	s.address, s.city, s.latitude, s.longitude, s.phone, s.email, s.url, s.hours,
 	s.updated_at, s.active
 FROM service s
 JOIN organization o ON o.id = s.organization_id
-LEFT JOIN service_at_location sal ON sal.service_id = s.id
-LEFT JOIN location loc ON loc.id = sal.location_id
-LEFT JOIN address a ON a.location_id = loc.id
 `
 
 func scanService(row pgx.Row) (*catalogue.Service, error) {
