@@ -1,8 +1,11 @@
 package nlu
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
@@ -221,4 +224,89 @@ func TestUnderstandDarijaLatin(t *testing.T) {
 		{"salam, 3andi 24 3am w bghit n9ra chi 7aja", lang.ARY, []string{"publics:youth", "needs:training"}},
 		{"3afak fin kayn chi local f fnideq?", lang.ARY, []string{"needs:premises", "provinces:mdiq-fnideq"}},
 	})
+}
+
+func TestUnderstandPlaces(t *testing.T) {
+	lx := Default()
+	for province, names := range map[string][]string{
+		"tanger-assilah": {"Tanger", "Tangier", "طنجة", "tanja", "Assilah", "Asilah", "أصيلة", "f tanja", "فطنجة", "Gueznaya", "Bni Makada"},
+		"tetouan":        {"Tétouan", "تطوان", "tetwan", "Martil", "مرتيل", "Oued Laou", "Azla"},
+		"mdiq-fnideq":    {"M'diq", "Mdiq", "المضيق", "mdi9", "Fnideq", "الفنيدق", "Castillejos", "Belyounech", "Cabo Negro"},
+		"larache":        {"Larache", "العرائش", "l3rayech", "Ksar El Kebir", "القصر الكبير", "Laaouamra", "Moulay Bousselham Larache"},
+		"chefchaouen":    {"Chefchaouen", "Chaouen", "شفشاون", "الشاون", "chawn", "Bab Berred", "Akchour", "El Jebha"},
+		"ouezzane":       {"Ouezzane", "وزان", "Ouazzane", "Mokrisset", "wazzan"},
+		"al-hoceima":     {"Al Hoceima", "Al Hoceïma", "الحسيمة", "l7ouceima", "Imzouren", "إمزورن", "Targuist", "Ketama", "Bni Bouayach"},
+		"fahs-anjra":     {"Fahs-Anjra", "الفحص أنجرة", "Ksar Sghir", "القصر الصغير", "Tanger Med", "Ksar Es-Seghir"},
+	} {
+		for _, name := range names {
+			if got := lx.Understand(name).Codes.Provinces; len(got) != 1 || got[0] != province {
+				t.Errorf("Understand(%q).Provinces = %v, want [%s]", name, got, province)
+			}
+		}
+	}
+	for area, names := range map[string][]string{
+		"rural": {"village", "douar", "دوار", "لبادية", "campagne", "f l3roubiya", "فالدوار", "en milieu rural"},
+		"urban": {"ville", "المدينة", "lmdina", "en ville", "فالمدينة", "centre ville"},
+	} {
+		for _, name := range names {
+			if got := lx.Understand(name).Codes.Areas; len(got) != 1 || got[0] != area {
+				t.Errorf("Understand(%q).Areas = %v, want [%s]", name, got, area)
+			}
+		}
+	}
+}
+
+// TestUnderstandBriefWords checks the words the lexicon was first asked to
+// know, one by one.
+func TestUnderstandBriefWords(t *testing.T) {
+	lx := Default()
+	for code, words := range map[string][]string{
+		"needs:funding.microcredit": {"microcrédit", "قرض صغير", "سلف", "كريدي", "kridi", "9ard", "qard", "kard"},
+		"needs:funding.grant":       {"subvention", "منحة", "دعم", "da3m", "l'aide"},
+		"needs:funding.loan":        {"prêt bancaire", "قرض بنكي", "9ard mn lbanka"},
+		"needs:funding":             {"financement", "تمويل", "الفلوس", "flous", "tmwil"},
+		"needs:training":            {"formation", "تكوين", "tkwin"},
+		"needs:coaching":            {"accompagnement", "مواكبة", "mouwakaba", "coaching"},
+		"needs:legal":               {"statut", "carte auto-entrepreneur"},
+		"forms:auto_entrepreneur":   {"auto-entrepreneur", "المقاول الذاتي", "l'auto", "carte auto-entrepreneur"},
+		"forms:cooperative":         {"coopérative", "تعاونية", "t3awniya", "cooperative"},
+		"forms:association":         {"association", "جمعية", "jam3iya"},
+		"forms:company":             {"société", "SARL", "شركة", "charika"},
+		"forms:informal":            {"informel", "غير مهيكل", "bla papiers", "noir"},
+		"needs:premises":            {"local", "محل", "mahal", "domiciliation"},
+		"needs:procurement":         {"marchés publics", "صفقات عمومية", "sfa9at"},
+		"stages:idea":               {"idée", "فكرة", "fikra"},
+		"stages:creation":           {"créer", "démarrer", "بغيت نبدا", "nbda", "nft7"},
+		"stages:development":        {"développer", "agrandir", "كبر", "توسيع", "nkbbr", "nwasse3"},
+		"publics:women":             {"femme", "امرأة", "mra", "mra9", "bent"},
+		"publics:youth":             {"jeune", "شاب", "chab", "chabab"},
+		"publics:graduates":         {"diplômé", "diplome", "مجاز"},
+		"publics:disabled":          {"handicap", "إعاقة"},
+		"publics:migrants":          {"migrant", "مهاجر"},
+		"sectors:agriculture":       {"agriculture", "الفلاحة", "fla7a", "lfla7a", "ferme", "olives", "zitoun"},
+		"sectors:fishing":           {"pêche", "الصيد البحري", "l7out"},
+		"sectors:crafts":            {"artisanat", "الصناعة التقليدية", "sna3a t9lidiya", "tissage", "poterie"},
+		"sectors:tourism":           {"tourisme", "gîte", "maison d'hôtes"},
+		"sectors:agrifood":          {"agroalimentaire", "fromage", "miel", "l3ssel"},
+		"sectors:commerce":          {"commerce", "تجارة", "tijara", "hanout"},
+		"sectors:services":          {"services"},
+		"sectors:industry":          {"industrie"},
+		"sectors:digital":           {"numérique", "informatique", "application", "site web"},
+		"sectors:culture":           {"culture"},
+		"sectors:environment":       {"environnement", "recyclage"},
+		"sectors:social":            {"social", "économie sociale"},
+	} {
+		f, c, _ := strings.Cut(code, ":")
+		for _, w := range words {
+			if got := lx.Understand(w).Codes.Get(vocab.Facet(f)); !slices.Contains(got, c) {
+				t.Errorf("Understand(%q).%s = %v, want %s", w, f, got, c)
+			}
+		}
+	}
+	// words of other meanings that look alike
+	for _, text := range []string{"c'est fermé le dimanche", "vous êtes fermés ?", "au niveau local", "كبر السن"} {
+		if r := lx.Understand(text); !r.Codes.Normalized().Empty() {
+			t.Errorf("Understand(%q) = %v (matched %q), want nothing", text, r.Codes, r.Matched)
+		}
+	}
 }
