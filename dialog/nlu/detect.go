@@ -32,7 +32,7 @@ var darijaArabic = mergeMarkers(markers(strong, `ديال ديالي ديالك 
 	هاداك كاين كاينه كاينين غادي غانبدا باش بحال شويه مزيان واخا عافاك والو صافي كنقلب كانقلب تانقلب
 	كنخدم نقلب نخدم ندير نديرو كندير خويا ختي الدراري دراري فلوس لفلوس نبدا نفتح نكبر نزيد ليا ليك
 	معايا بيا كيخدم كتخدم خدام خدامه مابغيتش ماعنديش ماكاينش نقدر تقدر عندكم ياك زعما مرا لمرا يلاه
-	عاوني عاونوني عاونيني`),
+	عاوني عاونوني عاونيني شنوا دبا لاباس بصح كيداير كيدايرة فاش مزيانة`),
 	markers(weak, `شي بلا دير ولا غير`))
 
 // msaArabic are words of Modern Standard Arabic that Darija does not use
@@ -51,8 +51,9 @@ var darijaLatin = mergeMarkers(markers(strong, `bghit bghiti bghina baghi baghya
 	kankhdem n9leb nkhdem ndir ndiro nakhod nakhd nakhdo khdma khedma flous lflous mochro3 machrou3
 	mchrou3 machro3 mochro3i 3andi 3ndi 3endi 3ndna ma3ndich makaynch mabghitch n9der t9der 3ndkom
 	yak m3a 3la 3nd mn wla wlla khoya khti drari mra lmra nbda nebda nft7 nfte7 nkbbr nkbr nzid liya
-	m3aya fla7a lfla7a tanja lmdina lbadiya l3roubiya ana 3awnni 3awnouni sahbi hnaya temma`),
-	markers(weak, `f fi fin b ila ga3 gha chi bla men hit lik salam`))
+	m3aya fla7a lfla7a tanja lmdina lbadiya l3roubiya ana 3awnni 3awnouni sahbi hnaya temma
+	bghite labas kidayr kidayra wakha 3lik bsa7 bs7 fach wach`),
+	markers(weak, `f fi fin b ila ga3 gha chi bla men hit lik salam chokran choukran inchallah hamdolah`))
 
 // frenchLatin are French function words (strong) and the French nouns of
 // the domain (weak: Arabizi writers borrow them, "bghit formation").

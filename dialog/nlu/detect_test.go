@@ -28,6 +28,9 @@ func TestDetectLang(t *testing.T) {
 		{"où se trouve votre bureau ?", lang.FR},
 		{"ok, merci, je vais réfléchir", lang.FR},
 		{"merci bzaf khouya", lang.ARY},
+		{"salam labas 3lik", lang.ARY},
+		{"chokran", lang.ARY},
+		{"شنوا خاصني دبا", lang.ARY},
 		{"mafhemtch, 3awd 3afak", lang.ARY},
 		// Darija in Latin letters
 		{"bghit 9ard", lang.ARY},
