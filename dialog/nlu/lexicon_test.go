@@ -318,3 +318,12 @@ func BenchmarkUnderstand300(b *testing.B) {
 		lx.Understand(benchMessage)
 	}
 }
+
+func BenchmarkParseLexicon(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseLexicon(trees.Lexicon); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
