@@ -325,14 +325,6 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, 
 	return nil
 }
 
-// tokenKey appends the lexicon key of a normalised token.
-func tokenKey(dst []byte, tok string) []byte {
-	if isArabicToken(tok) {
-		return append(dst, arabicKey(tok)...)
-	}
-	return foldLatin(dst, tok)
-}
-
 // Len returns the number of distinct phrases.
 func (lx *Lexicon) Len() int { return len(lx.entries) }
 

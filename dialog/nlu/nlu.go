@@ -5,7 +5,9 @@
 //   - Normalize is the one text normalisation of Dalil. Anything that compares
 //     texts uses it on both sides: the catalogue search normalises catalogue
 //     names and descriptions when it indexes them and the user's query when it
-//     searches, the engine compares button labels with it.
+//     searches, the engine compares button labels with it. Fold is a lossier
+//     key on top of it (Arabizi spelling variants, Arabic article) for fuzzy
+//     search.
 //   - DetectLang tells fr, ar (Modern Standard Arabic) and ary (Darija, in
 //     Arabic script or in Arabizi).
 //   - Lexicon.Understand finds the codes a message expresses; Default is the

@@ -108,3 +108,25 @@ func BenchmarkNormalize(b *testing.B) {
 		Normalize(benchMessage)
 	}
 }
+
+func TestFold(t *testing.T) {
+	for _, group := range [][]string{
+		{"Mouwakaba", "mowakaba", "MWAKABA"},
+		{"الفلاحة", "فلاحة", "الفـلاحة"},
+		{"9ard dyal", "qard dial", "qard diyal"},
+		{"Coopérative", "cooperative", "coperative"},
+	} {
+		want := Fold(group[0])
+		for _, s := range group[1:] {
+			if got := Fold(s); got != want {
+				t.Errorf("Fold(%q) = %q, want %q like %q", s, got, want, group[0])
+			}
+		}
+	}
+	if got := Fold("  2024, 35 ans  "); got != "2024 35 ans" {
+		t.Errorf("Fold of numbers = %q", got)
+	}
+	if Fold("") != "" || Fold("?!") != "" {
+		t.Error("Fold of no word is not empty")
+	}
+}

@@ -86,6 +86,14 @@ func stripArticle(tok string) string {
 	return tok
 }
 
+// tokenKey appends the lexicon key of a normalised token.
+func tokenKey(dst []byte, tok string) []byte {
+	if isArabicToken(tok) {
+		return append(dst, arabicKey(tok)...)
+	}
+	return foldLatin(dst, tok)
+}
+
 // arabicKey is the lexicon key of an Arabic token.
 func arabicKey(tok string) string { return stripArticle(tok) }
 
@@ -170,4 +178,26 @@ func latinCandidates(dst []string, tok string) []string {
 		}
 	}
 	return dst
+}
+
+// Fold returns the lossy matching key of a text: Normalize, then each word
+// as the lexicon compares it — Arabizi spelling variants merged (sh/ch,
+// o/ou/w/u, y/i, q/9, 5/kh, doubled letters) and the Arabic article ال
+// dropped. Spellings such as "mouwakaba"/"mowakaba" or "الفلاحة"/"فلاحة"
+// get one key; other vowel changes ("machrou3"/"mochro3") still differ. For
+// fuzzy search on top of Normalize: store Fold(text) beside the text and
+// compare Fold(query) with it. Not meant for display.
+func Fold(s string) string {
+	n := Normalize(s)
+	out := make([]byte, 0, len(n))
+	for tok := range strings.SplitSeq(n, " ") {
+		if tok == "" {
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = tokenKey(out, tok)
+	}
+	return string(out)
 }
