@@ -184,15 +184,15 @@ func detectNormalized(s string, sc *scratch) lang.Lang {
 }
 
 // darijaMorphology scores Darija verb and negation shapes: the present
-// prefixes كن/كي/كت/تن (كنقلب، كيخدم) and the negation ما…ش (ماعنديش).
+// prefixes كن/كي (كنقلب، كيخدم) and the negation ما…ش (ماعنديش). The
+// prefixes تن/كت/كان are left out: MSA has too many words so shaped
+// (تنمية، كتابة، كانوا).
 func darijaMorphology(tok string) int {
 	n := len(tok) / 2 // Arabic letters are two bytes
 	if n >= 5 && strings.HasPrefix(tok, "ما") && strings.HasSuffix(tok, "ش") {
 		return strong
 	}
-	if n >= 5 && !strings.HasPrefix(tok, "كيف") &&
-		(strings.HasPrefix(tok, "كن") || strings.HasPrefix(tok, "كي") || strings.HasPrefix(tok, "كت") ||
-			strings.HasPrefix(tok, "تن") || strings.HasPrefix(tok, "كان")) {
+	if n >= 5 && !strings.HasPrefix(tok, "كيف") && (strings.HasPrefix(tok, "كن") || strings.HasPrefix(tok, "كي")) {
 		return weak
 	}
 	return 0

@@ -53,6 +53,8 @@ func TestDetectLang(t *testing.T) {
 		{"تمويل", lang.AR},
 		{"طنجة", lang.AR},
 		{"مشروع فلاحي", lang.AR},
+		{"تنمية المشاريع القروية", lang.AR},
+		{"كتابة مخطط الأعمال", lang.AR},
 		// Darija in Arabic script
 		{"بغيت قرض", lang.ARY},
 		{"شنو خاصني ندير؟", lang.ARY},
