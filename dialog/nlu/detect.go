@@ -195,5 +195,13 @@ func darijaMorphology(tok string) int {
 	if n >= 5 && !strings.HasPrefix(tok, "كيف") && (strings.HasPrefix(tok, "كن") || strings.HasPrefix(tok, "كي")) {
 		return weak
 	}
+	// "د" and "ف" glued to the article: دالفلاحة (of the), فالمدينة (in
+	// the); MSA writes "في المدينة" and has only a few فال… words.
+	if n >= 5 && strings.HasPrefix(tok, "دال") {
+		return strong
+	}
+	if n >= 5 && strings.HasPrefix(tok, "فال") {
+		return weak
+	}
 	return 0
 }

@@ -65,6 +65,8 @@ func TestDetectLang(t *testing.T) {
 		{"كنقلب على خدمة", lang.ARY},
 		{"مشروعي ديال الفلاحة", lang.ARY},
 		{"وبغيت نعرف", lang.ARY},
+		{"مشروع فلاحي فالبادية", lang.ARY},
+		{"تكوين دالخياطة", lang.ARY},
 		// mixed scripts: the script with more letters decides, markers of both count
 		{"bghit قرض", lang.ARY},
 		{"أريد crédit", lang.AR},
@@ -114,7 +116,8 @@ func TestCandidates(t *testing.T) {
 		"الله يخليك", "بالتوفيق", "c'est fermé le dimanche ?", "où se trouve votre bureau ?",
 		"wach hadchi b flous wla fabor?", "واش هادشي بالفلوس ولا فابور؟", "est-ce que c'est gratuit ?",
 		"je veux parler à quelqu'un", "بغيت نهضر مع شي واحد", "bghit nhdr m3a chi wa7ed", "mon numéro est 0612345678",
-		"Quels sont vos horaires ?", "واش خدامين نهار السبت؟", "شكرا جزيلا على المساعدة"} {
+		"Quels sont vos horaires ?", "écrivez à contact@cooperative-tanger.ma ou www.site-web.ma",
+		"https://tanger.example/formation", "واش خدامين نهار السبت؟", "شكرا جزيلا على المساعدة"} {
 		if r := lx.Understand(text); !r.Codes.Normalized().Empty() {
 			t.Errorf("Understand(%q) = %v (matched %q), want nothing", text, r.Codes, r.Matched)
 		}

@@ -363,7 +363,7 @@ func (lx *Lexicon) Understand(text string) Result {
 		clear(sc.toks) // keep no piece of a user's message in the pool
 		putScratch(sc)
 	}()
-	norm := Normalize(text)
+	norm := Normalize(withoutLinks(text))
 	res := Result{Lang: detectNormalized(norm, sc)}
 
 	// Resolve each token to the ids of its known forms.
@@ -478,4 +478,20 @@ func (r Result) JSON() ([]byte, error) {
 		Lang  lang.Lang   `json:"lang"`
 		Codes vocab.Codes `json:"codes"`
 	}{l, r.Codes.Normalized()})
+}
+
+// withoutLinks drops web addresses and e-mail addresses, whose words
+// ("www.cooperative-tanger.ma") say nothing of the project.
+func withoutLinks(text string) string {
+	if !strings.Contains(text, "@") && !strings.Contains(text, "://") && !strings.Contains(text, "www.") {
+		return text
+	}
+	fields := strings.Fields(text)
+	kept := fields[:0]
+	for _, f := range fields {
+		if !strings.Contains(f, "@") && !strings.Contains(f, "://") && !strings.HasPrefix(f, "www.") {
+			kept = append(kept, f)
+		}
+	}
+	return strings.Join(kept, " ")
 }
