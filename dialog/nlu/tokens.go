@@ -154,8 +154,9 @@ func arabicPrefixCandidates(dst []string, tok string) []string {
 }
 
 // latinPrefixes are Darija prepositions and articles glued to a word in
-// Arabizi: "lfla7a", "ftanja", "elbanka", "bl3ani".
-var latinPrefixes = []string{"el", "al", "fl", "fel", "bl", "dl", "wl", "l", "f", "b", "d", "w"}
+// Arabizi: "lfla7a", "ftanja", "elbanka", "blflous", "wlfla7a". A lone
+// b, d or w is not stripped: too many words start so ("business").
+var latinPrefixes = []string{"el", "al", "fl", "fel", "bl", "dl", "wl", "l", "f"}
 
 // latinCandidates appends the forms of a normalised Latin token without a
 // glued Darija prefix (a word of at least three characters remaining).
@@ -168,7 +169,7 @@ func latinCandidates(dst []string, tok string) []string {
 		dst = append(dst, tok[:len(tok)-1])
 	}
 	switch tok[0] {
-	case 'e', 'a', 'f', 'b', 'd', 'w', 'l':
+	case 'e', 'a', 'f', 'b', 'd', 'w', 'l': // the first letters of latinPrefixes
 	default:
 		return dst
 	}

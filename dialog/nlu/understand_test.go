@@ -310,3 +310,19 @@ func TestUnderstandBriefWords(t *testing.T) {
 		}
 	}
 }
+
+func TestUnderstandMisc(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// common misspellings
+		{"je veux un finencement pour mon projet", lang.FR, []string{"needs:funding"}},
+		{"jai besoin dune subvension pour ma cooperatif", lang.FR, []string{"needs:funding.grant", "forms:cooperative"}},
+		{"formasion en comptabilite a tanger svp", lang.FR, []string{"needs:training", "needs:management", "provinces:tanger-assilah"}},
+		// English, for migrants who write it
+		{"hello, I need a loan from the bank for my small business in Tetouan", "",
+			[]string{"needs:funding.loan", "provinces:tetouan"}},
+		{"we are refugee women looking for training in sewing", "",
+			[]string{"publics:migrants", "publics:women", "needs:training", "sectors:crafts"}},
+		// no word is read inside another one
+		{"business", lang.FR, nil},
+	})
+}
