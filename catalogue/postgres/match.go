@@ -29,7 +29,7 @@ const (
 
 // Match finds the services for q with the shared ranking (catalogue.MatchWith)
 // and records the referral, or the fact that nothing matched, in the
-// referral log (codes only).
+// referral log (codes only; written in the background, see referralLog).
 //
 // Why the codes are filtered in memory and not in SQL: on the 100,000-service
 // benchmark catalogue a typical referral has thousands of candidates (most
@@ -89,7 +89,6 @@ func (s *Store) matchWith(ctx context.Context, idx *matchIndex, q catalogue.Quer
 	for i, f := range res.Relaxed {
 		relaxed[i] = string(f)
 	}
-	c := q.Codes
 	var gen int64
 	var full []*catalogue.Service
 	batch := &pgx.Batch{}
@@ -103,14 +102,8 @@ func (s *Store) matchWith(ctx context.Context, idx *matchIndex, q catalogue.Quer
 			return err
 		})
 	}
-	// The referral is logged only if the generation is the one ranked on.
-	batch.Queue(`INSERT INTO referral (lang, needs, stages, forms, publics, sectors, provinces, areas, relaxed, result_count, service_ids)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
-		WHERE coalesce((SELECT value::bigint FROM catalogue_meta WHERE key = 'generation'), 0) = $12`,
-		q.Lang, nonNil(c.Needs), nonNil(c.Stages), nonNil(c.Forms), nonNil(c.Publics), nonNil(c.Sectors),
-		nonNil(c.Provinces), nonNil(c.Areas), relaxed, len(ids), ids, idx.gen)
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return catalogue.Result{}, false, fmt.Errorf("recording the referral and reading its services: %w", err)
+		return catalogue.Result{}, false, fmt.Errorf("reading the services of a referral: %w", err)
 	}
 	if gen != idx.gen {
 		return catalogue.Result{}, true, nil
@@ -126,6 +119,9 @@ func (s *Store) matchWith(ctx context.Context, idx *matchIndex, q catalogue.Quer
 		}
 		res.Matches[i].Service = sv
 	}
+	c := q.Codes
+	s.referrals.add(referral{at: s.now(), lang: q.Lang, needs: c.Needs, stages: c.Stages, forms: c.Forms, publics: c.Publics,
+		sectors: c.Sectors, provinces: c.Provinces, areas: c.Areas, relaxed: relaxed, ids: ids})
 	return res, false, nil
 }
 
@@ -193,7 +189,7 @@ func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[in
 		if a.score != b.score {
 			return a.score > b.score
 		}
-		return idx.ids[a.i] < idx.ids[b.i]
+		return a.i < b.i // ids are sorted (byte order, as Go compares them)
 	}
 	top := make([]cand, 0, n+1)
 	for i, b := range idx.bits {

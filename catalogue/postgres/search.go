@@ -41,14 +41,33 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 	if len(words) == 0 {
 		return nil, nil
 	}
-	matches, err := s.dictionary(ctx, words)
-	if err != nil {
-		return nil, err
-	}
 	for attempt := 0; ; attempt++ {
 		idx, err := s.searchIndex(ctx, attempt > 0)
 		if err != nil {
 			return nil, err
+		}
+		// A query word the catalogue has as such is taken as it is; the
+		// others (typos, other spellings) are looked up in the dictionary.
+		var matches []wordMatch
+		var fuzzy [][]string
+		var pos []int
+		for i, v := range words {
+			if _, ok := idx.post[v[0]]; ok || isDigits(v[0]) {
+				matches = append(matches, wordMatch{i, v[0], 1})
+				continue
+			}
+			fuzzy = append(fuzzy, v)
+			pos = append(pos, i)
+		}
+		if len(fuzzy) > 0 {
+			found, err := s.dictionary(ctx, fuzzy)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range found {
+				m.i = pos[m.i]
+				matches = append(matches, m)
+			}
 		}
 		hits := idx.rank(words, matches, limit)
 		out, stale, err := s.hydrate(ctx, idx, hits)
@@ -105,8 +124,7 @@ func (s *Store) dictionary(ctx context.Context, words [][]string) ([]wordMatch, 
 	for i, v := range words {
 		for _, w := range v {
 			if isDigits(w) {
-				out = append(out, wordMatch{i, w, 1}) // numbers match exactly
-				continue
+				continue // numbers only match exactly
 			}
 			ws = append(ws, w)
 			is = append(is, int32(i))
@@ -250,7 +268,7 @@ func (idx *searchIndex) rank(words [][]string, matches []wordMatch, limit int) [
 		if a.score != b.score {
 			return a.score > b.score
 		}
-		return idx.ids[a.i] < idx.ids[b.i]
+		return a.i < b.i // ids are sorted (byte order)
 	}
 	for _, svc := range sc.touched {
 		h := searchHit{int(svc), sc.total[svc] / float32(len(words))}

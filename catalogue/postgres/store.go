@@ -25,6 +25,8 @@ type Store struct {
 	indexMu  sync.Mutex                  // one reload at a time
 	search   atomic.Pointer[searchIndex] // words of the active services, for Search
 	searchMu sync.Mutex
+
+	referrals *referralLog
 }
 
 // generationSQL reads the catalogue generation, which each import that
@@ -58,15 +60,19 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("loading vocabulary labels: %w", err)
 	}
 	s := &Store{pool: pool, keywords: keywordKeys(labels), now: time.Now}
+	s.referrals = newReferralLog(pool)
 	if err := s.checkVocabulary(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close releases the connections.
-func (s *Store) Close() { s.pool.Close() }
+// Close writes the pending referrals and releases the connections.
+func (s *Store) Close() {
+	s.referrals.close()
+	s.pool.Close()
+}
 
 // Ping checks the database answers (for /readyz).
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -144,6 +144,9 @@ func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
 	if len(r1.Matches) == 0 || len(r2.Matches) != 0 {
 		t.Fatalf("fixture changed? hit %v, miss %v", ids(r1.Matches), ids(r2.Matches))
 	}
+	if err := st.FlushReferrals(ctx); err != nil {
+		t.Fatal(err)
+	}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
