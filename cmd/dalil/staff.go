@@ -7,11 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
 
@@ -103,4 +107,42 @@ func openStaffDB(ctx context.Context, s stdio) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	return pool, nil
+}
+
+// With DATABASE_URL, serve mounts the staff console at /admin/ on HTTP_ADDR.
+// Cookies are Secure on TLS requests; behind a TLS-terminating proxy set
+// ADMIN_BEHIND_PROXY=1 so X-Forwarded-Proto and X-Forwarded-For are believed.
+func init() {
+	httpMounts = append(httpMounts, func(ctx context.Context, cfg *Config, mux *http.ServeMux) (func(), error) {
+		if cfg.DatabaseURL == "" {
+			slog.WarnContext(ctx, "DATABASE_URL not set: the staff console (/admin) is off")
+			return nil, nil
+		}
+		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		cat, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		behindProxy := os.Getenv("ADMIN_BEHIND_PROXY") == "1"
+		console, err := staff.New(pool, staff.Options{
+			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustProxy: behindProxy, Secure: behindProxy,
+		})
+		if err != nil {
+			cat.Close()
+			pool.Close()
+			return nil, err
+		}
+		mux.Handle("/admin/", console)
+		return func() { cat.Close(); pool.Close() }, nil
+	})
 }

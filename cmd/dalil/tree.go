@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -12,8 +13,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/staff"
 )
 
 const treeUsage = `usage:
@@ -223,4 +227,47 @@ func treeVersions(ctx context.Context, sub string, args []string, s stdio) error
 		fmt.Fprintf(s.out, "rolled back: %s version %d (content of version %d) is live\n", kind, v.N, v.Restores)
 	}
 	return nil
+}
+
+// With DATABASE_URL, serve runs on the live tree and lexicon published in
+// PostgreSQL and follows every publish and rollback (treestore.Watch), on
+// every replica; without it, on the built-in ones.
+func init() {
+	serveEngine = func(ctx context.Context, cfg *Config) (bot.Engine, error) {
+		if cfg.DatabaseURL == "" {
+			return defaultEngine()
+		}
+		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		tr, err := locales.Default()
+		if err != nil {
+			return nil, fmt.Errorf("locales: %w", err)
+		}
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		st := treestore.New(pool)
+		cur, err := st.Current(ctx)
+		if err != nil {
+			// Answer on the built-in tree; the watcher switches when it can read.
+			slog.ErrorContext(ctx, "cannot load the published tree; starting on the built-in one", "err", err)
+			if cur, err = treestore.BuiltIn(); err != nil {
+				pool.Close()
+				return nil, err
+			}
+		}
+		engine := treestore.NewLiveEngine(cur, tr)
+		slog.InfoContext(ctx, "question tree", "tree_version", cur.TreeVersion.N, "lexicon_version", cur.LexiconVersion.N)
+		go func() {
+			defer pool.Close()
+			st.Watch(ctx, func(l treestore.Live) {
+				engine.Set(l)
+				slog.InfoContext(ctx, "live versions switched", "tree_version", l.TreeVersion.N, "tree_hash", l.TreeVersion.ShortHash(),
+					"lexicon_version", l.LexiconVersion.N)
+			}, treestore.WatchOptions{})
+		}()
+		return engine, nil
+	}
 }

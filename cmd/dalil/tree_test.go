@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +150,59 @@ func TestTreePublishReachesWatcher(t *testing.T) {
 		t.Fatalf("rollback: %s", errs)
 	}
 	expect(3)
+}
+
+// serve's engine follows publishes, and serve's HTTP server has the console.
+func TestServeWiring(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := &Config{DatabaseURL: db}
+	eng, err := serveEngine(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, ok := eng.(*treestore.LiveEngine)
+	if !ok {
+		t.Fatalf("serve's engine is a %T, not a live engine", eng)
+	}
+	if n := live.Live().TreeVersion.N; n != 0 {
+		t.Fatalf("start version %d", n)
+	}
+	// Published from another process (its own pool). Not through run(): it
+	// points slog at a test buffer that serve's watcher would then write to.
+	pool, err := pgxpool.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := treestore.New(pool).Publish(ctx, treestore.KindTree, []byte("id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: a, ar: ب, ary: ب}\n"), "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for live.Live().TreeVersion.N != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("serve's engine did not switch within 2 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if live.NewState().Tree != live.Live().Tree.Version {
+		t.Fatal("new conversations do not start on the published tree")
+	}
+
+	mux := http.NewServeMux()
+	for _, mount := range httpMounts {
+		stop, err := mount(ctx, cfg, mux)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stop != nil {
+			defer stop()
+		}
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/trees", nil))
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login") {
+		t.Fatalf("/admin/trees on serve's mux: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
 }

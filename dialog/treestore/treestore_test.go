@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/trees"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/locales"
 )
 
 const treeA = "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: au revoir, ar: مع السلامة, ary: بسلامة}\n"
@@ -232,5 +234,68 @@ func TestLineDiff(t *testing.T) {
 	}
 	if h := treestore.Hunks(treestore.LineDiff("x\n", "x\n"), 3); h != nil {
 		t.Fatalf("no change gives hunks %v", h)
+	}
+}
+
+// Two bots (two pools, two live engines) switch a conversation in flight to
+// a newly published tree: its next message is answered from the new tree,
+// at the same node; a button of the old tree gets a stale answer, no error.
+func TestLiveEngineSwitchesConversationInFlight(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, url := newStore(t)
+	tr, err := locales.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(q string) string {
+		return "id: t\nstart: q\nnodes:\n  - id: q\n    kind: choice\n    text: {fr: '" + q + "', ar: س, ary: س}\n    choices:\n      - id: a\n        label: {fr: A, ar: أ, ary: أ}\n        next: bye\n  - id: bye\n    kind: end\n    text: {fr: fin, ar: نهاية, ary: سالينا}\n"
+	}
+	if _, err := s.Publish(ctx, treestore.KindTree, []byte(ask("Question une ?")), "amina", ""); err != nil {
+		t.Fatal(err)
+	}
+	var engines []*treestore.LiveEngine
+	switched := make(chan struct{}, 10)
+	for i := 0; i < 2; i++ {
+		st := openStore(t, url)
+		cur, err := st.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		le := treestore.NewLiveEngine(cur, tr)
+		engines = append(engines, le)
+		go st.Watch(ctx, func(l treestore.Live) {
+			le.Set(l)
+			if l.TreeVersion.N == 2 {
+				switched <- struct{}{}
+			}
+		}, treestore.WatchOptions{})
+	}
+	// The conversation starts on bot 0, in French, at node q of version 1.
+	state := engines[0].NewState()
+	state, _, _ = engines[0].Step(state, dialog.Input{Kind: dialog.InCommand, Command: "start"})
+	state, replies, _ := engines[0].Step(state, dialog.Input{Kind: dialog.InButton, Data: "lang:fr"})
+	oldButton := replies[len(replies)-1].Buttons[0][0].Data
+	if !strings.Contains(replies[len(replies)-1].Text, "Question une") {
+		t.Fatalf("first question: %+v", replies)
+	}
+	if _, err := s.Publish(ctx, treestore.KindTree, []byte(ask("Question deux ?")), "amina", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		select {
+		case <-switched:
+		case <-time.After(2 * time.Second):
+			t.Fatal("a bot did not switch within 2 s")
+		}
+	}
+	// Its next message reaches bot 1, which answers from version 2.
+	st2, replies, _ := engines[1].Step(state, dialog.Input{Kind: dialog.InButton, Data: oldButton})
+	if !replies[0].Stale || !strings.Contains(replies[len(replies)-1].Text, "Question deux") {
+		t.Fatalf("old button after the switch: %+v", replies)
+	}
+	_, replies, _ = engines[1].Step(st2, dialog.Input{Kind: dialog.InButton, Data: replies[len(replies)-1].Buttons[0][0].Data})
+	if !strings.Contains(replies[len(replies)-1].Text, "fin") {
+		t.Fatalf("new button: %+v", replies)
 	}
 }

@@ -147,3 +147,18 @@ func (s *Store) listen(ctx context.Context, deliver func() error, recheck time.D
 		try()
 	}
 }
+
+// BuiltIn is the binary's own tree and lexicon, as Current gives them when
+// nothing was published (for a bot that cannot read the database at start).
+func BuiltIn() (Live, error) {
+	t, err := dialog.Parse(trees.Default)
+	if err != nil {
+		return Live{}, fmt.Errorf("built-in tree: %w", err)
+	}
+	return Live{
+		Tree:           t,
+		TreeVersion:    Version{Kind: KindTree, Hash: hashOf(trees.Default), Author: "built-in", Content: trees.Default, Live: true},
+		Lexicon:        nlu.Default(),
+		LexiconVersion: Version{Kind: KindLexicon, Hash: hashOf(trees.Lexicon), Author: "built-in", Content: trees.Lexicon, Live: true},
+	}, nil
+}
