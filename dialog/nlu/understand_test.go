@@ -326,3 +326,22 @@ func TestUnderstandMisc(t *testing.T) {
 		{"business", lang.FR, nil},
 	})
 }
+
+func TestUnderstandMore(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		{"ana mra mtal9a w 3andi 3 drari, bghit nkhdem f darna", lang.ARY, []string{"publics:women"}},
+		{"عندي جوج دراري وبغيت نخدم", lang.ARY, nil},
+		{"bonsoir je suis étudiant en master et je souhaite créer une entreprise de conseil", lang.FR,
+			[]string{"publics:youth", "publics:graduates", "stages:creation", "sectors:services"}},
+		{"Nous avons besoin d'un terrain pour construire un hangar agricole", lang.FR,
+			[]string{"needs:premises", "sectors:agriculture"}},
+		{"Pouvez-vous m'aider à trouver un comptable ?", lang.FR, []string{"needs:management"}},
+		{"salam, 3ndi mahal dyal lhlaqa f m'diq, bghit nwase3o", lang.ARY,
+			[]string{"stages:development", "sectors:services", "provinces:mdiq-fnideq"}},
+		{"عندي مشروع ديال تربية الماعز فالجبل وبغيت نبيع الجبن", lang.ARY,
+			[]string{"sectors:agriculture", "sectors:agrifood", "needs:marketing", "publics:rural", "areas:rural"}},
+		{"هل يمكن للجمعيات الاستفادة من الدعم العمومي؟", lang.AR, []string{"forms:association", "needs:funding.grant"}},
+		{"سلام عليكم، أنا عندي 28 عام، ساكن فبني بوعياش، بغيت نحل محل ديال الإصلاح ديال التيليفونات", lang.ARY,
+			[]string{"publics:youth", "provinces:al-hoceima", "stages:creation", "needs:premises", "sectors:services", "sectors:digital"}},
+	})
+}
