@@ -171,7 +171,9 @@ func detectNormalized(s string, sc *scratch) lang.Lang {
 	case 2*arabicLetters >= latinLetters:
 		// Arabic-script writers often put a French word in ("بغيت formation");
 		// Arabizi writers seldom switch to Arabic script.
-		if arDarija+latDarija > arMSA {
+		// A tie goes to Darija: Darija writers borrow MSA words, MSA
+		// writers do not write كيفاش.
+		if d := arDarija + latDarija; d > 0 && d >= arMSA {
 			return lang.ARY
 		}
 		return lang.AR

@@ -65,6 +65,7 @@ func TestDetectLang(t *testing.T) {
 		{"كنقلب على خدمة", lang.ARY},
 		{"مشروعي ديال الفلاحة", lang.ARY},
 		{"وبغيت نعرف", lang.ARY},
+		{"أريد نعرف كيفاش", lang.ARY},
 		{"مشروع فلاحي فالبادية", lang.ARY},
 		{"تكوين دالخياطة", lang.ARY},
 		// mixed scripts: the script with more letters decides, markers of both count
