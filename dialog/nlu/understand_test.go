@@ -102,7 +102,7 @@ func TestUnderstandArabic(t *testing.T) {
 			[]string{"needs:funding.grant", "sectors:agriculture", "provinces:ouezzane"}},
 		{"أنا مقاول ذاتي وأحتاج إلى تكوين في المحاسبة", lang.AR,
 			[]string{"forms:auto_entrepreneur", "needs:training", "needs:management"}},
-		{"ما هي شروط الاستفادة من برنامج انطلاقة؟", lang.AR, []string{"needs:funding.loan"}},
+		{"ما هي شروط الاستفادة من برنامج انطلاقة؟", lang.AR, []string{"needs:information", "needs:funding.loan"}},
 		{"أبحث عن شركاء لتسويق منتوجات التعاونية في الأسواق", lang.AR,
 			[]string{"needs:networking", "needs:marketing", "forms:cooperative"}},
 		{"هل هناك حاضنة للمقاولات الناشئة في تطوان؟", lang.AR, []string{"needs:premises", "provinces:tetouan"}},
@@ -331,6 +331,9 @@ func TestUnderstandMore(t *testing.T) {
 	checkUnderstand(t, []understandCase{
 		{"ana mra mtal9a w 3andi 3 drari, bghit nkhdem f darna", lang.ARY, []string{"publics:women"}},
 		{"عندي جوج دراري وبغيت نخدم", lang.ARY, nil},
+		{"3tini chi ma3lomat 3la chorout dyal da3m", lang.ARY, []string{"needs:information", "needs:funding.grant"}},
+		{"kankhdem m3a rasi f lkhyata", lang.ARY, []string{"forms:individual", "sectors:crafts"}},
+		{"Quelles sont les conditions pour être éligible ?", lang.FR, []string{"needs:information"}},
 		{"bonsoir je suis étudiant en master et je souhaite créer une entreprise de conseil", lang.FR,
 			[]string{"publics:youth", "publics:graduates", "stages:creation", "sectors:services"}},
 		{"Nous avons besoin d'un terrain pour construire un hangar agricole", lang.FR,
