@@ -134,6 +134,10 @@ type matchIndex struct {
 	gen  int64
 	ids  []string
 	bits []int64
+	// byNeed lists, for each need a query may ask, the services answering
+	// it (NeedCovers), in index order: a referral always asks a need, and
+	// scanning only those skips most of the catalogue.
+	byNeed map[string][]int32
 }
 
 // matchIndex returns the current index, loading it if there is none yet or
@@ -171,8 +175,42 @@ func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error
 	}); err != nil {
 		return nil, fmt.Errorf("loading the match index: %w", err)
 	}
+	idx.byNeed = map[string][]int32{}
+	for _, q := range vocab.Values[vocab.Needs] {
+		m := newBitFilter(catalogue.Query{Codes: vocab.Codes{Needs: []string{q}}})
+		for i, b := range idx.bits {
+			if m.match(b) {
+				idx.byNeed[q] = append(idx.byNeed[q], int32(i))
+			}
+		}
+	}
 	s.index.Store(idx)
 	return idx, nil
+}
+
+// scan returns the index positions to examine for a query asking needs:
+// the union of byNeed's lists, or nil for every service.
+func (idx *matchIndex) scan(needs []string) []int32 {
+	var lists [][]int32
+	for _, w := range needs {
+		l, ok := idx.byNeed[w]
+		if !ok {
+			return nil // a need outside the vocabulary: let the filter decide
+		}
+		lists = append(lists, l)
+	}
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0]
+	}
+	var out []int32
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // candidates returns the best n services of the index answering filter,
@@ -192,13 +230,13 @@ func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[in
 		return a.i < b.i // ids are sorted (byte order, as Go compares them)
 	}
 	top := make([]cand, 0, n+1)
-	for i, b := range idx.bits {
+	visit := func(i int, b int64) {
 		if !f.match(b) {
-			continue
+			return
 		}
 		c := cand{i, sc.score(b)}
 		if len(top) == n && !better(c, top[n-1]) {
-			continue
+			return
 		}
 		j := len(top)
 		top = append(top, c)
@@ -209,6 +247,15 @@ func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[in
 		top[j] = c
 		if len(top) > n {
 			top = top[:n]
+		}
+	}
+	if only := idx.scan(filter.Codes.Needs); only != nil {
+		for _, i := range only {
+			visit(int(i), idx.bits[i])
+		}
+	} else {
+		for i, b := range idx.bits {
+			visit(i, b)
 		}
 	}
 	out := make([]*catalogue.Service, len(top))
