@@ -23,15 +23,20 @@ var ageUnits = map[string]bool{
 // person: PREFIX N UNIT, or "عمري"/"age" N.
 func statesYouthAge(toks []string) bool {
 	for i := 1; i < len(toks); i++ {
-		if !agePrefixes[toks[i-1]] {
+		prev := toks[i-1]
+		if prev == "de" && i >= 2 && (toks[i-2] == "age" || toks[i-2] == "agee") {
+			prev = toks[i-2] // "âgé de 30 ans"
+		}
+		if !agePrefixes[prev] {
 			continue
 		}
-		n, err := strconv.Atoi(toks[i])
-		if err != nil || n < youthMinAge || n > youthMaxAge {
+		num, glued := splitNumber(toks[i]) // "25" or "25ans"
+		n, err := strconv.Atoi(num)
+		if err != nil || n < youthMinAge || n > youthMaxAge || glued != "" && !ageUnits[glued] {
 			continue
 		}
-		unit := i+1 < len(toks) && ageUnits[toks[i+1]]
-		switch toks[i-1] {
+		unit := glued != "" || i+1 < len(toks) && ageUnits[toks[i+1]]
+		switch prev {
 		case "عمري", "3mri", "3omri", "3oumri", "age", "agee":
 			return true
 		}
@@ -40,4 +45,13 @@ func statesYouthAge(toks []string) bool {
 		}
 	}
 	return false
+}
+
+// splitNumber splits a token into its leading ASCII digits and the rest.
+func splitNumber(tok string) (num, rest string) {
+	i := 0
+	for i < len(tok) && '0' <= tok[i] && tok[i] <= '9' {
+		i++
+	}
+	return tok[:i], tok[i:]
 }

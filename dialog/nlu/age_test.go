@@ -1,0 +1,43 @@
+package nlu
+
+import "testing"
+
+func TestStatesYouthAge(t *testing.T) {
+	for text, want := range map[string]bool{
+		"j'ai 25 ans":            true,
+		"J'ai 25ans":             true,
+		"j'ai 35 ans":            true,
+		"j'ai 36 ans":            false,
+		"j'ai 14 ans":            false,
+		"j'ai 3 enfants":         false,
+		"j'ai 25 moutons":        false,
+		"depuis 20 ans":          false,
+		"3ndi 22 3am":            true,
+		"3andi 30 sna":           true,
+		"عندي 28 عام":            true,
+		"عمري ٢٥ سنة":            true,
+		"عمري 25":                true,
+		"عندي 25 راس ديال الغنم": false,
+		"age 30":                 true,
+		"âgé de 30 ans":          true,
+		"âgée de 50 ans":         false,
+	} {
+		if got := statesYouthAge(splitTokens(Normalize(text))); got != want {
+			t.Errorf("statesYouthAge(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func splitTokens(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
