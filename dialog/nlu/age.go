@@ -20,7 +20,8 @@ var ageUnits = map[string]bool{
 }
 
 // statesYouthAge reports whether normalised tokens state an age of a young
-// person: PREFIX N UNIT, or "عمري"/"age" N.
+// person: PREFIX N UNIT ("j'ai 25 ans", "25ans" glued too), or "عمري"/"age"/
+// "âgé de" N.
 func statesYouthAge(toks []string) bool {
 	for i := 1; i < len(toks); i++ {
 		prev := toks[i-1]
