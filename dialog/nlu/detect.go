@@ -14,7 +14,7 @@ import (
 func DetectLang(s string) lang.Lang {
 	sc := getScratch()
 	defer putScratch(sc)
-	return detectNormalized(Normalize(s), sc)
+	return detectNormalized(Normalize(withoutLinks(s)), sc)
 }
 
 // Marker weights: a strong marker is a word only one of the two languages
@@ -122,63 +122,81 @@ func arabiziDigits(tok string) bool {
 
 // detectNormalized is DetectLang on normalised text.
 func detectNormalized(s string, sc *scratch) lang.Lang {
-	var arabicLetters, latinLetters int
-	var arDarija, arMSA, latDarija, latFrench int
+	var ls langScore
 	for tok := range strings.SplitSeq(s, " ") {
 		if tok == "" {
 			continue
 		}
 		if isArabicToken(tok) {
-			arabicLetters += len(tok) / 2
-			d, m := darijaArabic[tok], msaArabic[tok]
-			if d == 0 && m == 0 {
-				// و/ف glued to a marker: وبغيت, فين is itself a marker
-				if rest, ok := strings.CutPrefix(tok, "و"); ok && len(rest) >= 4 {
-					d, m = darijaArabic[rest], msaArabic[rest]
-				}
-			}
-			if d == 0 && m == 0 {
-				d = darijaMorphology(tok)
-			}
-			arDarija += d
-			arMSA += m
-			continue
-		}
-		if !hasASCIILetter(tok) {
-			continue
-		}
-		latinLetters += len(tok)
-		switch tok { // folded alike, told apart as written
-		case "w":
-			latDarija += weak
-			continue
-		case "ou":
-			latFrench += weak
+			ls.addArabic(tok)
 			continue
 		}
 		sc.buf = foldLatin(sc.buf[:0], tok)
-		key := sc.buf
-		if w := darijaLatin[string(key)]; w > 0 {
-			latDarija += w
-		} else if arabiziDigits(tok) {
-			latDarija += strong
-		}
-		latFrench += frenchLatin[string(key)]
+		ls.addLatin(tok, sc.buf)
 	}
+	return ls.lang()
+}
+
+// langScore gathers the evidence for a language, token by token.
+type langScore struct {
+	arabicLetters, latinLetters int
+	arDarija, arMSA             int
+	latDarija, latFrench        int
+}
+
+func (ls *langScore) addArabic(tok string) {
+	ls.arabicLetters += len(tok) / 2
+	d, m := darijaArabic[tok], msaArabic[tok]
+	if d == 0 && m == 0 {
+		// و glued to a marker: وبغيت (فين is itself a marker)
+		if rest, ok := strings.CutPrefix(tok, "و"); ok && len(rest) >= 4 {
+			d, m = darijaArabic[rest], msaArabic[rest]
+		}
+	}
+	if d == 0 && m == 0 {
+		d = darijaMorphology(tok)
+	}
+	ls.arDarija += d
+	ls.arMSA += m
+}
+
+// addLatin counts a non-Arabic token; key is its foldLatin form.
+func (ls *langScore) addLatin(tok string, key []byte) {
+	if !hasASCIILetter(tok) {
+		return
+	}
+	ls.latinLetters += len(tok)
+	switch tok { // folded alike, told apart as written
+	case "w":
+		ls.latDarija += weak
+		return
+	case "ou":
+		ls.latFrench += weak
+		return
+	}
+	if w := darijaLatin[string(key)]; w > 0 {
+		ls.latDarija += w
+	} else if arabiziDigits(tok) {
+		ls.latDarija += strong
+	}
+	ls.latFrench += frenchLatin[string(key)]
+}
+
+func (ls *langScore) lang() lang.Lang {
 	switch {
-	case arabicLetters == 0 && latinLetters == 0:
+	case ls.arabicLetters == 0 && ls.latinLetters == 0:
 		return lang.FR
-	case 2*arabicLetters >= latinLetters:
+	case 2*ls.arabicLetters >= ls.latinLetters:
 		// Arabic-script writers often put a French word in ("بغيت formation");
-		// Arabizi writers seldom switch to Arabic script.
-		// A tie goes to Darija: Darija writers borrow MSA words, MSA
-		// writers do not write كيفاش.
-		if d := arDarija + latDarija; d > 0 && d >= arMSA {
+		// Arabizi writers seldom switch to Arabic script. A tie goes to
+		// Darija: Darija writers borrow MSA words, MSA writers do not write
+		// كيفاش.
+		if d := ls.arDarija + ls.latDarija; d > 0 && d >= ls.arMSA {
 			return lang.ARY
 		}
 		return lang.AR
 	default:
-		if latDarija+arDarija > latFrench {
+		if ls.latDarija+ls.arDarija > ls.latFrench {
 			return lang.ARY
 		}
 		return lang.FR

@@ -364,7 +364,8 @@ func (lx *Lexicon) Understand(text string) Result {
 		putScratch(sc)
 	}()
 	norm := Normalize(withoutLinks(text))
-	res := Result{Lang: detectNormalized(norm, sc)}
+	var res Result
+	var ls langScore
 
 	// Resolve each token to the ids of its known forms.
 	sc.cands = sc.cands[:0]
@@ -384,8 +385,15 @@ func (lx *Lexicon) Understand(text string) Result {
 		} else {
 			sc.forms = latinCandidates(sc.forms, tok)
 		}
-		for _, f := range sc.forms {
+		for k, f := range sc.forms {
 			sc.buf = tokenKey(sc.buf[:0], f)
+			if k == 0 { // the token as written also tells the language
+				if isArabicToken(tok) {
+					ls.addArabic(tok)
+				} else {
+					ls.addLatin(tok, sc.buf)
+				}
+			}
 			id, ok := lx.ids[string(sc.buf)]
 			if !ok || n == maxCands || contains(ids[:n], id) {
 				continue
@@ -396,6 +404,7 @@ func (lx *Lexicon) Understand(text string) Result {
 		sc.cands = append(sc.cands, ids)
 		sc.ncand = append(sc.ncand, uint8(n))
 	}
+	res.Lang = ls.lang()
 
 	// Greedy leftmost-longest phrase matching over the trie. A negator
 	// cancels the next phrase if it starts within negationReach tokens.

@@ -37,6 +37,9 @@ func checkUnderstand(t *testing.T, cases []understandCase) {
 	lx := Default()
 	for _, tc := range cases {
 		got := lx.Understand(tc.text)
+		if d := DetectLang(tc.text); d != got.Lang {
+			t.Errorf("%q: Understand says %s, DetectLang %s", tc.text, got.Lang, d)
+		}
 		if tc.lang != "" && got.Lang != tc.lang {
 			t.Errorf("%q: lang %s, want %s", tc.text, got.Lang, tc.lang)
 		}
@@ -283,6 +286,9 @@ func FuzzUnderstand(f *testing.F) {
 		r := lx.Understand(s)
 		if _, err := lang.Parse(string(r.Lang)); err != nil {
 			t.Fatalf("Understand(%q): %v", s, err)
+		}
+		if d := DetectLang(s); d != r.Lang {
+			t.Fatalf("Understand(%q).Lang = %s but DetectLang = %s", s, r.Lang, d)
 		}
 		if err := r.Codes.Validate(); err != nil {
 			t.Fatalf("Understand(%q): %v", s, err)
