@@ -369,10 +369,6 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, sess *session
 	s.render(w, r, http.StatusOK, "match", sess, page{Data: d, Nav: "catalogue"})
 }
 
-func (s *Server) handoffsPage(w http.ResponseWriter, r *http.Request, sess *session) {
-	s.render(w, r, http.StatusOK, "handoffs", sess, page{})
-}
-
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *session) {
 	log, err := s.versions.AuditLog(r.Context(), 300)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
@@ -414,5 +415,36 @@ func TestConsoleLexiconAndImport(t *testing.T) {
 	_, body, _ = c.get("/admin/audit")
 	if !strings.Contains(body, "catalogue.import") || !strings.Contains(body, "lexicon.publish") {
 		t.Errorf("audit lacks the import or the lexicon")
+	}
+}
+
+// handoffList is plain test data behind the Handoffs interface.
+type handoffList []staff.Handoff
+
+func (h handoffList) Handoffs(context.Context, time.Time) ([]staff.Handoff, error) { return h, nil }
+
+func TestHandoffsPage(t *testing.T) {
+	now := time.Now()
+	e := newEnv(t, staff.Options{Handoffs: handoffList{
+		{ID: "h1", Lang: "ary", Needs: []string{"funding.microcredit"}, OpenedAt: now.Add(-50 * time.Minute)},
+		{ID: "h2", Lang: "fr", OpenedAt: now.Add(-3 * time.Hour), FirstAnswerAt: now.Add(-170 * time.Minute)},
+		{ID: "h3", Lang: "ar", OpenedAt: now.Add(-48 * time.Hour), FirstAnswerAt: now.Add(-47 * time.Hour), ClosedAt: now.Add(-40 * time.Hour)},
+	}})
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	_, body, _ := c.get("/admin/handoffs")
+	waiting := body[strings.Index(body, `id="waiting"`):strings.Index(body, `id="open"`)]
+	if !strings.Contains(waiting, "(1)") || !strings.Contains(waiting, "50 min") || !strings.Contains(waiting, "funding.microcredit") {
+		t.Errorf("waiting:\n%s", waiting)
+	}
+	// Median of 10 min and 1 h.
+	if !strings.Contains(body, "2 réponses") || !strings.Contains(body, ": 35 min ;") || !strings.Contains(body, "1 conversations closes") {
+		t.Errorf("stats:\n%s", body)
+	}
+	e2 := newEnv(t, staff.Options{})
+	c2 := e2.client(t)
+	c2.mustLogin(viewerEmail)
+	if _, body, _ := c2.get("/admin/handoffs"); !strings.Contains(body, `id="handoffs-empty"`) {
+		t.Error("the page without handoffs wired is not the empty one")
 	}
 }

@@ -39,6 +39,9 @@ type Options struct {
 	// HSDS, when set, writes services as an HSDS export (offered as a
 	// download beside the CSV export).
 	HSDS func(w io.Writer, services []*catalogue.Service) error
+	// Handoffs lists the conversations handed to advisers; nil shows the
+	// handoffs page empty.
+	Handoffs Handoffs
 	// Secure marks cookies Secure even on plain HTTP requests (the console
 	// sits behind a TLS-terminating proxy). Requests over TLS get Secure
 	// cookies anyway.
