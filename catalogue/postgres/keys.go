@@ -240,27 +240,6 @@ func SearchKey(text string) string {
 	return strings.Join(out, " ")
 }
 
-// queryKeysForSearch returns the key of a search query and, when it has
-// Latin words, the key read as Arabizi (empty when it is the same).
-func queryKeysForSearch(q string) (plain, arabizi string) {
-	plain = SearchKey(q)
-	words := strings.Fields(plain)
-	latin := false
-	skel := make([]string, 0, len(words))
-	for _, w := range words {
-		if s := latinSkeleton(w); s != w && s != "" {
-			latin = true
-			skel = append(skel, s)
-		} else {
-			skel = append(skel, w)
-		}
-	}
-	if !latin {
-		return plain, ""
-	}
-	return plain, strings.Join(skel, " ")
-}
-
 // keywordLangs are the languages whose vocabulary labels become keywords.
 var keywordLangs = []lang.Lang{lang.FR, lang.AR, lang.ARY}
 

@@ -75,3 +75,13 @@ func (s *Store) servicesByID(ctx context.Context, ids []string) (map[string]*cat
 	}
 	return m, nil
 }
+
+// Count returns how many services are active (cheaper than Services to
+// tell an empty catalogue).
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM service WHERE active").Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting services: %w", err)
+	}
+	return n, nil
+}

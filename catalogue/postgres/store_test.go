@@ -174,3 +174,79 @@ func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
 		t.Errorf("unmet need logged as %+v", got[1])
 	}
 }
+
+// TestImportIsAllOrNothing makes the database refuse one row (a cost the
+// schema's check rejects) and checks nothing of the import stayed.
+func TestImportIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	before, err := st.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := catalogue.Demo()
+	next[len(next)-1].Cost = "priceless" // bypasses ReadCSV's check on purpose
+	if _, err := st.Import(ctx, next, postgres.ImportOptions{}); err == nil {
+		t.Fatal("import with a row the database refuses succeeded")
+	}
+	after, err := st.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("after a failed import %d services, before %d", len(after), len(before))
+	}
+	for i := range after {
+		if after[i].ID != before[i].ID || after[i].Active != before[i].Active || after[i].NameFR != before[i].NameFR {
+			t.Errorf("service %s changed by a failed import", after[i].ID)
+		}
+	}
+	if n, err := st.Count(ctx); err != nil || n != len(catalogtest.Fixture())-1 {
+		t.Errorf("Count = %d, %v; want the fixture's active services", n, err)
+	}
+}
+
+// TestMatchSeesImportsFromAnotherProcess checks the in-memory indexes
+// follow the catalogue when another store (another process) imports.
+func TestMatchSeesImportsFromAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	st, url := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	other, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	var c vocab.Codes
+	c.Add(vocab.Needs, "procurement")
+	q := catalogue.Query{Codes: c}
+	res, err := st.Match(ctx, q)
+	if err != nil || len(res.Matches) != 1 || res.Matches[0].Service.ID != "procure" {
+		t.Fatalf("before: %v %v", ids(res.Matches), err)
+	}
+	if hits, _ := st.Search(ctx, "procure", 5); len(hits) == 0 {
+		t.Fatal("search found nothing before the import")
+	}
+	var rest []*catalogue.Service
+	for _, s := range catalogtest.Fixture() {
+		if s.ID != "procure" {
+			rest = append(rest, s)
+		}
+	}
+	mustImport(t, other, rest, postgres.ImportOptions{})
+	res, err = st.Match(ctx, q)
+	if err != nil || len(res.Matches) != 0 {
+		t.Errorf("after another process deactivated it: %v %v", ids(res.Matches), err)
+	}
+	hits, err := st.Search(ctx, "procure", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.Service.ID == "procure" {
+			t.Error("search still finds the deactivated service")
+		}
+	}
+}
