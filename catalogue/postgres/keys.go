@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
@@ -156,7 +155,7 @@ func queryKeys(f vocab.Facet, want []string) []string {
 // pg_trgm only makes trigrams of characters the database's LC_CTYPE calls
 // alphanumeric: in a database created with LC_CTYPE C no Arabic letter is,
 // so show_trgm('تمويل') is empty and Arabic text would never be found (see
-// TestTrigramArabicUnderCLocale). Rather than depend on the locale, the
+// TestSearchUnderCLocale). Rather than depend on the locale, the
 // search keys are ASCII: the text is normalised with nlu.Normalize (case,
 // accents, Arabic diacritics and letter variants), Latin words are kept, and
 // each Arabic word is written as its consonant skeleton in the Latin letters
@@ -164,7 +163,8 @@ func queryKeys(f vocab.Facet, want []string) []string {
 // long vowels ا و ي, the article ال and a final ه (ة), which Arabizi writes
 // as vowels or not at all. An Arabizi query ("tamwil", "9ard") is reduced to
 // the same skeleton (vowels dropped), so it finds the Arabic text "تمويل",
-// "قرض". Trigram similarity then tolerates typos in both scripts.
+// "قرض". pg_trgm's similarity between these keys' words (the search_word
+// dictionary) then tolerates typos in both scripts.
 
 var arabicSkeleton = map[rune]string{
 	'ب': "b", 'ت': "t", 'ث': "t", 'ج': "j", 'ح': "7", 'خ': "kh", 'د': "d", 'ذ': "d",
@@ -223,12 +223,11 @@ func SearchKey(text string) string {
 		if len(r) > 0 && isArabic(r[0]) {
 			w = arabicWord(w)
 		} else {
+			// Letters of other scripts would not be searchable under
+			// LC_CTYPE C: dropped (the catalogue is French and Arabic).
 			w = strings.Map(func(r rune) rune {
 				if r < 0x80 {
 					return r
-				}
-				if unicode.IsLetter(r) || unicode.IsDigit(r) {
-					return -1 // other scripts: not searchable under C locale
 				}
 				return -1
 			}, w)
