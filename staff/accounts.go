@@ -184,3 +184,69 @@ func Accounts(ctx context.Context, pool *pgxpool.Pool) ([]Account, error) {
 	}
 	return out, nil
 }
+
+// ErrNoAccount is returned for an e-mail without an account.
+var ErrNoAccount = errors.New("no account with this e-mail")
+
+// update changes one account in a transaction, ends its sessions when
+// endSessions, and records action in the audit log.
+func update(ctx context.Context, pool *pgxpool.Pool, email, actor, action, detail, sql string, endSessions bool, args ...any) error {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, sql, append([]any{email}, args...)...).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNoAccount
+		}
+		if err != nil {
+			return err
+		}
+		if endSessions {
+			if _, err := tx.Exec(ctx, `DELETE FROM staff_session WHERE account_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit (actor, action, detail) VALUES ($1, $2, $3)`, actor, action, email+detail)
+		return err
+	})
+	if errors.Is(err, ErrNoAccount) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	return nil
+}
+
+// SetPassword replaces an account's password and ends its sessions.
+func SetPassword(ctx context.Context, pool *pgxpool.Pool, email, password, actor string) error {
+	if n := len(password); n < MinPassword || n > maxPassword {
+		return fmt.Errorf("the password must have %d to %d bytes", MinPassword, maxPassword)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return fmt.Errorf("hashing the password: %w", err)
+	}
+	return update(ctx, pool, email, actor, "staff.password", "", `UPDATE staff_account SET password_hash = $2 WHERE email = $1 RETURNING id`, true, string(hash))
+}
+
+// SetDisabled turns an account off (ending its sessions) or back on.
+func SetDisabled(ctx context.Context, pool *pgxpool.Pool, email string, disabled bool, actor string) error {
+	action := "staff.enable"
+	if disabled {
+		action = "staff.disable"
+	}
+	return update(ctx, pool, email, actor, action, "", `UPDATE staff_account SET disabled = $2 WHERE email = $1 RETURNING id`, disabled, disabled)
+}
+
+// SetRole changes an account's role; its sessions end so the new role
+// applies at once.
+func SetRole(ctx context.Context, pool *pgxpool.Pool, email string, role Role, actor string) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	return update(ctx, pool, email, actor, "staff.role", " as "+string(role), `UPDATE staff_account SET role = $2 WHERE email = $1 RETURNING id`, true, string(role))
+}

@@ -448,3 +448,54 @@ func TestHandoffsPage(t *testing.T) {
 		t.Error("the page without handoffs wired is not the empty one")
 	}
 }
+
+func TestDisabledAccountLosesItsSession(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	ctx := context.Background()
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	if code, _, _ := c.get("/admin/trees"); code != 200 {
+		t.Fatalf("logged in: %d", code)
+	}
+	if err := staff.SetDisabled(ctx, e.pool, viewerEmail, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := c.get("/admin/trees"); code != http.StatusSeeOther {
+		t.Fatalf("disabled account still in: %d", code)
+	}
+	if code := c.login(viewerEmail, password); code != http.StatusUnauthorized {
+		t.Fatalf("disabled account logs in: %d", code)
+	}
+	if err := staff.SetDisabled(ctx, e.pool, viewerEmail, false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := staff.SetPassword(ctx, e.pool, viewerEmail, "a brand new secret", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.login(viewerEmail, password); code != http.StatusUnauthorized {
+		t.Fatalf("old password still works: %d", code)
+	}
+	if code := c.login(viewerEmail, "a brand new secret"); code != http.StatusSeeOther {
+		t.Fatalf("new password refused: %d", code)
+	}
+}
+
+// The simulator's state comes back from the browser: a forged one gets a
+// page, never a failed request.
+func TestSimulatorForgedState(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	tok := c.csrf("/admin/trees")
+	for _, st := range []string{`{"v":1,"l":"fr","n":"nowhere","h":[{"n":"ghost"}]}`, `not json`, `{"v":99}`} {
+		for _, in := range []url.Values{{"press": {"c:zzz:hello:train"}}, {"action": {"simulate"}, "sim_input": {"bghit tkwin"}}} {
+			form := url.Values{"csrf": {tok}, "content": {goodTree}, "sim_lang": {"ar"}, "sim_state": {st}, "sim_log": {"[{"}}
+			for k, v := range in {
+				form[k] = v
+			}
+			if code, body, _ := c.post("/admin/trees", form); code != 200 || !strings.Contains(body, `id="chat"`) {
+				t.Errorf("state %s, input %v: %d", st, in, code)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -298,10 +299,19 @@ func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session
 }
 
 // simulate runs one step of the in-page chat on the draft tree, with the
-// live lexicon and the catalogue (or the demo one).
-func (s *Server) simulate(r *http.Request, content []byte, reset bool) *simulation {
+// live lexicon and the catalogue (or the demo one). The state comes back
+// from the browser: a state the engine cannot take (edited by hand, or from
+// a very different draft) ends in a message, not a failed request.
+func (s *Server) simulate(r *http.Request, content []byte, reset bool) (sim *simulation) {
 	ctx := r.Context()
-	sim := &simulation{Lang: r.PostFormValue("sim_lang")}
+	sim = &simulation{Lang: r.PostFormValue("sim_lang")}
+	defer func() {
+		if p := recover(); p != nil {
+			slog.ErrorContext(ctx, "console: the simulated engine panicked", "panic", fmt.Sprint(p))
+			sim.Error = tr(uiLang(r), "sim.broken")
+			sim.Buttons, sim.State, sim.LogJSON, sim.ButtonsJSON = nil, "", "", ""
+		}
+	}()
 	l, err := lang.Parse(sim.Lang)
 	if err != nil {
 		l, sim.Lang = lang.FR, "fr"

@@ -21,7 +21,10 @@ import (
 
 const staffUsage = `usage:
   dalil staff add EMAIL --role editor|adviser|viewer   (password read from stdin, or generated and printed once)
-  dalil staff list`
+  dalil staff list
+  dalil staff passwd EMAIL                             (same password rules; ends the account's sessions)
+  dalil staff role EMAIL --role editor|adviser|viewer
+  dalil staff disable EMAIL | enable EMAIL`
 
 // runStaff manages the accounts of the staff web console.
 func runStaff(ctx context.Context, args []string, s stdio) error {
@@ -37,42 +40,70 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		return exitError{2}
 	}
 	switch args[0] {
-	case "add":
-		if len(pos) != 1 || *roleFlag == "" {
+	case "add", "passwd":
+		if len(pos) != 1 || (args[0] == "add") != (*roleFlag != "") {
 			return fmt.Errorf("%s", staffUsage)
 		}
-		role, err := staff.ParseRole(*roleFlag)
-		if err != nil {
-			return err
+		var role staff.Role
+		if args[0] == "add" {
+			if role, err = staff.ParseRole(*roleFlag); err != nil {
+				return err
+			}
 		}
 		email, err := staff.NormalizeEmail(pos[0])
 		if err != nil {
 			return err
 		}
-		password, generated := "", false
-		if !isTerminal(s.in) {
-			line, err := bufio.NewReader(s.in).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("reading the password: %w", err)
-			}
-			password = strings.TrimRight(line, "\r\n")
-		}
-		if password == "" {
-			password, generated = staff.GeneratePassword(), true
+		password, generated, err := readPassword(s)
+		if err != nil {
+			return err
 		}
 		pool, err := openStaffDB(ctx, s)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
-		a, err := staff.AddAccount(ctx, pool, email, role, password, *author)
-		if err != nil {
-			return err
+		if args[0] == "add" {
+			a, err := staff.AddAccount(ctx, pool, email, role, password, *author)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "added %s as %s\n", a.Email, a.Role)
+		} else {
+			if err := staff.SetPassword(ctx, pool, email, password, *author); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "new password set for %s; its sessions are closed\n", email)
 		}
-		fmt.Fprintf(s.out, "added %s as %s\n", a.Email, a.Role)
 		if generated {
 			fmt.Fprintf(s.out, "password (shown once): %s\n", password)
 		}
+		return nil
+	case "role", "disable", "enable":
+		if len(pos) != 1 || (args[0] == "role") != (*roleFlag != "") {
+			return fmt.Errorf("%s", staffUsage)
+		}
+		pool, err := openStaffDB(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		switch args[0] {
+		case "role":
+			role, err := staff.ParseRole(*roleFlag)
+			if err != nil {
+				return err
+			}
+			err = staff.SetRole(ctx, pool, pos[0], role, *author)
+		case "disable":
+			err = staff.SetDisabled(ctx, pool, pos[0], true, *author)
+		case "enable":
+			err = staff.SetDisabled(ctx, pool, pos[0], false, *author)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "%s: done\n", args[0])
 		return nil
 	case "list":
 		pool, err := openStaffDB(ctx, s)
@@ -91,7 +122,23 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		}
 		return w.Flush()
 	}
-	return fmt.Errorf("unknown staff command %q (want add or list)", args[0])
+	return fmt.Errorf("unknown staff command %q (want add, list, passwd, role, disable or enable)", args[0])
+}
+
+// readPassword takes the first line of stdin when it is not a terminal, or
+// generates a password (generated is then true: print it once).
+func readPassword(s stdio) (password string, generated bool, err error) {
+	if !isTerminal(s.in) {
+		line, err := bufio.NewReader(s.in).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, fmt.Errorf("reading the password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if password == "" {
+		return staff.GeneratePassword(), true, nil
+	}
+	return password, false, nil
 }
 
 func openStaffDB(ctx context.Context, s stdio) (*pgxpool.Pool, error) {

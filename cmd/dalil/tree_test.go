@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,22 @@ func TestStaffAdd(t *testing.T) {
 	code, out, _ = runWithEnv(t, env, "", "staff", "list")
 	if code != 0 || !strings.Contains(out, "amina@example.org  editor") || !strings.Contains(out, "v@example.org") {
 		t.Fatalf("list: %d\n%s", code, out)
+	}
+	if code, out, errs := runWithEnv(t, env, "another long secret\n", "staff", "passwd", "amina@example.org"); code != 0 || !strings.Contains(out, "sessions are closed") {
+		t.Fatalf("passwd: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "staff", "role", "v@example.org", "--role", "adviser"); code != 0 {
+		t.Fatalf("role: %s", errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "staff", "disable", "amina@example.org"); code != 0 {
+		t.Fatalf("disable: %s", errs)
+	}
+	if code, _, errs := runWithEnv(t, env, "", "staff", "disable", "ghost@example.org"); code != 1 || !strings.Contains(errs, "no account") {
+		t.Fatalf("disable a missing account: %d %s", code, errs)
+	}
+	code, out, _ = runWithEnv(t, env, "", "staff", "list")
+	if !regexp.MustCompile(`amina@example.org\s+editor\s+\S+ \S+\s+true`).MatchString(out) || !regexp.MustCompile(`v@example.org\s+adviser\s+\S+ \S+\s+false`).MatchString(out) {
+		t.Fatalf("list after changes:\n%s", out)
 	}
 }
 
