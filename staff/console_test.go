@@ -235,7 +235,7 @@ func TestConsoleTreeWorkflow(t *testing.T) {
 		t.Fatalf("trees page after publish:\n%s", body)
 	}
 	_, body, _ = c.get("/admin/trees/diff?a=1&b=2")
-	if !strings.Contains(body, `<tr class="del">`) || !strings.Contains(body, "Au revoir") || !strings.Contains(body, "À bientôt") {
+	if !strings.Contains(body, `<tr class="del">`) || !strings.Contains(body, "Au revoir") || !strings.Contains(body, "À bientôt") || !strings.Contains(body, "Nœuds modifiés : <code>bye</code>") {
 		t.Fatalf("diff:\n%s", body)
 	}
 	if code, _, h := c.post("/admin/trees/rollback", url.Values{"version": {"1"}, "csrf": {tok}}); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "rolledback.3") {

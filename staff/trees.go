@@ -33,6 +33,8 @@ type treesData struct {
 	Comment    string
 	Diff       []treestore.DiffLine
 	DiffTitle  string
+	// Node ids the diff touches (trees only).
+	Added, Removed, Changed []string
 }
 
 // diagramNode is one node of the drawn tree, with the problems about it.
@@ -455,6 +457,9 @@ func (s *Server) treesDiff(w http.ResponseWriter, r *http.Request, sess *session
 		return
 	}
 	d := &treesData{Kind: string(kind), DiffTitle: fmt.Sprintf("%s %d → %d", kind, a, b)}
+	if kind == treestore.KindTree {
+		d.Added, d.Removed, d.Changed, _ = treestore.NodeChanges(va.Content, vb.Content)
+	}
 	for _, h := range treestore.Hunks(treestore.LineDiff(string(va.Content), string(vb.Content)), 3) {
 		d.Diff = append(d.Diff, treestore.DiffLine{Op: '@'})
 		d.Diff = append(d.Diff, h...)

@@ -210,6 +210,21 @@ func treeVersions(ctx context.Context, sub string, args []string, s stdio) error
 		if err != nil {
 			return err
 		}
+		if kind == treestore.KindTree {
+			// Which nodes the edit touches, before the line diff.
+			va, _ := st.Get(ctx, kind, nums[0])
+			vb, _ := st.Get(ctx, kind, nums[1])
+			if added, removed, changed, err := treestore.NodeChanges(va.Content, vb.Content); err == nil {
+				for _, c := range []struct {
+					what string
+					ids  []string
+				}{{"added", added}, {"removed", removed}, {"changed", changed}} {
+					if len(c.ids) > 0 {
+						fmt.Fprintf(s.out, "# nodes %s: %s\n", c.what, strings.Join(c.ids, ", "))
+					}
+				}
+			}
+		}
 		fmt.Fprint(s.out, d)
 	case "rollback":
 		n := 0

@@ -62,7 +62,7 @@ func TestTreePublishListDiffRollback(t *testing.T) {
 		t.Fatalf("list: exit %d\n%s", code, out)
 	}
 	code, out, _ = runWithEnv(t, env, "", "tree", "diff", "1", "2")
-	if code != 0 || !strings.Contains(out, "-    text: {fr: au revoir") || !strings.Contains(out, "+    text: {fr: à bientôt") {
+	if code != 0 || !strings.Contains(out, "-    text: {fr: au revoir") || !strings.Contains(out, "+    text: {fr: à bientôt") || !strings.HasPrefix(out, "# nodes changed: bye\n") {
 		t.Fatalf("diff: exit %d\n%s", code, out)
 	}
 	code, out, errs := runWithEnv(t, env, "", "tree", "rollback")

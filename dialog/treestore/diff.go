@@ -3,6 +3,10 @@ package treestore
 import (
 	"fmt"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dalil-tt/dalil/dialog"
 )
 
 // DiffLine is one line of a diff: Op is ' ' (in both), '-' (only in A) or
@@ -134,4 +138,46 @@ func Unified(d []DiffLine, nameA, nameB string, context int) string {
 		}
 	}
 	return sb.String()
+}
+
+// NodeChanges compares two trees node by node: the ids of the nodes only in
+// b (added), only in a (removed), and in both with a different content
+// (changed), each in file order. It reads what a line diff scatters: which
+// questions an edit touched.
+func NodeChanges(a, b []byte) (added, removed, changed []string, err error) {
+	ta, err := dialog.Parse(a)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tb, err := dialog.Parse(b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, n := range tb.Nodes {
+		if n == nil {
+			continue
+		}
+		old := ta.Node(n.ID)
+		switch {
+		case old == nil:
+			added = append(added, n.ID)
+		case !sameNode(old, n):
+			changed = append(changed, n.ID)
+		}
+	}
+	for _, n := range ta.Nodes {
+		if n != nil && tb.Node(n.ID) == nil {
+			removed = append(removed, n.ID)
+		}
+	}
+	return added, removed, changed, nil
+}
+
+// sameNode compares two nodes' content, not their place in the file.
+func sameNode(x, y *dialog.Node) bool {
+	cx, cy := *x, *y
+	cx.Line, cy.Line = 0, 0
+	bx, errx := yaml.Marshal(&cx)
+	by, erry := yaml.Marshal(&cy)
+	return errx == nil && erry == nil && string(bx) == string(by)
 }

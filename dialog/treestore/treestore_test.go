@@ -22,7 +22,7 @@ const treeB = "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: 
 const treeBroken = "id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: a}\n  - id: lost\n    kind: info\n    text: {fr: a, ar: ب, ary: ب}\n"
 
 // newStore migrates a fresh database and returns a store over a new pool.
-func newStore(t *testing.T) (*treestore.Store, string) {
+func newStore(t testing.TB) (*treestore.Store, string) {
 	t.Helper()
 	url := pgtest.NewDB(t)
 	ctx := context.Background()
@@ -35,7 +35,7 @@ func newStore(t *testing.T) (*treestore.Store, string) {
 	return openStore(t, url), url
 }
 
-func openStore(t *testing.T, url string) *treestore.Store {
+func openStore(t testing.TB, url string) *treestore.Store {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
@@ -297,5 +297,18 @@ func TestLiveEngineSwitchesConversationInFlight(t *testing.T) {
 	_, replies, _ = engines[1].Step(st2, dialog.Input{Kind: dialog.InButton, Data: replies[len(replies)-1].Buttons[0][0].Data})
 	if !strings.Contains(replies[len(replies)-1].Text, "fin") {
 		t.Fatalf("new button: %+v", replies)
+	}
+}
+
+func TestNodeChanges(t *testing.T) {
+	a := []byte("id: t\nstart: q\nnodes:\n  - id: q\n    kind: info\n    text: {fr: a, ar: ب, ary: ب}\n    next: bye\n  - id: gone\n    kind: end\n    text: {fr: a, ar: ب, ary: ب}\n  - id: bye\n    kind: end\n    text: {fr: fin, ar: ب, ary: ب}\n")
+	// q moves down (same content), bye changes, gone goes, new comes.
+	b := []byte("id: t\nstart: q\nnodes:\n  - id: new\n    kind: end\n    text: {fr: a, ar: ب, ary: ب}\n  - id: q\n    kind: info\n    text: {fr: a, ar: ب, ary: ب}\n    next: bye\n  - id: bye\n    kind: end\n    text: {fr: au revoir, ar: ب, ary: ب}\n")
+	added, removed, changed, err := treestore.NodeChanges(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(added, ",") != "new" || strings.Join(removed, ",") != "gone" || strings.Join(changed, ",") != "bye" {
+		t.Fatalf("added %v removed %v changed %v", added, removed, changed)
 	}
 }
