@@ -54,8 +54,9 @@ type Options struct {
 	// RateLimit is the most messages per second overall (0 = no limit).
 	RateLimit int
 	// ChatInterval and ChatBurst shape the per-chat limit: one message per
-	// interval on average (default 1s) with bursts of ChatBurst (default 3).
-	// Groups get 20 per minute.
+	// interval on average (default 1s) with bursts of ChatBurst (default 3);
+	// a negative interval turns per-chat limits off (load tests of the
+	// bot's own capacity). Groups get 20 per minute.
 	ChatInterval time.Duration
 	ChatBurst    int
 
@@ -77,6 +78,9 @@ type Options struct {
 	SendAttempts int
 	SendBackoff  time.Duration
 	SendTimeout  time.Duration
+	// TypingAfter is how long looking services up may take before the user
+	// sees "typing…" (default 200ms; negative: at once).
+	TypingAfter time.Duration
 	// SweepEvery is how often replies left owed by a stopped process are
 	// looked for (default 1 minute; also once at start).
 	SweepEvery time.Duration
@@ -90,6 +94,10 @@ type Options struct {
 	// Intercept sees every update first; returning true means it handled it
 	// (the advisers' group relay).
 	Intercept func(ctx context.Context, up *telegram.Update) bool
+
+	// OnHandled, when set, is told how long each handled update took from
+	// receipt to its durable save (load measurements).
+	OnHandled func(updateID int64, d time.Duration)
 
 	Log *slog.Logger
 }
@@ -148,6 +156,9 @@ func New(o Options) (*Bot, error) {
 	if o.ChatInterval == 0 {
 		o.ChatInterval = time.Second
 	}
+	if o.ChatInterval < 0 {
+		o.ChatInterval = 0 // off
+	}
 	if o.ChatBurst == 0 {
 		o.ChatBurst = 3
 	}
@@ -171,6 +182,9 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.SendTimeout == 0 {
 		o.SendTimeout = 15 * time.Second
+	}
+	if o.TypingAfter == 0 {
+		o.TypingAfter = 200 * time.Millisecond
 	}
 	if o.SweepEvery == 0 {
 		o.SweepEvery = time.Minute
@@ -236,7 +250,13 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if cq != nil {
 		// Every button press is answered, whatever happens next, so the
 		// user's app stops its spinner.
-		defer b.answer(ctx, chat, cq.ID)
+		defer func() {
+			b.sending.Add(1)
+			go func() {
+				defer b.sending.Done()
+				b.answer(ctx, chat, cq.ID)
+			}()
+		}()
 	}
 	if chat == 0 {
 		b.m.updates.WithLabelValues("ignored").Inc()
@@ -286,7 +306,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		outs = append(outs, more...)
 	} else {
 		st, replies, effects := b.o.Engine.Step(conv.State, in)
-		for _, r := range replies {
+		for _, r := range merge(replies) {
 			if r.Referral == nil {
 				outs = append(outs, b.message(chat, r.Text, r.Buttons)...)
 				continue
@@ -344,7 +364,11 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		b.m.updates.WithLabelValues("error").Inc()
 		return
 	}
-	b.m.handling.Observe(time.Since(at).Seconds())
+	took := time.Since(at)
+	b.m.handling.Observe(took.Seconds())
+	if b.o.OnHandled != nil {
+		b.o.OnHandled(up.UpdateID, took)
+	}
 	b.m.updates.WithLabelValues("handled").Inc()
 	done()
 	if snd != nil {
@@ -418,43 +442,53 @@ func (b *Bot) answer(ctx context.Context, chat int64, id string) {
 }
 
 // flush sends a chat's outbox in order while it holds the send lock,
-// marking each reply sent; replies added meanwhile are sent too.
+// marking each reply sent; replies added meanwhile are sent too. Edits may
+// be sent twice without harm, so they are marked together with the message
+// after them (one Redis trip instead of two); a message is marked before
+// anything after it is sent.
 func (b *Bot) flush(snd *redisstore.Sender) {
 	ctx := b.workCtx
-	for snd.Head != nil {
-		item := *snd.Head
-		var o out
-		if err := json.Unmarshal(item.Body, &o); err != nil {
-			b.log.Error("unreadable reply in outbox, dropped", "chat", chatHash(snd.Chat), "err", err)
-		} else if _, err := b.send.do(ctx, snd.Chat, o); err != nil {
-			var se *sendErr
-			errors.As(err, &se)
-			switch {
-			case se != nil && se.reason == "stopped":
-				// Shutting down: leave it owed for the next process.
-				b.stopSending(snd, false)
-				return
-			case se != nil && se.reason == "blocked":
-				b.log.Info("user blocked the bot; dropping the replies owed", "chat", chatHash(snd.Chat))
-				b.m.failedSend.WithLabelValues("blocked").Inc()
-				b.stopSending(snd, true)
-				return
-			default:
-				reason := "gave_up"
-				if se != nil {
-					reason = se.reason
-				}
-				b.m.failedSend.WithLabelValues(reason).Inc()
-				b.log.Error("reply not delivered, dropped", "chat", chatHash(snd.Chat), "method", o.Method, "reason", reason, "err", err)
+	for len(snd.Items) > 0 {
+		var sent []string
+		for _, item := range snd.Items {
+			var o out
+			if err := json.Unmarshal(item.Body, &o); err != nil {
+				b.log.Error("unreadable reply in outbox, dropped", "chat", chatHash(snd.Chat), "err", err)
+				sent = append(sent, item.ID)
+				break
 			}
-		} else if up, first := strings.CutSuffix(item.ID, ".0"); first {
-			if id, err := strconv.ParseInt(up, 10, 64); err == nil {
-				if at, ok := b.started.LoadAndDelete(id); ok {
-					b.m.replying.Observe(time.Since(at.(time.Time)).Seconds())
+			_, err := b.send.do(ctx, snd.Chat, o)
+			if err != nil {
+				var se *sendErr
+				errors.As(err, &se)
+				switch {
+				case se != nil && se.reason == "stopped":
+					// Shutting down: leave it owed for the next process.
+					b.stopSending(snd, false)
+					return
+				case se != nil && se.reason == "blocked":
+					b.log.Info("user blocked the bot; dropping the replies owed", "chat", chatHash(snd.Chat))
+					b.m.failedSend.WithLabelValues("blocked").Inc()
+					b.stopSending(snd, true)
+					return
+				default:
+					reason := "gave_up"
+					if se != nil {
+						reason = se.reason
+					}
+					b.m.failedSend.WithLabelValues(reason).Inc()
+					b.log.Error("reply not delivered, dropped", "chat", chatHash(snd.Chat), "method", o.Method, "reason", reason, "err", err)
 				}
+			}
+			sent = append(sent, item.ID)
+			if o.countsInChat() {
+				if err == nil {
+					b.firstReply(item.ID)
+				}
+				break
 			}
 		}
-		if err := b.store.Next(ctx, snd); err != nil {
+		if err := b.store.Next(ctx, snd, sent...); err != nil {
 			if errors.Is(err, redisstore.ErrLockLost) {
 				return // another sender has taken over
 			}
@@ -462,6 +496,19 @@ func (b *Bot) flush(snd *redisstore.Sender) {
 			b.stopSending(snd, false)
 			return
 		}
+	}
+}
+
+// firstReply records the reply latency of the update an item answers, at
+// its first message sent.
+func (b *Bot) firstReply(itemID string) {
+	up, _, _ := strings.Cut(itemID, ".")
+	id, err := strconv.ParseInt(up, 10, 64)
+	if err != nil {
+		return
+	}
+	if at, ok := b.started.LoadAndDelete(id); ok {
+		b.m.replying.Observe(time.Since(at.(time.Time)).Seconds())
 	}
 }
 
@@ -527,6 +574,26 @@ func keyboard(buttons [][]dialog.Button) string {
 	}
 	raw, _ := json.Marshal(kb)
 	return string(raw)
+}
+
+// merge joins texts that follow one another without buttons into one
+// message: fewer notifications on the user's phone, fewer messages under
+// Telegram's per-chat limit. A reply with buttons ends a message.
+func merge(replies []dialog.Reply) []dialog.Reply {
+	out := make([]dialog.Reply, 0, len(replies))
+	for _, r := range replies {
+		if n := len(out); n > 0 && r.Referral == nil && r.Text != "" {
+			prev := &out[n-1]
+			if prev.Referral == nil && len(prev.Buttons) == 0 && prev.Text != "" &&
+				len([]rune(prev.Text))+len([]rune(r.Text)) < 3500 {
+				prev.Text += "\n\n" + r.Text
+				prev.Buttons, prev.Node, prev.Stale = r.Buttons, r.Node, prev.Stale || r.Stale
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // split cuts text into pieces of at most n characters, at a line break or

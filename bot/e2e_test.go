@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
 func TestConversationFrench(t *testing.T) {
-	h := start(t, nil, nil)
+	h := start(t, nil, func(o *bot.Options) { o.TypingAfter = -1 })
 	const chat = 1001
 	got := h.say(chat, "/start salon-tanger")
 	m := got[len(got)-1]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
@@ -26,7 +27,7 @@ type extra struct {
 // when nothing fits or the search was widened, one card per service (and
 // its place on the map when known), and a "more" button.
 func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Conversation, st *dialog.State, q catalogue.Query) ([]out, error) {
-	b.typing(chat)
+	defer b.typing(chat)()
 	l := st.Lang
 	if l == "" {
 		l = lang.Lang(q.Lang)
@@ -70,7 +71,7 @@ func (b *Bot) nextPage(ctx context.Context, chat int64, conv *redisstore.Convers
 	if err != nil || len(conv.Extra) == 0 || json.Unmarshal(conv.Extra, &ex) != nil || ex.Shown != from {
 		return nil, nil
 	}
-	b.typing(chat)
+	defer b.typing(chat)()
 	res, err := b.o.Matcher.Match(ctx, catalogue.Query{Codes: ex.Codes, Lang: string(ex.Lang), Limit: b.o.MaxResults})
 	if err != nil {
 		return nil, fmt.Errorf("match services: %w", err)
@@ -128,12 +129,19 @@ func venue(chat int64, s *catalogue.Service, l lang.Lang) *out {
 	}}
 }
 
-// typing shows "typing…" while services are looked up; best effort.
-func (b *Bot) typing(chat int64) {
-	go func() {
+// typing shows "typing…" when looking services up takes a noticeable
+// time; best effort. The returned function is called when the lookup ends.
+func (b *Bot) typing(chat int64) (stop func()) {
+	show := func() {
 		o := out{Method: "sendChatAction", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "action": "typing"}}
 		_, _ = b.send.do(b.workCtx, chat, o)
-	}()
+	}
+	if b.o.TypingAfter < 0 {
+		go show()
+		return func() {}
+	}
+	t := time.AfterFunc(b.o.TypingAfter, show)
+	return func() { t.Stop() }
 }
 
 func appendNew(ids []string, id string) []string {

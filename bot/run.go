@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,10 +20,15 @@ import (
 // allowedUpdates are the update kinds the bot asks Telegram for.
 var allowedUpdates = []string{"message", "edited_message", "callback_query", "my_chat_member"}
 
-// Run receives and handles updates until ctx is cancelled: long polling, or
-// the webhook queue when WebhookURL is set (the webhook's HTTP handler is
-// Handler's). On cancellation it stops taking updates, finishes the ones in
-// flight and sends their replies, within the grace period.
+// Run receives and handles updates until ctx is cancelled. Updates reach
+// a Redis stream first: in webhook mode Handler's webhook puts them there,
+// in polling mode the getUpdates loop does. A consumer loop takes them from
+// the stream and handles them, many chats at once; an update leaves the
+// stream once handled. So Telegram is acknowledged as soon as updates are
+// safely queued, polling never waits for handling, and several replicas
+// share the work. On cancellation Run stops taking updates, finishes the
+// ones in flight and sends their replies, within the grace period; what is
+// left stays queued for the next process.
 func (b *Bot) Run(ctx context.Context) error {
 	go func() {
 		b.sweep(ctx)
@@ -37,11 +43,23 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	var err error
+	polled := make(chan error, 1)
 	if b.o.WebhookURL != "" {
-		err = b.consume(ctx)
+		u, err := url.Parse(b.o.WebhookURL)
+		if err != nil {
+			return fmt.Errorf("webhook URL: %w", err)
+		}
+		if err := b.client.SetWebhook(ctx, u.String(), b.o.WebhookSecret, allowedUpdates); err != nil {
+			return fmt.Errorf("setWebhook: %w", err)
+		}
+		b.log.Info("webhook registered", "path", u.Path)
+		polled <- nil
 	} else {
-		err = b.poll(ctx)
+		go func() { polled <- b.poll(ctx) }()
+	}
+	err := b.consume(ctx)
+	if perr := <-polled; err == nil {
+		err = perr
 	}
 	b.drain()
 	return err
@@ -67,9 +85,10 @@ func (b *Bot) drain() {
 	b.cancelWork()
 }
 
-// poll is the getUpdates loop. An update's offset is confirmed to Telegram
-// (by the next call) only after the whole batch is durably handled, so a
-// crash makes Telegram deliver it again and the duplicate is dropped.
+// poll is the getUpdates loop. A batch's offset is confirmed to Telegram
+// (by the next call) only once the batch is durably queued (or, Redis being
+// down, handled), so a crash makes Telegram deliver it again; a duplicate is
+// dropped.
 func (b *Bot) poll(ctx context.Context) error {
 	if err := b.client.DeleteWebhook(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("deleteWebhook before polling", "err", err)
@@ -97,17 +116,22 @@ func (b *Bot) poll(ctx context.Context) error {
 		if len(ups) == 0 {
 			continue
 		}
-		now := time.Now()
-		var wg sync.WaitGroup
-		wg.Add(len(ups))
-		for i := range ups {
-			b.dispatch(&ups[i], now, wg.Done)
+		if err := b.enqueueBatch(ctx, ups); err != nil {
+			// Redis is down: handle the batch here and now, so that each
+			// user is at least told to try again in a moment.
+			b.log.Error("queueing updates", "err", err)
+			now := time.Now()
+			var wg sync.WaitGroup
+			wg.Add(len(ups))
+			for i := range ups {
+				b.dispatch(&ups[i], now, wg.Done)
+			}
+			wg.Wait()
 		}
-		wg.Wait()
 		offset = ups[len(ups)-1].UpdateID + 1
 	}
 	if offset > 0 {
-		// Confirm the last batch now rather than redeliver it at the next start.
+		// Confirm the last batch now rather than have it redelivered at the next start.
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_, _ = b.client.GetUpdates(cctx, offset, 1, 0, allowedUpdates)
 		cancel()
@@ -115,35 +139,58 @@ func (b *Bot) poll(ctx context.Context) error {
 	return nil
 }
 
-// Webhook mode: the HTTP handler only queues each update in a Redis stream
-// and answers; this loop handles them. An update Telegram sent is
-// acknowledged once it is in Redis, and leaves the stream once handled, so
-// neither a crash nor a slow handler loses one.
+// The update queue: a Redis stream read by a consumer group. An update
+// Telegram sent is acknowledged (webhook answer, getUpdates offset) once it
+// is in the stream, and leaves the stream once handled, so neither a crash
+// nor a slow handler loses one.
 const (
 	streamGroup = "bot"
 	claimIdle   = 30 * time.Second
+	// maxInFlight bounds the updates one process handles at once.
+	maxInFlight = 1000
 )
 
 func (b *Bot) streamKey() string { return b.store.GlobalKey("updates") }
 
-// Enqueue puts a raw update on the webhook queue.
+// Enqueue puts a raw update on the queue (the webhook does).
 func (b *Bot) Enqueue(ctx context.Context, raw []byte) error {
-	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.streamKey(), Values: []any{"u", raw}}).Err()
+	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.streamKey(),
+		Values: []any{"u", raw, "t", strconv.FormatInt(time.Now().UnixNano(), 10)}}).Err()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
 	}
 	return nil
 }
 
+// enqueueBatch puts updates from getUpdates on the queue, in one trip.
+func (b *Bot) enqueueBatch(ctx context.Context, ups []telegram.Update) error {
+	now := strconv.FormatInt(time.Now().UnixNano(), 10)
+	pipe := b.store.Client().Pipeline()
+	for i := range ups {
+		raw, _ := json.Marshal(&ups[i])
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: b.streamKey(), Values: []any{"u", raw, "t", now}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("queue updates: %w", err)
+	}
+	return nil
+}
+
+// consume handles the queued updates until ctx is cancelled.
 func (b *Bot) consume(ctx context.Context) error {
 	rdb := b.store.Client()
 	host, _ := os.Hostname()
-	consumer := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
-	u, _ := url.Parse(b.o.WebhookURL)
-	if err := b.client.SetWebhook(ctx, u.String(), b.o.WebhookSecret, allowedUpdates); err != nil {
-		return fmt.Errorf("setWebhook: %w", err)
-	}
-	b.log.Info("webhook registered", "path", u.Path)
+	consumer := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e9)
+	acks := make(chan string, maxInFlight)
+	acked := make(chan struct{})
+	go b.acker(acks, acked)
+	sem := make(chan struct{}, maxInFlight)
+	var inflight sync.WaitGroup
+	defer func() {
+		inflight.Wait()
+		close(acks)
+		<-acked
+	}()
 	lastClaim := time.Time{}
 	backoff := 100 * time.Millisecond
 	groupReady := false
@@ -154,7 +201,7 @@ func (b *Bot) consume(ctx context.Context) error {
 				if ctx.Err() != nil {
 					break
 				}
-				b.log.Warn("webhook queue unavailable; retrying", "err", err)
+				b.log.Warn("update queue unavailable; retrying", "err", err)
 				_ = sleepUntil(ctx, time.Now().Add(backoff))
 				backoff = min(backoff*2, 5*time.Second)
 				continue
@@ -172,7 +219,7 @@ func (b *Bot) consume(ctx context.Context) error {
 		if len(msgs) == 0 && err == nil {
 			var streams []redis.XStream
 			streams, err = rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: streamGroup, Consumer: consumer,
-				Streams: []string{b.streamKey(), ">"}, Count: 100, Block: 2 * time.Second}).Result()
+				Streams: []string{b.streamKey(), ">"}, Count: 200, Block: time.Second}).Result()
 			if errors.Is(err, redis.Nil) {
 				continue
 			}
@@ -184,50 +231,80 @@ func (b *Bot) consume(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			b.log.Warn("reading the webhook queue; retrying", "err", err)
+			b.log.Warn("reading the update queue; retrying", "err", err)
 			groupReady = false // the stream may have gone with a Redis restart
 			_ = sleepUntil(ctx, time.Now().Add(backoff))
 			backoff = min(backoff*2, 5*time.Second)
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		b.handleBatch(msgs)
+		for _, m := range msgs {
+			raw, _ := m.Values["u"].(string)
+			var up telegram.Update
+			if err := json.Unmarshal([]byte(raw), &up); err != nil {
+				b.log.Error("unreadable update in the queue, dropped", "err", err)
+				acks <- m.ID
+				continue
+			}
+			at := time.Now()
+			if t, _ := m.Values["t"].(string); t != "" {
+				if ns, err := strconv.ParseInt(t, 10, 64); err == nil {
+					at = time.Unix(0, ns)
+				}
+			}
+			sem <- struct{}{}
+			inflight.Add(1)
+			id := m.ID
+			b.dispatch(&up, at, func() {
+				acks <- id
+				<-sem
+				inflight.Done()
+			})
+		}
 	}
 	return nil
 }
 
-func (b *Bot) handleBatch(msgs []redis.XMessage) {
-	if len(msgs) == 0 {
-		return
-	}
-	now := time.Now()
-	var wg sync.WaitGroup
-	ids := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		ids = append(ids, m.ID)
-		raw, _ := m.Values["u"].(string)
-		var up telegram.Update
-		if err := json.Unmarshal([]byte(raw), &up); err != nil {
-			b.log.Error("unreadable update in the webhook queue, dropped", "err", err)
-			continue
+// acker removes handled updates from the queue, a batch at a time.
+func (b *Bot) acker(ids <-chan string, done chan<- struct{}) {
+	defer close(done)
+	var batch []string
+	flush := func() {
+		if len(batch) == 0 {
+			return
 		}
-		wg.Add(1)
-		b.dispatch(&up, now, wg.Done)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pipe := b.store.Client().Pipeline()
+		pipe.XAck(ctx, b.streamKey(), streamGroup, batch...)
+		pipe.XDel(ctx, b.streamKey(), batch...)
+		if _, err := pipe.Exec(ctx); err != nil {
+			// They will be claimed again and dropped as duplicates.
+			b.log.Warn("acknowledging queued updates", "err", err)
+		}
+		batch = batch[:0]
 	}
-	wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pipe := b.store.Client().Pipeline()
-	pipe.XAck(ctx, b.streamKey(), streamGroup, ids...)
-	pipe.XDel(ctx, b.streamKey(), ids...)
-	if _, err := pipe.Exec(ctx); err != nil {
-		// They will be claimed again and dropped as duplicates.
-		b.log.Warn("acknowledging queued updates", "err", err)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case id, ok := <-ids:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, id)
+			if len(batch) >= 200 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
 	}
 }
 
 func isBusyGroup(err error) bool {
-	return err != nil && len(err.Error()) >= 9 && err.Error()[:9] == "BUSYGROUP"
+	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
 }
 
 // updateID reads just the update_id of a raw update.

@@ -157,37 +157,41 @@ local n = redis.call('LLEN', KEYS[3])
 if n == 0 then return {0} end
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 if redis.call('SET', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[6]) then
-  return {n, redis.call('LINDEX', KEYS[3], 0)}
+  return {n, redis.call('LRANGE', KEYS[3], 0, 3)}
 end
 return {n}
 `)
 
-// next drops the outbox's head if it is item ARGV[2] (just sent), renews
-// the send lock and returns the new head; with nothing left it frees the
-// send lock. A send lock that expired meanwhile is taken again; one that
-// another sender took stops this one (-1).
+// next drops from the outbox's head the items ARGV[3..] (just sent, in
+// order), renews the send lock and returns the next items owed (up to 4);
+// with nothing left it frees the send lock. A send lock that expired
+// meanwhile is taken again; one that another sender took stops this one (-1).
 var nextScript = redis.NewScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return -1 end
-if ARGV[2] ~= '' then
+for i = 3, #ARGV do
   local head = redis.call('LINDEX', KEYS[2], 0)
-  if head and string.sub(head, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then redis.call('LPOP', KEYS[2]) end
+  if head and string.sub(head, 1, #ARGV[i] + 1) == ARGV[i] .. '|' then
+    redis.call('LPOP', KEYS[2])
+  else
+    break
+  end
 end
-local head = redis.call('LINDEX', KEYS[2], 0)
-if not head then
+local items = redis.call('LRANGE', KEYS[2], 0, 3)
+if #items == 0 then
   redis.call('DEL', KEYS[1])
-  return false
+  return {}
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return head
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return items
 `)
 
 // claim takes the send lock if free and returns the outbox's head.
 var claimScript = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
-local head = redis.call('LINDEX', KEYS[2], 0)
-if not head then redis.call('DEL', KEYS[1]) return false end
-return head
+local items = redis.call('LRANGE', KEYS[2], 0, 3)
+if #items == 0 then redis.call('DEL', KEYS[1]) end
+return items
 `)
 
 // release frees a lock (KEYS[1]) if it is still ours; with ARGV[2] = '1'
@@ -260,9 +264,17 @@ func (s *Store) Unlock(ctx context.Context, sess *Session) error {
 type Sender struct {
 	Chat  int64
 	token string
-	// Head is the next item to send; nil when nothing is owed (the send
-	// lock is then already freed).
-	Head *Item
+	// Items are the next items owed, oldest first (a few at a time); empty
+	// when nothing is owed (the send lock is then already freed).
+	Items []Item
+}
+
+// Head is the next item to send, or nil.
+func (s *Sender) Head() *Item {
+	if len(s.Items) == 0 {
+		return nil
+	}
+	return &s.Items[0]
 }
 
 // Commit stores conv (nil erases the chat's record and outbox: /forget),
@@ -302,16 +314,18 @@ func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, i
 	if len(res) < 2 {
 		return nil, nil
 	}
-	return &Sender{Chat: sess.Chat, token: tok, Head: parseItem(res[1])}, nil
+	return &Sender{Chat: sess.Chat, token: tok, Items: parseItems(res[1])}, nil
 }
 
-func parseItem(v any) *Item {
-	str, ok := v.(string)
-	if !ok {
-		return nil
+func parseItems(v any) []Item {
+	list, _ := v.([]any)
+	items := make([]Item, 0, len(list))
+	for _, e := range list {
+		str, _ := e.(string)
+		id, body, _ := strings.Cut(str, "|")
+		items = append(items, Item{ID: id, Body: []byte(body)})
 	}
-	id, body, _ := strings.Cut(str, "|")
-	return &Item{ID: id, Body: []byte(body)}
+	return items
 }
 
 // Claim takes chat's send lock to send what it owes (replies left by a
@@ -321,40 +335,40 @@ func (s *Store) Claim(ctx context.Context, chat int64) (*Sender, error) {
 	k := s.keys(chat)
 	tok := newToken()
 	res, err := claimScript.Run(ctx, s.rdb, []string{k[3], k[2]}, tok, s.lockTTL.Milliseconds()).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
 	if n, ok := res.(int64); ok && n < 0 {
 		return nil, nil
 	}
-	return &Sender{Chat: chat, token: tok, Head: parseItem(res)}, nil
+	items := parseItems(res)
+	if len(items) == 0 {
+		return nil, nil
+	}
+	return &Sender{Chat: chat, token: tok, Items: items}, nil
 }
 
-// Next marks the current head sent (it leaves the outbox) and moves to the
-// next item owed; Head is nil when none is left (the send lock is freed).
-// ErrLockLost means another sender took the chat over.
-func (s *Store) Next(ctx context.Context, snd *Sender) error {
+// Next marks the items sent (the first ones of Items, in order) and loads
+// the next ones owed; Items is empty when none is left (the send lock is
+// then freed). Items that can safely be sent twice (an edit) may be marked
+// together with the message after them; any other must be marked before
+// the next is sent. ErrLockLost means another sender took the chat over.
+func (s *Store) Next(ctx context.Context, snd *Sender, sent ...string) error {
 	k := s.keys(snd.Chat)
-	id := ""
-	if snd.Head != nil {
-		id = snd.Head.ID
+	args := make([]any, 0, 2+len(sent))
+	args = append(args, snd.token, s.lockTTL.Milliseconds())
+	for _, id := range sent {
+		args = append(args, id)
 	}
-	res, err := nextScript.Run(ctx, s.rdb, []string{k[3], k[2]}, snd.token, id, s.lockTTL.Milliseconds()).Result()
-	if errors.Is(err, redis.Nil) {
-		snd.Head = nil
-		return nil
-	}
-	if err != nil {
+	res, err := nextScript.Run(ctx, s.rdb, []string{k[3], k[2]}, args...).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("mark reply sent: %w", err)
 	}
 	if n, ok := res.(int64); ok && n < 0 {
-		snd.Head = nil
+		snd.Items = nil
 		return ErrLockLost
 	}
-	snd.Head = parseItem(res)
+	snd.Items = parseItems(res)
 	return nil
 }
 
@@ -369,7 +383,7 @@ func (s *Store) Stop(ctx context.Context, snd *Sender, drop bool) error {
 	if err := releaseScript.Run(ctx, s.rdb, []string{k[3], k[2]}, snd.token, d).Err(); err != nil {
 		return fmt.Errorf("release outbox: %w", err)
 	}
-	snd.Head = nil
+	snd.Items = nil
 	return nil
 }
 

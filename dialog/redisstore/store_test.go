@@ -60,7 +60,7 @@ func TestCommitSendInOrder(t *testing.T) {
 	conv := &redisstore.Conversation{State: dialog.State{Lang: lang.ARY, Node: "need"}}
 	conv.MarkHandled(7)
 	snd, err := s.Commit(ctx, sess, conv, []redisstore.Item{{ID: "7.0", Body: []byte(`{"a":1}`)}, {ID: "7.1", Body: []byte(`b|c`)}})
-	if err != nil || snd == nil || snd.Head.ID != "7.0" || string(snd.Head.Body) != `{"a":1}` {
+	if err != nil || snd == nil || snd.Head().ID != "7.0" || string(snd.Head().Body) != `{"a":1}` {
 		t.Fatalf("commit: %+v %v", snd, err)
 	}
 	// The conversation lock is free at once; a second commit while sending
@@ -77,9 +77,9 @@ func TestCommitSendInOrder(t *testing.T) {
 		t.Fatalf("second commit got a sender %+v (%v) while one is sending", snd2, err)
 	}
 	var got []string
-	for snd.Head != nil {
-		got = append(got, snd.Head.ID)
-		if err := s.Next(ctx, snd); err != nil {
+	for snd.Head() != nil {
+		got = append(got, snd.Head().ID)
+		if err := s.Next(ctx, snd, snd.Head().ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,6 +88,30 @@ func TestCommitSendInOrder(t *testing.T) {
 	}
 	if snd, err := s.Claim(ctx, 42); snd != nil || err != nil {
 		t.Fatalf("claim of an empty outbox: %+v %v", snd, err)
+	}
+}
+
+func TestNextMarksSeveralInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t, redisstore.Options{})
+	sess, _ := s.Begin(ctx, 11)
+	var items []redisstore.Item
+	for i := range 6 {
+		items = append(items, redisstore.Item{ID: fmt.Sprintf("5.%d", i), Body: []byte("m")})
+	}
+	snd, err := s.Commit(ctx, sess, &redisstore.Conversation{}, items)
+	if err != nil || len(snd.Items) != 4 {
+		t.Fatalf("window: %+v %v", snd, err)
+	}
+	// An id out of order stops the marking: nothing after it is dropped.
+	if err := s.Next(ctx, snd, "5.0", "5.2"); err != nil || snd.Head().ID != "5.1" {
+		t.Fatalf("after 5.0,5.2: head %+v %v", snd.Head(), err)
+	}
+	if err := s.Next(ctx, snd, "5.1", "5.2", "5.3"); err != nil || snd.Head().ID != "5.4" || len(snd.Items) != 2 {
+		t.Fatalf("after 5.1-5.3: %+v %v", snd.Items, err)
+	}
+	if err := s.Next(ctx, snd, "5.4", "5.5"); err != nil || snd.Head() != nil {
+		t.Fatalf("end: %+v %v", snd.Items, err)
 	}
 }
 
@@ -109,15 +133,15 @@ func TestOwedRepliesSurviveACrash(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	snd, err := s.Claim(ctx, 5)
-	if err != nil || snd == nil || snd.Head.ID != "1.0" || string(snd.Head.Body) != "hello|world" {
+	if err != nil || snd == nil || snd.Head().ID != "1.0" || string(snd.Head().Body) != "hello|world" {
 		t.Fatalf("claim: %+v %v", snd, err)
 	}
 	// The dead sender's late acknowledgement is refused.
-	if err := s.Next(ctx, dead); !errors.Is(err, redisstore.ErrLockLost) {
+	if err := s.Next(ctx, dead, "1.0"); !errors.Is(err, redisstore.ErrLockLost) {
 		t.Fatalf("stale ack: %v", err)
 	}
-	if err := s.Next(ctx, snd); err != nil || snd.Head != nil {
-		t.Fatalf("next: %+v %v", snd.Head, err)
+	if err := s.Next(ctx, snd, "1.0"); err != nil || snd.Head() != nil {
+		t.Fatalf("next: %+v %v", snd.Head(), err)
 	}
 	// A dead conversation lock frees itself too, and a late commit is refused.
 	sess, _ = s.Begin(ctx, 6)
@@ -137,10 +161,10 @@ func TestForgetAndBlocked(t *testing.T) {
 	s := testStore(t, redisstore.Options{})
 	sess, _ := s.Begin(ctx, 9)
 	snd, _ := s.Commit(ctx, sess, &redisstore.Conversation{State: dialog.State{Source: "fair"}}, []redisstore.Item{{ID: "1.0", Body: []byte("x")}})
-	s.Next(ctx, snd)
+	s.Next(ctx, snd, "1.0")
 	sess, _ = s.Begin(ctx, 9)
 	snd, err := s.Commit(ctx, sess, nil, []redisstore.Item{{ID: "2.0", Body: []byte("done")}, {ID: "2.1", Body: []byte("more")}})
-	if err != nil || snd == nil || snd.Head.ID != "2.0" {
+	if err != nil || snd == nil || snd.Head().ID != "2.0" {
 		t.Fatal(err)
 	}
 	if _, found, _ := s.Load(ctx, 9); found {

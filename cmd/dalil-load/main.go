@@ -1,0 +1,457 @@
+// Command dalil-load plays many simulated users against a fake Telegram Bot
+// API server (bot/bottest) served by the real bot (bot.Bot with the dialog
+// engine, Redis and PostgreSQL), then against a bare echo bot built on the
+// same Telegram client in the same run, and reports updates per second and
+// handling latencies of both, and Redis memory per stored conversation.
+//
+//	go run ./cmd/dalil-load -users 3000 -steps 8
+//
+// Each user is a closed loop: it sends an update (/start, a language, a
+// tree button, sometimes free text), waits for the bot's answer, thinks
+// -think, and goes on. With -think 0 the bots run flat out (capacity).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/postgres"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+func main() {
+	users := flag.Int("users", 2000, "simulated users, each in its own private chat")
+	steps := flag.Int("steps", 8, "updates each user sends")
+	think := flag.Duration("think", 0, "pause of a user between getting an answer and sending the next update (jittered ±50%)")
+	chatLimit := flag.Bool("chat-limit", false, "apply the per-chat limit (1 message/s, bursts of 3); off measures the bot's own capacity")
+	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (keys under a unique prefix, removed at the end)")
+	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"PostgreSQL server URL (a temporary database is created and dropped)")
+	skipEcho := flag.Bool("no-echo", false, "skip the echo bot")
+	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dalil-load:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*users, *steps, *think, *chatLimit, *redisURL, *pgURL, *skipEcho); err != nil {
+		fmt.Fprintln(os.Stderr, "dalil-load:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+var memCatalogue bool
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// result is one bot's figures.
+type result struct {
+	name      string
+	updates   int
+	elapsed   time.Duration
+	handling  []time.Duration // receipt to durable save (Dalil only)
+	reply     []time.Duration // delivery by getUpdates to first reply message
+	timeouts  int64
+	apiErrors int
+}
+
+func (r result) rate() float64 { return float64(r.updates) / r.elapsed.Seconds() }
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func (r result) String() string {
+	s := fmt.Sprintf("%-6s %6d updates in %6.2fs = %7.0f updates/s; first reply p50 %6.2fms p99 %6.2fms",
+		r.name, r.updates, r.elapsed.Seconds(), r.rate(), ms(pct(r.reply, .5)), ms(pct(r.reply, .99)))
+	if len(r.handling) > 0 {
+		s += fmt.Sprintf("; handling p50 %5.2fms p99 %5.2fms", ms(pct(r.handling, .5)), ms(pct(r.handling, .99)))
+	}
+	if r.timeouts > 0 {
+		s += fmt.Sprintf("; %d unanswered", r.timeouts)
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL string, skipEcho bool) error {
+	ctx := context.Background()
+	ropt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("redis URL: %w", err)
+	}
+	ropt.PoolSize = 64
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("Redis at %s: %w (start redis-server or pass -redis)", redisURL, err)
+	}
+	dbURL, drop, err := tempDB(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if _, err := pg.Import(ctx, catalogue.Demo(), postgres.ImportOptions{}); err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d\n", users, steps, think, chatLimit, runtimeProcs())
+	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
+	defer cleanup(rdb, prefix)
+	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit)
+	if err != nil {
+		return err
+	}
+	fmt.Println(d)
+	if !skipEcho {
+		e, err := runEcho(ctx, users, steps, think)
+		if err != nil {
+			return err
+		}
+		fmt.Println(e)
+		fmt.Printf("dalil/echo throughput: %.2f\n", d.rate()/e.rate())
+	}
+	fmt.Println(conv)
+	return nil
+}
+
+func runtimeProcs() int { return runtimeGOMAXPROCS() }
+
+// tempDB creates a database for the run on the server at url.
+func tempDB(ctx context.Context, url string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", nil, fmt.Errorf("PostgreSQL at %s: %w (start it or pass -pg)", url, err)
+	}
+	name := fmt.Sprintf("dalil_load_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		conn.Close(ctx)
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	cfg := conn.Config()
+	dbURL := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	if cfg.Password != "" {
+		dbURL = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
+	}
+	return dbURL, func() {
+		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		conn.Close(context.Background())
+	}, nil
+}
+
+func cleanup(rdb *redis.Client, prefix string) {
+	ctx := context.Background()
+	it := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+	var keys []string
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+		if len(keys) == 1000 {
+			rdb.Del(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		rdb.Del(ctx, keys...)
+	}
+}
+
+// inbox routes what the fake server sends to each simulated user.
+type inbox struct {
+	delivered sync.Map // update id -> time handed out by getUpdates
+	chans     []chan bottest.Message
+	base      int64
+}
+
+func newInbox(users int) *inbox {
+	in := &inbox{chans: make([]chan bottest.Message, users), base: 7_000_000}
+	for i := range in.chans {
+		in.chans[i] = make(chan bottest.Message, 256)
+	}
+	return in
+}
+
+func (in *inbox) onSend(chat int64, m *bottest.Message) {
+	if i := chat - in.base; i >= 0 && i < int64(len(in.chans)) {
+		select {
+		case in.chans[i] <- *m:
+		default:
+		}
+	}
+}
+
+func (in *inbox) onDeliver(ids []int64) {
+	now := time.Now()
+	for _, id := range ids {
+		in.delivered.Store(id, now)
+	}
+}
+
+// play runs every user's loop and returns the reply latencies.
+func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration, echo bool) ([]time.Duration, int64, time.Duration) {
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, users*steps)
+	var timeouts atomic.Int64
+	var wg sync.WaitGroup
+	langs := []string{"fr", "ar", "ary"}
+	texts := []string{"je cherche un microcrédit pour ma coopérative à Tanger", "بغيت تمويل لمشروع ديال الفلاحة فشفشاون",
+		"أبحث عن تكوين في التسويق", "bghit n7al chi projet f tetouan", "formation en comptabilité à Larache"}
+	start := time.Now()
+	for u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(u), 7))
+			chat := in.base + int64(u)
+			var last *bottest.Message // last message with buttons
+			for k := range steps {
+				if think > 0 {
+					time.Sleep(think/2 + time.Duration(r.Int64N(int64(think))))
+				}
+				var up map[string]any
+				switch {
+				case k == 0 && !echo:
+					up = srv.Text(chat, "/start")
+				case echo || last == nil:
+					up = srv.Text(chat, texts[r.IntN(len(texts))])
+				default:
+					var data []string
+					for _, row := range last.Buttons {
+						for _, b := range row {
+							if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "lang:") {
+								data = append(data, b.Data)
+							}
+						}
+					}
+					if k == 1 {
+						data = []string{"lang:" + langs[u%3]}
+					}
+					if len(data) == 0 || r.IntN(6) == 0 {
+						up = srv.Text(chat, texts[r.IntN(len(texts))])
+					} else {
+						up = srv.Press(*last, data[r.IntN(len(data))])
+					}
+				}
+				id, _ := up["update_id"].(int64)
+				// Wait for the first reply, then for the rest of the answer
+				// (a question with buttons, or a short quiet time).
+				var first time.Time
+				timeout := time.NewTimer(10 * time.Second)
+			collect:
+				for {
+					var quiet <-chan time.Time
+					if !first.IsZero() {
+						if echo {
+							break collect
+						}
+						quiet = time.After(25 * time.Millisecond)
+					}
+					select {
+					case m := <-in.chans[u]:
+						if first.IsZero() {
+							first = m.At
+						}
+						if len(m.Buttons) > 0 {
+							last = &m
+							if !echo {
+								break collect
+							}
+						}
+					case <-quiet:
+						break collect
+					case <-timeout.C:
+						timeouts.Add(1)
+						break collect
+					}
+				}
+				timeout.Stop()
+				if !first.IsZero() {
+					if at, ok := in.delivered.Load(id); ok {
+						mu.Lock()
+						lat = append(lat, first.Sub(at.(time.Time)))
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, timeouts.Load(), time.Since(start)
+}
+
+func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgres.Store, users, steps int, think time.Duration, chatLimit bool) (result, string, error) {
+	in := newInbox(users)
+	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
+	defer srv.Close()
+	client, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
+	if err != nil {
+		return result{}, "", err
+	}
+	tree, err := dialog.Parse(trees.Default)
+	if err != nil {
+		return result{}, "", err
+	}
+	tr, err := locales.Load()
+	if err != nil {
+		return result{}, "", err
+	}
+	store := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+	var matcher catalogue.Matcher = pg
+	if memCatalogue {
+		matcher = catalogue.NewMemory(catalogue.Demo())
+	}
+	var hmu sync.Mutex
+	handling := make([]time.Duration, 0, users*steps)
+	interval := time.Duration(-1)
+	if chatLimit {
+		interval = 0 // the default, one per second
+	}
+	b, err := bot.New(bot.Options{
+		Client: client, Store: store, Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr},
+		Matcher: matcher, T: tr, RateLimit: 0, ChatInterval: interval,
+		OnHandled: func(_ int64, d time.Duration) { hmu.Lock(); handling = append(handling, d); hmu.Unlock() },
+	})
+	if err != nil {
+		return result{}, "", err
+	}
+	before, _ := usedMemory(ctx, rdb)
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(bctx) }()
+	lat, timeouts, elapsed := play(srv, in, users, steps, think, false)
+	cancel()
+	if err := <-done; err != nil {
+		return result{}, "", err
+	}
+	after, _ := usedMemory(ctx, rdb)
+	conv := conversationMemory(ctx, rdb, store, in.base, users, after-before)
+	hmu.Lock()
+	defer hmu.Unlock()
+	return result{name: "dalil", updates: users * steps, elapsed: elapsed, handling: handling, reply: lat, timeouts: timeouts}, conv, nil
+}
+
+func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			var n int64
+			fmt.Sscan(v, &n)
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no used_memory in INFO")
+}
+
+// conversationMemory measures the stored conversations: MEMORY USAGE of a
+// sample of records, and Redis's whole memory growth per user.
+func conversationMemory(ctx context.Context, rdb *redis.Client, store *redisstore.Store, base int64, users int, grown int64) string {
+	var total, n, biggest int64
+	for i := 0; i < users; i += max(1, users/500) {
+		m, err := rdb.MemoryUsage(ctx, store.Key(base+int64(i), "state")).Result()
+		if err != nil {
+			continue
+		}
+		total += m
+		biggest = max(biggest, m)
+		n++
+	}
+	if n == 0 {
+		return "redis: no conversation stored"
+	}
+	return fmt.Sprintf("redis: %d bytes per conversation on average (MEMORY USAGE of %d records, largest %d); used_memory grew %d bytes per user",
+		total/n, n, biggest, grown/int64(users))
+}
+
+// runEcho is the baseline: the same fake server and users, and a bot that
+// only echoes each text, built on the same Telegram client.
+func runEcho(ctx context.Context, users, steps int, think time.Duration) (result, error) {
+	in := newInbox(users)
+	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
+	defer srv.Close()
+	client, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
+	if err != nil {
+		return result{}, err
+	}
+	ectx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var offset int64
+		for ectx.Err() == nil {
+			ups, err := client.GetUpdates(ectx, offset, 100, time.Second, nil)
+			if err != nil {
+				continue
+			}
+			var wg sync.WaitGroup
+			for _, up := range ups {
+				if up.Message == nil {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _ = client.SendMessage(ectx, up.Message.Chat.ID, up.Message.Text, nil)
+				}()
+			}
+			wg.Wait()
+			if len(ups) > 0 {
+				offset = ups[len(ups)-1].UpdateID + 1
+			}
+		}
+	}()
+	lat, timeouts, elapsed := play(srv, in, users, steps, think, true)
+	cancel()
+	<-done
+	return result{name: "echo", updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts}, nil
+}
