@@ -188,29 +188,19 @@ func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error
 	return idx, nil
 }
 
-// scan returns the index positions to examine for a query asking needs:
-// the union of byNeed's lists, or nil for every service.
-func (idx *matchIndex) scan(needs []string) []int32 {
+// scan returns byNeed's lists for the needs asked; nil (every service)
+// when the query asks none, or a need outside the vocabulary (the filter
+// decides then).
+func (idx *matchIndex) scan(needs []string) [][]int32 {
 	var lists [][]int32
 	for _, w := range needs {
 		l, ok := idx.byNeed[w]
 		if !ok {
-			return nil // a need outside the vocabulary: let the filter decide
+			return nil
 		}
 		lists = append(lists, l)
 	}
-	switch len(lists) {
-	case 0:
-		return nil
-	case 1:
-		return lists[0]
-	}
-	var out []int32
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return lists
 }
 
 // candidates returns the best n services of the index answering filter,
@@ -249,11 +239,24 @@ func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[in
 			top = top[:n]
 		}
 	}
-	if only := idx.scan(filter.Codes.Needs); only != nil {
-		for _, i := range only {
+	switch lists := idx.scan(filter.Codes.Needs); {
+	case len(lists) == 1:
+		for _, i := range lists[0] {
 			visit(int(i), idx.bits[i])
 		}
-	} else {
+	case len(lists) > 1:
+		// A service answering several of the needs is visited once (the
+		// order of visits does not matter: ties are broken by position).
+		seen := make([]uint64, (len(idx.bits)+63)/64)
+		for _, l := range lists {
+			for _, i := range l {
+				if seen[i/64]&(1<<(i%64)) == 0 {
+					seen[i/64] |= 1 << (i % 64)
+					visit(int(i), idx.bits[i])
+				}
+			}
+		}
+	default:
 		for i, b := range idx.bits {
 			visit(i, b)
 		}
