@@ -2,7 +2,10 @@ package staff
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,6 +89,12 @@ func (s *Server) catalogueImport(w http.ResponseWriter, r *http.Request, sess *s
 	}
 	defer f.Close()
 	name := path.Base(hdr.Filename)
+	unlock, err := s.lockCatalogue(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer unlock()
 	d := &catalogueData{Available: true, HSDS: s.opts.HSDS != nil}
 	p := page{Data: d}
 	code := http.StatusOK
@@ -171,6 +180,7 @@ func (s *Server) activeServices(r *http.Request) ([]*catalogue.Service, error) {
 type serviceData struct {
 	ID      string
 	Active  bool
+	Orig    string // hash of the row as loaded: a save over a newer one is refused
 	Fields  []serviceField
 	Changed []string
 }
@@ -233,7 +243,7 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, err)
 		return
 	}
-	d := &serviceData{ID: sv.ID, Active: sv.Active}
+	d := &serviceData{ID: sv.ID, Active: sv.Active, Orig: cellsHash(cells)}
 	for _, c := range catalogue.Columns {
 		d.Fields = append(d.Fields, serviceField{Name: c, Value: cells[c], Long: longFields[c]})
 	}
@@ -248,6 +258,14 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	id := r.PostFormValue("id")
+	// One catalogue change at a time, across replicas: an edit rewrites the
+	// catalogue from what it reads, which must not be stale.
+	unlock, err := s.lockCatalogue(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer unlock()
 	old, all, err := s.findService(r, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -262,7 +280,8 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, err)
 		return
 	}
-	d := &serviceData{ID: id, Active: old.Active}
+	d := &serviceData{ID: id, Active: old.Active, Orig: cellsHash(oldCells)}
+	conflict := r.PostFormValue("orig") != d.Orig
 	row := make([]string, len(catalogue.Columns))
 	for i, c := range catalogue.Columns {
 		v := strings.ReplaceAll(r.PostFormValue("f_"+c), "\r\n", "\n")
@@ -302,6 +321,13 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, err)
 		return
 	}
+	if conflict {
+		// Someone saved this service since the form was loaded: show the
+		// fields as typed; saving again (now against the new version) is a
+		// deliberate choice.
+		s.render(w, r, http.StatusConflict, "service", sess, page{Data: d, Nav: "catalogue", Error: tr(uiLang(r), "cat.conflict")})
+		return
+	}
 	if len(d.Changed) == 0 {
 		redirectDone(w, r, "/admin/catalogue/service?id="+id, "unchanged")
 		return
@@ -309,8 +335,12 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 	edited := parsed[0]
 	edited.Active = old.Active
 	for i, sv := range all {
-		if sv.ID == id {
+		switch {
+		case sv.ID == id:
 			all[i] = edited
+		case sv.Org.ID == edited.Org.ID:
+			// The organisation's name and kind are one for all its services.
+			sv.Org = edited.Org
 		}
 	}
 	if _, err := s.opts.Catalogue.Import(r.Context(), all, postgres.ImportOptions{}); err != nil {
@@ -376,4 +406,36 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, sess *session
 		return
 	}
 	s.render(w, r, http.StatusOK, "audit", sess, page{Data: log})
+}
+
+// catalogueLock is the advisory lock key of catalogue changes made here.
+const catalogueLock = 7357206019318810417
+
+// lockCatalogue holds a PostgreSQL advisory lock until unlock is called.
+func (s *Server) lockCatalogue(ctx context.Context) (unlock func(), err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("locking the catalogue: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(catalogueLock)); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("locking the catalogue: %w", err)
+	}
+	return func() {
+		// Without the request's context: a cancelled request must still unlock.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(catalogueLock)); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) // closing the session releases the lock
+		}
+		conn.Release()
+	}, nil
+}
+
+// cellsHash identifies the content of a catalogue row.
+func cellsHash(cells map[string]string) string {
+	h := sha256.New()
+	for _, c := range catalogue.Columns {
+		h.Write([]byte(cells[c]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

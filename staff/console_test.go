@@ -283,7 +283,7 @@ func TestConsoleCatalogueEdit(t *testing.T) {
 		t.Fatalf("before: %s", got)
 	}
 	_, body, _ := c.get("/admin/catalogue/service?id=alpha-training")
-	form := url.Values{"csrf": {tok}, "id": {"alpha-training"}}
+	form := url.Values{"csrf": {tok}, "id": {"alpha-training"}, "orig": {hiddenValue(body, "orig")}}
 	for _, col := range catalogue.Columns {
 		form.Set("f_"+col, hiddenValue(body, "f_"+col))
 	}
@@ -307,6 +307,33 @@ func TestConsoleCatalogueEdit(t *testing.T) {
 	}
 	if got := strings.Join(matchIDs(), ","); !strings.Contains(got, "alpha-training") {
 		t.Fatalf("after the edit the referral lacks alpha-training: %s", got)
+	}
+	// A second save from the same (now stale) form is refused, not applied.
+	form.Set("f_provinces", "tetouan")
+	if code, body, _ := c.post("/admin/catalogue/service", form); code != http.StatusConflict || !strings.Contains(body, "modifié par quelqu") {
+		t.Fatalf("stale form: %d", code)
+	}
+	if got := strings.Join(matchIDs(), ","); !strings.Contains(got, "alpha-training") {
+		t.Fatalf("the stale form was applied: %s", got)
+	}
+	// Renaming the organisation on one service renames it for all of them.
+	_, body, _ = c.get("/admin/catalogue/service?id=beta-training")
+	ren := url.Values{"csrf": {tok}, "id": {"beta-training"}, "orig": {hiddenValue(body, "orig")}}
+	for _, col := range catalogue.Columns {
+		ren.Set("f_"+col, hiddenValue(body, "f_"+col))
+	}
+	ren.Set("f_org_name_fr", "Centre Bêta")
+	if code, _, _ := c.post("/admin/catalogue/service", ren); code != http.StatusSeeOther {
+		t.Fatalf("rename: %d", code)
+	}
+	all, err := e.store.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sv := range all {
+		if sv.Org.ID == "org-b" && sv.Org.NameFR != "Centre Bêta" {
+			t.Errorf("%s still belongs to %q", sv.ID, sv.Org.NameFR)
+		}
 	}
 	_, body, _ = c.get("/admin/catalogue/match?needs=training&provinces=larache")
 	if !strings.Contains(body, `data-service="alpha-training"`) {

@@ -21,7 +21,8 @@ import (
 )
 
 // testServices is a tiny catalogue whose referrals are easy to predict:
-// both services train, one in Tétouan, one in Larache.
+// two services train, one in Tétouan, one in Larache; the Larache centre
+// also coaches.
 func testServices() []*catalogue.Service {
 	return []*catalogue.Service{
 		{ID: "alpha-training", Org: catalogue.Organisation{ID: "org-a", NameFR: "Centre Alpha", Kind: "association"},
@@ -30,6 +31,9 @@ func testServices() []*catalogue.Service {
 		{ID: "beta-training", Org: catalogue.Organisation{ID: "org-b", NameFR: "Centre Beta", Kind: "public"},
 			NameFR: "Formation Beta", Needs: []string{"training"}, Provinces: []string{"larache"},
 			Phone: "+212539000002", Active: true},
+		{ID: "beta-coaching", Org: catalogue.Organisation{ID: "org-b", NameFR: "Centre Beta", Kind: "public"},
+			NameFR: "Coaching Beta", Needs: []string{"coaching"}, Provinces: []string{"larache"},
+			Phone: "+212539000003", Active: true},
 	}
 }
 
