@@ -526,3 +526,27 @@ func TestSimulatorForgedState(t *testing.T) {
 		}
 	}
 }
+
+// A draft started before someone else published is not published over
+// their version without a warning.
+func TestPublishOverANewerVersionWarns(t *testing.T) {
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	tok := c.csrf("/admin/trees")
+	_, body, _ := c.get("/admin/trees")
+	if hiddenValue(body, "base") != "0" {
+		t.Fatalf("base of the built-in tree: %q", hiddenValue(body, "base"))
+	}
+	if _, err := treestore.New(e.pool).Publish(context.Background(), treestore.KindTree, []byte(goodTree), "colleague@example.org", ""); err != nil {
+		t.Fatal(err)
+	}
+	mine := strings.Replace(goodTree, "Au revoir", "Salut", 1)
+	code, body, _ := c.post("/admin/trees", url.Values{"action": {"publish"}, "base": {"0"}, "content": {mine}, "csrf": {tok}})
+	if code != http.StatusConflict || !strings.Contains(body, "colleague@example.org") || hiddenValue(body, "base") != "1" || !strings.Contains(hiddenValue(body, "content"), "Salut") {
+		t.Fatalf("publish over a newer version: %d", code)
+	}
+	if code, _, _ := c.post("/admin/trees", url.Values{"action": {"publish"}, "base": {"1"}, "content": {mine}, "csrf": {tok}}); code != http.StatusSeeOther {
+		t.Fatalf("deliberate publish: %d", code)
+	}
+}

@@ -31,6 +31,7 @@ type treesData struct {
 	Understood string         // lexicon only: nlu result of the test text
 	TestText   string
 	Comment    string
+	Base       int // the live version the draft started from
 	Diff       []treestore.DiffLine
 	DiffTitle  string
 	// Node ids the diff touches (trees only).
@@ -89,7 +90,7 @@ func (s *Server) treesPage(w http.ResponseWriter, r *http.Request, sess *session
 		s.fail(w, r, err)
 		return
 	}
-	d.Content = string(d.Live.Content)
+	d.Content, d.Base = string(d.Live.Content), d.Live.N
 	if from := r.URL.Query().Get("from"); from != "" {
 		n, _ := strconv.Atoi(from)
 		v, err := s.versions.Get(r.Context(), kind, n)
@@ -239,6 +240,7 @@ func textIn(t lang.Text, l lang.Lang) string { return t.In(l) }
 func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session) {
 	kind := kindOf(r)
 	d := &treesData{Kind: string(kind), Content: r.PostFormValue("content"), Comment: r.PostFormValue("comment"), Checked: true}
+	d.Base, _ = strconv.Atoi(r.PostFormValue("base"))
 	action := r.PostFormValue("action")
 	if r.PostFormValue("press") != "" {
 		action = "simulate" // a button of the simulated chat
@@ -263,6 +265,22 @@ func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session
 		if !sess.Role.CanEdit() {
 			http.Error(w, "your role ("+string(sess.Role)+") does not allow publishing", http.StatusForbidden)
 			return
+		}
+		// The draft was started from version base: if another version went
+		// live since, publishing would silently undo it. Say so first;
+		// publishing again (now based on the live one) is then deliberate.
+		if base := r.PostFormValue("base"); base != "" {
+			live, _, err := s.versions.Live(r.Context(), kind)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if base != strconv.Itoa(live.N) {
+				d.Base = live.N
+				p.Error = tr(uiLang(r), "trees.conflict", live.N, live.Author)
+				code = http.StatusConflict
+				break
+			}
 		}
 		v, err := s.versions.Publish(r.Context(), kind, []byte(d.Content), sess.Email, d.Comment)
 		var inv *treestore.InvalidError
