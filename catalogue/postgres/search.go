@@ -24,15 +24,23 @@ type SearchHit struct {
 // accents, Arabic diacritics and letter variants, tolerates typos, and reads
 // Latin words also as Arabizi (see SearchKey).
 //
-// How: each word of the query (and its Arabizi reading) is looked up in the
-// search_word dictionary with pg_trgm's similarity (%), which finds the
-// catalogue's words within a typo or two; an in-memory index of the active
-// services' words (reloaded when the catalogue generation moves) then gives
-// each service the sum, over the query words, of the best similarity of a
-// matching word, full in the names and half elsewhere. Ranking in memory
-// keeps a query for a word that thousands of services share (a need's
-// keyword) within a few milliseconds: trigram similarity recomputed in SQL
-// over 20,000 matching descriptions took seconds on the benchmark catalogue.
+// How: the services' search keys are split into words; an in-memory index
+// (reloaded when the catalogue generation moves) maps each word to the
+// services having it. A query word the catalogue has as such is taken as
+// it is; any other (a typo, another spelling, an Arabizi skeleton) is
+// replaced by the catalogue's words most similar to it by pg_trgm's
+// similarity (shared trigrams over all trigrams, at least 0.4; see
+// dictionary). Each service scores the sum, over the query words, of the
+// best similarity of a matching word, full in the names and half elsewhere.
+//
+// Why in memory: on the 100,000-service benchmark a query for a word that
+// thousands of services share (a need's keyword) took seconds with trigram
+// indexes over whole texts (similarity rechecked on 20,000 descriptions),
+// and even looking words up in a pg_trgm-indexed dictionary table cost
+// 2-10 ms a query word (similarity() costs microseconds a row) where the
+// in-memory lookup costs microseconds. The search_word table (pg_trgm GIN)
+// stays for SQL users, and TestDictionarySimilarityIsPgTrgm checks that
+// the in-memory similarity is pg_trgm's.
 func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit, error) {
 	if limit <= 0 {
 		limit = 10
@@ -59,14 +67,11 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 			fuzzy = append(fuzzy, v)
 			pos = append(pos, i)
 		}
-		if len(fuzzy) > 0 {
-			found, err := s.dictionary(ctx, fuzzy)
-			if err != nil {
-				return nil, err
-			}
-			for _, m := range found {
-				m.i = pos[m.i]
-				matches = append(matches, m)
+		for k, v := range fuzzy {
+			for _, w := range v {
+				if !isDigits(w) { // numbers only match exactly
+					matches = append(matches, idx.dict.similar(pos[k], w)...)
+				}
 			}
 		}
 		hits := idx.rank(words, matches, limit)
@@ -108,49 +113,9 @@ type wordMatch struct {
 	sim  float32
 }
 
-// dictionarySQL finds, for each query spelling, the most similar words of
-// the dictionary (pg_trgm % with the connection's similarity threshold).
-const dictionarySQL = `SELECT q.i, d.word, similarity(q.w, d.word)
-FROM unnest($1::text[], $2::int[]) AS q(w, i)
-CROSS JOIN LATERAL (
-	SELECT word FROM search_word WHERE word % q.w
-	ORDER BY similarity(q.w, word) DESC, word LIMIT 8
-) d`
-
-func (s *Store) dictionary(ctx context.Context, words [][]string) ([]wordMatch, error) {
-	var ws []string
-	var is []int32
-	var out []wordMatch
-	for i, v := range words {
-		for _, w := range v {
-			if isDigits(w) {
-				continue // numbers only match exactly
-			}
-			ws = append(ws, w)
-			is = append(is, int32(i))
-		}
-	}
-	if len(ws) == 0 {
-		return out, nil
-	}
-	rows, err := s.pool.Query(ctx, dictionarySQL, ws, is)
-	if err != nil {
-		return nil, fmt.Errorf("searching the word dictionary: %w", err)
-	}
-	var m wordMatch
-	var i int32
-	if _, err := pgx.ForEachRow(rows, []any{&i, &m.word, &m.sim}, func() error {
-		m.i = int(i)
-		out = append(out, m)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("searching the word dictionary: %w", err)
-	}
-	return out, nil
-}
-
 // searchIndex maps the words of the active services' search keys to them.
 type searchIndex struct {
+	dict *dictionary // the words, for similarity lookups
 	gen  int64
 	ids  []string
 	post map[string][]uint32 // word -> service index<<1 | 1 when in the names
@@ -211,6 +176,7 @@ func (s *Store) searchIndex(ctx context.Context, reload bool) (*searchIndex, err
 	}); err != nil {
 		return nil, fmt.Errorf("loading the search index: %w", err)
 	}
+	idx.dict = newDictionary(idx.post)
 	n := len(idx.ids)
 	idx.pool.New = func() any {
 		return &scratch{total: make([]float32, n), cur: make([]float32, n), stamp: make([]int32, n)}
