@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/staff"
@@ -548,5 +549,25 @@ func TestPublishOverANewerVersionWarns(t *testing.T) {
 	}
 	if code, _, _ := c.post("/admin/trees", url.Values{"action": {"publish"}, "base": {"1"}, "content": {mine}, "csrf": {tok}}); code != http.StatusSeeOther {
 		t.Fatalf("deliberate publish: %d", code)
+	}
+}
+
+func TestExportHSDS(t *testing.T) {
+	e := newEnv(t, staff.Options{HSDS: postgres.WriteHSDS})
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	_, body, _ := c.get("/admin/catalogue")
+	if !strings.Contains(body, `id="export-hsds"`) {
+		t.Fatal("no HSDS export link")
+	}
+	code, out, h := c.get("/admin/catalogue/export.hsds.json")
+	if code != 200 || h.Get("Content-Type") != "application/json" || !strings.Contains(out, "Formation Alpha") {
+		t.Fatalf("HSDS export: %d %s\n%.300s", code, h.Get("Content-Type"), out)
+	}
+	e2 := newEnv(t, staff.Options{})
+	c2 := e2.client(t)
+	c2.mustLogin(viewerEmail)
+	if code, _, _ := c2.get("/admin/catalogue/export.hsds.json"); code != http.StatusNotFound {
+		t.Fatalf("HSDS export without an exporter: %d", code)
 	}
 }
