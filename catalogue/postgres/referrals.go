@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,9 +25,11 @@ type referral struct {
 // referral shown is at most a moment away from being counted. Close and
 // Flush write what is pending; a crash loses at most that moment.
 type referralLog struct {
-	pool *pgxpool.Pool
-	ch   chan referral
-	done chan struct{}
+	pool   *pgxpool.Pool
+	ch     chan referral
+	done   chan struct{}
+	mu     sync.RWMutex // closed and sends on ch
+	closed bool
 }
 
 // referralQueue is how many referrals may wait to be written; beyond it
@@ -41,6 +44,12 @@ func newReferralLog(pool *pgxpool.Pool) *referralLog {
 }
 
 func (l *referralLog) add(r referral) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		slog.Warn("referral log closed: a referral was not recorded")
+		return
+	}
 	select {
 	case l.ch <- r:
 	default:
@@ -51,9 +60,16 @@ func (l *referralLog) add(r referral) {
 // flush returns once every referral added before it is written (or failed).
 func (l *referralLog) flush(ctx context.Context) error {
 	done := make(chan struct{})
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return nil // close wrote everything
+	}
 	select {
 	case l.ch <- referral{flushed: done}:
+		l.mu.RUnlock()
 	case <-ctx.Done():
+		l.mu.RUnlock()
 		return ctx.Err()
 	}
 	select {
@@ -66,7 +82,10 @@ func (l *referralLog) flush(ctx context.Context) error {
 
 // close writes what is pending and stops the writer.
 func (l *referralLog) close() {
+	l.mu.Lock()
+	l.closed = true
 	close(l.ch)
+	l.mu.Unlock()
 	select {
 	case <-l.done:
 	case <-time.After(10 * time.Second):

@@ -27,6 +27,7 @@ type Store struct {
 	searchMu sync.Mutex
 
 	referrals *referralLog
+	closeOnce sync.Once
 }
 
 // generationSQL reads the catalogue generation, which each import that
@@ -68,10 +69,13 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	return s, nil
 }
 
-// Close writes the pending referrals and releases the connections.
+// Close writes the pending referrals and releases the connections. Calls
+// after the first do nothing.
 func (s *Store) Close() {
-	s.referrals.close()
-	s.pool.Close()
+	s.closeOnce.Do(func() {
+		s.referrals.close()
+		s.pool.Close()
+	})
 }
 
 // Ping checks the database answers (for /readyz).
@@ -93,6 +97,10 @@ func (s *Store) checkVocabulary(ctx context.Context) error {
 		return nil
 	}
 	slog.InfoContext(ctx, "vocabulary changed: recomputing the catalogue's match keys")
+	// Cleared hashes make the import below rewrite every row.
+	if _, err := s.pool.Exec(ctx, "UPDATE service SET row_hash = ''"); err != nil {
+		return fmt.Errorf("recomputing match keys for the new vocabulary: %w", err)
+	}
 	all, err := s.Services(ctx)
 	if err != nil {
 		return err

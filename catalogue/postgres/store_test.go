@@ -250,3 +250,56 @@ func TestMatchSeesImportsFromAnotherProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRecomputesCodesWhenVocabularyChanges simulates a catalogue
+// stored by a binary with another vocabulary: Open recomputes the packed
+// codes before matching.
+func TestOpenRecomputesCodesWhenVocabularyChanges(t *testing.T) {
+	ctx := context.Background()
+	st, url := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	st.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "UPDATE service SET facet_bits = 0, match_keys = '{}'; UPDATE catalogue_meta SET value = 'an older vocabulary' WHERE key = 'vocabulary'"); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	mem := catalogue.NewMemory(catalogtest.Fixture())
+	for _, c := range catalogtest.Cases() {
+		got, err := st2.Match(ctx, c.Query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := mem.Match(ctx, c.Query)
+		if !slices.Equal(ids(got.Matches), ids(want.Matches)) {
+			t.Errorf("%s: after the vocabulary change %v, want %v", c.Name, ids(got.Matches), ids(want.Matches))
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM service WHERE active AND (facet_bits = 0 OR match_keys = '{}')").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d active services left without codes (%v)", n, err)
+	}
+}
+
+func TestMatchAfterCloseFailsWithoutPanic(t *testing.T) {
+	st, _ := newStore(t, "")
+	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
+	var c vocab.Codes
+	c.Add(vocab.Needs, "funding")
+	if _, err := st.Match(context.Background(), catalogue.Query{Codes: c}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := st.Match(context.Background(), catalogue.Query{Codes: c}); err == nil {
+		t.Error("Match on a closed store succeeded")
+	}
+	st.Close() // twice is fine
+}

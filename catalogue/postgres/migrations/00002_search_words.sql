@@ -1,8 +1,8 @@
--- Search reads a dictionary of the words of the catalogue's search keys:
--- pg_trgm finds the words that resemble a query's (typos), and the store's
--- in-memory index maps words to services and ranks them. Trigram indexes
--- over whole texts cost a 100,000-service import 12 s and a common word
--- seconds of similarity rechecks; the dictionary is small and cheap.
+-- A dictionary of the words of the catalogue's search keys, with a pg_trgm
+-- index, for finding the words that resemble a query's (typos) in SQL (the
+-- store's Search does the same lookup in memory, checked against this
+-- table). Trigram indexes over whole texts cost a 100,000-service import
+-- 12 s and a common word seconds of similarity rechecks: they go.
 
 -- +goose Up
 DROP INDEX IF EXISTS service_search_names_idx;
