@@ -28,7 +28,7 @@ import (
 
 // harness runs a real Bot (real engine, real Redis) against the fake Bot API.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *bottest.Server
 	rdb    *redis.Client
 	store  *redisstore.Store
@@ -46,7 +46,7 @@ func redisURL() string {
 	return "redis://127.0.0.1:6379/0"
 }
 
-func newRedis(t *testing.T, url string) *redis.Client {
+func newRedis(t testing.TB, url string) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
@@ -75,7 +75,7 @@ func engine(t testing.TB) (*dialog.Engine, *locales.Catalog) {
 }
 
 // start runs a bot; tweak adjusts its options. rdb nil means the test Redis.
-func start(t *testing.T, rdb *redis.Client, tweak func(*bot.Options)) *harness {
+func start(t testing.TB, rdb *redis.Client, tweak func(*bot.Options)) *harness {
 	t.Helper()
 	if rdb == nil {
 		rdb = newRedis(t, redisURL())

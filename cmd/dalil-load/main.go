@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -366,10 +367,28 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- b.Run(bctx) }()
+	if gdump := os.Getenv("DALIL_LOAD_GOROUTINES"); gdump != "" {
+		time.AfterFunc(3*time.Second, func() {
+			f, err := os.Create(gdump)
+			if err == nil {
+				pprof.Lookup("goroutine").WriteTo(f, 1)
+				f.Close()
+			}
+		})
+	}
 	lat, timeouts, elapsed := play(srv, in, users, steps, think, false)
 	cancel()
 	if err := <-done; err != nil {
 		return result{}, "", err
+	}
+	rec := httptest.NewRecorder()
+	b.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		for _, p := range []string{"dalil_updates_total", "dalil_messages_failed_total", "dalil_botapi_errors_total", "dalil_ratelimit_waits_total"} {
+			if strings.HasPrefix(line, p) {
+				fmt.Println("  ", line)
+			}
+		}
 	}
 	after, _ := usedMemory(ctx, rdb)
 	conv := conversationMemory(ctx, rdb, store, in.base, users, after-before)

@@ -98,6 +98,7 @@ type Options struct {
 // Store is the Redis conversation store.
 type Store struct {
 	rdb     redis.UniversalClient
+	batch   *batcher
 	ttl     time.Duration
 	lockTTL time.Duration
 	prefix  string
@@ -114,7 +115,7 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 	if o.Prefix == "" {
 		o.Prefix = "dalil"
 	}
-	return &Store{rdb: rdb, ttl: o.TTL, lockTTL: o.LockTTL, prefix: o.Prefix}
+	return &Store{rdb: rdb, batch: newBatcher(rdb, 4), ttl: o.TTL, lockTTL: o.LockTTL, prefix: o.Prefix}
 }
 
 // Client returns the Redis client.
@@ -213,7 +214,7 @@ func newToken() string {
 func (s *Store) Begin(ctx context.Context, chat int64) (*Session, error) {
 	tok := newToken()
 	k := s.keys(chat)
-	res, err := beginScript.Run(ctx, s.rdb, k[:2], tok, s.lockTTL.Milliseconds()).Slice()
+	res, err := s.batch.run(ctx, beginScript, k[:2], tok, s.lockTTL.Milliseconds()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("load conversation: %w", err)
 	}
@@ -253,7 +254,7 @@ func (s *Store) Lock(ctx context.Context, chat int64, wait time.Duration) (*Sess
 // Unlock frees the conversation lock without writing (nothing to save).
 func (s *Store) Unlock(ctx context.Context, sess *Session) error {
 	k := s.keys(sess.Chat)
-	if err := releaseScript.Run(ctx, s.rdb, []string{k[0], k[2]}, sess.token, "0").Err(); err != nil {
+	if err := s.batch.run(ctx, releaseScript, []string{k[0], k[2]}, sess.token, "0").Err(); err != nil {
 		return fmt.Errorf("unlock conversation: %w", err)
 	}
 	return nil
@@ -301,7 +302,7 @@ func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, i
 	for _, it := range items {
 		args = append(args, it.ID+"|"+string(it.Body))
 	}
-	res, err := commitScript.Run(ctx, s.rdb, s.keys(sess.Chat), args...).Slice()
+	res, err := s.batch.run(ctx, commitScript, s.keys(sess.Chat), args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("save conversation: %w", err)
 	}
@@ -334,7 +335,7 @@ func parseItems(v any) []Item {
 func (s *Store) Claim(ctx context.Context, chat int64) (*Sender, error) {
 	k := s.keys(chat)
 	tok := newToken()
-	res, err := claimScript.Run(ctx, s.rdb, []string{k[3], k[2]}, tok, s.lockTTL.Milliseconds()).Result()
+	res, err := s.batch.run(ctx, claimScript, []string{k[3], k[2]}, tok, s.lockTTL.Milliseconds()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -360,7 +361,7 @@ func (s *Store) Next(ctx context.Context, snd *Sender, sent ...string) error {
 	for _, id := range sent {
 		args = append(args, id)
 	}
-	res, err := nextScript.Run(ctx, s.rdb, []string{k[3], k[2]}, args...).Result()
+	res, err := s.batch.run(ctx, nextScript, []string{k[3], k[2]}, args...).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("mark reply sent: %w", err)
 	}
@@ -380,7 +381,7 @@ func (s *Store) Stop(ctx context.Context, snd *Sender, drop bool) error {
 	if drop {
 		d = "1"
 	}
-	if err := releaseScript.Run(ctx, s.rdb, []string{k[3], k[2]}, snd.token, d).Err(); err != nil {
+	if err := s.batch.run(ctx, releaseScript, []string{k[3], k[2]}, snd.token, d).Err(); err != nil {
 		return fmt.Errorf("release outbox: %w", err)
 	}
 	snd.Items = nil
