@@ -88,10 +88,10 @@ func TestRankingTable(t *testing.T) {
 func TestMatchAgreesWithMemoryOnGenerated(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newStore(t, "")
-	svcs := catalogue.Generate(3000, 7)
+	svcs := catalogue.Generate(2000, 7)
 	mustImport(t, st, svcs, postgres.ImportOptions{})
-	mem := catalogue.NewMemory(catalogue.Generate(3000, 7))
-	for i, q := range randomQueries(200, 3) {
+	mem := catalogue.NewMemory(catalogue.Generate(2000, 7))
+	for i, q := range randomQueries(150, 3) {
 		got, err := st.Match(ctx, q)
 		if err != nil {
 			t.Fatal(err)
