@@ -48,10 +48,12 @@ var ErrNothingToImport = errors.New("the catalogue to import has no service")
 
 // Import loads a full catalogue, all or nothing, in one transaction: the
 // services are copied (COPY) into a staging table, then organisations and
-// services are upserted by id (rows whose content did not change are left
-// alone), their HSDS child rows rewritten, and the stored services absent
+// services are upserted by id (rows whose content did not change, by a hash
+// of everything stored, are left alone), and the stored services absent
 // from the import are marked inactive, or deleted with Prune. Services come
-// in active unless their Active is false. Concurrent imports are serialised.
+// in active unless their Active is false. Concurrent imports are serialised
+// (advisory lock); any change bumps the catalogue generation, which makes
+// every process's in-memory indexes reload.
 func (s *Store) Import(ctx context.Context, services []*catalogue.Service, opts ImportOptions) (ImportReport, error) {
 	return s.importServices(ctx, services, opts)
 }
