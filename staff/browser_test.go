@@ -89,6 +89,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 // in Darija, publish and see the version go live (a watcher, as a running
 // bot has, is told), then edit a catalogue service and see a referral change.
 func TestBrowserConsole(t *testing.T) {
+	t.Parallel()
 	chromiumPath(t)
 	e := newEnv(t, staff.Options{})
 

@@ -25,6 +25,7 @@ var pages = []string{"/admin/", "/admin/trees", "/admin/trees?kind=lexicon", "/a
 var actions = []string{"/admin/trees", "/admin/trees/rollback", "/admin/catalogue/service", "/admin/catalogue/import", "/admin/logout"}
 
 func TestNothingWithoutLogin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	for _, p := range pages {
@@ -54,6 +55,7 @@ func TestNothingWithoutLogin(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{Secure: true})
 	c := e.client(t)
 	tok := c.csrf("/admin/login")
@@ -88,6 +90,7 @@ func TestSessionCookieFlags(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	c.mustLogin(editorEmail)
@@ -136,6 +139,7 @@ func assertNothingPublished(t *testing.T, e *env) {
 }
 
 func TestViewerCannotChangeAnything(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	ctx := context.Background()
 	if _, err := treestore.New(e.pool).Publish(ctx, treestore.KindTree, []byte(goodTree), "setup", ""); err != nil {
@@ -170,6 +174,7 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{MaxFailuresPerAccount: 3, MaxFailuresPerIP: 6})
 	c := e.client(t)
 	for i := 0; i < 3; i++ {
@@ -197,6 +202,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestConsoleTreeWorkflow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	c.mustLogin(editorEmail)
@@ -261,6 +267,7 @@ func TestConsoleTreeWorkflow(t *testing.T) {
 }
 
 func TestConsoleCatalogueEdit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	ctx := context.Background()
 	c := e.client(t)
@@ -388,6 +395,7 @@ func unescape(s string) string {
 }
 
 func TestConsoleLexiconAndImport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	c.mustLogin(editorEmail)
@@ -452,6 +460,7 @@ type handoffList []staff.Handoff
 func (h handoffList) Handoffs(context.Context, time.Time) ([]staff.Handoff, error) { return h, nil }
 
 func TestHandoffsPage(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	e := newEnv(t, staff.Options{Handoffs: handoffList{
 		{ID: "h1", Lang: "ary", Needs: []string{"funding.microcredit"}, OpenedAt: now.Add(-50 * time.Minute)},
@@ -478,6 +487,7 @@ func TestHandoffsPage(t *testing.T) {
 }
 
 func TestDisabledAccountLosesItsSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	ctx := context.Background()
 	c := e.client(t)
@@ -511,6 +521,7 @@ func TestDisabledAccountLosesItsSession(t *testing.T) {
 // The simulator's state comes back from the browser: a forged one gets a
 // page, never a failed request.
 func TestSimulatorForgedState(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	c.mustLogin(viewerEmail)
@@ -531,6 +542,7 @@ func TestSimulatorForgedState(t *testing.T) {
 // A draft started before someone else published is not published over
 // their version without a warning.
 func TestPublishOverANewerVersionWarns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{})
 	c := e.client(t)
 	c.mustLogin(editorEmail)
@@ -553,6 +565,7 @@ func TestPublishOverANewerVersionWarns(t *testing.T) {
 }
 
 func TestExportHSDS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, staff.Options{HSDS: postgres.WriteHSDS})
 	c := e.client(t)
 	c.mustLogin(viewerEmail)
