@@ -153,3 +153,46 @@ func TestWebhookSecret(t *testing.T) {
 		t.Fatalf("webhook conversation: %s", texts(got))
 	}
 }
+
+// TestTwoReplicas runs two bot processes on the same Redis and Bot API:
+// both poll (the fake server, unlike Telegram, gives both every update, as
+// a redelivery storm would), both consume the queue. Every update is still
+// answered exactly once and no answer is lost.
+func TestTwoReplicas(t *testing.T) {
+	h := start(t, nil, nil)
+	second := &harness{t: t, srv: h.srv, rdb: h.rdb, store: h.store, opts: h.opts, tr: h.tr}
+	second.run()
+	defer second.stop()
+	chats := []int64{4001, 4002, 4003, 4004, 4005, 4006}
+	for _, c := range chats {
+		h.srv.Text(c, "/start")
+	}
+	for _, c := range chats {
+		h.wait(c, 1)
+	}
+	for _, c := range chats {
+		h.srv.PressLabel(h.lastButtons(c), "Français")
+	}
+	for _, c := range chats {
+		h.wait(c, 2)
+	}
+	for _, c := range chats {
+		q := h.lastButtons(c)
+		// Two quick taps on the same question, handled by either replica.
+		h.srv.Press(q, q.Buttons[0][0].Data)
+		h.srv.Press(q, q.Buttons[1][0].Data)
+	}
+	for _, c := range chats {
+		ms := h.wait(c, 4)
+		if ms := h.settle(c); len(ms) != 4 {
+			t.Errorf("chat %d: %d messages, want 4 (start, language, next question, stale notice): %s", c, len(ms), texts(ms))
+		}
+		if !strings.HasPrefix(ms[0].Text, "👋") {
+			t.Errorf("chat %d: %s", c, texts(ms))
+		}
+		conv, _, _ := h.store.Load(context.Background(), c)
+		if len(conv.State.Codes.Stages) != 1 {
+			t.Errorf("chat %d: stages %v: both taps applied", c, conv.State.Codes.Stages)
+		}
+	}
+}

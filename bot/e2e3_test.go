@@ -262,3 +262,43 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("PostgreSQL down: %s", texts(got))
 	}
 }
+
+func TestReferralPages(t *testing.T) {
+	h := start(t, nil, func(o *bot.Options) { o.PageSize = 1 })
+	const chat = 3006
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	all := h.walk(chat)
+	var more bottest.Message
+	for _, m := range all {
+		for _, row := range m.Buttons {
+			if strings.HasPrefix(row[0].Data, "pg:") {
+				more = m
+			}
+		}
+	}
+	if more.ID == 0 {
+		t.Fatalf("no 'more' button with one service per page: %s", texts(all))
+	}
+	if strings.Contains(texts(all), "2) ") {
+		t.Fatalf("second service shown before 'more': %s", texts(all))
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(more, more.Buttons[0][0].Data)
+	h.wait(chat, n+1)
+	got := h.settle(chat)[n:]
+	if !strings.HasPrefix(got[0].Text, "2) ") {
+		t.Fatalf("next page: %s", texts(got))
+	}
+	// The same button again (an old message) shows nothing twice.
+	n = len(h.srv.Received(chat))
+	h.srv.Press(more, more.Buttons[0][0].Data)
+	time.Sleep(300 * time.Millisecond)
+	if got := h.settle(chat)[n:]; strings.Contains(texts(got), "2) ") {
+		t.Fatalf("page shown twice: %s", texts(got))
+	}
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	if len(conv.State.Referred) < 2 {
+		t.Fatalf("services shown not recorded: %v", conv.State.Referred)
+	}
+}
