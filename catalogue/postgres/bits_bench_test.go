@@ -24,15 +24,7 @@ func BenchmarkMatchIndexCandidates(b *testing.B) {
 		idx.ids = append(idx.ids, s.ID)
 		idx.bits = append(idx.bits, encodeBits(s))
 	}
-	idx.byNeed = map[string][]int32{}
-	for _, q := range vocab.Values[vocab.Needs] {
-		m := newBitFilter(catalogue.Query{Codes: vocab.Codes{Needs: []string{q}}})
-		for i, bt := range idx.bits {
-			if m.match(bt) {
-				idx.byNeed[q] = append(idx.byNeed[q], int32(i))
-			}
-		}
-	}
+	idx.buildLists()
 	var c vocab.Codes
 	c.Add(vocab.Needs, "funding.microcredit")
 	c.Add(vocab.Provinces, "tetouan")

@@ -134,10 +134,12 @@ type matchIndex struct {
 	gen  int64
 	ids  []string
 	bits []int64
-	// byNeed lists, for each need a query may ask, the services answering
-	// it (NeedCovers), in index order: a referral always asks a need, and
-	// scanning only those skips most of the catalogue.
-	byNeed map[string][]int32
+	// lists holds, in index order, the services answering a need a query
+	// may ask (NeedCovers), under "need", and those answering it in a
+	// province, under "need|province": a referral always asks a need and
+	// nearly always a province, and scanning only those lists skips most
+	// of the catalogue.
+	lists map[string][]int32
 }
 
 // matchIndex returns the current index, loading it if there is none yet or
@@ -175,30 +177,58 @@ func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error
 	}); err != nil {
 		return nil, fmt.Errorf("loading the match index: %w", err)
 	}
-	idx.byNeed = map[string][]int32{}
-	for _, q := range vocab.Values[vocab.Needs] {
-		m := newBitFilter(catalogue.Query{Codes: vocab.Codes{Needs: []string{q}}})
-		for i, b := range idx.bits {
-			if m.match(b) {
-				idx.byNeed[q] = append(idx.byNeed[q], int32(i))
-			}
-		}
-	}
+	idx.buildLists()
 	s.index.Store(idx)
 	return idx, nil
 }
 
-// scan returns byNeed's lists for the needs asked; nil (every service)
-// when the query asks none, or a need outside the vocabulary (the filter
-// decides then).
-func (idx *matchIndex) scan(needs []string) [][]int32 {
-	var lists [][]int32
-	for _, w := range needs {
-		l, ok := idx.byNeed[w]
-		if !ok {
-			return nil
+// buildLists fills idx.lists from idx.bits.
+func (idx *matchIndex) buildLists() {
+	idx.lists = map[string][]int32{}
+	for _, need := range vocab.Values[vocab.Needs] {
+		m := newBitFilter(catalogue.Query{Codes: vocab.Codes{Needs: []string{need}}})
+		for i, b := range idx.bits {
+			if m.match(b) {
+				idx.lists[need] = append(idx.lists[need], int32(i))
+			}
 		}
-		lists = append(lists, l)
+		for _, p := range vocab.Values[vocab.Provinces] {
+			m := newBitFilter(catalogue.Query{Codes: vocab.Codes{Needs: []string{need}, Provinces: []string{p}}})
+			for _, i := range idx.lists[need] {
+				if m.match(idx.bits[i]) {
+					idx.lists[need+"|"+p] = append(idx.lists[need+"|"+p], i)
+				}
+			}
+		}
+	}
+}
+
+// scan returns the lists to visit for the query: one per need asked, or
+// per need and province when it asks provinces; nil (every service) when it
+// asks no need, or a code outside the vocabulary (the filter decides then).
+func (idx *matchIndex) scan(c vocab.Codes) [][]int32 {
+	var lists [][]int32
+	for _, w := range c.Needs {
+		keys := []string{w}
+		if len(c.Provinces) > 0 {
+			keys = keys[:0]
+			for _, p := range c.Provinces {
+				keys = append(keys, w+"|"+p)
+			}
+		}
+		for _, k := range keys {
+			l, ok := idx.lists[k]
+			if !ok {
+				if slices.Contains(vocab.Values[vocab.Needs], w) && (len(c.Provinces) == 0 || vocab.Valid(vocab.Provinces, k[len(w)+1:])) {
+					continue // no service answers this pair
+				}
+				return nil
+			}
+			lists = append(lists, l)
+		}
+	}
+	if len(lists) == 0 && len(c.Needs) > 0 {
+		return [][]int32{} // nothing answers: visit nothing
 	}
 	return lists
 }
@@ -239,7 +269,8 @@ func (idx *matchIndex) candidates(q, filter catalogue.Query, n int, cache map[in
 			top = top[:n]
 		}
 	}
-	switch lists := idx.scan(filter.Codes.Needs); {
+	switch lists := idx.scan(filter.Codes); {
+	case lists != nil && len(lists) == 0:
 	case len(lists) == 1:
 		for _, i := range lists[0] {
 			visit(int(i), idx.bits[i])
