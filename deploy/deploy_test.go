@@ -29,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -1227,5 +1228,48 @@ func TestPrometheusConfig(t *testing.T) {
 	if str(dig(ann, "prometheus.io/scrape")) != "true" || str(dig(ann, "prometheus.io/port")) != strconv.Itoa(containerPort(c0, "http")) ||
 		str(dig(ann, "prometheus.io/path")) != "/metrics" {
 		t.Errorf("Deployment's prometheus.io annotations %v do not point at the metrics port and path", ann)
+	}
+}
+
+// ---------------------------------------------------------------------
+// systemd unit
+
+func TestSystemdUnit(t *testing.T) {
+	unit := map[string]string{}
+	section := ""
+	for _, l := range strings.Split(string(readFile(t, "deploy/dalil.service")), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" || strings.HasPrefix(l, "#"):
+		case strings.HasPrefix(l, "["):
+			section = strings.Trim(l, "[]")
+		default:
+			k, v, ok := strings.Cut(l, "=")
+			if !ok {
+				t.Errorf("dalil.service: %q is not KEY=VALUE", l)
+			}
+			unit[section+"."+k] = v
+		}
+	}
+	for key, want := range map[string]string{
+		"Service.ExecStart":       "/usr/local/bin/dalil serve",
+		"Service.EnvironmentFile": "/etc/dalil/dalil.env",
+		"Service.KillSignal":      "SIGTERM",
+		"Service.Restart":         "on-failure",
+		"Service.NoNewPrivileges": "yes",
+		"Install.WantedBy":        "multi-user.target",
+	} {
+		if unit[key] != want {
+			t.Errorf("dalil.service %s=%q, want %q", key, unit[key], want)
+		}
+	}
+	if u := unit["Service.User"]; u == "" || u == "root" || u == "0" {
+		t.Errorf("dalil.service runs as %q: want a dedicated user", u)
+	}
+	if d, err := time.ParseDuration(unit["Service.TimeoutStopSec"]); err != nil || d <= 10*time.Second {
+		t.Errorf("TimeoutStopSec %q: want more than the bot's 10 s grace period", unit["Service.TimeoutStopSec"])
+	}
+	if !strings.Contains(unit["Unit.After"], "postgresql") || !strings.Contains(unit["Unit.After"], "redis") {
+		t.Errorf("dalil.service starts without waiting for PostgreSQL and Redis: After=%s", unit["Unit.After"])
 	}
 }
