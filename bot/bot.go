@@ -54,7 +54,7 @@ type Options struct {
 	// RateLimit is the most messages per second overall (0 = no limit).
 	RateLimit int
 	// ChatInterval and ChatBurst shape the per-chat limit: one message per
-	// interval on average (default 1s) with bursts of ChatBurst (default 3);
+	// interval on average (default 1s) with bursts of ChatBurst (default 5);
 	// a negative interval turns per-chat limits off (load tests of the
 	// bot's own capacity). Groups get 20 per minute.
 	ChatInterval time.Duration
@@ -94,6 +94,9 @@ type Options struct {
 	// Intercept sees every update first; returning true means it handled it
 	// (the advisers' group relay).
 	Intercept func(ctx context.Context, up *telegram.Update) bool
+	// AdvisersChatID is the advisers' group: what is said there and not
+	// taken by Intercept is ignored (never answered as a stray group).
+	AdvisersChatID int64
 
 	// OnHandled, when set, is told how long each handled update took from
 	// receipt to its durable save (load measurements).
@@ -160,7 +163,7 @@ func New(o Options) (*Bot, error) {
 		o.ChatInterval = 0 // off
 	}
 	if o.ChatBurst == 0 {
-		o.ChatBurst = 3
+		o.ChatBurst = 5
 	}
 	if o.Grace == 0 {
 		o.Grace = 10 * time.Second
@@ -264,6 +267,10 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	}
 	if b.o.Intercept != nil && b.o.Intercept(ctx, up) {
 		b.m.updates.WithLabelValues("intercepted").Inc()
+		return
+	}
+	if chat == b.o.AdvisersChatID && chat != 0 {
+		b.m.updates.WithLabelValues("ignored").Inc()
 		return
 	}
 	if !b.private(up) {

@@ -191,8 +191,10 @@ func TestForget(t *testing.T) {
 
 func TestSetupAndHealth(t *testing.T) {
 	h := start(t, nil, nil)
-	if err := h.b.Setup(context.Background()); err != nil {
-		t.Fatal(err)
+	// A Bot API server without setMyShortDescription does not stop the menus.
+	h.srv.Fail("setMyShortDescription", bottest.Fault{Code: 404})
+	if err := h.b.Setup(context.Background()); err == nil || !strings.Contains(err.Error(), "setMyShortDescription") {
+		t.Fatalf("Setup: %v", err)
 	}
 	for _, code := range []string{"", "fr", "ar"} {
 		cmds := h.srv.Commands(code)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
@@ -14,8 +15,16 @@ var commandNames = []string{"start", "help", "language", "back", "restart", "adv
 
 // Setup publishes the command menus and descriptions: French by default
 // and for French apps, Arabic for Arabic apps (Telegram has no Darija
-// language code: Darija speakers use Arabic apps).
+// language code: Darija speakers use Arabic apps). Every call is tried even
+// when another fails (an older Bot API server may lack one method); the
+// errors are returned together.
 func (b *Bot) Setup(ctx context.Context) error {
+	var errs []error
+	call := func(method string, p telegram.Params, code string) {
+		if _, err := b.client.Call(ctx, method, p); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", method, code, err))
+		}
+	}
 	for _, v := range []struct {
 		code string
 		l    lang.Lang
@@ -39,20 +48,14 @@ func (b *Bot) Setup(ctx context.Context) error {
 			// chosen: both scripts.
 			desc += "\n\n" + b.o.T.T(lang.ARY, "bot.description", nil)
 		}
-		if _, err := b.client.Call(ctx, "setMyCommands", p); err != nil {
-			return fmt.Errorf("setMyCommands %q: %w", v.code, err)
-		}
+		call("setMyCommands", p, v.code)
 		dp := telegram.Params{"description": desc}
 		sp := telegram.Params{"short_description": short}
 		if v.code != "" {
 			dp["language_code"], sp["language_code"] = v.code, v.code
 		}
-		if _, err := b.client.Call(ctx, "setMyDescription", dp); err != nil {
-			return fmt.Errorf("setMyDescription %q: %w", v.code, err)
-		}
-		if _, err := b.client.Call(ctx, "setMyShortDescription", sp); err != nil {
-			return fmt.Errorf("setMyShortDescription %q: %w", v.code, err)
-		}
+		call("setMyDescription", dp, v.code)
+		call("setMyShortDescription", sp, v.code)
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -111,7 +111,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	b, err := bot.New(bot.Options{
 		Client: client, Store: store, Engine: engine, Matcher: matcher, T: tr,
 		RateLimit: cfg.RateLimit, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
-		Ready: checks, Adviser: adviserHook, Forget: forgetAll, Log: log,
+		Ready: checks, Adviser: adviserHook, Forget: forgetAll, AdvisersChatID: cfg.AdvisersChatID, Log: log,
 	})
 	if err != nil {
 		return err
