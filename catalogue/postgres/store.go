@@ -43,10 +43,6 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
 	}
-	// Typo tolerance of search: how similar (shared trigrams over all
-	// trigrams) a catalogue word must be to a query word; the default, 0.3,
-	// lets too many unrelated words in.
-	cfg.ConnConfig.RuntimeParams["pg_trgm.similarity_threshold"] = "0.4"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)

@@ -141,6 +141,15 @@ func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// procurement is only offered at the development stage: asking it at
+	// the idea stage relaxes the stage.
+	var relax vocab.Codes
+	relax.Add(vocab.Needs, "procurement")
+	relax.Add(vocab.Stages, "idea")
+	r3, err := st.Match(ctx, catalogue.Query{Codes: relax, Lang: "ar"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(r1.Matches) == 0 || len(r2.Matches) != 0 {
 		t.Fatalf("fixture changed? hit %v, miss %v", ids(r1.Matches), ids(r2.Matches))
 	}
@@ -152,11 +161,12 @@ func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, _ := conn.Query(ctx, "SELECT lang, needs, provinces, result_count, service_ids FROM referral ORDER BY id")
+	rows, _ := conn.Query(ctx, "SELECT lang, needs, provinces, relaxed, result_count, service_ids FROM referral ORDER BY id")
 	type rec struct {
 		Lang      string
 		Needs     []string
 		Provinces []string
+		Relaxed   []string
 		Count     int
 		IDs       []string
 	}
@@ -164,8 +174,11 @@ func TestMatchRecordsReferralsWithCodesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("%d referrals logged, want 2", len(got))
+	if len(got) != 3 {
+		t.Fatalf("%d referrals logged, want 3", len(got))
+	}
+	if !slices.Equal(got[2].Relaxed, []string{"stages"}) || !slices.Equal(got[2].IDs, ids(r3.Matches)) {
+		t.Errorf("relaxed referral logged as %+v (result %v relaxed %v)", got[2], ids(r3.Matches), r3.Relaxed)
 	}
 	if got[0].Lang != "ary" || !slices.Equal(got[0].Needs, []string{"funding"}) || got[0].Count != len(r1.Matches) || !slices.Equal(got[0].IDs, ids(r1.Matches)) {
 		t.Errorf("first referral logged as %+v", got[0])
