@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -315,4 +316,61 @@ func TestMatchAfterCloseFailsWithoutPanic(t *testing.T) {
 		t.Error("Match on a closed store succeeded")
 	}
 	st.Close() // twice is fine
+}
+
+// TestConcurrentUse runs referrals and searches while imports change the
+// catalogue (run with -race): no error, and every service shown is active
+// in one of the catalogues imported.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t, "")
+	a, b := catalogue.Demo(), catalogue.Demo()[:20]
+	mustImport(t, st, a, postgres.ImportOptions{})
+	known := map[string]bool{}
+	for _, s := range a {
+		known[s.ID] = true
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for w := range 4 {
+		go func() {
+			qs := randomQueries(50, uint64(w))
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				res, err := st.Match(ctx, qs[i%len(qs)])
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, m := range res.Matches {
+					if !known[m.Service.ID] || !m.Service.Active {
+						errs <- fmt.Errorf("referral showed %s (active %v)", m.Service.ID, m.Service.Active)
+						return
+					}
+				}
+				if _, err := st.Search(ctx, []string{"microcrédit", "تكوين", "9ard", "formaton"}[i%4], 5); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 4 {
+		next := a
+		if i%2 == 0 {
+			next = b
+		}
+		mustImport(t, st, next, postgres.ImportOptions{})
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
