@@ -1,6 +1,24 @@
 // Package postgres keeps the catalogue in PostgreSQL: the schema and its
 // migrations, import and export, referral matching with the shared ranking,
 // the referral log, and multilingual search.
+//
+// The map:
+//   - migrations/ (goose, embedded; Migrate): HSDS-shaped organization and
+//     service tables, HSDS child rows as views, the referral log, the
+//     search word dictionary.
+//   - Import (import.go): COPY into a staging table, upserts by id, one
+//     transaction; derived keys computed in Go (keys.go): packed facet bits,
+//     match keys, ASCII search keys that work under any LC_CTYPE.
+//   - Match (match.go): an in-memory index of the active services' codes,
+//     reloaded when an import bumps the catalogue generation, filters and
+//     pre-ranks; catalogue.MatchWith ranks; referrals are logged in the
+//     background (referrals.go).
+//   - Search (search.go, dictionary.go): an in-memory word index and
+//     pg_trgm's word similarity for typos.
+//   - WriteHSDS (hsds.go): HSDS 3.0 JSON export.
+//
+// The package's benchmarks (BenchmarkCatalogue100k) give the figures on a
+// 100,000-service catalogue; the tests need a PostgreSQL server (see pgtest).
 package postgres
 
 import (
