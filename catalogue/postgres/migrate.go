@@ -14,7 +14,7 @@
 //     pre-ranks; catalogue.MatchWith ranks; referrals are logged in the
 //     background (referrals.go).
 //   - Search (search.go, dictionary.go): an in-memory word index and
-//     pg_trgm's word similarity for typos.
+//     pg_trgm's trigram similarity for typos.
 //   - WriteHSDS (hsds.go): HSDS 3.0 JSON export.
 //
 // The package's benchmarks (BenchmarkCatalogue100k) give the figures on a
