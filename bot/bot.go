@@ -489,9 +489,7 @@ func (b *Bot) flush(snd *redisstore.Sender) {
 			}
 			sent = append(sent, item.ID)
 			if o.countsInChat() {
-				if err == nil {
-					b.firstReply(item.ID)
-				}
+				b.firstReply(item.ID, err == nil)
 				break
 			}
 		}
@@ -507,14 +505,14 @@ func (b *Bot) flush(snd *redisstore.Sender) {
 }
 
 // firstReply records the reply latency of the update an item answers, at
-// its first message sent.
-func (b *Bot) firstReply(itemID string) {
+// its first message (when it was sent).
+func (b *Bot) firstReply(itemID string, sent bool) {
 	up, _, _ := strings.Cut(itemID, ".")
 	id, err := strconv.ParseInt(up, 10, 64)
 	if err != nil {
 		return
 	}
-	if at, ok := b.started.LoadAndDelete(id); ok {
+	if at, ok := b.started.LoadAndDelete(id); ok && sent {
 		b.m.replying.Observe(time.Since(at.(time.Time)).Seconds())
 	}
 }

@@ -66,6 +66,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return &ConfigError{"REDIS_URL", "is not a Redis URL: " + err.Error()}
 	}
+	redis.SetLogger(redisLog{log})
 	ropt.PoolSize = 64
 	ropt.MaxRetries = 2
 	rdb := redis.NewClient(ropt)
@@ -153,6 +154,13 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// redisLog sends go-redis's own messages (failed dials…) to the log.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 func forgetAll(ctx context.Context, chat int64) error {
