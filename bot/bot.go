@@ -1,9 +1,3 @@
-// Package bot is Dalil's Telegram transport: it takes updates in (long
-// polling or webhook), runs each through the dialog engine under the chat's
-// lock, saves the new state and the replies owed in one atomic Redis write,
-// then sends those replies under Telegram's rate limits, with retries,
-// marking each one sent. A crash at any point loses no reply and doubles
-// none; a restarted process sends what is still owed.
 package bot
 
 import (

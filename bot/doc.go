@@ -1,0 +1,43 @@
+// Package bot is Dalil's Telegram transport: it takes updates in (long
+// polling or webhook), runs each through the dialog engine under the chat's
+// lock, saves the new state and the replies owed in one atomic Redis write,
+// then sends those replies under Telegram's rate limits, with retries,
+// marking each one sent. A crash at any point loses no reply and doubles
+// none (short of the instant between Telegram's answer and the mark); a
+// restarted process sends what is still owed.
+//
+// # How one update flows
+//
+//	getUpdates / webhook ─▶ Redis stream dalil:updates (acknowledged to Telegram once queued)
+//	  ─▶ consumer group "bot" (any replica) ─▶ the chat's actor (one update of a chat at a time here)
+//	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
+//	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), adviser, forget
+//	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
+//	  ─▶ sender (send lock): limits · 429 retry_after · 5xx/network backoff · mark each reply sent
+//
+// Polling confirms Telegram's offset once a batch is in the stream, so it
+// never waits for handling; with Redis down it handles the batch at once so
+// that each user is told to try again in a moment. The webhook answers 200
+// only once the update is in the stream (401 on a wrong secret token, 503
+// when Redis is down, so Telegram delivers again).
+//
+// # Redis keys
+//
+// Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
+// dalil:{chat:ID}:state (the record, JSON, with the state TTL),
+// :out (replies owed, a list), :lock (conversation lock, seconds),
+// :send (send lock), :once:private (a group told to talk in private).
+// Global: dalil:updates (the update stream).
+//
+// # Metrics (/metrics)
+//
+// dalil_updates_total{outcome}, dalil_update_handling_seconds (receipt to
+// durable save), dalil_update_reply_seconds (receipt to first reply sent),
+// dalil_botapi_requests_total{method}, dalil_botapi_errors_total{method,code}
+// (code 0: network), dalil_ratelimit_waits_total{limit} and
+// dalil_ratelimit_wait_seconds_total{limit} (global, chat, group,
+// retry_after), dalil_messages_failed_total{reason}, dalil_effects_total{kind}.
+//
+// Rate limits are kept per process: with several replicas, TELEGRAM_RATE_LIMIT
+// should be divided among them.
+package bot
