@@ -28,7 +28,7 @@ func input(up *telegram.Update, botName string, now time.Time) (in dialog.Input,
 	m := up.Message
 	if m == nil && up.EditedMessage != nil {
 		m = up.EditedMessage
-		if m.Text == "" || now.Sub(time.Unix(m.EditDate, 0)) > editWindow || m.EditDate-m.Date > int64(editWindow/time.Second) {
+		if m.Text == "" || !recentEdit(m, now) {
 			return in, false
 		}
 	}
@@ -60,6 +60,18 @@ func input(up *telegram.Update, botName string, now time.Time) (in dialog.Input,
 		return dialog.Input{Kind: dialog.InText, Text: m.Text}, true
 	}
 	return dialog.Input{Kind: dialog.InUnsupported, What: "other"}, true
+}
+
+// recentEdit reports whether an edit corrects a message just sent (dates
+// that are missing count as recent).
+func recentEdit(m *telegram.Message, now time.Time) bool {
+	if m.EditDate != 0 && now.Sub(time.Unix(m.EditDate, 0)) > editWindow {
+		return false
+	}
+	if m.EditDate != 0 && m.Date != 0 && m.EditDate-m.Date > int64(editWindow/time.Second) {
+		return false
+	}
+	return true
 }
 
 // place is a town that stands for its province on the map.

@@ -55,6 +55,7 @@ func TestInput(t *testing.T) {
 		{"far location", `{"message":{"location":{"latitude":48.85,"longitude":2.35},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "location"}},
 		{"members joined", `{"message":{"new_chat_members":[{"id":3}],"chat":{"id":-5}}}`, false, dialog.Input{}},
 		{"recent edit", `{"edited_message":{"text":"tanger","date":1799999990,"edit_date":1799999995,"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InText, Text: "tanger"}},
+		{"edit without dates", `{"edited_message":{"text":"tanger","chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InText, Text: "tanger"}},
 		{"old edit", `{"edited_message":{"text":"tanger","date":1799990000,"edit_date":1799999995,"chat":{"id":1}}}`, false, dialog.Input{}},
 	}
 	for _, c := range cases {

@@ -64,7 +64,7 @@ func New(ctx context.Context, token, apiURL string, hc *http.Client) (*Client, e
 	}
 	// The library's constructor calls getMe with the client it is given; a
 	// context-bound client makes that call cancellable too.
-	api, err := tgbotapi.NewBotAPIWithClient(token, apiURL+"/bot%s/%s", ctxClient{ctx, hc})
+	api, err := tgbotapi.NewBotAPIWithClient(token, apiURL+"/bot%s/%s", ctxClient{ctx, hc, nil})
 	if err != nil {
 		return nil, fmt.Errorf("telegram getMe: %w", convert("getMe", err))
 	}
@@ -75,14 +75,20 @@ func New(ctx context.Context, token, apiURL string, hc *http.Client) (*Client, e
 }
 
 // ctxClient binds a context to every request, since the library's
-// MakeRequest takes none.
+// MakeRequest takes none, and notes the HTTP status for answers that are
+// not Bot API JSON.
 type ctxClient struct {
-	ctx context.Context
-	hc  *http.Client
+	ctx    context.Context
+	hc     *http.Client
+	status *int
 }
 
 func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
-	return c.hc.Do(req.WithContext(c.ctx))
+	resp, err := c.hc.Do(req.WithContext(c.ctx))
+	if err == nil && c.status != nil {
+		*c.status = resp.StatusCode
+	}
+	return resp, err
 }
 
 // Call calls method and returns its raw result. API errors are *Error.
@@ -90,10 +96,17 @@ func (c *Client) Call(ctx context.Context, method string, p Params) (json.RawMes
 	// A shallow copy of the library's client per call carries this call's
 	// context; it holds no lock, only the token, endpoint and HTTP client.
 	api := *c.api
-	api.Client = ctxClient{ctx, c.http}
+	status := 0
+	api.Client = ctxClient{ctx, c.http, &status}
 	resp, err := api.MakeRequest(method, p)
 	if err != nil {
-		return nil, convert(method, err)
+		err = convert(method, err)
+		if Code(err) == 0 && status >= 400 {
+			// An answer that is not Bot API JSON (a proxy's error page, a
+			// server without this method): its HTTP status says what it is.
+			return nil, &Error{Method: method, Code: status, Message: http.StatusText(status)}
+		}
+		return nil, err
 	}
 	return resp.Result, nil
 }

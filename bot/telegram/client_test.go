@@ -3,6 +3,9 @@ package telegram_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +67,34 @@ func TestClientAgainstFakeServer(t *testing.T) {
 	ups, err = c.GetUpdates(ctx, ups[0].UpdateID+1, 100, 0, nil)
 	if err != nil || len(ups) != 0 || srv.Pending() != 0 {
 		t.Fatalf("confirm: %v %+v", err, ups)
+	}
+}
+
+// A method the server does not know, answered with a plain 404 page, is a
+// 404 error (not retried as a network error); a plain 502 is a 502.
+func TestNonJSONAnswers(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/getMe"):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"B","username":"b"}}`))
+		case strings.HasSuffix(r.URL.Path, "/sendVenue"):
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer hs.Close()
+	ctx := context.Background()
+	c, err := telegram.New(ctx, "1:x", hs.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(ctx, "setMyShortDescription", telegram.Params{}); telegram.Code(err) != 404 || telegram.IsNetwork(err) {
+		t.Fatalf("plain 404: %v (code %d)", err, telegram.Code(err))
+	}
+	var te *telegram.Error
+	if _, err := c.Call(ctx, "sendVenue", telegram.Params{}); !errors.As(err, &te) || te.Code != 502 || !te.Temporary() {
+		t.Fatalf("plain 502: %v", err)
 	}
 }
