@@ -335,7 +335,8 @@ func newBitFilter(q catalogue.Query) bitFilter {
 }
 
 func (f bitFilter) match(b int64) bool {
-	for _, t := range f.terms {
+	for k := range f.terms {
+		t := &f.terms[k]
 		if b&t.want == 0 && !(t.open && b&t.full == 0) {
 			return false
 		}
@@ -397,6 +398,9 @@ func newBitScorer(q catalogue.Query) *bitScorer {
 			t.miss += scorePublicOther
 		}
 		t.want = facetMask(f, want)
+		if !t.set && t.unsetPenalty == 0 {
+			continue // adds nothing to any score
+		}
 		sc.facets = append(sc.facets, t)
 	}
 	if q.Lang != "" {
@@ -411,7 +415,8 @@ func newBitScorer(q catalogue.Query) *bitScorer {
 func (sc *bitScorer) score(b int64) int {
 	score := 0
 	if sc.needsFull != 0 {
-		for _, t := range sc.needs {
+		for k := range sc.needs {
+			t := &sc.needs[k]
 			switch {
 			case b&t.exact != 0:
 				score += scoreNeedExact
@@ -423,7 +428,8 @@ func (sc *bitScorer) score(b int64) int {
 		}
 		score -= scoreNeedExtra * (bits.OnesCount64(uint64(b&sc.needsFull)) - bits.OnesCount64(uint64(b&sc.cover)))
 	}
-	for _, t := range sc.facets {
+	for k := range sc.facets {
+		t := &sc.facets[k] // by pointer: this loop runs for every candidate
 		have := b & t.full
 		if !t.set {
 			if have != 0 {
