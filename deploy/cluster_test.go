@@ -1,7 +1,20 @@
 package deploy
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
@@ -72,4 +85,181 @@ func TestRedisKeysWorkUnderCluster(t *testing.T) {
 		t.Errorf("five chats fall in %d slot(s): the hash tag does not spread chats over the cluster", len(slots))
 	}
 	t.Logf("chat keys look like %s; the update queue is one key, %s", s.Key(42, "state"), s.GlobalKey("updates"))
+}
+
+// startCluster runs a three-master Redis Cluster on free ports (the same
+// redis-server the other tests use) and returns its addresses.
+func startCluster(t *testing.T) []string {
+	t.Helper()
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Fatalf("redis-cli is not installed (apt-get install redis-tools): %v", err)
+	}
+	var addrs []string
+	for range 3 {
+		port := freePort(t)
+		dir := t.TempDir()
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--dir", dir, "--save", "", "--appendonly", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting redis-server in cluster mode: %v", err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(port))
+	}
+	for _, a := range addrs {
+		if !waitFor(5*time.Second, func() bool {
+			c, err := net.Dial("tcp", a)
+			ok := err == nil
+			if ok {
+				c.Close()
+			}
+			return ok
+		}) {
+			t.Fatalf("redis-server %s did not start", a)
+		}
+	}
+	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		if !waitFor(10*time.Second, func() bool {
+			info, _ := exec.Command("redis-cli", "-h", host, "-p", port, "cluster", "info").Output()
+			return strings.Contains(string(info), "cluster_state:ok")
+		}) {
+			t.Fatalf("the cluster did not become ready on %s", a)
+		}
+	}
+	return addrs
+}
+
+// The conversation store, run as the bot runs it, against a real Redis
+// Cluster: locks, atomic save with replies owed, sending, the scan for
+// replies owed on every master, notices, /forget — for chats spread over
+// the three masters, many at once (the store batches them).
+func TestRedisStoreOnCluster(t *testing.T) {
+	addrs := startCluster(t)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := redisstore.New(rdb, redisstore.Options{})
+
+	const chats = 60
+	var wg sync.WaitGroup
+	errs := make(chan error, chats)
+	for i := range chats {
+		chat := int64(1000 + i*7919)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := s.Begin(ctx, chat)
+			if err != nil {
+				errs <- fmt.Errorf("chat %d: begin: %w", chat, err)
+				return
+			}
+			if _, err := s.Begin(ctx, chat); !errors.Is(err, redisstore.ErrBusy) {
+				errs <- fmt.Errorf("chat %d: second begin = %v, want ErrBusy", chat, err)
+				return
+			}
+			conv := &redisstore.Conversation{Seen: []int64{int64(i)}}
+			items := []redisstore.Item{{ID: "a", Body: []byte("first")}, {ID: "b", Body: []byte("second")}}
+			snd, err := s.Commit(ctx, sess, conv, items)
+			if err != nil || snd == nil || len(snd.Items) == 0 || snd.Items[0].ID != "a" {
+				errs <- fmt.Errorf("chat %d: commit: %v %+v", chat, err, snd)
+				return
+			}
+			// Leave the replies owed, as a process that died would.
+			if err := s.Stop(ctx, snd, false); err != nil {
+				errs <- fmt.Errorf("chat %d: stop: %w", chat, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Every chat left owing replies is found, whichever master holds it.
+	// The masters are scanned in parallel; the callback (the bot's sweep
+	// appends to a slice) must still be called one at a time.
+	owed := map[int64]bool{}
+	var inside, overlapped atomic.Int32
+	if err := s.Owed(ctx, func(chat int64) {
+		if inside.Add(1) > 1 {
+			overlapped.Add(1)
+		}
+		time.Sleep(time.Millisecond) // widen the window a concurrent call would hit
+		owed[chat] = true
+		inside.Add(-1)
+	}); err != nil {
+		t.Fatalf("Owed on the cluster: %v", err)
+	}
+	if n := overlapped.Load(); n > 0 {
+		t.Fatalf("Owed called its callback concurrently %d times under Cluster", n)
+	}
+	if len(owed) != chats {
+		t.Fatalf("Owed found %d chats, want %d", len(owed), chats)
+	}
+	var mu sync.Mutex
+	masters := map[string]bool{}
+	rdb.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		n, _ := c.DBSize(ctx).Result()
+		mu.Lock()
+		defer mu.Unlock()
+		if n > 0 {
+			masters[c.Options().Addr] = true
+		}
+		return nil
+	})
+	if len(masters) != 3 {
+		t.Errorf("the chats' keys are on %d of the 3 masters", len(masters))
+	}
+
+	// A later sender sends them in order, and they leave the outbox.
+	chat := int64(1000)
+	snd, err := s.Claim(ctx, chat)
+	if err != nil || snd == nil {
+		t.Fatalf("claim: %v %v", snd, err)
+	}
+	var sent []string
+	for len(snd.Items) > 0 {
+		sent = append(sent, string(snd.Items[0].Body))
+		if err := s.Next(ctx, snd, snd.Items[0].ID); err != nil {
+			t.Fatalf("next: %v", err)
+		}
+	}
+	if strings.Join(sent, ",") != "first,second" {
+		t.Errorf("sent %v, want first,second", sent)
+	}
+	if c, ok, err := s.Load(ctx, chat); err != nil || !ok || len(c.Seen) != 1 {
+		t.Errorf("load: %+v %v %v", c, ok, err)
+	}
+	if first, err := s.Once(ctx, chat, "group", time.Minute); err != nil || !first {
+		t.Errorf("once: %v %v", first, err)
+	}
+	if again, _ := s.Once(ctx, chat, "group", time.Minute); again {
+		t.Errorf("a notice flag was set twice")
+	}
+	// /forget: record, outbox and flags gone.
+	sess, err := s.Begin(ctx, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, sess, nil, nil); err != nil {
+		t.Fatalf("forget: %v", err)
+	}
+	if err := s.ForgetFlags(ctx, chat, "group"); err != nil {
+		t.Fatalf("forget flags: %v", err)
+	}
+	for _, part := range []string{"state", "out", "once:group"} {
+		if n, _ := rdb.Exists(ctx, s.Key(chat, part)).Result(); n != 0 {
+			t.Errorf("after forget, %s still exists", s.Key(chat, part))
+		}
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -430,9 +431,11 @@ func (s *Store) Load(ctx context.Context, chat int64) (Conversation, bool, error
 }
 
 // Owed calls fn for every chat that has replies owed (left by a process that
-// stopped before sending them). It scans every master under Cluster.
+// stopped before sending them). It scans every master under Cluster; fn is
+// never called concurrently, even though the masters are scanned at once.
 func (s *Store) Owed(ctx context.Context, fn func(chat int64)) error {
 	pattern := s.prefix + ":{chat:*}:out"
+	var mu sync.Mutex // ForEachMaster runs scan on every master in parallel
 	scan := func(ctx context.Context, c *redis.Client) error {
 		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
 		for it.Next(ctx) {
@@ -442,7 +445,9 @@ func (s *Store) Owed(ctx context.Context, fn func(chat int64)) error {
 				continue
 			}
 			if id, err := strconv.ParseInt(k[i+6:j], 10, 64); err == nil {
+				mu.Lock()
 				fn(id)
+				mu.Unlock()
 			}
 		}
 		return it.Err()
