@@ -349,6 +349,7 @@ type composeService struct {
 	Volumes     []string          `yaml:"volumes"`
 	Ports       []string          `yaml:"ports"`
 	ReadOnly    bool              `yaml:"read_only"`
+	Tmpfs       []string          `yaml:"tmpfs"`
 	DependsOn   map[string]struct {
 		Condition string `yaml:"condition"`
 	} `yaml:"depends_on"`
@@ -483,6 +484,9 @@ func TestCompose(t *testing.T) {
 	}
 	if !strings.Contains(app.Environment["DATABASE_URL"], "@postgres:5432/") || app.Environment["DATABASE_URL"] != mig.Environment["DATABASE_URL"] {
 		t.Errorf("DATABASE_URL: dalil %q, migrate %q; want both on the postgres service", app.Environment["DATABASE_URL"], mig.Environment["DATABASE_URL"])
+	}
+	if !app.ReadOnly || !slices.ContainsFunc(app.Tmpfs, func(m string) bool { return strings.HasPrefix(m, "/tmp") }) {
+		t.Errorf("dalil: want a read-only root file system with a tmpfs on /tmp (read_only %v, tmpfs %v)", app.ReadOnly, app.Tmpfs)
 	}
 	if app.Build["dockerfile"] != "deploy/Dockerfile" || app.Build["context"] != ".." {
 		t.Errorf("dalil build %v: want context .. and dockerfile deploy/Dockerfile", app.Build)
@@ -939,6 +943,18 @@ func TestKubernetes(t *testing.T) {
 	}
 	if rate, _ := strconv.Atoi(env["TELEGRAM_RATE_LIMIT"]); rate <= 0 || rate*maxReplicas(t, ms, dep) > 30 {
 		t.Errorf("TELEGRAM_RATE_LIMIT=%q per replica exceeds Telegram's 30 messages/s at %d replicas", env["TELEGRAM_RATE_LIMIT"], maxReplicas(t, ms, dep))
+	}
+	// Read-only root, but a writable /tmp (uploads that spill to disk).
+	tmpVol := ""
+	for _, m := range asList(dig(c, "volumeMounts")) {
+		if str(dig(m, "mountPath")) == "/tmp" {
+			tmpVol = str(dig(m, "name"))
+		}
+	}
+	if tmpVol == "" || !slices.ContainsFunc(asList(dig(pod, "volumes")), func(v any) bool {
+		return str(dig(v, "name")) == tmpVol && dig(v, "emptyDir") != nil
+	}) {
+		t.Errorf("Deployment: no emptyDir mounted on /tmp under the read-only root file system")
 	}
 	if g, _ := strconv.Atoi(str(dig(pod, "terminationGracePeriodSeconds"))); g <= 10 {
 		t.Errorf("terminationGracePeriodSeconds %d: want more than the bot's 10 s grace period", g)
