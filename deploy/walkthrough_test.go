@@ -286,6 +286,11 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if out := dalil(t, work, "", "migrate"); !strings.Contains(out, "nothing to apply") {
 		t.Errorf("second migrate applied something: %q", out)
 	}
+	// Files reach commands on stdin (README §5: the command runs as another
+	// user or in a container).
+	if out := dalil(t, work, string(readFile(t, "catalogue/demo.csv")), "catalogue", "import", "-", "--dry-run"); !strings.Contains(out, "nothing changed") || !strings.Contains(out, "41 new") {
+		t.Errorf("catalogue import - --dry-run < demo.csv: %q", out)
+	}
 	dalil(t, work, "", "catalogue", "import", "--demo")
 	csv := dalil(t, work, "", "catalogue", "export")
 	if n := strings.Count(csv, "\n"); n < 10 {
@@ -297,9 +302,12 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if out := dalil(t, work, "", "staff", "list"); !strings.Contains(out, "ops@example.org") {
 		t.Errorf("staff list: %q", out)
 	}
-	tree, _ := filepath.Abs(filepath.Join(root, "dialog/trees/default.yaml"))
-	dalil(t, work, "", "tree", "validate", tree)
-	dalil(t, work, "", "tree", "publish", tree, "--author", "ops@example.org", "--comment", "first tree")
+	tree := string(readFile(t, "dialog/trees/default.yaml"))
+	if out := dalil(t, work, tree, "tree", "validate", "/dev/stdin"); !strings.Contains(out, "is valid") {
+		t.Errorf("tree validate /dev/stdin: %q", out)
+	}
+	dalil(t, work, tree, "tree", "publish", "/dev/stdin", "--author", "ops@example.org", "--comment", "first tree")
+	dalil(t, work, string(readFile(t, "dialog/trees/lexicon.yaml")), "tree", "publish", "/dev/stdin", "--lexicon", "--author", "ops@example.org")
 	if out := dalil(t, work, "", "tree", "list"); !strings.Contains(out, "ops@example.org") {
 		t.Errorf("tree list does not show the version just published: %q", out)
 	}
