@@ -76,7 +76,7 @@ type Options struct {
 	// sees "typing…" (default 200ms; negative: at once).
 	TypingAfter time.Duration
 	// SweepEvery is how often replies left owed by a stopped process are
-	// looked for (default 1 minute; also once at start).
+	// looked for (default 10s; also at start).
 	SweepEvery time.Duration
 
 	// Ready are extra readiness checks (PostgreSQL…); Redis is always checked.
@@ -184,7 +184,7 @@ func New(o Options) (*Bot, error) {
 		o.TypingAfter = 200 * time.Millisecond
 	}
 	if o.SweepEvery == 0 {
-		o.SweepEvery = time.Minute
+		o.SweepEvery = 10 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

@@ -5,10 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
@@ -194,5 +197,33 @@ func TestTwoReplicas(t *testing.T) {
 		if len(conv.State.Codes.Stages) != 1 {
 			t.Errorf("chat %d: stages %v: both taps applied", c, conv.State.Codes.Stages)
 		}
+	}
+}
+
+// TestKilledConsumerTakesBackItsUpdates: a process read an update from the
+// queue and was killed before handling it; started again on the same host,
+// it handles it at once (not after the idle time other replicas wait).
+func TestKilledConsumerTakesBackItsUpdates(t *testing.T) {
+	h := start(t, nil, nil)
+	h.stop()
+	ctx := context.Background()
+	const chat = 2005
+	raw := `{"update_id":77001,"message":{"message_id":1,"date":1,"text":"/start","chat":{"id":2005,"type":"private"}}}`
+	key := h.store.GlobalKey("updates")
+	h.rdb.XGroupCreateMkStream(ctx, key, "bot", "0") // made by the first run, or now
+	if err := h.rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"u", raw}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if err := h.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "bot", Consumer: host, Streams: []string{key, ">"}, Count: 1}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	ms, err := h.srv.WaitReceived(chat, 1, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ms[0].Text, "Choisissez votre langue") {
+		t.Fatalf("%s", texts(ms))
 	}
 }

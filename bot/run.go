@@ -179,8 +179,16 @@ func (b *Bot) enqueueBatch(ctx context.Context, ups []telegram.Update) error {
 // consume handles the queued updates until ctx is cancelled.
 func (b *Bot) consume(ctx context.Context) error {
 	rdb := b.store.Client()
-	host, _ := os.Hostname()
-	consumer := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e9)
+	// The consumer is named after the host, so that a process restarted in
+	// place (killed, then started again by systemd) takes back at once what
+	// it had taken; processes of one host sharing the name are harmless, a
+	// duplicate update being dropped. Updates of a replica that is gone for
+	// good are claimed after claimIdle.
+	consumer, _ := os.Hostname()
+	if consumer == "" {
+		consumer = "dalil"
+	}
+	ownPending := true
 	acks := make(chan string, maxInFlight)
 	acked := make(chan struct{})
 	go b.acker(acks, acked)
@@ -216,6 +224,19 @@ func (b *Bot) consume(ctx context.Context) error {
 			msgs, _, err = rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: b.streamKey(), Group: streamGroup,
 				Consumer: consumer, MinIdle: claimIdle, Start: "0", Count: 100}).Result()
 		}
+		if ownPending && err == nil && len(msgs) == 0 {
+			// What this consumer had taken before a restart.
+			ownPending = false
+			var streams []redis.XStream
+			streams, err = rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: streamGroup, Consumer: consumer,
+				Streams: []string{b.streamKey(), "0"}, Count: maxInFlight}).Result()
+			for _, s := range streams {
+				msgs = append(msgs, s.Messages...)
+			}
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+		}
 		if len(msgs) == 0 && err == nil {
 			var streams []redis.XStream
 			streams, err = rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: streamGroup, Consumer: consumer,
@@ -233,6 +254,7 @@ func (b *Bot) consume(ctx context.Context) error {
 			}
 			b.log.Warn("reading the update queue; retrying", "err", err)
 			groupReady = false // the stream may have gone with a Redis restart
+			ownPending = true
 			_ = sleepUntil(ctx, time.Now().Add(backoff))
 			backoff = min(backoff*2, 5*time.Second)
 			continue
