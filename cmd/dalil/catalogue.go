@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
@@ -19,6 +20,7 @@ const catalogueUsage = `usage:
   dalil catalogue import --demo [--dry-run]           load the built-in demo catalogue (also: dalil catalogue demo)
   dalil catalogue export [--format csv|hsds] [-o FILE]
   dalil catalogue generate N [--seed S] [-o FILE]     write a synthetic catalogue CSV of N services (benchmarks)
+  dalil catalogue search TEXT [--limit N]             search names, descriptions and keywords (fr, ar, Arabizi, typos)
 A service absent from a full import is marked inactive; --prune deletes it instead.`
 
 // runCatalogue imports, exports and generates catalogues.
@@ -35,6 +37,8 @@ func runCatalogue(ctx context.Context, args []string, s stdio) error {
 		return catalogueExport(ctx, args[1:], s)
 	case "generate":
 		return catalogueGenerate(args[1:], s)
+	case "search":
+		return catalogueSearch(ctx, args[1:], s)
 	case "-h", "--help", "help":
 		fmt.Fprintln(s.out, catalogueUsage)
 		return nil
@@ -215,6 +219,36 @@ func writeOutput(file string, stdout io.Writer, write func(io.Writer) error) err
 	}
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	return nil
+}
+
+func catalogueSearch(ctx context.Context, args []string, s stdio) error {
+	fs := flag.NewFlagSet("catalogue search", flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	limit := fs.Int("limit", 10, "most services shown")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError{2}
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%s", catalogueUsage)
+	}
+	st, err := openStore(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hits, err := st.Search(ctx, strings.Join(pos, " "), *limit)
+	if err != nil {
+		return err
+	}
+	if len(hits) == 0 {
+		fmt.Fprintln(s.out, "no service found")
+		return nil
+	}
+	for _, h := range hits {
+		fmt.Fprintf(s.out, "%.2f\t%s\t%s — %s\n", h.Score, h.Service.ID, h.Service.Org.NameFR, h.Service.NameFR)
 	}
 	return nil
 }

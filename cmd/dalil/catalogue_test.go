@@ -272,6 +272,10 @@ func TestCatalogueDemoGenerateAndMigrate(t *testing.T) {
 		t.Errorf("import --demo again: exit %d, %s", code, out)
 	}
 
+	code, out, errs = runDB(t, url, "catalogue", "search", "9ard", "chraf")
+	if code != 0 || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "demo-honneur-pret") {
+		t.Errorf("search 9ard chraf: exit %d, %s %s", code, out, errs)
+	}
 	code, out, errs = runDB(t, "", "catalogue", "generate", "25", "--seed", "3")
 	if code != 0 {
 		t.Fatalf("generate: exit %d, %s", code, errs)
