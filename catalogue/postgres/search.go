@@ -26,11 +26,10 @@ type SearchHit struct {
 //
 // How: the services' search keys are split into words; an in-memory index
 // (reloaded when the catalogue generation moves) maps each word to the
-// services having it. A query word the catalogue has as such is taken as
-// it is; any other (a typo, another spelling, an Arabizi skeleton) is
-// replaced by the catalogue's words most similar to it by pg_trgm's
-// similarity (shared trigrams over all trigrams, at least 0.4; see
-// dictionary). Each service scores the sum, over the query words, of the
+// services having it. Each query word (and its Arabizi skeleton) stands for
+// the catalogue's words most similar to it by pg_trgm's similarity (shared
+// trigrams over all trigrams, at least 0.4; see dictionary): the word
+// itself, its inflections, its misspellings. Each service scores the sum, over the query words, of the
 // best similarity of a matching word, full in the names and half elsewhere.
 //
 // Why in memory: on the 100,000-service benchmark a query for a word that
@@ -54,24 +53,17 @@ func (s *Store) Search(ctx context.Context, text string, limit int) ([]SearchHit
 		if err != nil {
 			return nil, err
 		}
-		// A query word the catalogue has as such is taken as it is; the
-		// others (typos, other spellings) are looked up in the dictionary.
+		// Each spelling of each query word stands for the catalogue's words
+		// similar to it (itself included, with similarity 1): inflections
+		// (coopérative, coopératives) and typos alike.
 		var matches []wordMatch
-		var fuzzy [][]string
-		var pos []int
 		for i, v := range words {
-			if _, ok := idx.post[v[0]]; ok || isDigits(v[0]) {
-				matches = append(matches, wordMatch{i, v[0], 1})
-				continue
-			}
-			fuzzy = append(fuzzy, v)
-			pos = append(pos, i)
-		}
-		for k, v := range fuzzy {
 			for _, w := range v {
-				if !isDigits(w) { // numbers only match exactly
-					matches = append(matches, idx.dict.similar(pos[k], w)...)
+				if isDigits(w) { // numbers only match exactly
+					matches = append(matches, wordMatch{i, w, 1})
+					continue
 				}
+				matches = append(matches, idx.dict.similar(i, w)...)
 			}
 		}
 		hits := idx.rank(words, matches, limit)

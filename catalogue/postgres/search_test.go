@@ -21,6 +21,7 @@ var searchCases = []struct {
 	{"french without accents", "peche artisanale equipement", "demo-peche-equipement"},
 	{"french typo", "formalitées entreprize", "demo-ccis-formalites"},
 	{"french typo 2", "domicilaition", "demo-babtech-domiciliation"},
+	{"french typo and singular", "formaton cooperative gestion", "demo-orc-gestion"},
 	{"arabic", "قرض الشرف", "demo-honneur-pret"},
 	{"arabic with diacritics", "حَاضِنَة", "demo-babtech-incubation"},
 	{"arabic letter variants", "الصناعه التقليديه", "demo-artisanat-carte"},
