@@ -18,10 +18,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +50,7 @@ func main() {
 	steps := flag.Int("steps", 8, "updates each user sends")
 	think := flag.Duration("think", 0, "pause of a user between getting an answer and sending the next update (jittered ±50%)")
 	chatLimit := flag.Bool("chat-limit", false, "apply the per-chat limit (1 message/s, bursts of 3); off measures the bot's own capacity")
-	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (keys under a unique prefix, removed at the end)")
+	redisURL := flag.String("redis", "", "Redis URL (keys under a unique prefix, removed at the end); default: a redis-server of its own on a free port, so that other users of a shared Redis do not skew the figures")
 	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server URL (a temporary database is created and dropped)")
 	skipEcho := flag.Bool("no-echo", false, "skip the echo bot")
@@ -117,6 +120,14 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL string, skipEcho bool) error {
 	ctx := context.Background()
+	if redisURL == "" {
+		url, stop, err := ownRedis()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		redisURL = url
+	}
 	ropt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return fmt.Errorf("redis URL: %w", err)
@@ -163,6 +174,30 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	}
 	fmt.Println(conv)
 	return nil
+}
+
+// ownRedis starts a redis-server without persistence on a free port.
+func ownRedis() (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("starting redis-server (install it, or pass -redis URL): %w", err)
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait() }
+	for range 250 {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			return "redis://127.0.0.1:" + port + "/0", stop, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("redis-server did not start on port %s", port)
 }
 
 func runtimeProcs() int { return runtimeGOMAXPROCS() }
