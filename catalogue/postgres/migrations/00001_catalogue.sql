@@ -42,12 +42,12 @@ CREATE TABLE service (
     areas     text[] NOT NULL DEFAULT '{}',
     languages text[] NOT NULL DEFAULT '{}', -- spoken at the service (HSDS language rows: view below)
 
-    -- What the referral filter reads, computed at import: match_keys holds
-    -- "facet:code" for each code, with the codes a query for it may match
-    -- (the need hierarchy), and "facet:*" for an empty facet, so the whole
-    -- filter is a conjunction of && on one GIN index. facet_bits packs every
-    -- facet (and the languages) into one integer so ranking thousands of
-    -- candidates reads 8 bytes a row instead of eight arrays.
+    -- Computed at import for referrals. match_keys holds "facet:code" for
+    -- each code, with the codes a query for it may match (the need
+    -- hierarchy), and "facet:*" for an empty facet: the referral filter in
+    -- SQL is a conjunction of && (for staff queries; the store filters in
+    -- memory, see match.go). facet_bits packs every facet (and the
+    -- languages) into one integer: what the store's in-memory index loads.
     match_keys text[] NOT NULL DEFAULT '{}',
     facet_bits bigint NOT NULL DEFAULT 0,
 
