@@ -144,11 +144,19 @@ func (b *Bot) typing(chat int64) (stop func()) {
 	return func() { t.Stop() }
 }
 
+// maxReferred bounds the services remembered as shown, to keep the stored
+// conversation small.
+const maxReferred = 20
+
 func appendNew(ids []string, id string) []string {
 	for _, have := range ids {
 		if have == id {
 			return ids
 		}
 	}
-	return append(ids, id)
+	ids = append(ids, id)
+	if len(ids) > maxReferred {
+		ids = ids[len(ids)-maxReferred:]
+	}
+	return ids
 }
