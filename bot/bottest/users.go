@@ -54,9 +54,24 @@ func (s *Server) Text(chatID int64, text string) map[string]any {
 
 // GroupText sends a text from userID in the group chatID.
 func (s *Server) GroupText(chatID, userID int64, text string) map[string]any {
-	u := map[string]any{"message": s.userMessage(chatID, userID, map[string]any{"text": text})}
+	return s.GroupMessage(chatID, userID, map[string]any{"text": text})
+}
+
+// GroupMessage sends a message with the given fields from userID in the
+// group chatID: an adviser's reply ("reply_to_message": a message of
+// Received, see Ref), a message in a forum topic ("message_thread_id",
+// "is_topic_message")…
+func (s *Server) GroupMessage(chatID, userID int64, fields map[string]any) map[string]any {
+	u := map[string]any{"message": s.userMessage(chatID, userID, fields)}
 	s.Update(u)
 	return u
+}
+
+// Ref is the Bot API form of a message the bot sent, for reply_to_message.
+func (s *Server) Ref(m Message) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messageJSON(&m)
 }
 
 // Location shares a location from user chatID.
