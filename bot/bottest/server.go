@@ -90,6 +90,8 @@ type Server struct {
 	onSend    func(chatID int64, m *Message)
 	onDeliver func(updateIDs []int64)
 	hc        *http.Client
+	members   map[[2]int64]string // group, user -> getChatMember status
+	names     map[int64]string    // private chat -> first name (getChat)
 	// recordCalls can be turned off for load runs.
 	recordCalls bool
 }
@@ -444,6 +446,8 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 			return nil, 403, "Forbidden: bot was blocked by the user"
 		}
 		return true, 0, ""
+	case "getChat", "getChatMember":
+		return s.chatInfo(method, chatID, p)
 	case "createForumTopic":
 		s.mu.Lock()
 		s.nextMsgID[chatID]++

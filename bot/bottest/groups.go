@@ -1,0 +1,103 @@
+package bottest
+
+import (
+	"strconv"
+	"time"
+)
+
+// Group helpers for the advisers' group (adviser handoff): members,
+// names, messages in forum topics and button presses by group members.
+
+// SetMember sets userID's status in group chatID as getChatMember answers
+// it ("creator", "administrator", "member", "left", "kicked"); a user
+// never set is "left".
+func (s *Server) SetMember(chatID, userID int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members == nil {
+		s.members = map[[2]int64]string{}
+	}
+	s.members[[2]int64{chatID, userID}] = status
+}
+
+// SetName sets the first name getChat gives for the private chat userID.
+func (s *Server) SetName(userID int64, firstName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.names == nil {
+		s.names = map[int64]string{}
+	}
+	s.names[userID] = firstName
+}
+
+func (s *Server) chatInfo(method string, chatID int64, p map[string]string) (any, int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if method == "getChat" {
+		if c == nil && chatID < 0 {
+			return nil, 400, "Bad Request: chat not found"
+		}
+		out := map[string]any{"id": chatID, "type": "private"}
+		if c != nil {
+			out["type"] = c.typ
+			if c.title != "" {
+				out["title"] = c.title
+			}
+			if c.forum {
+				out["is_forum"] = true
+			}
+		}
+		if n := s.names[chatID]; n != "" {
+			out["first_name"] = n
+		}
+		return out, 0, ""
+	}
+	userID, _ := strconv.ParseInt(p["user_id"], 10, 64)
+	status := s.members[[2]int64{chatID, userID}]
+	if status == "" {
+		status = "left"
+	}
+	return map[string]any{"status": status,
+		"user": map[string]any{"id": userID, "is_bot": false, "first_name": s.names[userID]}}, 0, ""
+}
+
+// PressAs presses the button whose callback data is data on message m as
+// userID (a group member pressing a button in a group).
+func (s *Server) PressAs(m Message, userID int64, firstName, data string) map[string]any {
+	s.mu.Lock()
+	s.nextUpID++
+	qid := s.nextUpID
+	typ := "private"
+	if c := s.chats[m.ChatID]; c != nil {
+		typ = c.typ
+	}
+	s.mu.Unlock()
+	msg := map[string]any{"message_id": m.ID, "date": m.At.Unix(), "text": m.Text,
+		"chat": map[string]any{"id": m.ChatID, "type": typ},
+		"from": map[string]any{"id": BotID, "is_bot": true, "first_name": "Dalil"}}
+	if m.ThreadID != 0 {
+		msg["message_thread_id"] = m.ThreadID
+	}
+	u := map[string]any{"callback_query": map[string]any{
+		"id":            "cq" + strconv.FormatInt(qid, 10),
+		"from":          map[string]any{"id": userID, "is_bot": false, "first_name": firstName},
+		"chat_instance": "ci" + strconv.FormatInt(m.ChatID, 10),
+		"message":       msg,
+		"data":          data,
+	}}
+	s.Update(u)
+	return u
+}
+
+// WaitCalls waits until method was called at least n times in all.
+func (s *Server) WaitCalls(method string, n int, timeout time.Duration) []Call {
+	deadline := time.Now().Add(timeout)
+	for {
+		cs := s.Calls(method)
+		if len(cs) >= n || time.Now().After(deadline) {
+			return cs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
