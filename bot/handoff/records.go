@@ -1,0 +1,223 @@
+package handoff
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/dalil-tt/dalil/staff"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// gooseTable is this package's own goose version table.
+const gooseTable = "handoff_goose_version"
+
+// Migrate creates or updates the handoff tables; safe from several
+// processes at once.
+func Migrate(ctx context.Context, databaseURL string) error {
+	db, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return fmt.Errorf("opening database for handoff migrations: %w", err)
+	}
+	defer db.Close()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("reading embedded handoff migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(7310493115840257311))
+	if err != nil {
+		return fmt.Errorf("creating the handoff migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
+		goose.WithTableName(gooseTable), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("preparing handoff migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating the handoff tables: %w", err)
+	}
+	return nil
+}
+
+// Records is the handoffs' history in PostgreSQL.
+type Records struct {
+	pool *pgxpool.Pool
+}
+
+// NewRecords returns the records over a migrated database (Migrate).
+func NewRecords(pool *pgxpool.Pool) *Records { return &Records{pool: pool} }
+
+// Record is one handoff as stored.
+type Record struct {
+	ID, UserKey, Lang, Source string
+	Needs                     []string
+	OffHours                  bool
+	OpenedAt                  time.Time
+	TakenAt, FirstAnswerAt    *time.Time
+	ClosedAt                  *time.Time
+	AdviserID                 *int64
+	Outcome                   *string
+	UserMessages              int
+	AdviserMessages           int
+	Phone                     *string
+}
+
+func (r *Records) open(ctx context.Context, rec Record) error {
+	if rec.Needs == nil {
+		rec.Needs = []string{}
+	}
+	_, err := r.pool.Exec(ctx, `INSERT INTO handoffs (id, user_key, lang, needs, source, off_hours, opened_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.ID, rec.UserKey, rec.Lang, rec.Needs, rec.Source, rec.OffHours, rec.OpenedAt)
+	if err != nil {
+		return fmt.Errorf("recording a handoff: %w", err)
+	}
+	return nil
+}
+
+// answered notes an adviser's message: the first one sets taken and
+// first-answer times.
+func (r *Records) answered(ctx context.Context, id string, adviser int64, at time.Time) error {
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET adviser_messages = adviser_messages + 1,
+		first_answer_at = COALESCE(first_answer_at, $2), taken_at = COALESCE(taken_at, $2),
+		adviser_id = COALESCE(adviser_id, $3) WHERE id = $1`, id, at, adviser)
+	if err != nil {
+		return fmt.Errorf("recording an adviser's answer: %w", err)
+	}
+	return nil
+}
+
+func (r *Records) taken(ctx context.Context, id string, adviser int64, at time.Time) error {
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET taken_at = COALESCE(taken_at, $2), adviser_id = $3 WHERE id = $1`, id, at, adviser)
+	if err != nil {
+		return fmt.Errorf("recording a take: %w", err)
+	}
+	return nil
+}
+
+func (r *Records) userMessage(ctx context.Context, id string) error {
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET user_messages = user_messages + 1 WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("counting a user's message: %w", err)
+	}
+	return nil
+}
+
+func (r *Records) text(ctx context.Context, id string, fromAdviser bool, body string, at time.Time) error {
+	_, err := r.pool.Exec(ctx, `INSERT INTO handoff_messages (handoff_id, at, from_adviser, body) VALUES ($1, $2, $3, $4)`,
+		id, at, fromAdviser, body)
+	if err != nil {
+		return fmt.Errorf("keeping a message text: %w", err)
+	}
+	return nil
+}
+
+func (r *Records) phone(ctx context.Context, id, phone string) error {
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = $2 WHERE id = $1`, id, phone)
+	if err != nil {
+		return fmt.Errorf("keeping a call-back number: %w", err)
+	}
+	return nil
+}
+
+func (r *Records) close(ctx context.Context, id string, adviser int64, outcome string, at time.Time) error {
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET closed_at = COALESCE(closed_at, $2), outcome = COALESCE(outcome, $3),
+		adviser_id = COALESCE(adviser_id, NULLIF($4, 0)) WHERE id = $1`, id, at, outcome, adviser)
+	if err != nil {
+		return fmt.Errorf("recording a close: %w", err)
+	}
+	return nil
+}
+
+// Get returns one record.
+func (r *Records) Get(ctx context.Context, id string) (Record, error) {
+	var rec Record
+	err := r.pool.QueryRow(ctx, `SELECT id, user_key, lang, source, needs, off_hours, opened_at, taken_at, first_answer_at,
+		closed_at, adviser_id, outcome, user_messages, adviser_messages, phone FROM handoffs WHERE id = $1`, id).Scan(
+		&rec.ID, &rec.UserKey, &rec.Lang, &rec.Source, &rec.Needs, &rec.OffHours, &rec.OpenedAt, &rec.TakenAt,
+		&rec.FirstAnswerAt, &rec.ClosedAt, &rec.AdviserID, &rec.Outcome, &rec.UserMessages, &rec.AdviserMessages, &rec.Phone)
+	if err != nil {
+		return rec, fmt.Errorf("reading handoff %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// Texts returns the kept message texts of a handoff, oldest first.
+func (r *Records) Texts(ctx context.Context, id string) ([]string, error) {
+	rows, err := r.pool.Query(ctx, `SELECT body FROM handoff_messages WHERE handoff_id = $1 ORDER BY at`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading kept texts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("reading kept texts: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// forget deletes every handoff of a user (texts go with them).
+func (r *Records) forget(ctx context.Context, userKey string) error {
+	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = $1`, userKey); err != nil {
+		return fmt.Errorf("erasing a user's handoffs: %w", err)
+	}
+	return nil
+}
+
+// Purge drops message texts older than retention and call-back numbers of
+// handoffs closed longer ago than retention.
+func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Duration) error {
+	cut := now.Add(-retention)
+	if _, err := r.pool.Exec(ctx, `DELETE FROM handoff_messages WHERE at < $1`, cut); err != nil {
+		return fmt.Errorf("purging handoff texts: %w", err)
+	}
+	if _, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = NULL WHERE phone IS NOT NULL AND closed_at < $1`, cut); err != nil {
+		return fmt.Errorf("purging call-back numbers: %w", err)
+	}
+	return nil
+}
+
+// Handoffs lists the handoffs opened since a time for the staff console
+// (staff.Handoffs).
+func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]staff.Handoff, error) {
+	rows, err := r.pool.Query(ctx, `SELECT id, lang, needs, opened_at, first_answer_at, closed_at
+		FROM handoffs WHERE opened_at >= $1 ORDER BY opened_at`, since)
+	if err != nil {
+		return nil, fmt.Errorf("listing handoffs: %w", err)
+	}
+	defer rows.Close()
+	var out []staff.Handoff
+	for rows.Next() {
+		var h staff.Handoff
+		var first, closed *time.Time
+		if err := rows.Scan(&h.ID, &h.Lang, &h.Needs, &h.OpenedAt, &first, &closed); err != nil {
+			return nil, fmt.Errorf("listing handoffs: %w", err)
+		}
+		if first != nil {
+			h.FirstAnswerAt = *first
+		}
+		if closed != nil {
+			h.ClosedAt = *closed
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing handoffs: %w", err)
+	}
+	return out, nil
+}
+
+var _ staff.Handoffs = (*Records)(nil)
