@@ -328,7 +328,7 @@ func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 		}
 		filter := compile(cur)
 		if m := best(&full, &filter, cands, limit); len(m) > 0 {
-			return Result{Matches: m, Relaxed: relaxed}, nil
+			return restore(ctx, q, cur, relaxed, m, &full, limit, fetch)
 		}
 		for next < len(RelaxOrder) && !cur.Codes.Has(RelaxOrder[next]) {
 			next++
@@ -340,6 +340,31 @@ func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 		relaxed = append(relaxed, RelaxOrder[next])
 		next++
 	}
+}
+
+// restore takes back the facets that did not need dropping. Relaxation drops
+// facets cumulatively in RelaxOrder until something matches, so when it took
+// several, the earlier ones may not have been in the way: a query for an
+// agricultural project at the creation stage that only fails on the sector
+// should not tell the user its stage was ignored. The most important facet
+// is tried first; the last one dropped was needed by construction.
+func restore(ctx context.Context, q, cur Query, relaxed []vocab.Facet, m []Match, full *compiled, limit int,
+	fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
+	for i := len(relaxed) - 2; i >= 0; i-- {
+		trial := cur
+		trial.Codes = cur.Codes.Clone()
+		trial.Codes.Set(relaxed[i], q.Codes.Get(relaxed[i])...)
+		cands, err := fetch(ctx, trial)
+		if err != nil {
+			return Result{}, fmt.Errorf("fetching candidate services: %w", err)
+		}
+		filter := compile(trial)
+		if tm := best(full, &filter, cands, limit); len(tm) > 0 {
+			cur, m = trial, tm
+			relaxed = append(relaxed[:i:i], relaxed[i+1:]...)
+		}
+	}
+	return Result{Matches: m, Relaxed: relaxed}, nil
 }
 
 // before is the order of matches: higher score first, then service id.
