@@ -122,7 +122,7 @@ func (r *Records) text(ctx context.Context, id string, fromAdviser bool, body st
 }
 
 func (r *Records) phone(ctx context.Context, id, phone string) error {
-	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = $2 WHERE id = $1`, id, phone)
+	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = NULLIF($2, '') WHERE id = $1`, id, phone)
 	if err != nil {
 		return fmt.Errorf("keeping a call-back number: %w", err)
 	}

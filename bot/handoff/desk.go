@@ -1,0 +1,399 @@
+package handoff
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+)
+
+// Caller is the part of the Bot API client the desk uses
+// (*telegram.Client): raw calls, since copyMessage, forum topics and
+// getChatMember are newer than the library.
+type Caller interface {
+	Call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error)
+}
+
+// Translator gives the UI strings (locales.Catalog).
+type Translator interface {
+	T(l lang.Lang, id string, data map[string]any) string
+}
+
+// Options configure a Desk.
+type Options struct {
+	API     Caller
+	Redis   redis.UniversalClient
+	Records *Records
+	T       Translator
+	// AdvisersChatID is the advisers' supergroup (forum topics used when
+	// the group is a forum).
+	AdvisersChatID int64
+	// Secret keys the user keys stored in PostgreSQL (see SecretFromToken).
+	Secret []byte
+	// Hours are the office hours (default DefaultHours).
+	Hours *Hours
+	// Wait is how much office time may pass without an answer before the
+	// user is told and offered a call back (default 30 minutes).
+	Wait time.Duration
+	// HideName hides the adviser's first name from the user.
+	HideName bool
+	// Retention is how long message texts and call-back numbers are kept
+	// after the handoff; 0 keeps no text at all (only counts) and drops a
+	// number when the handoff closes.
+	Retention time.Duration
+	// Resume offers the user to go on with the bot after a close (the
+	// engine's current question); nil sends only the closing message.
+	Resume func(ctx context.Context, chat int64) error
+	// Now is the clock (tests inject one).
+	Now func() time.Time
+	// MemberTTL is how long a getChatMember answer is trusted (default 1 min).
+	MemberTTL time.Duration
+	// Prefix of the Redis keys (default "dalil:ho").
+	Prefix string
+	Log    *slog.Logger
+}
+
+// Desk hands conversations to the advisers' group and back. It keeps no
+// state in memory that matters: several replicas can run side by side and
+// a restarted process carries on where the last one stopped.
+type Desk struct {
+	o   Options
+	log *slog.Logger
+
+	forumOnce sync.Mutex
+	forum     *bool // the group's kind, fixed for its life
+	lastPurge time.Time
+}
+
+// stateTTL bounds how long an abandoned handoff lingers in Redis.
+const stateTTL = 90 * 24 * time.Hour
+
+// New returns a desk.
+func New(o Options) (*Desk, error) {
+	if o.API == nil || o.Redis == nil || o.Records == nil || o.T == nil {
+		return nil, errors.New("handoff: API, Redis, Records and T are required")
+	}
+	if o.AdvisersChatID == 0 {
+		return nil, errors.New("handoff: no advisers' chat (ADVISERS_CHAT_ID)")
+	}
+	if len(o.Secret) == 0 {
+		return nil, errors.New("handoff: no secret")
+	}
+	if o.Hours == nil {
+		h := DefaultHours()
+		o.Hours = &h
+	}
+	if o.Wait <= 0 {
+		o.Wait = 30 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MemberTTL <= 0 {
+		o.MemberTTL = time.Minute
+	}
+	if o.Prefix == "" {
+		o.Prefix = "dalil:ho"
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Desk{o: o, log: o.Log.With("component", "handoff")}, nil
+}
+
+// SecretFromToken derives the desk's secret from the bot token, so that
+// no new setting is needed and the keys change when the token does.
+func SecretFromToken(token string) []byte {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("dalil handoff v1"))
+	return m.Sum(nil)
+}
+
+// UserKey is the key a user's handoffs are stored under in PostgreSQL: a
+// keyed hash of the chat id, never the name.
+func (d *Desk) UserKey(chat int64) string {
+	m := hmac.New(sha256.New, d.o.Secret)
+	m.Write([]byte(strconv.FormatInt(chat, 10)))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Keys: a user's own keys carry the hash tag of the user's chat, the
+// group's keys that of the group, as the conversation store does, so each
+// stays on one Redis Cluster slot.
+func (d *Desk) ukey(chat int64, part string) string {
+	return d.o.Prefix + ":{chat:" + strconv.FormatInt(chat, 10) + "}:" + part
+}
+
+func (d *Desk) gkey(part string) string { return d.ukey(d.o.AdvisersChatID, part) }
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// state is a handoff's live state (Redis hash fields).
+type state map[string]string
+
+func (s state) open() bool         { return s["id"] != "" }
+func (s state) int(k string) int64 { v, _ := strconv.ParseInt(s[k], 10, 64); return v }
+func (s state) lang() lang.Lang {
+	if l, err := lang.Parse(s["lang"]); err == nil {
+		return l
+	}
+	return lang.FR
+}
+func (s state) opened() time.Time { return time.Unix(s.int("opened"), 0) }
+
+func (d *Desk) load(ctx context.Context, chat int64) (state, error) {
+	m, err := d.o.Redis.HGetAll(ctx, d.ukey(chat, "h")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("loading handoff state: %w", err)
+	}
+	return state(m), nil
+}
+
+// Active reports whether a person holds (or is asked to hold) chat.
+func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
+	s, err := d.load(ctx, chat)
+	return s.open(), err
+}
+
+// call calls the Bot API, waiting out a short 429 once or twice.
+func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
+	for attempt := 0; ; attempt++ {
+		raw, err := d.o.API.Call(ctx, method, p)
+		var te *telegram.Error
+		if err == nil || attempt >= 2 || !errors.As(err, &te) || !te.Temporary() {
+			return raw, err
+		}
+		wait := te.RetryAfter
+		if wait <= 0 {
+			wait = 500 * time.Millisecond
+		}
+		if wait > 5*time.Second {
+			return raw, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// send sends a text and returns the new message id.
+func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram.Params) (int64, error) {
+	p := telegram.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}
+	for k, v := range extra {
+		p[k] = v
+	}
+	raw, err := d.call(ctx, "sendMessage", p)
+	if err != nil {
+		return 0, err
+	}
+	var m struct {
+		MessageID int64 `json:"message_id"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	return m.MessageID, nil
+}
+
+// toUser tells the user something in their language.
+func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, extra telegram.Params) {
+	if _, err := d.send(ctx, chat, d.o.T.T(l, id, data), extra); err != nil {
+		d.log.Warn("telling a user", "msg", id, "err", err)
+	}
+}
+
+// isForum asks once whether the advisers' group uses topics.
+func (d *Desk) isForum(ctx context.Context) (bool, error) {
+	d.forumOnce.Lock()
+	defer d.forumOnce.Unlock()
+	if d.forum != nil {
+		return *d.forum, nil
+	}
+	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10)})
+	if err != nil {
+		return false, fmt.Errorf("reading the advisers' group: %w", err)
+	}
+	var c telegram.Chat
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return false, fmt.Errorf("reading the advisers' group: %w", err)
+	}
+	d.forum = &c.IsForum
+	return c.IsForum, nil
+}
+
+// firstName is the user's first name for the advisers, "" when unknown.
+func (d *Desk) firstName(ctx context.Context, chat int64) string {
+	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(chat, 10)})
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		FirstName string `json:"first_name"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	return c.FirstName
+}
+
+// Open hands chat to the advisers: a record, a topic (forum) or a post in
+// the group with the summary card, and a word to the user on what happens
+// next. The bot calls it for the engine's EffectAdviser.
+func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
+	now := d.o.Now()
+	l := st.Lang
+	if l == "" {
+		l = lang.FR
+	}
+	cur, err := d.load(ctx, chat)
+	if err != nil {
+		return err
+	}
+	if cur.open() {
+		d.toUser(ctx, chat, l, "handoff.user.already", nil, nil)
+		return nil
+	}
+	forum, err := d.isForum(ctx)
+	if err != nil {
+		return err
+	}
+	c := card{name: d.firstName(ctx, chat), st: st, opened: now, hours: *d.o.Hours, t: d.o.T}
+	off := !d.o.Hours.Open(now)
+	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
+		Source: st.Source, OffHours: off, OpenedAt: now}
+	if err := d.o.Records.open(ctx, rec); err != nil {
+		return err
+	}
+	var thread int64
+	if forum {
+		if thread, err = d.topic(ctx, chat, c.topicName()); err != nil {
+			_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
+			return err
+		}
+	}
+	cardID := randomID(9)
+	text := c.text()
+	extra := telegram.Params{}
+	if thread != 0 {
+		extra["message_thread_id"] = strconv.FormatInt(thread, 10)
+	}
+	telegram.JSON(extra, "reply_markup", cardButtons(cardID, false))
+	msg, err := d.send(ctx, d.o.AdvisersChatID, text+"\n\n"+statusWaiting, extra)
+	if err != nil {
+		_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
+		return fmt.Errorf("posting the summary card: %w", err)
+	}
+	offFlag := ""
+	if off {
+		offFlag = "1"
+	}
+	pipe := d.o.Redis.TxPipeline()
+	hk := d.ukey(chat, "h")
+	pipe.HSet(ctx, hk, "id", rec.ID, "opened", now.Unix(), "lang", string(l), "thread", thread,
+		"card", msg, "cardid", cardID, "ctext", text, "off", offFlag, "label", c.label())
+	pipe.Expire(ctx, hk, stateTTL)
+	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
+	pipe.Expire(ctx, d.ukey(chat, "msgs"), stateTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("saving handoff state: %w", err)
+	}
+	gp := d.o.Redis.TxPipeline()
+	gp.Set(ctx, d.gkey("card:"+cardID), chat, stateTTL)
+	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, stateTTL)
+	gp.ZAdd(ctx, d.gkey("open"), redis.Z{Score: float64(now.Unix()), Member: chat})
+	if _, err := gp.Exec(ctx); err != nil {
+		return fmt.Errorf("saving handoff state: %w", err)
+	}
+	if off {
+		d.toUser(ctx, chat, l, "handoff.user.offhours", map[string]any{
+			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)}, nil)
+	} else {
+		d.toUser(ctx, chat, l, "handoff.user.waiting", map[string]any{
+			"Wait": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}, nil)
+	}
+	return nil
+}
+
+// topic returns the user's forum topic, creating it the first time; a
+// user who comes back finds the same topic.
+func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error) {
+	tk := d.ukey(chat, "topic")
+	if v, err := d.o.Redis.Get(ctx, tk).Int64(); err == nil && v != 0 {
+		return v, nil
+	} else if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("reading the user's topic: %w", err)
+	}
+	raw, err := d.call(ctx, "createForumTopic", telegram.Params{
+		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "name": name})
+	if err != nil {
+		return 0, fmt.Errorf("creating a forum topic: %w", err)
+	}
+	var t struct {
+		ID int64 `json:"message_thread_id"`
+	}
+	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
+		return 0, fmt.Errorf("creating a forum topic: no thread id in %s", raw)
+	}
+	if err := d.o.Redis.Set(ctx, tk, t.ID, 0).Err(); err != nil {
+		return 0, fmt.Errorf("saving the user's topic: %w", err)
+	}
+	if err := d.o.Redis.Set(ctx, d.gkey("thread:"+strconv.FormatInt(t.ID, 10)), chat, 0).Err(); err != nil {
+		return 0, fmt.Errorf("saving the user's topic: %w", err)
+	}
+	return t.ID, nil
+}
+
+// Forget erases what the desk keeps about chat: the open handoff, the
+// topic and relay maps, the records and kept texts and numbers.
+func (d *Desk) Forget(ctx context.Context, chat int64) error {
+	s, err := d.load(ctx, chat)
+	if err != nil {
+		return err
+	}
+	if s.open() {
+		d.editCard(ctx, s, "🗑 La personne a effacé ses données (/forget).")
+	}
+	msgs, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "msgs")).Result()
+	if err != nil {
+		return fmt.Errorf("erasing handoff state: %w", err)
+	}
+	thread, _ := d.o.Redis.Get(ctx, d.ukey(chat, "topic")).Result()
+	// One key per command: the user's keys and the group's live on
+	// different Cluster slots.
+	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "msgs"), d.ukey(chat, "topic")}
+	for _, m := range msgs {
+		keys = append(keys, d.gkey("msg:"+m))
+	}
+	if thread != "" {
+		keys = append(keys, d.gkey("thread:"+thread))
+	}
+	if s["cardid"] != "" {
+		keys = append(keys, d.gkey("card:"+s["cardid"]))
+	}
+	for _, k := range keys {
+		if err := d.o.Redis.Del(ctx, k).Err(); err != nil {
+			return fmt.Errorf("erasing handoff state: %w", err)
+		}
+	}
+	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
+		return fmt.Errorf("erasing handoff state: %w", err)
+	}
+	return d.o.Records.forget(ctx, d.UserKey(chat))
+}

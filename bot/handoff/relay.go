@@ -1,0 +1,684 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// dedupTTL is how long an update handled here is remembered, so that a
+// redelivered one is not relayed twice.
+const dedupTTL = 24 * time.Hour
+
+// Intercept sees every update before the dialog engine (bot.Options.
+// Intercept). It takes everything said in the advisers' group, and a
+// user's messages while their conversation is with a person; it returns
+// false for what the bot should handle itself.
+func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
+	chat := up.ChatID()
+	if chat == 0 {
+		return false
+	}
+	if chat == d.o.AdvisersChatID {
+		if err := d.group(ctx, up); err != nil {
+			d.log.Error("advisers' group update", "err", err)
+		}
+		return true
+	}
+	if up.Message == nil && up.EditedMessage == nil && up.CallbackQuery == nil {
+		return false
+	}
+	if m := up.Message; m != nil && !m.Chat.Private() {
+		return false
+	}
+	s, err := d.load(ctx, chat)
+	if err != nil {
+		// The bot answers as if no person held the conversation: better
+		// than silence.
+		d.log.Error("handoff state", "err", err)
+		return false
+	}
+	if !s.open() {
+		return false
+	}
+	handled, err := d.user(ctx, chat, s, up)
+	if err != nil {
+		d.log.Error("relaying a user's message", "err", err)
+	}
+	return handled
+}
+
+// first reports whether this update is seen for the first time (a
+// redelivery or another replica's copy is not).
+func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool {
+	ok, err := d.o.Redis.SetNX(ctx, d.ukey(chat, "up:"+strconv.FormatInt(up.UpdateID, 10)), 1, dedupTTL).Result()
+	if err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+		return true
+	}
+	return ok
+}
+
+// Engine callbacks that still work while a person holds the conversation:
+// the language choice, /forget's confirmation and restart.
+var passCallbacks = []string{"lang:", "fg:", "nav:restart"}
+
+var phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 .\-]{7,16}[0-9]$`)
+
+func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Update) (bool, error) {
+	l := s.lang()
+	if cq := up.CallbackQuery; cq != nil {
+		for _, p := range passCallbacks {
+			if strings.HasPrefix(cq.Data, p) {
+				if p == "nav:restart" {
+					return false, d.close(ctx, chat, 0, "", "user_restart", false)
+				}
+				return false, nil
+			}
+		}
+		_, err := d.call(ctx, "answerCallbackQuery", telegram.Params{"callback_query_id": cq.ID,
+			"text": d.o.T.T(l, "handoff.user.busy", nil)})
+		return true, err
+	}
+	if up.EditedMessage != nil {
+		// A copy cannot be edited: the adviser already has the first text.
+		return true, nil
+	}
+	m := up.Message
+	if cmd := command(m.Text); cmd != "" {
+		switch cmd {
+		case "restart", "start":
+			return false, d.close(ctx, chat, 0, "", "user_restart", false)
+		case "forget", "language", "lang", "langue":
+			return false, nil
+		}
+	}
+	if !d.first(ctx, chat, up) {
+		return true, nil
+	}
+	now := d.o.Now()
+	if phone := phoneOf(m, s["askphone"] == "1"); phone != "" {
+		return true, d.callBack(ctx, chat, s, phone)
+	}
+	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
+		"from_chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.FormatInt(m.MessageID, 10)}
+	if t := s.int("thread"); t != 0 {
+		p["message_thread_id"] = strconv.FormatInt(t, 10)
+	} else {
+		// In a plain group a copy says nothing of who wrote it: it
+		// answers the card, which does.
+		p["reply_to_message_id"] = s["card"]
+		p["allow_sending_without_reply"] = "true"
+	}
+	raw, err := d.call(ctx, "copyMessage", p)
+	if err != nil {
+		return true, fmt.Errorf("copying to the advisers: %w", err)
+	}
+	var c struct {
+		MessageID int64 `json:"message_id"`
+	}
+	_ = json.Unmarshal(raw, &c)
+	if c.MessageID != 0 {
+		id := strconv.FormatInt(c.MessageID, 10)
+		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, stateTTL).Err(); err != nil {
+			return true, fmt.Errorf("saving the relay map: %w", err)
+		}
+		if err := d.o.Redis.SAdd(ctx, d.ukey(chat, "msgs"), id).Err(); err != nil {
+			return true, fmt.Errorf("saving the relay map: %w", err)
+		}
+	}
+	if err := d.o.Records.userMessage(ctx, s["id"]); err != nil {
+		return true, err
+	}
+	if d.o.Retention > 0 && (m.Text != "" || m.Caption != "") {
+		if err := d.o.Records.text(ctx, s["id"], false, m.Text+m.Caption, now); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// phoneOf returns a number the user left for a call back: a shared
+// contact, or a typed number after the bot asked for one.
+func phoneOf(m *telegram.Message, asked bool) string {
+	if m.Contact != nil && m.Contact.PhoneNumber != "" {
+		return m.Contact.PhoneNumber
+	}
+	if asked && phoneRe.MatchString(strings.TrimSpace(m.Text)) {
+		return strings.TrimSpace(m.Text)
+	}
+	return ""
+}
+
+func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) error {
+	if err := d.o.Records.phone(ctx, s["id"], phone); err != nil {
+		return err
+	}
+	if err := d.o.Redis.HSet(ctx, d.ukey(chat, "h"), "askphone", "", "phone", "1").Err(); err != nil {
+		return fmt.Errorf("saving handoff state: %w", err)
+	}
+	d.note(ctx, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
+	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil,
+		telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+	return nil
+}
+
+// note posts a line for the advisers where they follow this user: the
+// topic, or as an answer to the card.
+func (d *Desk) note(ctx context.Context, s state, text string) {
+	p := telegram.Params{}
+	if t := s.int("thread"); t != 0 {
+		p["message_thread_id"] = strconv.FormatInt(t, 10)
+	} else if s["card"] != "" {
+		p["reply_to_message_id"] = s["card"]
+		p["allow_sending_without_reply"] = "true"
+	}
+	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+		d.log.Warn("note to the advisers", "err", err)
+	}
+}
+
+// command returns a message's /command in lower case without @bot, "".
+func command(text string) string {
+	if !strings.HasPrefix(text, "/") {
+		return ""
+	}
+	c, _, _ := strings.Cut(text[1:], " ")
+	c, _, _ = strings.Cut(c, "@")
+	return strings.ToLower(c)
+}
+
+// member reports whether user belongs to the advisers' group (cached
+// briefly: an adviser removed from the group stops being relayed within
+// MemberTTL).
+func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
+	k := d.gkey("member:" + strconv.FormatInt(user, 10))
+	if v, err := d.o.Redis.Get(ctx, k).Result(); err == nil {
+		return v == "1", nil
+	} else if !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("reading the member cache: %w", err)
+	}
+	raw, err := d.call(ctx, "getChatMember", telegram.Params{
+		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "user_id": strconv.FormatInt(user, 10)})
+	if err != nil {
+		return false, fmt.Errorf("checking an adviser's membership: %w", err)
+	}
+	var cm struct {
+		Status   string `json:"status"`
+		IsMember bool   `json:"is_member"`
+	}
+	_ = json.Unmarshal(raw, &cm)
+	ok := cm.Status == "creator" || cm.Status == "administrator" || cm.Status == "member" ||
+		(cm.Status == "restricted" && cm.IsMember)
+	v := "0"
+	if ok {
+		v = "1"
+	}
+	if err := d.o.Redis.Set(ctx, k, v, d.o.MemberTTL).Err(); err != nil {
+		d.log.Warn("member cache", "err", err)
+	}
+	return ok, nil
+}
+
+// target finds the user an advisers' group message is about: its forum
+// topic, or the relayed message (or card) it answers.
+func (d *Desk) target(ctx context.Context, m *telegram.Message) (int64, error) {
+	if m.MessageThreadID != 0 && m.IsTopicMessage {
+		v, err := d.o.Redis.Get(ctx, d.gkey("thread:"+strconv.FormatInt(m.MessageThreadID, 10))).Int64()
+		if err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return 0, fmt.Errorf("reading the topic map: %w", err)
+		}
+	}
+	if r := m.ReplyToMessage; r != nil {
+		v, err := d.o.Redis.Get(ctx, d.gkey("msg:"+strconv.FormatInt(r.MessageID, 10))).Int64()
+		if err == nil {
+			return v, nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return 0, fmt.Errorf("reading the relay map: %w", err)
+		}
+	}
+	return 0, nil
+}
+
+func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
+	if cq := up.CallbackQuery; cq != nil {
+		return d.button(ctx, up, cq)
+	}
+	m := up.Message
+	if m == nil || m.From == nil || m.From.IsBot || m.Service() {
+		return nil
+	}
+	cmd := command(m.Text)
+	if cmd == "pending" || cmd == "attente" {
+		if ok, err := d.member(ctx, m.From.ID); err != nil || !ok {
+			return err
+		}
+		return d.pending(ctx, m.MessageThreadID)
+	}
+	chat, err := d.target(ctx, m)
+	if err != nil || chat == 0 {
+		return err
+	}
+	ok, err := d.member(ctx, m.From.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		d.log.Info("message from a non-member of the advisers' group not relayed")
+		return nil
+	}
+	if !d.first(ctx, d.o.AdvisersChatID, up) {
+		return nil
+	}
+	s, err := d.load(ctx, chat)
+	if err != nil {
+		return err
+	}
+	if !s.open() {
+		if cmd == "" {
+			d.reply(ctx, m, "Cette demande est close : la personne est revenue à l'assistant. Rien n'a été transmis.")
+		}
+		return nil
+	}
+	switch cmd {
+	case "close", "clore":
+		return d.close(ctx, chat, m.From.ID, m.From.FirstName, "closed", true)
+	case "take", "prendre":
+		return d.take(ctx, chat, s, m.From, true)
+	}
+	return d.relay(ctx, chat, s, m)
+}
+
+// reply answers an adviser's message in the group.
+func (d *Desk) reply(ctx context.Context, m *telegram.Message, text string) {
+	p := telegram.Params{"reply_to_message_id": strconv.FormatInt(m.MessageID, 10), "allow_sending_without_reply": "true"}
+	if m.MessageThreadID != 0 && m.IsTopicMessage {
+		p["message_thread_id"] = strconv.FormatInt(m.MessageThreadID, 10)
+	}
+	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+		d.log.Warn("answer in the advisers' group", "err", err)
+	}
+}
+
+// relay copies an adviser's message to the user. Answering takes the
+// conversation when nobody holds it; someone else's needs a take over.
+func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message) error {
+	from := strconv.FormatInt(m.From.ID, 10)
+	hk := d.ukey(chat, "h")
+	taken, err := d.o.Redis.HSetNX(ctx, hk, "holder", from).Result()
+	if err != nil {
+		return fmt.Errorf("taking the conversation: %w", err)
+	}
+	if !taken {
+		holder, err := d.o.Redis.HGet(ctx, hk, "holder").Result()
+		if err != nil {
+			return fmt.Errorf("reading the holder: %w", err)
+		}
+		if holder != from {
+			d.reply(ctx, m, "Non transmis : "+s["hname"]+" suit cette conversation. Pour la reprendre, touchez « Reprendre la main » sur la fiche ou tapez /take ici.")
+			return nil
+		}
+	} else {
+		if err := d.o.Redis.HSet(ctx, hk, "hname", m.From.FirstName, "answered", d.o.Now().Unix()).Err(); err != nil {
+			return fmt.Errorf("taking the conversation: %w", err)
+		}
+		s["holder"], s["hname"] = from, m.From.FirstName
+		d.editCard(ctx, s, d.takenLine(s))
+	}
+	l := s.lang()
+	if s["spoke"] != from {
+		// The user learns who answers once per adviser, not before every
+		// message.
+		if d.o.HideName {
+			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, nil)
+		} else {
+			name := m.From.FirstName
+			if l.RTL() {
+				name = locales.Isolate(name)
+			}
+			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, nil)
+		}
+		if err := d.o.Redis.HSet(ctx, hk, "spoke", from).Err(); err != nil {
+			return fmt.Errorf("saving handoff state: %w", err)
+		}
+	}
+	_, err = d.call(ctx, "copyMessage", telegram.Params{"chat_id": strconv.FormatInt(chat, 10),
+		"from_chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": strconv.FormatInt(m.MessageID, 10)})
+	if err != nil {
+		var te *telegram.Error
+		if errors.As(err, &te) && te.Code == 403 {
+			d.reply(ctx, m, "Non transmis : la personne a bloqué le bot.")
+			return nil
+		}
+		return fmt.Errorf("copying to the user: %w", err)
+	}
+	now := d.o.Now()
+	if err := d.o.Records.answered(ctx, s["id"], m.From.ID, now); err != nil {
+		return err
+	}
+	if d.o.Retention > 0 && (m.Text != "" || m.Caption != "") {
+		return d.o.Records.text(ctx, s["id"], true, m.Text+m.Caption, now)
+	}
+	return nil
+}
+
+func (d *Desk) takenLine(s state) string {
+	return fmt.Sprintf("✅ Pris en charge par %s (après %s d'attente)", s["hname"], waited(d.o.Now().Sub(s.opened())))
+}
+
+// take gives the conversation to user; force takes it over from another.
+func (d *Desk) take(ctx context.Context, chat int64, s state, u *telegram.User, force bool) error {
+	from := strconv.FormatInt(u.ID, 10)
+	hk := d.ukey(chat, "h")
+	if s["holder"] == from {
+		return nil
+	}
+	if s["holder"] != "" && !force {
+		return nil
+	}
+	prev := s["hname"]
+	if err := d.o.Redis.HSet(ctx, hk, "holder", from, "hname", u.FirstName).Err(); err != nil {
+		return fmt.Errorf("taking the conversation: %w", err)
+	}
+	s["holder"], s["hname"] = from, u.FirstName
+	if err := d.o.Records.taken(ctx, s["id"], u.ID, d.o.Now()); err != nil {
+		return err
+	}
+	line := d.takenLine(s)
+	if prev != "" {
+		line = fmt.Sprintf("🔁 Repris par %s (suivi auparavant par %s)", u.FirstName, prev)
+	}
+	d.editCard(ctx, s, line)
+	return nil
+}
+
+// editCard rewrites the card's status line and buttons.
+func (d *Desk) editCard(ctx context.Context, s state, status string) {
+	if s["card"] == "" {
+		return
+	}
+	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": s["card"],
+		"text": s["ctext"] + "\n\n" + status}
+	if s.open() && s["closed"] == "" {
+		telegram.JSON(p, "reply_markup", cardButtons(s["cardid"], s["holder"] != ""))
+	} else {
+		p["reply_markup"] = `{"inline_keyboard":[]}`
+	}
+	if _, err := d.call(ctx, "editMessageText", p); err != nil {
+		d.log.Warn("editing the summary card", "err", err)
+	}
+}
+
+// button handles the card's buttons.
+func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.CallbackQuery) error {
+	answer := func(text string) {
+		p := telegram.Params{"callback_query_id": cq.ID}
+		if text != "" {
+			p["text"] = text
+		}
+		if _, err := d.call(ctx, "answerCallbackQuery", p); err != nil {
+			d.log.Warn("answering a button", "err", err)
+		}
+	}
+	var action, id string
+	switch {
+	case strings.HasPrefix(cq.Data, dataTake):
+		action, id = "take", strings.TrimPrefix(cq.Data, dataTake)
+	case strings.HasPrefix(cq.Data, dataClose):
+		action, id = "close", strings.TrimPrefix(cq.Data, dataClose)
+	default:
+		return nil
+	}
+	if cq.From == nil || cq.Message == nil || cq.Message.Chat.ID != d.o.AdvisersChatID {
+		answer("Refusé.")
+		return nil
+	}
+	ok, err := d.member(ctx, cq.From.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		answer("Réservé aux conseillers du groupe.")
+		return nil
+	}
+	chat, err := d.o.Redis.Get(ctx, d.gkey("card:"+id)).Int64()
+	if errors.Is(err, redis.Nil) {
+		d.log.Warn("unknown card id in a button press refused")
+		answer("Fiche inconnue : refusé.")
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("reading the card map: %w", err)
+	}
+	s, err := d.load(ctx, chat)
+	if err != nil {
+		return err
+	}
+	if !s.open() || s["cardid"] != id {
+		answer("Cette demande est déjà close.")
+		return nil
+	}
+	if !d.first(ctx, d.o.AdvisersChatID, up) {
+		return nil
+	}
+	if action == "close" {
+		answer("Conversation rendue à l'assistant.")
+		return d.close(ctx, chat, cq.From.ID, cq.From.FirstName, "closed", true)
+	}
+	answer("C'est à vous.")
+	return d.take(ctx, chat, s, cq.From, true)
+}
+
+// close ends a handoff: the record, the card, the user told (when an
+// adviser closed it) and offered to go on with the bot.
+func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outcome string, tell bool) error {
+	s, err := d.load(ctx, chat)
+	if err != nil || !s.open() {
+		return err
+	}
+	n, err := d.o.Redis.Del(ctx, d.ukey(chat, "h")).Result()
+	if err != nil {
+		return fmt.Errorf("closing the handoff: %w", err)
+	}
+	if n == 0 {
+		return nil // another replica closed it
+	}
+	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
+		return fmt.Errorf("closing the handoff: %w", err)
+	}
+	now := d.o.Now()
+	if err := d.o.Records.close(ctx, s["id"], adviser, outcome, now); err != nil {
+		return err
+	}
+	if d.o.Retention == 0 {
+		if err := d.o.Records.phone(ctx, s["id"], ""); err != nil {
+			return err
+		}
+	}
+	s["closed"] = "1"
+	status := "✔️ Close par " + adviserName + " : la personne est revenue à l'assistant."
+	if outcome == "user_restart" {
+		status = "↩️ La personne est revenue d'elle-même à l'assistant (/restart)."
+	}
+	d.editCard(ctx, s, status)
+	if outcome == "closed" {
+		d.note(ctx, s, "✔️ Conversation rendue à l'assistant.")
+	}
+	if tell {
+		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+		if d.o.Resume != nil {
+			if err := d.o.Resume(ctx, chat); err != nil {
+				return fmt.Errorf("offering to go on after a handoff: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// pending lists the requests nobody answered yet, longest waiting first.
+func (d *Desk) pending(ctx context.Context, thread int64) error {
+	lines, err := d.waitingLines(ctx, func(state) bool { return true })
+	if err != nil {
+		return err
+	}
+	text := "Aucune demande en attente. 👍"
+	if len(lines) > 0 {
+		text = fmt.Sprintf("%d demande(s) en attente :\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	p := telegram.Params{}
+	if thread != 0 {
+		p["message_thread_id"] = strconv.FormatInt(thread, 10)
+	}
+	_, err = d.send(ctx, d.o.AdvisersChatID, text, p)
+	return err
+}
+
+// waitingLines describes the open handoffs nobody took that keep says to.
+func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]string, error) {
+	chats, err := d.o.Redis.ZRange(ctx, d.gkey("open"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("listing open handoffs: %w", err)
+	}
+	now := d.o.Now()
+	var lines []string
+	for _, c := range chats {
+		chat, _ := strconv.ParseInt(c, 10, 64)
+		s, err := d.load(ctx, chat)
+		if err != nil {
+			return nil, err
+		}
+		if !s.open() {
+			_ = d.o.Redis.ZRem(ctx, d.gkey("open"), c).Err()
+			continue
+		}
+		s["chat"] = c
+		if s["holder"] != "" || !keep(s) {
+			continue
+		}
+		line := fmt.Sprintf("• %s — attend depuis %s", s["label"], waited(now.Sub(s.opened())))
+		if s["phone"] == "1" {
+			line += " · 📞 rappel demandé"
+		}
+		if link := d.link(s); link != "" {
+			line += "\n  " + link
+		}
+		lines = append(lines, line)
+	}
+	return lines, nil
+}
+
+// link points at the card: t.me/c/<id>/<message> works in supergroups.
+func (d *Desk) link(s state) string {
+	id := -d.o.AdvisersChatID - 1_000_000_000_000
+	if id <= 0 || s["card"] == "" {
+		return ""
+	}
+	if t := s["thread"]; t != "" && t != "0" {
+		return fmt.Sprintf("https://t.me/c/%d/%s/%s", id, t, s["card"])
+	}
+	return fmt.Sprintf("https://t.me/c/%d/%s", id, s["card"])
+}
+
+// Tick does what time brings: tells users nobody answered within Wait and
+// offers a call back, shows advisers coming back the requests of the
+// closed hours, and drops texts and numbers past their retention. Every
+// replica may run it: each step is claimed in Redis first.
+func (d *Desk) Tick(ctx context.Context) error {
+	now := d.o.Now()
+	h := *d.o.Hours
+	chats, err := d.o.Redis.ZRange(ctx, d.gkey("open"), 0, -1).Result()
+	if err != nil {
+		return fmt.Errorf("listing open handoffs: %w", err)
+	}
+	for _, c := range chats {
+		chat, _ := strconv.ParseInt(c, 10, 64)
+		s, err := d.load(ctx, chat)
+		if err != nil {
+			return err
+		}
+		if !s.open() || s["holder"] != "" || s["waitnote"] != "" {
+			continue
+		}
+		if h.WorkingSince(s.opened(), now) < d.o.Wait {
+			continue
+		}
+		claimed, err := d.o.Redis.HSetNX(ctx, d.ukey(chat, "h"), "waitnote", "1").Result()
+		if err != nil || !claimed {
+			continue
+		}
+		if err := d.o.Redis.HSet(ctx, d.ukey(chat, "h"), "askphone", "1").Err(); err != nil {
+			return fmt.Errorf("saving handoff state: %w", err)
+		}
+		l := s.lang()
+		kb := map[string]any{"keyboard": [][]map[string]any{{{"text": d.o.T.T(l, "handoff.user.sharephone", nil), "request_contact": true}}},
+			"resize_keyboard": true, "one_time_keyboard": true}
+		p := telegram.Params{}
+		telegram.JSON(p, "reply_markup", kb)
+		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, p)
+	}
+	if h.Open(now) {
+		if err := d.backInOffice(ctx, now); err != nil {
+			return err
+		}
+	}
+	if now.Sub(d.lastPurge) > 10*time.Minute {
+		if err := d.o.Records.Purge(ctx, now, d.o.Retention); err != nil {
+			return err
+		}
+		d.lastPurge = now
+	}
+	return nil
+}
+
+// backInOffice posts, when the advisers are back, the requests that came
+// while they were away; each request is claimed (HSETNX) so that one
+// replica shows it, once.
+func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
+	lines, err := d.waitingLines(ctx, func(s state) bool {
+		if s["off"] != "1" || s["shown"] != "" {
+			return false
+		}
+		chat, _ := strconv.ParseInt(s["chat"], 10, 64)
+		ok, err := d.o.Redis.HSetNX(ctx, d.ukey(chat, "h"), "shown", "1").Result()
+		return err == nil && ok
+	})
+	if err != nil || len(lines) == 0 {
+		return err
+	}
+	text := fmt.Sprintf("☀️ Bonjour ! %d demande(s) arrivée(s) hors heures de bureau attendent une réponse :\n%s",
+		len(lines), strings.Join(lines, "\n"))
+	_, err = d.send(ctx, d.o.AdvisersChatID, text, nil)
+	return err
+}
+
+// Run calls Tick every interval until ctx ends.
+func (d *Desk) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := d.Tick(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("handoff tick", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
