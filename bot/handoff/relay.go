@@ -107,9 +107,6 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		return true, nil
 	}
 	now := d.o.Now()
-	if phone := phoneOf(m, s["askphone"] == "1"); phone != "" {
-		return true, d.callBack(ctx, chat, s, phone)
-	}
 	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
 		"from_chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.FormatInt(m.MessageID, 10)}
 	if t := s.int("thread"); t != 0 {
@@ -140,6 +137,13 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 	if err := d.o.Records.userMessage(ctx, s["id"]); err != nil {
 		return true, err
 	}
+	if phone := phoneOf(m, s["askphone"] == "1"); phone != "" {
+		// The number is relayed like any message, and kept for the call
+		// back the bot offered.
+		if err := d.callBack(ctx, chat, s, phone); err != nil {
+			return true, err
+		}
+	}
 	if d.o.Retention > 0 && (m.Text != "" || m.Caption != "") {
 		if err := d.o.Records.text(ctx, s["id"], false, m.Text+m.Caption, now); err != nil {
 			return true, err
@@ -151,10 +155,13 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 // phoneOf returns a number the user left for a call back: a shared
 // contact, or a typed number after the bot asked for one.
 func phoneOf(m *telegram.Message, asked bool) string {
+	if !asked {
+		return ""
+	}
 	if m.Contact != nil && m.Contact.PhoneNumber != "" {
 		return m.Contact.PhoneNumber
 	}
-	if asked && phoneRe.MatchString(strings.TrimSpace(m.Text)) {
+	if phoneRe.MatchString(strings.TrimSpace(m.Text)) {
 		return strings.TrimSpace(m.Text)
 	}
 	return ""

@@ -1,0 +1,181 @@
+package handoff
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/dialog/lang"
+)
+
+// A private user, a forum supergroup: card in a topic of its own, relay of
+// every message kind both ways, answering takes, take over, a non-member
+// and a forged button ignored, /close gives the user back, the topic is
+// reused when the user comes back.
+func TestForumHandoff(t *testing.T) {
+	h := newHarness(t, true, nil)
+	ctx := context.Background()
+	user := 700000000 + randInt(1e8)
+	const karim, salma, stranger = 501, 502, 999
+	h.srv.SetMember(h.group, karim, "member")
+	h.srv.SetMember(h.group, salma, "administrator")
+
+	h.open(user, "Amina", demoState(lang.ARY))
+
+	topics := h.srv.Calls("createForumTopic")
+	if len(topics) != 1 || topics[0].Params["name"] != "Amina · darija · microcrédit · Tétouan" {
+		t.Fatalf("topic: %+v", topics)
+	}
+	g := h.received(h.group)
+	if len(g) != 1 {
+		t.Fatalf("group received %d messages: %s", len(g), bottest.Texts(g))
+	}
+	card := g[0]
+	if card.ThreadID == 0 {
+		t.Fatal("card not posted in the user's topic")
+	}
+	thread := card.ThreadID
+	for _, want := range []string{"darija", "microcrédit", "Tétouan", "coopérative", "bghit n7el t3awniya dyal l3sel",
+		"indh-agr", "salon-tetouan", "Demande du 24/11 à 10:00", "En attente"} {
+		contains(t, "card", card.Text, want)
+	}
+	if len(card.Buttons) != 1 || len(card.Buttons[0]) != 2 || !strings.HasPrefix(card.Buttons[0][0].Data, dataTake) {
+		t.Fatalf("card buttons: %+v", card.Buttons)
+	}
+	u := h.received(user)
+	if len(u) != 1 || !strings.Contains(u[0].Text, "30") || !strings.Contains(u[0].Text, "التنين") {
+		t.Fatalf("user told: %s", bottest.Texts(u))
+	}
+
+	// The user's messages of every kind reach the topic.
+	for _, kind := range mediaOrder {
+		n := len(h.received(h.group))
+		up := h.srv.Message(user, copyOf(mediaKinds[kind]))
+		h.wait(up)
+		got := h.since(h.group, n)
+		if len(got) != 1 || got[0].Method != "copyMessage" || got[0].ThreadID != thread ||
+			params(got[0], "from_chat_id") != itoa(user) {
+			t.Fatalf("%s from the user: %s %+v", kind, bottest.Texts(got), got)
+		}
+	}
+	if len(h.toBot) != 0 {
+		t.Fatalf("the bot saw %d updates while a person held the conversation", len(h.toBot))
+	}
+
+	// A non-member's message in the topic is not relayed.
+	nu := len(h.received(user))
+	h.adviser(stranger, "Intrus", inTopic(thread, map[string]any{"text": "coucou"}))
+	if got := h.since(user, nu); len(got) != 0 {
+		t.Fatalf("a non-member reached the user: %s", bottest.Texts(got))
+	}
+
+	// Karim answers: that takes the conversation; the user sees his name once.
+	h.adviser(karim, "Karim", inTopic(thread, copyOf(mediaKinds["text"])))
+	got := h.since(user, nu)
+	if len(got) != 2 || !strings.Contains(got[0].Text, "Karim") || got[1].Method != "copyMessage" ||
+		params(got[1], "from_chat_id") != itoa(h.group) {
+		t.Fatalf("Karim's first answer: %s", bottest.Texts(got))
+	}
+	if c := h.srv.Received(h.group)[0]; !strings.Contains(c.Text, "Pris en charge par Karim") {
+		t.Fatalf("card not marked taken: %q", c.Text)
+	}
+	for _, kind := range mediaOrder[1:] {
+		n := len(h.received(user))
+		h.adviser(karim, "Karim", inTopic(thread, copyOf(mediaKinds[kind])))
+		got := h.since(user, n)
+		if len(got) != 1 || got[0].Method != "copyMessage" {
+			t.Fatalf("%s from Karim: %s", kind, bottest.Texts(got))
+		}
+	}
+
+	// Salma cannot speak over Karim without taking over.
+	n := len(h.received(user))
+	h.adviser(salma, "Salma", inTopic(thread, map[string]any{"text": "Bonjour !"}))
+	if got := h.since(user, n); len(got) != 0 {
+		t.Fatalf("a second adviser spoke without taking over: %s", bottest.Texts(got))
+	}
+	// A forged button (unknown card id) does nothing.
+	cardMsg := h.srv.Received(h.group)[0]
+	up := h.srv.PressAs(cardMsg, salma, "Salma", dataTake+"AAAAAAAAAAAA")
+	h.wait(up)
+	if st := h.userState(user); st["holder"] != "501" {
+		t.Fatalf("a forged take changed the holder to %q", st["holder"])
+	}
+	if a := h.srv.Calls("answerCallbackQuery"); len(a) == 0 || !strings.Contains(a[len(a)-1].Params["text"], "refusé") {
+		t.Fatalf("forged press not refused: %+v", a)
+	}
+	// Salma takes over with the card's button.
+	up = h.srv.PressAs(cardMsg, salma, "Salma", cardMsg.Buttons[0][0].Data)
+	h.wait(up)
+	if c := h.srv.Received(h.group)[0]; !strings.Contains(c.Text, "Repris par Salma") {
+		t.Fatalf("card after take over: %q", c.Text)
+	}
+	h.adviser(salma, "Salma", inTopic(thread, map[string]any{"text": "Je prends la suite."}))
+	got = h.since(user, n)
+	if len(got) != 2 || !strings.Contains(got[0].Text, "Salma") || got[1].Method != "copyMessage" {
+		t.Fatalf("after take over: %s", bottest.Texts(got))
+	}
+
+	// /language still reaches the bot, and the handoff stays.
+	h.wait(h.srv.Text(user, "/language"))
+	if len(h.toBot) != 1 || !h.userState(user).open() {
+		t.Fatalf("/language: bot saw %d, open %v", len(h.toBot), h.userState(user).open())
+	}
+
+	// /close in the topic: the user is back with the bot, told in Darija.
+	n = len(h.received(user))
+	h.adviser(salma, "Salma", inTopic(thread, map[string]any{"text": "/close"}))
+	got = h.since(user, n)
+	if len(got) != 1 || got[0].Text != h.tr.T(lang.ARY, "handoff.user.closed", nil) {
+		t.Fatalf("close: %s", bottest.Texts(got))
+	}
+	if len(h.resumed) != 1 || h.resumed[0] != user {
+		t.Fatalf("the bot was not asked to go on: %v", h.resumed)
+	}
+	if h.userState(user).open() {
+		t.Fatal("handoff still open after /close")
+	}
+	if c := h.srv.Received(h.group)[0]; !strings.Contains(c.Text, "Close par Salma") || len(c.Buttons) != 0 {
+		t.Fatalf("card after close: %q %v", c.Text, c.Buttons)
+	}
+	h.wait(h.srv.Text(user, "merci"))
+	if len(h.toBot) != 2 {
+		t.Fatal("after /close the user's text did not go to the bot")
+	}
+
+	// The record: times, adviser, counts, no text kept.
+	recs, err := h.opts.Records.Handoffs(ctx, h.clock.Now().Add(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, r := range recs {
+		if r.OpenedAt.Equal(h.clock.Now()) && r.Lang == "ary" && !r.ClosedAt.IsZero() {
+			id = r.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no closed ary record among %d", len(recs))
+	}
+	rec, err := h.opts.Records.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.UserMessages != 6 || rec.AdviserMessages != len(mediaOrder)+1 || rec.AdviserID == nil || *rec.AdviserID != salma ||
+		*rec.Outcome != "closed" || rec.FirstAnswerAt == nil || rec.UserKey == itoa(user) {
+		t.Fatalf("record: %+v", rec)
+	}
+	if texts, _ := h.opts.Records.Texts(ctx, id); len(texts) != 0 {
+		t.Fatalf("texts kept with no retention: %v", texts)
+	}
+
+	// Back later: the same topic, a new card.
+	h.open(user, "Amina", demoState(lang.ARY))
+	if n := len(h.srv.Calls("createForumTopic")); n != 1 {
+		t.Fatalf("%d topics created for one user", n)
+	}
+	if last := h.received(h.group); last[len(last)-1].ThreadID != thread {
+		t.Fatal("second card not in the user's topic")
+	}
+}
