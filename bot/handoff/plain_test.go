@@ -26,6 +26,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 		t.Fatalf("%d topics in a plain group", n)
 	}
 	card := h.received(h.group)[0]
+	id := h.userState(user)["id"]
 	if card.ThreadID != 0 || !strings.Contains(card.Text, "Youssef · français") {
 		t.Fatalf("card: %+v", card)
 	}
@@ -105,15 +106,9 @@ func TestPlainGroupHandoff(t *testing.T) {
 	}
 
 	// Texts kept under the retention, in order.
-	st, err := h.opts.Records.Handoffs(ctx, h.clock.Now().Add(-time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	for _, r := range st {
-		if r.Lang == "fr" && !r.ClosedAt.IsZero() && !r.FirstAnswerAt.IsZero() {
-			id = r.ID
-		}
+	rec, err := h.opts.Records.Get(ctx, id)
+	if err != nil || rec.ClosedAt == nil || rec.FirstAnswerAt == nil || *rec.Outcome != "closed" {
+		t.Fatalf("record: %+v %v", rec, err)
 	}
 	texts, err := h.opts.Records.Texts(ctx, id)
 	if err != nil || len(texts) < 3 || texts[0] != mediaKinds["text"]["text"] {
