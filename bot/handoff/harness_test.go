@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
@@ -33,7 +34,7 @@ func env(k, def string) string {
 
 var migrateOnce sync.Once
 
-func services(t *testing.T) (*redis.Client, *pgxpool.Pool) {
+func services(t testing.TB) (*redis.Client, *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	ropt, err := redis.ParseURL(env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -282,3 +283,13 @@ func contains(t *testing.T, what, got, want string) {
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 var _ = fmt.Sprint
+
+type nopCaller struct{}
+
+func (nopCaller) Call(context.Context, string, telegram.Params) (json.RawMessage, error) {
+	return json.RawMessage(`true`), nil
+}
+
+type nopT struct{}
+
+func (nopT) T(_ lang.Lang, id string, _ map[string]any) string { return id }
