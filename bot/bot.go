@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"strconv"
@@ -283,7 +284,8 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		b.m.updates.WithLabelValues("error").Inc()
 		return
 	}
-	if sess.Found && sess.Conv.Handled(up.UpdateID) {
+	key := updateKey(up)
+	if sess.Found && sess.Conv.Handled(key) {
 		b.unlock(sess)
 		b.m.updates.WithLabelValues("duplicate").Inc()
 		return
@@ -344,7 +346,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		}
 		conv.State = st
 	}
-	conv.MarkHandled(up.UpdateID)
+	conv.MarkHandled(key)
 	items := make([]redisstore.Item, len(outs))
 	for i, o := range outs {
 		body, _ := json.Marshal(o)
@@ -379,6 +381,24 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flush(snd)
 		}()
 	}
+}
+
+// updateKey identifies an update for duplicate detection: its id and what
+// it carries. Telegram redelivers an update unchanged; a Bot API server
+// whose update ids started again from 1 (a test server, a reset local
+// server) sends new updates under old ids, which must not be dropped.
+func updateKey(up *telegram.Update) int64 {
+	h := fnv.New64a()
+	fmt.Fprint(h, up.UpdateID)
+	for _, m := range []*telegram.Message{up.Message, up.EditedMessage} {
+		if m != nil {
+			fmt.Fprint(h, "|m", m.MessageID, "|", m.Date, "|", m.EditDate, "|", m.Text)
+		}
+	}
+	if cq := up.CallbackQuery; cq != nil {
+		fmt.Fprint(h, "|c", cq.ID, "|", cq.Data)
+	}
+	return int64(h.Sum64())
 }
 
 // private reports whether the update comes from a one-to-one chat.

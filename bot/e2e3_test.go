@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
@@ -265,8 +267,22 @@ func TestPostgresDown(t *testing.T) {
 	}
 }
 
+// wideCatalogue is five services that fit every project.
+func wideCatalogue() *catalogue.Memory {
+	var svcs []*catalogue.Service
+	for i := range 5 {
+		s := *catalogue.Demo()[0]
+		s.ID = fmt.Sprintf("wide-%d", i)
+		s.Needs, s.Stages, s.Forms = vocab.Values[vocab.Needs], vocab.Values[vocab.Stages], vocab.Values[vocab.Forms]
+		s.Sectors, s.Provinces, s.Areas = vocab.Values[vocab.Sectors], vocab.Values[vocab.Provinces], vocab.Values[vocab.Areas]
+		s.Publics = nil
+		svcs = append(svcs, &s)
+	}
+	return catalogue.NewMemory(svcs)
+}
+
 func TestReferralPages(t *testing.T) {
-	h := start(t, nil, func(o *bot.Options) { o.PageSize = 1 })
+	h := start(t, nil, func(o *bot.Options) { o.PageSize = 1; o.Matcher = wideCatalogue() })
 	const chat = 3006
 	h.say(chat, "/start")
 	h.press(chat, "Français")

@@ -166,3 +166,24 @@ func TestStaleButton(t *testing.T) {
 		t.Fatalf("stale press changed the answer: %v", conv.State.Codes.Stages)
 	}
 }
+
+// A Bot API server whose update ids start again from the first one (a
+// test server, a reset local server) is not mistaken for redeliveries.
+func TestUpdateIDsStartingAgain(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1007
+	u := h.srv.Text(chat, "/start")
+	h.wait(chat, 1)
+	h.stop()
+	h.srv = bottest.New(bottest.Options{})
+	defer h.srv.Close()
+	h.run()
+	defer h.stop() // before the server closes
+	v := h.srv.Text(chat, "/help")
+	if u["update_id"] != v["update_id"] {
+		t.Fatalf("the new server's first update id %v differs from %v: the test proves nothing", v["update_id"], u["update_id"])
+	}
+	if got := h.wait(chat, 1); len(got) == 0 {
+		t.Fatal("no answer")
+	}
+}

@@ -33,8 +33,8 @@ import (
 // another version is started afresh rather than misread.
 const RecordVersion = 1
 
-// seenKept is how many recent update ids a conversation remembers, to drop
-// redelivered updates even when they arrive slightly out of order.
+// seenKept is how many recent updates a conversation remembers, to drop
+// redelivered ones even when they arrive slightly out of order.
 const seenKept = 12
 
 // ErrBusy means another handler holds the chat's conversation lock.
@@ -47,26 +47,20 @@ var ErrLockLost = errors.New("conversation lock lost")
 type Conversation struct {
 	V     int          `json:"v"`
 	State dialog.State `json:"s"`
-	// Seen holds the latest update ids handled, oldest first.
+	// Seen holds the keys of the latest updates handled, oldest first.
 	Seen []int64 `json:"u,omitempty"`
 	// Extra is the transport's own small data (pagination of the last
 	// referral…), opaque here.
 	Extra json.RawMessage `json:"x,omitempty"`
 }
 
-// Handled reports whether update id was already handled: it is among the
-// ids seen, or older than all of them while the list is full.
-func (c *Conversation) Handled(id int64) bool {
-	if slices.Contains(c.Seen, id) {
-		return true
-	}
-	return len(c.Seen) >= seenKept && id < c.Seen[0]
-}
+// Handled reports whether the update with this key (see bot's update
+// key: its id and what it carries) was already handled.
+func (c *Conversation) Handled(key int64) bool { return slices.Contains(c.Seen, key) }
 
-// MarkHandled records update id as handled.
-func (c *Conversation) MarkHandled(id int64) {
-	c.Seen = append(c.Seen, id)
-	slices.Sort(c.Seen)
+// MarkHandled records the update with this key as handled.
+func (c *Conversation) MarkHandled(key int64) {
+	c.Seen = append(c.Seen, key)
 	if len(c.Seen) > seenKept {
 		c.Seen = c.Seen[len(c.Seen)-seenKept:]
 	}
