@@ -32,7 +32,14 @@ func TestDuplicateAndTake(t *testing.T) {
 		t.Fatalf("one update relayed %d times: %s", len(got), bottest.Texts(got))
 	}
 
-	nu := len(h.received(user))
+	// /adviser again is answered, not relayed.
+	n, nu := len(h.received(h.group)), len(h.received(user))
+	h.wait(h.srv.Text(user, "/adviser"))
+	if g, u := h.since(h.group, n), h.since(user, nu); len(g) != 0 || len(u) != 1 || u[0].Text != h.tr.T(lang.FR, "handoff.user.already", nil) {
+		t.Fatalf("/adviser during a handoff: group %s user %s", bottest.Texts(g), bottest.Texts(u))
+	}
+
+	nu = len(h.received(user))
 	h.adviser(nadia, "Nadia", map[string]any{"text": "/take", "reply_to_message": h.srv.Ref(card)})
 	if got := h.since(user, nu); len(got) != 0 {
 		t.Fatalf("/take wrote to the user: %s", bottest.Texts(got))

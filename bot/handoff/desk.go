@@ -368,7 +368,9 @@ func (d *Desk) Forget(ctx context.Context, chat int64) error {
 		return err
 	}
 	if s.open() {
-		d.editCard(ctx, s, "🗑 La personne a effacé ses données (/forget).")
+		// The card's summary goes too: only the fact remains.
+		s["ctext"], s["closed"] = "", "1"
+		d.editCard(ctx, s, "🗑 Demande effacée : la personne a demandé l'effacement de ses données (/forget).")
 	}
 	msgs, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "msgs")).Result()
 	if err != nil {

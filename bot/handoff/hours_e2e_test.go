@@ -149,6 +149,9 @@ func TestRestartAndForget(t *testing.T) {
 			t.Fatalf("key left after /forget: %s", k)
 		}
 	}
+	if c := h.received(h.group); len(c) != 3 || !strings.HasPrefix(c[1].Text, "🗑") || strings.Contains(c[1].Text, "Omar") {
+		t.Fatalf("card after /forget: %s", bottest.Texts(c))
+	}
 	nu := len(h.received(user))
 	h.adviser(karim, "Karim", inTopic(thread, map[string]any{"text": "Vous êtes là ?"}))
 	if got := h.since(user, nu); len(got) != 0 {

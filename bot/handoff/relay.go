@@ -101,6 +101,14 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 			return false, d.close(ctx, chat, 0, "", "user_restart", false)
 		case "forget", "language", "lang", "langue":
 			return false, nil
+		case "adviser", "conseiller":
+			d.toUser(ctx, chat, l, "handoff.user.already", nil, nil)
+			return true, nil
+		case "help", "back":
+			// The tree is paused: say how to reach it rather than
+			// relay a command the adviser cannot act on.
+			d.toUser(ctx, chat, l, "handoff.user.busy", nil, nil)
+			return true, nil
 		}
 	}
 	if !d.first(ctx, chat, up) {
@@ -418,8 +426,11 @@ func (d *Desk) editCard(ctx context.Context, s state, status string) {
 	if s["card"] == "" {
 		return
 	}
-	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": s["card"],
-		"text": s["ctext"] + "\n\n" + status}
+	text := status
+	if s["ctext"] != "" {
+		text = s["ctext"] + "\n\n" + status
+	}
+	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": s["card"], "text": text}
 	if s.open() && s["closed"] == "" {
 		telegram.JSON(p, "reply_markup", cardButtons(s["cardid"], s["holder"] != ""))
 	} else {
