@@ -36,6 +36,21 @@ var adviserHook func(ctx context.Context, chat int64, st dialog.State) error
 // append to it from init.
 var httpMounts []func(ctx context.Context, cfg *Config, mux *http.ServeMux) (stop func(), err error)
 
+// serveDeps are what serve has opened, for botPlugins.
+type serveDeps struct {
+	Cfg    *Config
+	Redis  redis.UniversalClient
+	Client *telegram.Client
+	T      *locales.Catalog
+	Log    *slog.Logger
+}
+
+// botPlugins extend the bot (the adviser handoff…): each may set options
+// (Intercept, Adviser; wrap Forget to erase its own data) and return a
+// function that serve runs beside the bot until it stops (or nil). Other
+// files append to it from init.
+var botPlugins []func(ctx context.Context, deps serveDeps, o *bot.Options) (run func(ctx context.Context), err error)
+
 // serveEngine gives the dialog engine the bot runs (the built-in tree by
 // default; a live tree published in PostgreSQL when that is wired here).
 var serveEngine = func(ctx context.Context, cfg *Config) (bot.Engine, error) { return defaultEngine() }
@@ -109,13 +124,27 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	}
 	log.Info("connected to Telegram", "bot", client.Self.Username)
 
-	b, err := bot.New(bot.Options{
+	opts := bot.Options{
 		Client: client, Store: store, Engine: engine, Matcher: matcher, T: tr,
 		RateLimit: cfg.RateLimit, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
 		Ready: checks, Adviser: adviserHook, Forget: forgetAll, AdvisersChatID: cfg.AdvisersChatID, Log: log,
-	})
+	}
+	var beside []func(ctx context.Context)
+	for _, plug := range botPlugins {
+		run, err := plug(ctx, serveDeps{Cfg: cfg, Redis: rdb, Client: client, T: tr, Log: log}, &opts)
+		if err != nil {
+			return err
+		}
+		if run != nil {
+			beside = append(beside, run)
+		}
+	}
+	b, err := bot.New(opts)
 	if err != nil {
 		return err
+	}
+	for _, run := range beside {
+		go run(ctx)
 	}
 	if err := b.Setup(ctx); err != nil {
 		log.Warn("publishing command menus and descriptions", "err", err)
