@@ -38,7 +38,7 @@ type Translator interface {
 type Options struct {
 	API     Caller
 	Redis   redis.UniversalClient
-	Records *Records
+	Records *Records // nil: nothing recorded in PostgreSQL
 	T       Translator
 	// AdvisersChatID is the advisers' supergroup (forum topics used when
 	// the group is a forum).
@@ -85,8 +85,8 @@ const stateTTL = 90 * 24 * time.Hour
 
 // New returns a desk.
 func New(o Options) (*Desk, error) {
-	if o.API == nil || o.Redis == nil || o.Records == nil || o.T == nil {
-		return nil, errors.New("handoff: API, Redis, Records and T are required")
+	if o.API == nil || o.Redis == nil || o.T == nil {
+		return nil, errors.New("handoff: API, Redis and T are required")
 	}
 	if o.AdvisersChatID == 0 {
 		return nil, errors.New("handoff: no advisers' chat (ADVISERS_CHAT_ID)")

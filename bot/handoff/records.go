@@ -49,7 +49,8 @@ func Migrate(ctx context.Context, databaseURL string) error {
 	return nil
 }
 
-// Records is the handoffs' history in PostgreSQL.
+// Records is the handoffs' history in PostgreSQL. A nil *Records records
+// nothing (a bot run without DATABASE_URL still hands conversations over).
 type Records struct {
 	pool *pgxpool.Pool
 }
@@ -73,6 +74,9 @@ type Record struct {
 }
 
 func (r *Records) open(ctx context.Context, rec Record) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	if rec.Needs == nil {
 		rec.Needs = []string{}
 	}
@@ -87,6 +91,9 @@ func (r *Records) open(ctx context.Context, rec Record) error {
 // answered notes an adviser's message: the first one sets taken and
 // first-answer times.
 func (r *Records) answered(ctx context.Context, id string, adviser int64, at time.Time) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET adviser_messages = adviser_messages + 1,
 		first_answer_at = COALESCE(first_answer_at, $2), taken_at = COALESCE(taken_at, $2),
 		adviser_id = COALESCE(adviser_id, $3) WHERE id = $1`, id, at, adviser)
@@ -97,6 +104,9 @@ func (r *Records) answered(ctx context.Context, id string, adviser int64, at tim
 }
 
 func (r *Records) taken(ctx context.Context, id string, adviser int64, at time.Time) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET taken_at = COALESCE(taken_at, $2), adviser_id = $3 WHERE id = $1`, id, at, adviser)
 	if err != nil {
 		return fmt.Errorf("recording a take: %w", err)
@@ -105,6 +115,9 @@ func (r *Records) taken(ctx context.Context, id string, adviser int64, at time.T
 }
 
 func (r *Records) userMessage(ctx context.Context, id string) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET user_messages = user_messages + 1 WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("counting a user's message: %w", err)
@@ -113,6 +126,9 @@ func (r *Records) userMessage(ctx context.Context, id string) error {
 }
 
 func (r *Records) text(ctx context.Context, id string, fromAdviser bool, body string, at time.Time) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `INSERT INTO handoff_messages (handoff_id, at, from_adviser, body) VALUES ($1, $2, $3, $4)`,
 		id, at, fromAdviser, body)
 	if err != nil {
@@ -122,6 +138,9 @@ func (r *Records) text(ctx context.Context, id string, fromAdviser bool, body st
 }
 
 func (r *Records) phone(ctx context.Context, id, phone string) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = NULLIF($2, '') WHERE id = $1`, id, phone)
 	if err != nil {
 		return fmt.Errorf("keeping a call-back number: %w", err)
@@ -130,6 +149,9 @@ func (r *Records) phone(ctx context.Context, id, phone string) error {
 }
 
 func (r *Records) close(ctx context.Context, id string, adviser int64, outcome string, at time.Time) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET closed_at = COALESCE(closed_at, $2), outcome = COALESCE(outcome, $3),
 		adviser_id = COALESCE(adviser_id, NULLIF($4, 0)) WHERE id = $1`, id, at, outcome, adviser)
 	if err != nil {
@@ -171,6 +193,9 @@ func (r *Records) Texts(ctx context.Context, id string) ([]string, error) {
 
 // forget deletes every handoff of a user (texts go with them).
 func (r *Records) forget(ctx context.Context, userKey string) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = $1`, userKey); err != nil {
 		return fmt.Errorf("erasing a user's handoffs: %w", err)
 	}
@@ -180,6 +205,9 @@ func (r *Records) forget(ctx context.Context, userKey string) error {
 // Purge drops message texts older than retention and call-back numbers of
 // handoffs closed longer ago than retention.
 func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Duration) error {
+	if r == nil {
+		return nil // no database: handoffs work, unrecorded
+	}
 	cut := now.Add(-retention)
 	if _, err := r.pool.Exec(ctx, `DELETE FROM handoff_messages WHERE at < $1`, cut); err != nil {
 		return fmt.Errorf("purging handoff texts: %w", err)
@@ -193,6 +221,9 @@ func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Durat
 // Handoffs lists the handoffs opened since a time for the staff console
 // (staff.Handoffs).
 func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]staff.Handoff, error) {
+	if r == nil {
+		return nil, nil
+	}
 	rows, err := r.pool.Query(ctx, `SELECT id, lang, needs, opened_at, first_answer_at, closed_at
 		FROM handoffs WHERE opened_at >= $1 ORDER BY opened_at`, since)
 	if err != nil {
