@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
@@ -171,6 +172,9 @@ func init() {
 		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
+		if err := handoff.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -183,6 +187,7 @@ func init() {
 		behindProxy := os.Getenv("ADMIN_BEHIND_PROXY") == "1"
 		console, err := staff.New(pool, staff.Options{
 			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustProxy: behindProxy, Secure: behindProxy,
+			Handoffs: handoff.NewRecords(pool),
 		})
 		if err != nil {
 			cat.Close()
