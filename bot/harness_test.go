@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -272,6 +273,7 @@ func (m *miniRedis) start() {
 	m.t.Helper()
 	m.cmd = exec.Command("redis-server", "--port", strconv.Itoa(m.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no")
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive a crashed test
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatalf("starting redis-server: %v", err)
 	}
