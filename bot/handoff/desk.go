@@ -257,6 +257,18 @@ func (d *Desk) firstName(ctx context.Context, chat int64) string {
 // the group with the summary card, and a word to the user on what happens
 // next. The bot calls it for the engine's EffectAdviser.
 func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
+	notice, err := d.OpenNotice(ctx, chat, st)
+	if notice != "" {
+		if _, serr := d.send(ctx, chat, notice, nil); serr != nil {
+			d.log.Warn("telling a user what happens next", "err", serr)
+		}
+	}
+	return err
+}
+
+// OpenNotice is Open for a caller that sends the user's notice itself (in
+// its outbox, after the engine's own reply): it returns the notice instead.
+func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (string, error) {
 	now := d.o.Now()
 	l := st.Lang
 	if l == "" {
@@ -264,28 +276,27 @@ func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 	}
 	cur, err := d.load(ctx, chat)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if cur.open() {
-		d.toUser(ctx, chat, l, "handoff.user.already", nil, nil)
-		return nil
+		return d.o.T.T(l, "handoff.user.already", nil), nil
 	}
 	forum, err := d.isForum(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	c := card{name: d.firstName(ctx, chat), st: st, opened: now, hours: *d.o.Hours, t: d.o.T}
 	off := !d.o.Hours.Open(now)
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
 		Source: st.Source, OffHours: off, OpenedAt: now}
 	if err := d.o.Records.open(ctx, rec); err != nil {
-		return err
+		return "", err
 	}
 	var thread int64
 	if forum {
 		if thread, err = d.topic(ctx, chat, c.topicName()); err != nil {
 			_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
-			return err
+			return "", err
 		}
 	}
 	cardID := randomID(9)
@@ -298,7 +309,7 @@ func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 	msg, err := d.send(ctx, d.o.AdvisersChatID, text+"\n\n"+statusWaiting, extra)
 	if err != nil {
 		_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
-		return fmt.Errorf("posting the summary card: %w", err)
+		return "", fmt.Errorf("posting the summary card: %w", err)
 	}
 	offFlag := ""
 	if off {
@@ -312,23 +323,21 @@ func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
 	pipe.Expire(ctx, d.ukey(chat, "msgs"), stateTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("saving handoff state: %w", err)
+		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
 	gp := d.o.Redis.TxPipeline()
 	gp.Set(ctx, d.gkey("card:"+cardID), chat, stateTTL)
 	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, stateTTL)
 	gp.ZAdd(ctx, d.gkey("open"), redis.Z{Score: float64(now.Unix()), Member: chat})
 	if _, err := gp.Exec(ctx); err != nil {
-		return fmt.Errorf("saving handoff state: %w", err)
+		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
 	if off {
-		d.toUser(ctx, chat, l, "handoff.user.offhours", map[string]any{
-			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)}, nil)
-	} else {
-		d.toUser(ctx, chat, l, "handoff.user.waiting", map[string]any{
-			"Wait": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}, nil)
+		return d.o.T.T(l, "handoff.user.offhours", map[string]any{
+			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)}), nil
 	}
-	return nil
+	return d.o.T.T(l, "handoff.user.waiting", map[string]any{
+		"Wait": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}), nil
 }
 
 // topic returns the user's forum topic, creating it the first time; a

@@ -1,0 +1,221 @@
+package handoff
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/locales"
+)
+
+// live runs the real bot (engine, Redis store, sender) with the desk
+// plugged into its hooks, against the fake Bot API server.
+type live struct {
+	t      *testing.T
+	srv    *bottest.Server
+	group  int64
+	bopts  bot.Options
+	dopts  Options
+	desk   *Desk
+	cancel context.CancelFunc
+	done   chan error
+	tr     *locales.Catalog
+}
+
+func startLive(t *testing.T, forum bool) *live {
+	t.Helper()
+	rdb, pool := services(t)
+	srv := bottest.New(bottest.Options{})
+	t.Cleanup(srv.Close)
+	tree, err := dialog.Parse(trees.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := locales.MustDefault()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "test:hobot:" + hex.EncodeToString(b)
+	l := &live{t: t, srv: srv, tr: tr, group: -1000000000000 - randInt(1e9)}
+	srv.SetGroup(l.group, "Conseillers", forum)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l.dopts = Options{Redis: rdb, Records: NewRecords(pool), T: tr, AdvisersChatID: l.group,
+		Secret: SecretFromToken(srv.Token()), Prefix: prefix + ":ho", Log: quiet,
+		Now: func() time.Time { return casa(t, "2026-11-24 10:00") }}
+	l.bopts = bot.Options{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, LockTTL: 2 * time.Second}),
+		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, T: tr,
+		Matcher: catalogue.NewMemory(catalogue.Demo()), ChatInterval: time.Millisecond, ChatBurst: 5,
+		Grace: 3 * time.Second, SendBackoff: 20 * time.Millisecond, SendTimeout: 2 * time.Second,
+		AdvisersChatID: l.group, Log: quiet}
+	l.run()
+	t.Cleanup(l.stop)
+	return l
+}
+
+// run starts a bot process (again, after stop: a restart).
+func (l *live) run() {
+	l.t.Helper()
+	c, err := telegram.New(context.Background(), l.srv.Token(), l.srv.APIURL(), nil)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	do := l.dopts
+	do.API = c
+	d, err := New(do)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	o := l.bopts
+	o.Client, o.Adviser, o.Intercept, o.Forget = c, d.Open, d.Intercept, d.Forget
+	b, err := bot.New(o)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.desk, l.cancel, l.done = d, cancel, make(chan error, 1)
+	go func() { l.done <- b.Run(ctx) }()
+}
+
+func (l *live) stop() {
+	if l.cancel == nil {
+		return
+	}
+	l.cancel()
+	select {
+	case <-l.done:
+	case <-time.After(15 * time.Second):
+		l.t.Error("bot did not stop")
+	}
+	l.cancel = nil
+}
+
+func (l *live) wait(chat int64, n int) []bottest.Message {
+	l.t.Helper()
+	ms, err := l.srv.WaitReceived(chat, n, 10*time.Second)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return ms
+}
+
+// quiet checks that chat receives nothing more for a while.
+func (l *live) quiet(chat int64, what string) {
+	l.t.Helper()
+	n := len(l.srv.Received(chat))
+	if ms, err := l.srv.WaitReceived(chat, n+1, 400*time.Millisecond); err == nil {
+		l.t.Fatalf("%s: chat got %s", what, bottest.Texts(ms[n:]))
+	}
+}
+
+func (l *live) groupMsg(from int64, name string, fields map[string]any) {
+	fields["from"] = map[string]any{"id": from, "is_bot": false, "first_name": name}
+	l.srv.GroupMessage(l.group, from, fields)
+}
+
+// The whole path through the real bot: /adviser → card in a topic; the
+// engine stays quiet while the adviser holds the conversation; /language
+// still works; a restart in the middle; /close gives the user back to the
+// tree; /forget erases the handoffs.
+func TestThroughTheBot(t *testing.T) {
+	l := startLive(t, true)
+	user := 400000000 + randInt(1e8)
+	const karim = 1201
+	l.srv.SetMember(l.group, karim, "member")
+	l.srv.SetName(user, "Amina")
+
+	l.srv.Text(user, "/start salon")
+	m := l.wait(user, 1)
+	if _, ok := l.srv.PressLabel(m[0], "Français"); !ok {
+		t.Fatalf("no language button: %s", bottest.Texts(m))
+	}
+	l.wait(user, 2)
+	n := len(l.srv.Received(user))
+	l.srv.Text(user, "/adviser")
+	got := l.wait(user, n+2)[n:]
+	if !strings.Contains(bottest.Texts(got), "heures de bureau") {
+		t.Fatalf("/adviser: %s", bottest.Texts(got))
+	}
+	g := l.wait(l.group, 1)
+	card := g[0]
+	if card.ThreadID == 0 || !strings.Contains(card.Text, "Venu par : salon") || !strings.Contains(card.Text, "Amina") {
+		t.Fatalf("card: %+v", card)
+	}
+
+	// The user writes: it reaches the topic, the engine says nothing.
+	n = len(l.srv.Received(user))
+	l.srv.Text(user, "je cherche un microcrédit à Tétouan")
+	if g := l.wait(l.group, 2); g[1].Method != "copyMessage" || g[1].ThreadID != card.ThreadID {
+		t.Fatalf("relay to the topic: %s", bottest.Texts(g))
+	}
+	l.quiet(user, "the bot answered while an adviser holds the conversation")
+
+	// The adviser answers in the topic.
+	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "Bonjour, je suis Karim."}))
+	got = l.wait(user, n+2)[n:]
+	if !strings.Contains(got[0].Text, "Karim") || got[1].Method != "copyMessage" {
+		t.Fatalf("adviser → user: %s", bottest.Texts(got))
+	}
+
+	// A restart of the bot in the middle of the handoff.
+	l.stop()
+	l.run()
+	n = len(l.srv.Received(user))
+	l.srv.Media(user, "photo")
+	if g := l.wait(l.group, 3); g[2].Method != "copyMessage" {
+		t.Fatalf("relay after restart: %s", bottest.Texts(g))
+	}
+	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "Bien reçu."}))
+	if got := l.wait(user, n+1)[n:]; got[0].Method != "copyMessage" {
+		t.Fatalf("adviser → user after restart: %s", bottest.Texts(got))
+	}
+
+	// /language still works; the handoff stays open.
+	n = len(l.srv.Received(user))
+	l.srv.Text(user, "/language")
+	if got := l.wait(user, n+1)[n:]; !strings.Contains(bottest.Texts(got), "Français") {
+		t.Fatalf("/language: %s", bottest.Texts(got))
+	}
+	if ok, _ := l.desk.Active(context.Background(), user); !ok {
+		t.Fatal("/language ended the handoff")
+	}
+
+	// /close: the user is told, and the bot answers again.
+	n = len(l.srv.Received(user))
+	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "/close"}))
+	if got := l.wait(user, n+1)[n:]; got[0].Text != l.tr.T(lang.FR, "handoff.user.closed", nil) {
+		t.Fatalf("close: %s", bottest.Texts(got))
+	}
+	n = len(l.srv.Received(user))
+	l.srv.Text(user, "/help")
+	if got := l.wait(user, n+1)[n:]; !strings.Contains(got[0].Text, "/adviser") {
+		t.Fatalf("the bot did not take the user back: %s", bottest.Texts(got))
+	}
+
+	// /forget through the bot erases the handoffs.
+	key := l.desk.UserKey(user)
+	n = len(l.srv.Received(user))
+	l.srv.Text(user, "/forget")
+	m = l.wait(user, n+1)
+	if _, ok := l.srv.PressLabel(m[len(m)-1], l.tr.T(lang.FR, "ButtonYes", nil)); !ok {
+		t.Fatalf("no confirm button: %s", bottest.Texts(m[n:]))
+	}
+	l.wait(user, n+2)
+	var count int
+	if err := l.dopts.Records.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM handoffs WHERE user_key = $1`, key).Scan(&count); err != nil || count != 0 {
+		t.Fatalf("%d handoffs left after /forget (%v)", count, err)
+	}
+}
