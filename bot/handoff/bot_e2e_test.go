@@ -157,7 +157,7 @@ func TestThroughTheBot(t *testing.T) {
 	// The user writes: it reaches the topic, the engine says nothing.
 	n = len(l.srv.Received(user))
 	l.srv.Text(user, "je cherche un microcrédit à Tétouan")
-	if g := l.wait(l.group, 2); g[1].Method != "copyMessage" || g[1].ThreadID != card.ThreadID {
+	if g := l.wait(l.group, 2); g[1].Text != "je cherche un microcrédit à Tétouan" || g[1].ThreadID != card.ThreadID {
 		t.Fatalf("relay to the topic: %s", bottest.Texts(g))
 	}
 	l.quiet(user, "the bot answered while an adviser holds the conversation")
@@ -165,7 +165,7 @@ func TestThroughTheBot(t *testing.T) {
 	// The adviser answers in the topic.
 	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "Bonjour, je suis Karim."}))
 	got = l.wait(user, n+2)[n:]
-	if !strings.Contains(got[0].Text, "Karim") || got[1].Method != "copyMessage" {
+	if !strings.Contains(got[0].Text, "Karim") || got[1].Text != "Bonjour, je suis Karim." {
 		t.Fatalf("adviser → user: %s", bottest.Texts(got))
 	}
 
@@ -178,7 +178,7 @@ func TestThroughTheBot(t *testing.T) {
 		t.Fatalf("relay after restart: %s", bottest.Texts(g))
 	}
 	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "Bien reçu."}))
-	if got := l.wait(user, n+1)[n:]; got[0].Method != "copyMessage" {
+	if got := l.wait(user, n+1)[n:]; got[0].Text != "Bien reçu." {
 		t.Fatalf("adviser → user after restart: %s", bottest.Texts(got))
 	}
 

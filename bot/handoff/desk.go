@@ -229,15 +229,32 @@ func (d *Desk) isForum(ctx context.Context) (bool, error) {
 		return *d.forum, nil
 	}
 	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10)})
-	if err != nil {
-		return false, fmt.Errorf("reading the advisers' group: %w", err)
-	}
 	var c telegram.Chat
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return false, fmt.Errorf("reading the advisers' group: %w", err)
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if err != nil {
+		// Without an answer the request still goes out, in the main chat
+		// (a plain group's way, which works in a forum's General topic
+		// too); a server that will never answer is not asked again.
+		d.log.Warn("reading the advisers' group kind; posting without topics", "err", err)
+		if telegram.Code(err) == 404 || telegram.Code(err) == 400 {
+			d.forum = &c.IsForum
+		}
+		return false, nil
 	}
 	d.forum = &c.IsForum
 	return c.IsForum, nil
+}
+
+// sawForum notes the group's kind from an update of the group.
+func (d *Desk) sawForum(isForum bool) {
+	if !isForum {
+		return
+	}
+	d.forumOnce.Lock()
+	d.forum = &isForum
+	d.forumOnce.Unlock()
 }
 
 // firstName is the user's first name for the advisers, "" when unknown.

@@ -293,3 +293,12 @@ func (nopCaller) Call(context.Context, string, telegram.Params) (json.RawMessage
 type nopT struct{}
 
 func (nopT) T(_ lang.Lang, id string, _ map[string]any) string { return id }
+
+// relayed reports whether m carries a message of kind from chat from: a
+// text as the same text, anything else as a copy of the original.
+func relayed(m bottest.Message, kind string, from int64) bool {
+	if kind == "text" {
+		return m.Method == "sendMessage" && m.Text == mediaKinds["text"]["text"]
+	}
+	return m.Method == "copyMessage" && m.Params["from_chat_id"] == itoa(from) && m.Params["message_id"] != ""
+}

@@ -65,11 +65,15 @@ func TestOfficeHoursAndWaiting(t *testing.T) {
 		t.Fatalf("waiting message: %s %v", bottest.Texts(u), u[len(u)-1].Params)
 	}
 
+	if c := h.received(h.group)[0]; !strings.Contains(c.Text, "rappel téléphonique a été proposé") || len(c.Buttons) == 0 {
+		t.Fatalf("card after the waiting time: %q", c.Text)
+	}
+
 	// The user types a number: relayed, kept, advisers told, user thanked.
 	ng := len(h.received(h.group))
 	h.wait(h.srv.Text(user, "0612 34 56 78"))
 	g = h.since(h.group, ng)
-	if len(g) != 2 || g[0].Method != "copyMessage" || !strings.Contains(g[1].Text, "0612 34 56 78") {
+	if len(g) != 2 || g[0].Text != "0612 34 56 78" || !strings.Contains(g[1].Text, "0612 34 56 78") {
 		t.Fatalf("call back: %s", bottest.Texts(g))
 	}
 	if u := h.received(user); !strings.Contains(u[len(u)-1].Text, "Merci") {

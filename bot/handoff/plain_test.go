@@ -40,11 +40,11 @@ func TestPlainGroupHandoff(t *testing.T) {
 		n := len(h.received(h.group))
 		h.wait(h.srv.Message(user, copyOf(mediaKinds[kind])))
 		got := h.since(h.group, n)
-		if len(got) != 1 || got[0].Method != "copyMessage" || params(got[0], "reply_to_message_id") != itoa(card.ID) {
+		if len(got) != 1 || !relayed(got[0], kind, user) || params(got[0], "reply_to_message_id") != itoa(card.ID) {
 			t.Fatalf("%s from the user: %+v", kind, got)
 		}
 	}
-	relayed := h.received(h.group)[1] // the user's text, copied
+	userText := h.received(h.group)[1] // the user's text, copied
 
 	// Chatter that replies to nothing stays in the group.
 	n := len(h.received(user))
@@ -55,7 +55,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 	// Replies reach the user, every kind, without the adviser's name.
 	for i, kind := range mediaOrder {
 		f := copyOf(mediaKinds[kind])
-		f["reply_to_message"] = h.srv.Ref(relayed)
+		f["reply_to_message"] = h.srv.Ref(userText)
 		n := len(h.received(user))
 		h.adviser(karim, "Karim", f)
 		got := h.since(user, n)
@@ -66,7 +66,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 				t.Fatalf("intro: %q", got[0].Text)
 			}
 		}
-		if len(got) != want || got[len(got)-1].Method != "copyMessage" || params(got[len(got)-1], "chat_id") != itoa(user) {
+		if len(got) != want || !relayed(got[len(got)-1], kind, h.group) || params(got[len(got)-1], "chat_id") != itoa(user) {
 			t.Fatalf("%s reply: %s", kind, bottest.Texts(got))
 		}
 	}
@@ -76,13 +76,13 @@ func TestPlainGroupHandoff(t *testing.T) {
 	h.start()
 	n = len(h.received(h.group))
 	h.wait(h.srv.Text(user, "Merci, et pour le local ?"))
-	if got := h.since(h.group, n); len(got) != 1 || got[0].Method != "copyMessage" {
+	if got := h.since(h.group, n); len(got) != 1 || got[0].Text != "Merci, et pour le local ?" {
 		t.Fatalf("after restart, user → group: %s", bottest.Texts(got))
 	}
 	n = len(h.received(user))
 	f := map[string]any{"text": "Voyez la pépinière.", "reply_to_message": h.srv.Ref(card)}
 	h.adviser(karim, "Karim", f)
-	if got := h.since(user, n); len(got) != 1 || got[0].Method != "copyMessage" {
+	if got := h.since(user, n); len(got) != 1 || got[0].Text != "Voyez la pépinière." {
 		t.Fatalf("after restart, reply to the card → user: %s", bottest.Texts(got))
 	}
 
@@ -96,7 +96,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 	}
 	// A late reply is not relayed; the adviser is told.
 	n, ng := len(h.received(user)), len(h.received(h.group))
-	f = map[string]any{"text": "Encore une chose", "reply_to_message": h.srv.Ref(relayed)}
+	f = map[string]any{"text": "Encore une chose", "reply_to_message": h.srv.Ref(userText)}
 	h.adviser(karim, "Karim", f)
 	if got := h.since(user, n); len(got) != 0 {
 		t.Fatalf("relayed after close: %s", bottest.Texts(got))
