@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -163,6 +164,9 @@ func (r *Records) close(ctx context.Context, id string, adviser int64, outcome s
 // Get returns one record.
 func (r *Records) Get(ctx context.Context, id string) (Record, error) {
 	var rec Record
+	if r == nil {
+		return rec, errors.New("no handoff records (no database)")
+	}
 	err := r.pool.QueryRow(ctx, `SELECT id, user_key, lang, source, needs, off_hours, opened_at, taken_at, first_answer_at,
 		closed_at, adviser_id, outcome, user_messages, adviser_messages, phone FROM handoffs WHERE id = $1`, id).Scan(
 		&rec.ID, &rec.UserKey, &rec.Lang, &rec.Source, &rec.Needs, &rec.OffHours, &rec.OpenedAt, &rec.TakenAt,
@@ -175,6 +179,9 @@ func (r *Records) Get(ctx context.Context, id string) (Record, error) {
 
 // Texts returns the kept message texts of a handoff, oldest first.
 func (r *Records) Texts(ctx context.Context, id string) ([]string, error) {
+	if r == nil {
+		return nil, nil
+	}
 	rows, err := r.pool.Query(ctx, `SELECT body FROM handoff_messages WHERE handoff_id = $1 ORDER BY at`, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading kept texts: %w", err)
