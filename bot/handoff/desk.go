@@ -174,19 +174,20 @@ func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
 	return s.open(), err
 }
 
-// call calls the Bot API, waiting out a short 429 once or twice.
+// call calls the Bot API, waiting out a 429 (a busy advisers' group hits
+// Telegram's 20 messages a minute) or a 5xx a few times.
 func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
 	for attempt := 0; ; attempt++ {
 		raw, err := d.o.API.Call(ctx, method, p)
 		var te *telegram.Error
-		if err == nil || attempt >= 2 || !errors.As(err, &te) || !te.Temporary() {
+		if err == nil || attempt >= 3 || !errors.As(err, &te) || !te.Temporary() {
 			return raw, err
 		}
 		wait := te.RetryAfter
 		if wait <= 0 {
 			wait = 500 * time.Millisecond
 		}
-		if wait > 5*time.Second {
+		if wait > 30*time.Second {
 			return raw, err
 		}
 		select {
