@@ -19,13 +19,18 @@ const usage = `dalil — a referral assistant for project holders of Tanger-Tét
 Usage:
   dalil chat [--lang fr|ar|ary]       talk to the bot in the terminal (no services needed)
   dalil understand TEXT               print the language and codes a text expresses (JSON)
-  dalil serve                         run the Telegram bot and the HTTP server
+  dalil serve                         run the Telegram bot and the HTTP server (/healthz, /readyz, /metrics, /admin)
   dalil migrate                       bring the PostgreSQL schema up to date
-  dalil catalogue import FILE         load a catalogue CSV (all or nothing)
+  dalil catalogue import FILE|- [--dry-run] [--prune]   load a catalogue CSV (all or nothing)
+  dalil catalogue import --demo       load the built-in demonstration catalogue
   dalil catalogue export [--format csv|hsds] [-o FILE]
+  dalil catalogue search TEXT         try the catalogue search
+  dalil catalogue generate N          write a synthetic catalogue (benchmarks)
   dalil tree validate FILE            check a question tree
-  dalil tree publish FILE             store a tree as the new live version
-  dalil tree list | rollback [VERSION]
+  dalil tree publish FILE [--lexicon] store a tree (or lexicon) as the new live version
+  dalil tree list | diff A B | rollback [VERSION]   [--lexicon]
+  dalil staff add EMAIL --role editor|adviser|viewer
+  dalil staff list | passwd | role | disable | enable
 `
 
 // command is one subcommand: it gets its arguments and the process's streams.
