@@ -84,6 +84,10 @@ type Options struct {
 	Ready []Check
 	// Adviser is called when the engine hands the conversation to a person.
 	Adviser func(ctx context.Context, chat int64, st dialog.State) error
+	// AdviserNotice, when set, is called instead of Adviser and returns
+	// what to tell the user (what happens next), sent after the engine's
+	// own reply.
+	AdviserNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
 	// Intercept sees every update first; returning true means it handled it
@@ -326,7 +330,14 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			case dialog.EffectAdviser:
 				b.m.effects.WithLabelValues("adviser").Inc()
 				b.log.Info("conversation handed to an adviser", "chat", chatHash(chat))
-				if b.o.Adviser != nil {
+				if b.o.AdviserNotice != nil {
+					notice, err := b.o.AdviserNotice(ctx, chat, st)
+					if err != nil {
+						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
+						notice = b.o.T.T(st.Lang, "TechnicalError", nil)
+					}
+					outs = append(outs, b.message(chat, notice, nil)...)
+				} else if b.o.Adviser != nil {
 					if err := b.o.Adviser(ctx, chat, st); err != nil {
 						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
 					}

@@ -74,13 +74,15 @@ func (l *live) run() {
 	}
 	do := l.dopts
 	do.API = c
+	var b *bot.Bot
+	do.Resume = func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) }
 	d, err := New(do)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	o := l.bopts
-	o.Client, o.Adviser, o.Intercept, o.Forget = c, d.Open, d.Intercept, d.Forget
-	b, err := bot.New(o)
+	o.Client, o.AdviserNotice, o.Intercept, o.Forget = c, d.OpenNotice, d.Intercept, d.Forget
+	b, err = bot.New(o)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -145,8 +147,8 @@ func TestThroughTheBot(t *testing.T) {
 	n := len(l.srv.Received(user))
 	l.srv.Text(user, "/adviser")
 	got := l.wait(user, n+2)[n:]
-	if !strings.Contains(bottest.Texts(got), "heures de bureau") {
-		t.Fatalf("/adviser: %s", bottest.Texts(got))
+	if got[0].Text != l.tr.T(lang.FR, "AdviserRequested", nil) || !strings.HasPrefix(got[1].Text, "C'est transmis") {
+		t.Fatalf("/adviser: want the engine's reply then what happens next: %s", bottest.Texts(got))
 	}
 	g := l.wait(l.group, 1)
 	card := g[0]
@@ -195,8 +197,15 @@ func TestThroughTheBot(t *testing.T) {
 	// /close: the user is told, and the bot answers again.
 	n = len(l.srv.Received(user))
 	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "/close"}))
-	if got := l.wait(user, n+1)[n:]; got[0].Text != l.tr.T(lang.FR, "handoff.user.closed", nil) {
-		t.Fatalf("close: %s", bottest.Texts(got))
+	got = l.wait(user, n+2)[n:]
+	if got[0].Text != l.tr.T(lang.FR, "handoff.user.closed", nil) || len(got[1].Buttons) == 0 {
+		t.Fatalf("close: want the closing message then the question the user had reached: %s", bottest.Texts(got))
+	}
+	// The question asked again is live: answering it moves the tree on.
+	n = len(l.srv.Received(user))
+	l.srv.Press(got[1], got[1].Buttons[0][0].Data)
+	if got := l.wait(user, n+1)[n:]; strings.Contains(bottest.Texts(got), l.tr.T(lang.FR, "StaleButton", nil)) {
+		t.Fatalf("the question offered after close is stale: %s", bottest.Texts(got))
 	}
 	n = len(l.srv.Received(user))
 	l.srv.Text(user, "/help")

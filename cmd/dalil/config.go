@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dalil-tt/dalil/bot/handoff"
 )
 
 // Config is every setting of DESIGN.md, read from the environment. Each
@@ -23,6 +26,8 @@ type Config struct {
 	RateLimit      int           // messages per second overall; 0 = no overall limit
 	StateTTL       time.Duration // idle conversations expire after this
 	LogLevel       string
+	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
+	Handoff handoff.Settings
 }
 
 // ConfigError names the one setting that is missing or malformed.
@@ -103,6 +108,15 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 	default:
 		return nil, &ConfigError{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 	}
+	hs, err := handoff.LoadSettings(getenv)
+	if err != nil {
+		var se *handoff.SettingError
+		if errors.As(err, &se) {
+			return nil, &ConfigError{se.Name, se.Problem}
+		}
+		return nil, err
+	}
+	c.Handoff = hs
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return nil, &ConfigError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC…)"}
 	}

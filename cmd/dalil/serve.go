@@ -143,6 +143,9 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
+	for _, f := range botStarted {
+		f(b)
+	}
 	for _, run := range beside {
 		go run(ctx)
 	}

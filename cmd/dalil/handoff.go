@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/handoff"
+	"github.com/dalil-tt/dalil/bot/telegram"
+)
+
+// botStarted are told the bot once it exists (serve calls them after
+// bot.New): the handoff needs it to give users back to the tree.
+var botStarted []func(b *bot.Bot)
+
+// The adviser handoff plugs into the bot when ADVISERS_CHAT_ID is set:
+// requests for an adviser go to that group, the group's messages and the
+// user's messages while an adviser holds the conversation are relayed,
+// /forget erases handoffs too. Without DATABASE_URL handoffs work but are
+// not recorded.
+func init() {
+	var running atomic.Pointer[bot.Bot]
+	botStarted = append(botStarted, func(b *bot.Bot) { running.Store(b) })
+	botPlugins = append(botPlugins, func(ctx context.Context, deps serveDeps, o *bot.Options) (func(context.Context), error) {
+		cfg, log := deps.Cfg, deps.Log
+		if cfg.AdvisersChatID == 0 {
+			log.Warn("ADVISERS_CHAT_ID not set: requests for an adviser are only logged")
+			return nil, nil
+		}
+		var recs *handoff.Records
+		var pool *pgxpool.Pool
+		if cfg.DatabaseURL != "" {
+			if err := handoff.Migrate(ctx, cfg.DatabaseURL); err != nil {
+				return nil, fmt.Errorf("DATABASE_URL: %w", err)
+			}
+			p, err := pgxpool.New(ctx, cfg.DatabaseURL)
+			if err != nil {
+				return nil, fmt.Errorf("DATABASE_URL: %w", err)
+			}
+			pool, recs = p, handoff.NewRecords(p)
+		} else {
+			log.Warn("DATABASE_URL not set: handoffs to advisers are not recorded")
+		}
+		hours := cfg.Handoff.Hours
+		if hours.Loc == nil { // a Config built by hand (tests)
+			hours = handoff.DefaultHours()
+		}
+		desk, err := handoff.New(handoff.Options{API: deps.Client, Redis: deps.Redis, Records: recs, T: deps.T,
+			AdvisersChatID: cfg.AdvisersChatID, Secret: handoff.SecretFromToken(cfg.TelegramToken),
+			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
+			Resume: func(ctx context.Context, chat int64) error {
+				if b := running.Load(); b != nil {
+					return b.Resume(ctx, chat)
+				}
+				return nil
+			},
+			Log: log})
+		if err != nil {
+			if pool != nil {
+				pool.Close()
+			}
+			return nil, err
+		}
+		o.Adviser, o.AdviserNotice = nil, desk.OpenNotice
+		prevIntercept := o.Intercept
+		o.Intercept = func(ctx context.Context, up *telegram.Update) bool {
+			return desk.Intercept(ctx, up) || (prevIntercept != nil && prevIntercept(ctx, up))
+		}
+		prevForget := o.Forget
+		o.Forget = func(ctx context.Context, chat int64) error {
+			if err := desk.Forget(ctx, chat); err != nil {
+				return err
+			}
+			if prevForget != nil {
+				return prevForget(ctx, chat)
+			}
+			return nil
+		}
+		return func(ctx context.Context) {
+			desk.Run(ctx, 30*time.Second)
+			if pool != nil {
+				pool.Close()
+			}
+		}, nil
+	})
+}
