@@ -88,6 +88,9 @@ type Options struct {
 	TTL     time.Duration // idle conversations expire after this; default 30 days
 	LockTTL time.Duration // a crashed holder's lock frees itself after this; default 10s
 	Prefix  string        // key prefix, default "dalil"
+	// Cache is how many decoded records are kept in memory (default 10000;
+	// negative: none). See Store.cache.
+	Cache int
 }
 
 // Store is the Redis conversation store.
@@ -97,6 +100,22 @@ type Store struct {
 	ttl     time.Duration
 	lockTTL time.Duration
 	prefix  string
+
+	// cache holds, per chat, the record this process last wrote and its
+	// decoded form: decoding a record is most of Begin's CPU, and the next
+	// update of a chat usually finds its record as this process left it.
+	// Begin still reads the record from Redis and uses the decoded form only
+	// if the bytes are the same, so another replica's write is never missed;
+	// it takes the entry out, so a handler that fails after changing its
+	// copy leaves nothing stale behind.
+	cmu      sync.Mutex
+	cache    map[int64]cached
+	cacheMax int
+}
+
+type cached struct {
+	raw  string
+	conv Conversation
 }
 
 // New returns a store on rdb.
@@ -110,7 +129,11 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 	if o.Prefix == "" {
 		o.Prefix = "dalil"
 	}
-	return &Store{rdb: rdb, batch: newBatcher(rdb, 4), ttl: o.TTL, lockTTL: o.LockTTL, prefix: o.Prefix}
+	if o.Cache == 0 {
+		o.Cache = 10000
+	}
+	return &Store{rdb: rdb, batch: newBatcher(rdb, 4), ttl: o.TTL, lockTTL: o.LockTTL, prefix: o.Prefix,
+		cache: map[int64]cached{}, cacheMax: max(o.Cache, 0)}
 }
 
 // Client returns the Redis client.
@@ -217,7 +240,12 @@ func (s *Store) Begin(ctx context.Context, chat int64) (*Session, error) {
 		return nil, ErrBusy
 	}
 	sess := &Session{Chat: chat, token: tok}
-	if raw, ok := res[1].(string); ok && raw != "" {
+	raw, _ := res[1].(string)
+	if c, ok := s.takeCached(chat); ok && raw != "" && c.raw == raw {
+		sess.Conv, sess.Found = c.conv, true
+		return sess, nil
+	}
+	if raw != "" {
 		var c Conversation
 		if err := json.Unmarshal([]byte(raw), &c); err == nil && c.V == RecordVersion && c.State.V == dialog.StateVersion {
 			sess.Conv, sess.Found = c, true
@@ -306,11 +334,43 @@ func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, i
 	}
 	if conv != nil {
 		sess.Conv, sess.Found = *conv, true
+		if conv.State.V == dialog.StateVersion { // what Begin would accept
+			s.putCached(sess.Chat, rec, *conv)
+		}
 	}
 	if len(res) < 2 {
 		return nil, nil
 	}
 	return &Sender{Chat: sess.Chat, token: tok, Items: parseItems(res[1])}, nil
+}
+
+// takeCached removes and returns chat's cached record.
+func (s *Store) takeCached(chat int64) (cached, bool) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	c, ok := s.cache[chat]
+	if ok {
+		delete(s.cache, chat)
+	}
+	return c, ok
+}
+
+// putCached remembers the record just written for chat. The engine never
+// changes the state it is given (it works on a copy), so the record can be
+// handed to the next update of the chat as it is.
+func (s *Store) putCached(chat int64, raw string, conv Conversation) {
+	if s.cacheMax == 0 {
+		return
+	}
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if len(s.cache) >= s.cacheMax {
+		for k := range s.cache { // any entry: the map's order is random enough
+			delete(s.cache, k)
+			break
+		}
+	}
+	s.cache[chat] = cached{raw: raw, conv: conv}
 }
 
 func parseItems(v any) []Item {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,5 +264,55 @@ func TestHandledWindow(t *testing.T) {
 	}
 	if c.Handled(100) || len(c.Seen) != 12 {
 		t.Errorf("window not bounded: %v", c.Seen)
+	}
+}
+
+// TestCacheNeverStale: a record written by another replica (another
+// Store on the same Redis) is read from Redis, not from this store's cache
+// of its own last write; and a handler that gave up leaves no cached copy.
+func TestCacheNeverStale(t *testing.T) {
+	ctx := context.Background()
+	a := testStore(t, redisstore.Options{})
+	b := redisstore.New(a.Client(), redisstore.Options{Prefix: strings.Split(a.Key(1, "x"), ":")[0]})
+	save := func(s *redisstore.Store, node string) {
+		t.Helper()
+		sess, err := s.Lock(ctx, 7, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := sess.Conv
+		conv.State.Node = node
+		conv.State.V = dialog.StateVersion
+		if _, err := s.Commit(ctx, sess, &conv, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(s *redisstore.Store) string {
+		t.Helper()
+		sess, err := s.Lock(ctx, 7, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Unlock(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		return sess.Conv.State.Node
+	}
+	save(a, "need")
+	save(b, "province") // the other replica moves the conversation on
+	if got := load(a); got != "province" {
+		t.Fatalf("replica a read %q, want the other replica's %q", got, "province")
+	}
+	save(a, "stage")
+	sess, err := a.Lock(ctx, 7, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Conv.State.Node = "changed, never saved"
+	if err := a.Unlock(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(a); got != "stage" {
+		t.Fatalf("after an abandoned update, read %q, want %q", got, "stage")
 	}
 }
