@@ -55,6 +55,7 @@ func main() {
 	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server URL (a temporary database is created and dropped)")
 	skipEcho := flag.Bool("no-echo", false, "skip the echo bot")
+	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -74,7 +75,10 @@ func main() {
 	}
 }
 
-var memCatalogue bool
+var (
+	memCatalogue bool
+	replicas     int
+)
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
@@ -158,6 +162,9 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d\n", users, steps, think, chatLimit, runtimeProcs())
+	if replicas > 0 {
+		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas)
+	}
 	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
 	defer cleanup(rdb, prefix)
 	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit)
@@ -319,6 +326,9 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 					}
 				}
 				id, _ := up["update_id"].(int64)
+				if sentHook != nil {
+					sentHook(chat, id)
+				}
 				// Wait for the first reply, then for the rest of the answer
 				// (a question with buttons, or a short quiet time).
 				var first time.Time
