@@ -359,15 +359,27 @@ func (d *Desk) reply(ctx context.Context, m *telegram.Message, text string) {
 	}
 }
 
+// takeScript sets the holder if nobody holds the conversation, and only
+// while the handoff is open (a close in between leaves no stray state):
+// 1 taken, 0 already held, -1 closed.
+var takeScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'id') == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'holder', ARGV[1])`)
+
 // relay copies an adviser's message to the user. Answering takes the
 // conversation when nobody holds it; someone else's needs a take over.
 func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message) error {
 	from := strconv.FormatInt(m.From.ID, 10)
 	hk := d.ukey(chat, "h")
-	taken, err := d.o.Redis.HSetNX(ctx, hk, "holder", from).Result()
+	res, err := takeScript.Run(ctx, d.o.Redis, []string{hk}, from).Int()
 	if err != nil {
 		return fmt.Errorf("taking the conversation: %w", err)
 	}
+	if res < 0 {
+		d.reply(ctx, m, "Cette demande vient d'être close : rien n'a été transmis.")
+		return nil
+	}
+	taken := res == 1
 	if !taken {
 		holder, err := d.o.Redis.HGet(ctx, hk, "holder").Result()
 		if err != nil {
