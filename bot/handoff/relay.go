@@ -364,6 +364,10 @@ func (d *Desk) reply(ctx context.Context, m *telegram.Message, text string) {
 // 1 taken, 0 already held, -1 closed.
 var takeScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'id') == 0 then return -1 end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'hname', ARGV[3])
+  return 1
+end
 return redis.call('HSETNX', KEYS[1], 'holder', ARGV[1])`)
 
 // relay copies an adviser's message to the user. Answering takes the
@@ -371,7 +375,7 @@ return redis.call('HSETNX', KEYS[1], 'holder', ARGV[1])`)
 func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message) error {
 	from := strconv.FormatInt(m.From.ID, 10)
 	hk := d.ukey(chat, "h")
-	res, err := takeScript.Run(ctx, d.o.Redis, []string{hk}, from).Int()
+	res, err := takeScript.Run(ctx, d.o.Redis, []string{hk}, from, "0", "").Int()
 	if err != nil {
 		return fmt.Errorf("taking the conversation: %w", err)
 	}
@@ -446,8 +450,12 @@ func (d *Desk) take(ctx context.Context, chat int64, s state, u *telegram.User, 
 		return nil
 	}
 	prev := s["hname"]
-	if err := d.o.Redis.HSet(ctx, hk, "holder", from, "hname", u.FirstName).Err(); err != nil {
+	res, err := takeScript.Run(ctx, d.o.Redis, []string{hk}, from, "1", u.FirstName).Int()
+	if err != nil {
 		return fmt.Errorf("taking the conversation: %w", err)
+	}
+	if res < 0 {
+		return nil // closed meanwhile
 	}
 	s["holder"], s["hname"] = from, u.FirstName
 	if err := d.o.Records.taken(ctx, s["id"], u.ID, d.o.Now()); err != nil {
