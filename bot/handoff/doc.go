@@ -1,0 +1,28 @@
+// Package handoff hands a conversation to a person in the advisers'
+// Telegram group and back (issue 5).
+//
+// The bot calls Desk.OpenNotice on the engine's EffectAdviser, gives every
+// update to Desk.Intercept first, and Desk.Forget on /forget; Desk.Run
+// does what time brings (the waiting-time message, the requests of the
+// closed hours shown when advisers come back, the retention purge).
+// Records implements staff.Handoffs for the console.
+//
+// State lives in Redis and PostgreSQL only, so handoffs survive restarts
+// and work with several replicas. Redis keys (prefix "dalil:ho"), each with
+// a hash tag so they work under Redis Cluster:
+//
+//	{chat:U}:h            hash: the open handoff of user U (id, card, topic,
+//	                      holder, language, flags)
+//	{chat:U}:topic        U's forum topic, reused when U comes back
+//	{chat:U}:msgs         ids of group messages that stand for U (for /forget)
+//	{chat:U}:up:N         update N relayed (drops a redelivery)
+//	{chat:G}:msg:M        group message M stands for user …  (replies)
+//	{chat:G}:thread:T     forum topic T is user …
+//	{chat:G}:card:C       card id C (in the buttons' data) is user …
+//	{chat:G}:open         sorted set of users with an open handoff
+//	{chat:G}:member:A     getChatMember answer for A, cached a minute
+//
+// G is the advisers' group. Buttons carry a random card id, never a chat
+// id, so crafted callback data cannot reach another user; only members of
+// the group are relayed.
+package handoff
