@@ -440,7 +440,7 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 		s.mu.Unlock()
 		return true, 0, ""
 	case "deleteMyCommands", "setMyDescription", "setMyShortDescription", "setMyName",
-		"answerCallbackQuery", "sendChatAction", "deleteMessage", "closeForumTopic", "reopenForumTopic",
+		"answerCallbackQuery", "sendChatAction", "deleteMessage", "closeForumTopic", "reopenForumTopic", "editForumTopic",
 		"setChatMenuButton":
 		if method == "sendChatAction" && s.isBlocked(chatID) {
 			return nil, 403, "Forbidden: bot was blocked by the user"

@@ -363,6 +363,17 @@ func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (str
 func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error) {
 	tk := d.ukey(chat, "topic")
 	if v, err := d.o.Redis.Get(ctx, tk).Int64(); err == nil && v != 0 {
+		// The user is back, maybe with another need: the topic's name
+		// follows, and a topic someone closed is opened again.
+		p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
+			"message_thread_id": strconv.FormatInt(v, 10)}
+		if _, err := d.call(ctx, "reopenForumTopic", p); err != nil {
+			d.log.Debug("reopening a forum topic", "err", err) // "TOPIC_NOT_MODIFIED" when open
+		}
+		p["name"] = name
+		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
+			d.log.Debug("renaming a forum topic", "err", err)
+		}
 		return v, nil
 	} else if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading the user's topic: %w", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
@@ -170,8 +171,14 @@ func TestForumHandoff(t *testing.T) {
 		t.Fatalf("texts kept with no retention: %v", texts)
 	}
 
-	// Back later: the same topic, a new card.
-	h.open(user, "Amina", demoState(lang.ARY))
+	// Back later with another need: the same topic, renamed, a new card.
+	st := demoState(lang.ARY)
+	st.Codes.Set(vocab.Needs, "training")
+	h.open(user, "Amina", st)
+	if e := h.srv.Calls("editForumTopic"); len(e) != 1 || e[0].Params["name"] != "Amina · darija · formation · Tétouan" ||
+		e[0].Params["message_thread_id"] != itoa(thread) {
+		t.Fatalf("topic not renamed: %+v", e)
+	}
 	if n := len(h.srv.Calls("createForumTopic")); n != 1 {
 		t.Fatalf("%d topics created for one user", n)
 	}
