@@ -210,7 +210,8 @@ func (r *Records) forget(ctx context.Context, userKey string) error {
 }
 
 // Purge drops message texts older than retention and call-back numbers of
-// handoffs closed longer ago than retention.
+// handoffs closed longer ago than retention, and ends handoffs left open
+// past their Redis state's life.
 func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Duration) error {
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
@@ -221,6 +222,11 @@ func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Durat
 	}
 	if _, err := r.pool.Exec(ctx, `UPDATE handoffs SET phone = NULL WHERE phone IS NOT NULL AND closed_at < $1`, cut); err != nil {
 		return fmt.Errorf("purging call-back numbers: %w", err)
+	}
+	// A handoff nobody closed ends when its Redis state expires.
+	if _, err := r.pool.Exec(ctx, `UPDATE handoffs SET closed_at = $1, outcome = 'expired', phone = NULL
+		WHERE closed_at IS NULL AND opened_at < $2`, now, now.Add(-stateTTL)); err != nil {
+		return fmt.Errorf("ending abandoned handoffs: %w", err)
 	}
 	return nil
 }
