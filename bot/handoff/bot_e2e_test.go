@@ -228,3 +228,51 @@ func TestThroughTheBot(t *testing.T) {
 		t.Fatalf("%d handoffs left after /forget (%v)", count, err)
 	}
 }
+
+// A plain supergroup through the real bot: replies reach the user, a
+// forged button and a non-member's reply do nothing, the card's Close
+// button gives the user back to the tree.
+func TestThroughTheBotPlainGroup(t *testing.T) {
+	l := startLive(t, false)
+	user := 410000000 + randInt(1e8)
+	const lina, stranger = 1301, 1302
+	l.srv.SetMember(l.group, lina, "member")
+
+	l.srv.Text(user, "/start")
+	m := l.wait(user, 1)
+	if _, ok := l.srv.PressLabel(m[0], "الدارجة"); !ok {
+		t.Fatalf("no language button: %s", bottest.Texts(m))
+	}
+	l.wait(user, 2)
+	l.srv.Text(user, "/adviser")
+	got := l.wait(user, 4)[2:]
+	if got[0].Text != l.tr.T(lang.ARY, "AdviserRequested", nil) || !strings.HasPrefix(got[1].Text, "وصلنا الطلب ديالك") {
+		t.Fatalf("/adviser in Darija: %s", bottest.Texts(got))
+	}
+	card := l.wait(l.group, 1)[0]
+	if card.ThreadID != 0 || !strings.Contains(card.Text, "darija") {
+		t.Fatalf("card: %+v", card)
+	}
+	l.srv.Media(user, "photo")
+	photo := l.wait(l.group, 2)[1]
+	if !relayed(photo, "photo", user) || photo.Params["reply_to_message_id"] != itoa(card.ID) {
+		t.Fatalf("photo → group: %+v", photo)
+	}
+
+	n := len(l.srv.Received(user))
+	l.groupMsg(stranger, "X", map[string]any{"text": "hack", "reply_to_message": l.srv.Ref(photo)})
+	l.srv.PressAs(card, lina, "Lina", dataClose+"forgedcardid")
+	l.quiet(user, "a non-member's reply or a forged button")
+	l.groupMsg(lina, "Lina", map[string]any{"text": "Mezyan, chno bghiti?", "reply_to_message": l.srv.Ref(photo)})
+	got = l.wait(user, n+2)[n:]
+	if !strings.Contains(got[0].Text, "\u2068Lina\u2069") || got[1].Text != "Mezyan, chno bghiti?" {
+		t.Fatalf("adviser → user: %s", bottest.Texts(got))
+	}
+
+	n = len(l.srv.Received(user))
+	l.srv.PressAs(card, lina, "Lina", card.Buttons[0][1].Data)
+	got = l.wait(user, n+2)[n:]
+	if got[0].Text != l.tr.T(lang.ARY, "handoff.user.closed", nil) || len(got[1].Buttons) == 0 {
+		t.Fatalf("close button: %s", bottest.Texts(got))
+	}
+}
