@@ -61,7 +61,16 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 // first reports whether this update is seen for the first time (a
 // redelivery or another replica's copy is not).
 func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool {
-	ok, err := d.o.Redis.SetNX(ctx, d.ukey(chat, "up:"+strconv.FormatInt(up.UpdateID, 10)), 1, dedupTTL).Result()
+	// The id with what the update carries: a Bot API server whose ids
+	// started again from 1 (a reset local server) sends new updates under
+	// old ids, which must not be dropped.
+	id := strconv.FormatInt(up.UpdateID, 10)
+	if m := up.Message; m != nil {
+		id += "." + strconv.FormatInt(m.MessageID, 10) + "." + strconv.FormatInt(m.Date, 10)
+	} else if cq := up.CallbackQuery; cq != nil {
+		id += "." + cq.ID
+	}
+	ok, err := d.o.Redis.SetNX(ctx, d.ukey(chat, "up:"+id), 1, dedupTTL).Result()
 	if err != nil {
 		d.log.Warn("update dedup flag", "err", err)
 		return true
