@@ -341,6 +341,10 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 					if err := b.o.Adviser(ctx, chat, st); err != nil {
 						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
 					}
+				} else {
+					// No advisers' group configured: say so rather than
+					// promise an answer that will never come.
+					outs = append(outs, b.message(chat, b.o.T.T(st.Lang, "NoAdvisers", nil), nil)...)
 				}
 			case dialog.EffectForget:
 				b.m.effects.WithLabelValues("forget").Inc()
