@@ -26,6 +26,9 @@ type Params = tgbotapi.Params
 type Client struct {
 	api  *tgbotapi.BotAPI
 	http *http.Client
+	// poll carries getUpdates on a connection of its own, so that a long
+	// poll never queues behind hundreds of replies for a pooled connection.
+	poll *http.Client
 	// Self is the bot's own user, from getMe.
 	Self User
 }
@@ -46,12 +49,20 @@ func (e *Error) Error() string {
 // Temporary reports whether trying again later may succeed.
 func (e *Error) Temporary() bool { return e.Code == 429 || e.Code >= 500 }
 
+// maxConns bounds the connections to the Bot API server. Beyond the idle
+// pool, Go's default closes a connection after each call and dials anew:
+// hundreds of calls at once then churn through thousands of sockets (in
+// TIME_WAIT, dials stalled) instead of reusing a few busy ones. Calls over
+// the bound wait for a free connection, in order.
+const maxConns = 64
+
 // NewHTTPClient returns an HTTP client tuned for many concurrent calls to one
 // host (the Bot API server).
 func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 256
-	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConns = maxConns
+	tr.MaxIdleConnsPerHost = maxConns
+	tr.MaxConnsPerHost = maxConns
 	tr.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Transport: tr}
 }
@@ -69,7 +80,12 @@ func New(ctx context.Context, token, apiURL string, hc *http.Client) (*Client, e
 		return nil, fmt.Errorf("telegram getMe: %w", convert("getMe", err))
 	}
 	api.Client = hc
-	c := &Client{api: api, http: hc}
+	c := &Client{api: api, http: hc, poll: hc}
+	if tr, ok := hc.Transport.(*http.Transport); ok {
+		pt := tr.Clone()
+		pt.MaxConnsPerHost, pt.MaxIdleConnsPerHost = 2, 2
+		c.poll = &http.Client{Transport: pt, Timeout: hc.Timeout, Jar: hc.Jar, CheckRedirect: hc.CheckRedirect}
+	}
 	c.Self = User{ID: api.Self.ID, IsBot: api.Self.IsBot, FirstName: api.Self.FirstName, Username: api.Self.UserName}
 	return c, nil
 }
@@ -93,11 +109,15 @@ func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
 
 // Call calls method and returns its raw result. API errors are *Error.
 func (c *Client) Call(ctx context.Context, method string, p Params) (json.RawMessage, error) {
+	return c.call(ctx, c.http, method, p)
+}
+
+func (c *Client) call(ctx context.Context, hc *http.Client, method string, p Params) (json.RawMessage, error) {
 	// A shallow copy of the library's client per call carries this call's
 	// context; it holds no lock, only the token, endpoint and HTTP client.
 	api := *c.api
 	status := 0
-	api.Client = ctxClient{ctx, c.http, &status}
+	api.Client = ctxClient{ctx, hc, &status}
 	resp, err := api.MakeRequest(method, p)
 	if err != nil {
 		err = convert(method, err)
@@ -168,9 +188,13 @@ func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeou
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+15*time.Second)
 	defer cancel()
-	var ups []Update
-	if err := c.CallInto(ctx, "getUpdates", p, &ups); err != nil {
+	raw, err := c.call(ctx, c.poll, "getUpdates", p)
+	if err != nil {
 		return nil, err
+	}
+	var ups []Update
+	if err := json.Unmarshal(raw, &ups); err != nil {
+		return nil, fmt.Errorf("telegram getUpdates: decoding result: %w", err)
 	}
 	return ups, nil
 }
