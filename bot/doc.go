@@ -8,8 +8,8 @@
 //
 // # How one update flows
 //
-//	getUpdates / webhook ─▶ Redis stream dalil:updates (acknowledged to Telegram once queued)
-//	  ─▶ consumer group "bot" (any replica) ─▶ the chat's actor (one update of a chat at a time here)
+//	getUpdates / webhook ─▶ Redis stream of the chat's partition (acknowledged to Telegram once queued)
+//	  ─▶ the one replica holding that partition's lease ─▶ the chat's actor (one update of a chat at a time, in order)
 //	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
 //	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), adviser, forget
 //	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
@@ -21,13 +21,32 @@
 // only once the update is in the stream (401 on a wrong secret token, 503
 // when Redis is down, so Telegram delivers again).
 //
+// # Order across replicas
+//
+// A chat's updates are handled in the order they were queued, by one
+// replica at a time. The queue is split into 16 partitions (a fixed number:
+// fnv32a of the chat id, modulo 16), one stream each; a partition is read by
+// at most one replica, the holder of its lease (10 s, renewed every 3 s,
+// given back on a clean stop). Replicas beat a heartbeat every 3 s and each
+// holds its fair share, ceil(16 / live replicas): a replica that comes takes
+// partitions the others give back (each finishes what it took from them
+// first), one that dies without stopping has its partitions taken after the
+// lease runs out (~10 s). A new holder first handles what the last one read
+// but did not finish (the partition's pending list, one consumer name for
+// all holders), in stream order, then new updates; one already handled is
+// dropped as a duplicate. So throughput adds up with replicas up to 16.
+// Updates left in the single queue of earlier versions (dalil:updates) are
+// moved to the partitions at start.
+//
 // # Redis keys
 //
 // Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
 // dalil:{chat:ID}:state (the record, JSON, with the state TTL),
 // :out (replies owed, a list), :lock (conversation lock, seconds),
 // :send (send lock), :once:private (a group told to talk in private).
-// Global: dalil:updates (the update stream).
+// Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
+// hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live
+// replicas by last heartbeat, a sorted set).
 //
 // # Metrics (/metrics)
 //

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,22 +138,22 @@ func (b *Bot) poll(ctx context.Context) error {
 	return nil
 }
 
-// The update queue: a Redis stream read by a consumer group. An update
-// Telegram sent is acknowledged (webhook answer, getUpdates offset) once it
-// is in the stream, and leaves the stream once handled, so neither a crash
-// nor a slow handler loses one.
+// The update queue: Redis streams (one per partition, see partition.go)
+// read by a consumer group. An update Telegram sent is acknowledged (webhook
+// answer, getUpdates offset) once it is in a stream, and leaves the stream
+// once handled, so neither a crash nor a slow handler loses one.
 const (
 	streamGroup = "bot"
-	claimIdle   = 30 * time.Second
 	// maxInFlight bounds the updates one process handles at once.
 	maxInFlight = 1000
 )
 
+// streamKey is the single queue of earlier versions, emptied at start.
 func (b *Bot) streamKey() string { return b.store.GlobalKey("updates") }
 
 // Enqueue puts a raw update on the queue (the webhook does).
 func (b *Bot) Enqueue(ctx context.Context, raw []byte) error {
-	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.streamKey(),
+	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(rawPartition(raw)),
 		Values: []any{"u", raw, "t", strconv.FormatInt(time.Now().UnixNano(), 10)}}).Err()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
@@ -168,7 +167,7 @@ func (b *Bot) enqueueBatch(ctx context.Context, ups []telegram.Update) error {
 	pipe := b.store.Client().Pipeline()
 	for i := range ups {
 		raw, _ := json.Marshal(&ups[i])
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: b.streamKey(), Values: []any{"u", raw, "t", now}})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partitionOf(ups[i].ChatID())), Values: []any{"u", raw, "t", now}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue updates: %w", err)
@@ -176,132 +175,27 @@ func (b *Bot) enqueueBatch(ctx context.Context, ups []telegram.Update) error {
 	return nil
 }
 
-// consume handles the queued updates until ctx is cancelled.
-func (b *Bot) consume(ctx context.Context) error {
-	rdb := b.store.Client()
-	// The consumer is named after the host, so that a process restarted in
-	// place (killed, then started again by systemd) takes back at once what
-	// it had taken; processes of one host sharing the name are harmless, a
-	// duplicate update being dropped. Updates of a replica that is gone for
-	// good are claimed after claimIdle.
-	consumer, _ := os.Hostname()
-	if consumer == "" {
-		consumer = "dalil"
-	}
-	ownPending := true
-	acks := make(chan string, maxInFlight)
-	acked := make(chan struct{})
-	go b.acker(acks, acked)
-	sem := make(chan struct{}, maxInFlight)
-	var inflight sync.WaitGroup
-	defer func() {
-		inflight.Wait()
-		close(acks)
-		<-acked
-	}()
-	lastClaim := time.Time{}
-	backoff := 100 * time.Millisecond
-	groupReady := false
-	for ctx.Err() == nil {
-		if !groupReady {
-			err := rdb.XGroupCreateMkStream(ctx, b.streamKey(), streamGroup, "0").Err()
-			if err != nil && !isBusyGroup(err) {
-				if ctx.Err() != nil {
-					break
-				}
-				b.log.Warn("update queue unavailable; retrying", "err", err)
-				_ = sleepUntil(ctx, time.Now().Add(backoff))
-				backoff = min(backoff*2, 5*time.Second)
-				continue
-			}
-			groupReady = true
-		}
-		var msgs []redis.XMessage
-		var err error
-		if time.Since(lastClaim) > claimIdle/3 {
-			// Updates taken by a process that died are handled here.
-			lastClaim = time.Now()
-			msgs, _, err = rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: b.streamKey(), Group: streamGroup,
-				Consumer: consumer, MinIdle: claimIdle, Start: "0", Count: 100}).Result()
-		}
-		if ownPending && err == nil && len(msgs) == 0 {
-			// What this consumer had taken before a restart.
-			ownPending = false
-			var streams []redis.XStream
-			streams, err = rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: streamGroup, Consumer: consumer,
-				Streams: []string{b.streamKey(), "0"}, Count: maxInFlight}).Result()
-			for _, s := range streams {
-				msgs = append(msgs, s.Messages...)
-			}
-			if errors.Is(err, redis.Nil) {
-				err = nil
-			}
-		}
-		if len(msgs) == 0 && err == nil {
-			var streams []redis.XStream
-			streams, err = rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: streamGroup, Consumer: consumer,
-				Streams: []string{b.streamKey(), ">"}, Count: 200, Block: time.Second}).Result()
-			if errors.Is(err, redis.Nil) {
-				continue
-			}
-			for _, s := range streams {
-				msgs = append(msgs, s.Messages...)
-			}
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			b.log.Warn("reading the update queue; retrying", "err", err)
-			groupReady = false // the stream may have gone with a Redis restart
-			ownPending = true
-			_ = sleepUntil(ctx, time.Now().Add(backoff))
-			backoff = min(backoff*2, 5*time.Second)
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		for _, m := range msgs {
-			raw, _ := m.Values["u"].(string)
-			var up telegram.Update
-			if err := json.Unmarshal([]byte(raw), &up); err != nil {
-				b.log.Error("unreadable update in the queue, dropped", "err", err)
-				acks <- m.ID
-				continue
-			}
-			at := time.Now()
-			if t, _ := m.Values["t"].(string); t != "" {
-				if ns, err := strconv.ParseInt(t, 10, 64); err == nil {
-					at = time.Unix(0, ns)
-				}
-			}
-			sem <- struct{}{}
-			inflight.Add(1)
-			id := m.ID
-			b.dispatch(&up, at, func() {
-				acks <- id
-				<-sem
-				inflight.Done()
-			})
-		}
-	}
-	return nil
-}
-
 // acker removes handled updates from the queue, a batch at a time.
-func (b *Bot) acker(ids <-chan string, done chan<- struct{}) {
+func (b *Bot) acker(ids <-chan queueAck, done chan<- struct{}) {
 	defer close(done)
-	var batch []string
+	var batch []queueAck
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		by := map[string][]string{}
+		for _, a := range batch {
+			by[a.stream] = append(by[a.stream], a.id)
+		}
 		pipe := b.store.Client().Pipeline()
-		pipe.XAck(ctx, b.streamKey(), streamGroup, batch...)
-		pipe.XDel(ctx, b.streamKey(), batch...)
+		for stream, ids := range by {
+			pipe.XAck(ctx, stream, streamGroup, ids...)
+			pipe.XDel(ctx, stream, ids...)
+		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			// They will be claimed again and dropped as duplicates.
+			// The partition's next holder reads them again and drops them as duplicates.
 			b.log.Warn("acknowledging queued updates", "err", err)
 		}
 		batch = batch[:0]
