@@ -650,8 +650,8 @@ func (f *ackFront) waitAcked(t *testing.T, u map[string]any) {
 }
 
 // orderReplicas is how many processes TestResilienceTwoReplicasKeepChatOrder
-// runs; with 1 it passes (one process orders a chat's updates in its own
-// queue), with 2 it fails on 1 to 7 chats of 12.
+// runs (with 1 it passed even on the shared queue: one process orders a
+// chat's updates in its own actor).
 const orderReplicas = 2
 
 type statusWriter struct {
@@ -668,11 +668,11 @@ func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.W
 // handled before /back, as with one process: the user sees the next
 // question, then the previous one again — what the control user saw.
 //
-// KNOWN FAILING (bot, not deploy): each replica orders a chat's updates
-// only among those it read itself; two replicas waiting for the same
-// chat's lock take it in whatever order they retry, so /back can be
-// handled before the tap. `dalil-load -replicas 2` sees it under load
-// (about 1 chat in 50 in its burst phase).
+// With the single shared update queue (bot up to commit be75588) this
+// failed on 1 to 7 chats of 12: each replica ordered a chat's updates only
+// among those it read itself, and two replicas waiting for the same chat's
+// lock took it in whatever order they retried. The bot's partitioned queue
+// (a chat's updates read by one replica only) makes it pass.
 func TestResilienceTwoReplicasKeepChatOrder(t *testing.T) {
 	t.Parallel()
 	e := newResEnv(t)
