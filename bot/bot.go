@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -390,12 +391,23 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	b.m.updates.WithLabelValues("handled").Inc()
 	done()
 	if snd != nil {
+		// The replies just saved need not be decoded again to be sent.
+		mine := make(map[string]rendered, len(items))
+		for i, it := range items {
+			mine[it.ID] = rendered{it.Body, outs[i]}
+		}
 		b.sending.Add(1)
 		go func() {
 			defer b.sending.Done()
-			b.flush(snd)
+			b.flushWith(snd, mine)
 		}()
 	}
+}
+
+// rendered is a reply as saved in the outbox and as it was before encoding.
+type rendered struct {
+	body []byte
+	o    out
 }
 
 // updateKey identifies an update for duplicate detection: its id and what
@@ -482,13 +494,20 @@ func (b *Bot) answer(ctx context.Context, chat int64, id string) {
 // be sent twice without harm, so they are marked together with the message
 // after them (one Redis trip instead of two); a message is marked before
 // anything after it is sent.
-func (b *Bot) flush(snd *redisstore.Sender) {
+func (b *Bot) flush(snd *redisstore.Sender) { b.flushWith(snd, nil) }
+
+// flushWith is flush given replies already decoded, by item id; one is
+// used only for the very bytes it was saved as.
+func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 	ctx := b.workCtx
 	for len(snd.Items) > 0 {
 		var sent []string
 		for _, item := range snd.Items {
 			var o out
-			if err := json.Unmarshal(item.Body, &o); err != nil {
+			if r, ok := mine[item.ID]; ok && bytes.Equal(r.body, item.Body) {
+				delete(mine, item.ID)
+				o = r.o
+			} else if err := json.Unmarshal(item.Body, &o); err != nil {
 				b.log.Error("unreadable reply in outbox, dropped", "chat", chatHash(snd.Chat), "err", err)
 				sent = append(sent, item.ID)
 				break
