@@ -94,8 +94,12 @@ type held struct {
 	inflight sync.WaitGroup // this partition's updates being handled
 }
 
-// queueAck is a handled update to remove from its partition.
-type queueAck struct{ stream, id string }
+// queueAck is a handled update to remove from its partition, or (synced
+// set) a request to remove those before and say so.
+type queueAck struct {
+	stream, id string
+	synced     chan struct{}
+}
 
 // consume holds a fair share of the partitions and handles their updates
 // until ctx is cancelled.
@@ -118,6 +122,11 @@ func (b *Bot) consume(ctx context.Context) error {
 		go func() {
 			<-h.read
 			h.inflight.Wait()
+			// Acknowledged before the lease goes, so that the next holder
+			// does not read them again.
+			synced := make(chan struct{})
+			acks <- queueAck{synced: synced}
+			<-synced
 			released <- p
 		}()
 	}
@@ -127,16 +136,29 @@ func (b *Bot) consume(ctx context.Context) error {
 				stop(p, h)
 			}
 		}
-		for range hs {
-			<-released
+		// The leases are kept while what was taken is finished, then given
+		// back, so that the next holders start at once.
+		renew := time.NewTicker(leaseRenew)
+		defer renew.Stop()
+		for len(hs) > 0 {
+			select {
+			case p := <-released:
+				delete(hs, p)
+				cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				_ = releaseScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me).Err()
+				cancel()
+			case <-renew.C:
+				for p := range hs {
+					cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+					_ = acquireScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me, leaseTTL.Milliseconds()).Err()
+					cancel()
+				}
+			}
 		}
 		close(acks)
-		<-acked // acknowledged before the leases go, so the next holder does not handle them again
+		<-acked
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		for p := range hs {
-			_ = releaseScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me).Err()
-		}
 		_ = rdb.ZRem(cctx, b.replicasKey(), me).Err()
 	}()
 
@@ -294,7 +316,7 @@ func (b *Bot) readPartition(ctx context.Context, p int, h *held, sem chan struct
 			if err := json.Unmarshal([]byte(raw), &up); err != nil {
 				// (A pending entry deleted meanwhile has no values.)
 				b.log.Error("unreadable update in the queue, dropped", "err", err)
-				acks <- queueAck{key, m.ID}
+				acks <- queueAck{stream: key, id: m.ID}
 				continue
 			}
 			at := time.Now()
@@ -307,7 +329,7 @@ func (b *Bot) readPartition(ctx context.Context, p int, h *held, sem chan struct
 			h.inflight.Add(1)
 			id := m.ID
 			b.dispatch(&up, at, func() {
-				acks <- queueAck{key, id}
+				acks <- queueAck{stream: key, id: id}
 				<-sem
 				h.inflight.Done()
 			})

@@ -209,6 +209,11 @@ func (b *Bot) acker(ids <-chan queueAck, done chan<- struct{}) {
 				flush()
 				return
 			}
+			if id.synced != nil {
+				flush()
+				close(id.synced)
+				continue
+			}
 			batch = append(batch, id)
 			if len(batch) >= 200 {
 				flush()
