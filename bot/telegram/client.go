@@ -54,7 +54,7 @@ func (e *Error) Temporary() bool { return e.Code == 429 || e.Code >= 500 }
 // hundreds of calls at once then churn through thousands of sockets (in
 // TIME_WAIT, dials stalled) instead of reusing a few busy ones. Calls over
 // the bound wait for a free connection, in order.
-const maxConns = 64
+const maxConns = 256
 
 // NewHTTPClient returns an HTTP client tuned for many concurrent calls to one
 // host (the Bot API server).
