@@ -31,7 +31,8 @@
 // holds its fair share, ceil(16 / live replicas): a replica that comes takes
 // partitions the others give back (each finishes what it took from them
 // first), one that dies without stopping has its partitions taken after the
-// lease runs out (~10 s). A new holder first handles what the last one read
+// lease runs out (10 to 13 s), or at once by the process restarted in its
+// place (same host, its predecessor's pid gone). A new holder first handles what the last one read
 // but did not finish (the partition's pending list, one consumer name for
 // all holders), in stream order, then new updates; one already handled is
 // dropped as a duplicate. So throughput adds up with replicas up to 16.

@@ -11,7 +11,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -73,6 +75,39 @@ func replicaID() string {
 	return host + "/" + strconv.Itoa(os.Getpid()) + "/" + hex.EncodeToString(r[:])
 }
 
+// liveHere are the replicas running in this process.
+var liveHere sync.Map
+
+// deadHere reports whether a replica id names a process of this host that
+// is gone: the previous life of a process restarted in place (systemd, a
+// container restarted in its pod), whose partitions are taken back at once
+// rather than when their leases run out.
+func deadHere(id string) bool {
+	host, _ := os.Hostname()
+	parts := strings.Split(id, "/")
+	if len(parts) != 3 || host == "" || parts[0] != host {
+		return false
+	}
+	pid, err := strconv.Atoi(parts[1])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		// In a container the restarted process often has the same pid.
+		_, live := liveHere.Load(id)
+		return !live
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// takeoverScript moves a lease from a dead holder to us.
+var takeoverScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`)
+
 // acquireScript takes a free lease, or keeps one already ours.
 var acquireScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -106,6 +141,8 @@ type queueAck struct {
 func (b *Bot) consume(ctx context.Context) error {
 	rdb := b.store.Client()
 	me := replicaID()
+	liveHere.Store(me, true)
+	defer liveHere.Delete(me)
 	acks := make(chan queueAck, maxInFlight)
 	acked := make(chan struct{})
 	go b.acker(acks, acked)
@@ -225,6 +262,11 @@ func (b *Bot) consume(ctx context.Context) error {
 				continue
 			}
 			ok, err := acquireScript.Run(ctx, rdb, []string{b.leaseKey(p)}, me, leaseTTL.Milliseconds()).Int()
+			if err == nil && ok == 0 {
+				if old, _ := rdb.Get(ctx, b.leaseKey(p)).Result(); deadHere(old) {
+					ok, err = takeoverScript.Run(ctx, rdb, []string{b.leaseKey(p)}, old, me, leaseTTL.Milliseconds()).Int()
+				}
+			}
 			if err != nil || ok == 0 {
 				continue
 			}
@@ -247,11 +289,19 @@ func (b *Bot) heartbeat(ctx context.Context, me string) (int, error) {
 	pipe := b.store.Client().TxPipeline()
 	pipe.ZAdd(ctx, b.replicasKey(), redis.Z{Score: float64(now), Member: me})
 	pipe.ZRemRangeByScore(ctx, b.replicasKey(), "-inf", strconv.FormatInt(now-leaseTTL.Milliseconds(), 10))
-	n := pipe.ZCard(ctx, b.replicasKey())
+	ids := pipe.ZRange(ctx, b.replicasKey(), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, fmt.Errorf("replica heartbeat: %w", err)
 	}
-	live := max(int(n.Val()), 1)
+	live := 0
+	for _, id := range ids.Val() {
+		if deadHere(id) {
+			_ = b.store.Client().ZRem(ctx, b.replicasKey(), id).Err()
+			continue
+		}
+		live++
+	}
+	live = max(live, 1)
 	return (partitions + live - 1) / live, nil
 }
 

@@ -3,6 +3,8 @@ package bot_test
 import (
 	"context"
 	"hash/fnv"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,4 +126,46 @@ func TestNewHolderHandlesPendingFirst(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestRestartedInPlaceTakesBackAtOnce: the previous life of a process
+// restarted on the same host (killed, its leases still running) does not
+// hold its partitions until they run out.
+func TestRestartedInPlaceTakesBackAtOnce(t *testing.T) {
+	h := start(t, nil, nil)
+	h.stop()
+	ctx := context.Background()
+	const chat = 3301
+	stream, _ := partitionStream(h, chat)
+	host, _ := os.Hostname()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// A process that has exited, and one of this process (as after a
+	// restart in a container, where the pid is the same) that is not running.
+	dead := []string{host + "/" + strconv.Itoa(gone.Process.Pid) + "/0badc0de", host + "/" + strconv.Itoa(os.Getpid()) + "/0badc0de"}
+	for i, id := range dead {
+		h.rdb.ZAdd(ctx, h.store.GlobalKey("replicas"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: id})
+		for p := i; p < 16; p += 2 {
+			h.rdb.Set(ctx, h.store.GlobalKey("{updates:"+strconv.Itoa(p)+"}:lease"), id, time.Minute)
+		}
+	}
+	h.rdb.XGroupCreateMkStream(ctx, stream, "bot", "0")
+	raw := `{"update_id":79001,"message":{"message_id":1,"date":1,"text":"/start","chat":{"id":3301,"type":"private"}}}`
+	if err := h.rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"u", raw}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "bot", Consumer: "holder", Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	ms, err := h.srv.WaitReceived(chat, 1, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ms[0].Text, "👋") {
+		t.Fatalf("%s", texts(ms))
+	}
+	waitHolders(t, h, 2*time.Second, func(m map[string]int) bool { return len(m) == 1 && m[""] == 0 && m[dead[0]] == 0 && m[dead[1]] == 0 })
 }
