@@ -26,16 +26,17 @@
 // A chat's updates are handled in the order they were queued, by one
 // replica at a time. The queue is split into 16 partitions (a fixed number:
 // fnv32a of the chat id, modulo 16), one stream each; a partition is read by
-// at most one replica, the holder of its lease (10 s, renewed every 3 s,
-// given back on a clean stop). Replicas beat a heartbeat every 3 s and each
-// holds its fair share, ceil(16 / live replicas): a replica that comes takes
-// partitions the others give back (each finishes what it took from them
-// first), one that dies without stopping has its partitions taken after the
-// lease runs out (10 to 13 s), or at once by the process restarted in its
-// place (same host, its predecessor's pid gone). A new holder first handles what the last one read
-// but did not finish (the partition's pending list, one consumer name for
-// all holders), in stream order, then new updates; one already handled is
-// dropped as a duplicate. So throughput adds up with replicas up to 16.
+// at most one replica, the holder of its lease (10 s, renewed every
+// second, given back on a clean stop). Replicas beat a heartbeat every
+// second and each holds its fair share, ceil(16 / live replicas): a replica
+// that comes takes partitions the others give back (each finishes and
+// acknowledges what it took from them first), one that dies without
+// stopping has its partitions taken after the lease runs out (10 to 11 s),
+// or at once by the process restarted in its place (same host, its
+// predecessor's pid gone). A new holder first handles what the last one
+// read but did not finish (the partition's pending list, one consumer name
+// for all holders), in stream order, then new updates; one already handled
+// is dropped as a duplicate. So throughput adds up with replicas up to 16.
 // Updates left in the single queue of earlier versions (dalil:updates) are
 // moved to the partitions at start.
 //

@@ -30,7 +30,8 @@ const (
 	// updates to different partitions.
 	partitions = 16
 	leaseTTL   = 10 * time.Second
-	leaseRenew = 3 * time.Second
+	// leaseRenew is also how soon replicas notice one came or went.
+	leaseRenew = time.Second
 	// partitionConsumer is the one consumer name of every partition's group:
 	// the entries a holder read but did not acknowledge stay in that
 	// consumer's pending list for the next holder, which reads them first,
