@@ -3,6 +3,10 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,10 +210,22 @@ func New(o Options) (*Bot, error) {
 
 // chatHash identifies a chat in logs without revealing it.
 func chatHash(chat int64) string {
-	h := fnv.New32a()
-	h.Write([]byte(strconv.FormatInt(chat, 10)))
-	return strconv.FormatUint(uint64(h.Sum32()), 16)
+	m := hmac.New(sha256.New, logKey)
+	m.Write([]byte(strconv.FormatInt(chat, 10)))
+	return hex.EncodeToString(m.Sum(nil)[:6])
 }
+
+// logKey keys chatHash with a secret of this process, so a chat id cannot
+// be found again from the logs by hashing candidate ids (an unkeyed hash of
+// a 10-digit id can be reversed by trying them all). A chat's lines still
+// correlate within one process's logs; update ids correlate across replicas.
+var logKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("bot: no randomness for the log key: " + err.Error())
+	}
+	return k
+}()
 
 // dispatch queues an update on its chat's actor; done is called once the
 // update is durably handled (or dropped), before its replies are sent.
@@ -249,6 +265,9 @@ func (b *Bot) runActor(chat int64, a *actor) {
 // handle runs one update through the engine and saves the outcome.
 func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, done func()) {
 	chat := up.ChatID()
+	// Every line about this update names it, so one update can be followed
+	// through the logs of several replicas.
+	log := b.log.With("update", up.UpdateID)
 	cq := up.CallbackQuery
 	if cq != nil {
 		// Every button press is answered, whatever happens next, so the
@@ -284,7 +303,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	}
 	sess, err := b.store.Lock(ctx, chat, b.o.LockWait)
 	if err != nil {
-		b.log.Error("loading conversation", "chat", chatHash(chat), "err", err)
+		log.Error("loading conversation", "chat", chatHash(chat), "err", err)
 		b.technical(ctx, chat, guessLang(up))
 		b.m.updates.WithLabelValues("error").Inc()
 		return
@@ -330,17 +349,17 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			switch e.Kind {
 			case dialog.EffectAdviser:
 				b.m.effects.WithLabelValues("adviser").Inc()
-				b.log.Info("conversation handed to an adviser", "chat", chatHash(chat))
+				log.Info("conversation handed to an adviser", "chat", chatHash(chat))
 				if b.o.AdviserNotice != nil {
 					notice, err := b.o.AdviserNotice(ctx, chat, st)
 					if err != nil {
-						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
+						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
 						notice = b.o.T.T(st.Lang, "TechnicalError", nil)
 					}
 					outs = append(outs, b.message(chat, notice, nil)...)
 				} else if b.o.Adviser != nil {
 					if err := b.o.Adviser(ctx, chat, st); err != nil {
-						b.log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
+						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
 					}
 				} else {
 					// No advisers' group configured: say so rather than
@@ -378,7 +397,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	snd, err := b.store.Commit(ctx, sess, save, items)
 	if err != nil {
 		b.started.Delete(up.UpdateID)
-		b.log.Error("saving conversation", "chat", chatHash(chat), "err", err)
+		log.Error("saving conversation", "chat", chatHash(chat), "err", err)
 		b.technical(ctx, chat, conv.State.Lang)
 		b.m.updates.WithLabelValues("error").Inc()
 		return
