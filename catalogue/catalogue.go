@@ -77,6 +77,28 @@ func (s *Service) Facet(f vocab.Facet) []string {
 	return nil
 }
 
+// SetFacet replaces the service's codes for facet f.
+func (s *Service) SetFacet(f vocab.Facet, codes []string) {
+	switch f {
+	case vocab.Needs:
+		s.Needs = codes
+	case vocab.Stages:
+		s.Stages = codes
+	case vocab.Forms:
+		s.Forms = codes
+	case vocab.Publics:
+		s.Publics = codes
+	case vocab.Sectors:
+		s.Sectors = codes
+	case vocab.Provinces:
+		s.Provinces = codes
+	case vocab.Areas:
+		s.Areas = codes
+	case vocab.Languages:
+		s.Languages = codes
+	}
+}
+
 // Query is what a referral asks for: the codes collected in a conversation.
 type Query struct {
 	Codes vocab.Codes

@@ -338,24 +338,7 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 
 	for _, fc := range facetColumns {
 		codes := r.codes(fc.col, fc.f)
-		switch fc.f {
-		case vocab.Needs:
-			s.Needs = codes
-		case vocab.Stages:
-			s.Stages = codes
-		case vocab.Forms:
-			s.Forms = codes
-		case vocab.Publics:
-			s.Publics = codes
-		case vocab.Sectors:
-			s.Sectors = codes
-		case vocab.Provinces:
-			s.Provinces = codes
-		case vocab.Areas:
-			s.Areas = codes
-		case vocab.Languages:
-			s.Languages = codes
-		}
+		s.SetFacet(fc.f, codes)
 	}
 	if r.get("needs") == "" {
 		r.bad("needs", "required value missing")

@@ -85,24 +85,7 @@ func decodeBits(m int64, s *catalogue.Service, cache map[int64][]string) {
 			}
 			cache[key] = codes
 		}
-		switch f {
-		case vocab.Needs:
-			s.Needs = codes
-		case vocab.Stages:
-			s.Stages = codes
-		case vocab.Forms:
-			s.Forms = codes
-		case vocab.Publics:
-			s.Publics = codes
-		case vocab.Sectors:
-			s.Sectors = codes
-		case vocab.Provinces:
-			s.Provinces = codes
-		case vocab.Areas:
-			s.Areas = codes
-		case vocab.Languages:
-			s.Languages = codes
-		}
+		s.SetFacet(f, codes)
 	}
 }
 
