@@ -54,48 +54,42 @@ type Service struct {
 	Active       bool
 }
 
-// Facet returns the service's codes for facet f.
-func (s *Service) Facet(f vocab.Facet) []string {
+// facet points at the service's codes for facet f, or is nil for a facet
+// a service does not hold. Facet and SetFacet share it.
+func (s *Service) facet(f vocab.Facet) *[]string {
 	switch f {
 	case vocab.Needs:
-		return s.Needs
+		return &s.Needs
 	case vocab.Stages:
-		return s.Stages
+		return &s.Stages
 	case vocab.Forms:
-		return s.Forms
+		return &s.Forms
 	case vocab.Publics:
-		return s.Publics
+		return &s.Publics
 	case vocab.Sectors:
-		return s.Sectors
+		return &s.Sectors
 	case vocab.Provinces:
-		return s.Provinces
+		return &s.Provinces
 	case vocab.Areas:
-		return s.Areas
+		return &s.Areas
 	case vocab.Languages:
-		return s.Languages
+		return &s.Languages
+	}
+	return nil
+}
+
+// Facet returns the service's codes for facet f.
+func (s *Service) Facet(f vocab.Facet) []string {
+	if p := s.facet(f); p != nil {
+		return *p
 	}
 	return nil
 }
 
 // SetFacet replaces the service's codes for facet f.
 func (s *Service) SetFacet(f vocab.Facet, codes []string) {
-	switch f {
-	case vocab.Needs:
-		s.Needs = codes
-	case vocab.Stages:
-		s.Stages = codes
-	case vocab.Forms:
-		s.Forms = codes
-	case vocab.Publics:
-		s.Publics = codes
-	case vocab.Sectors:
-		s.Sectors = codes
-	case vocab.Provinces:
-		s.Provinces = codes
-	case vocab.Areas:
-		s.Areas = codes
-	case vocab.Languages:
-		s.Languages = codes
+	if p := s.facet(f); p != nil {
+		*p = codes
 	}
 }
 
