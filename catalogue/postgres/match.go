@@ -145,41 +145,25 @@ type matchIndex struct {
 // matchIndex returns the current index, loading it if there is none yet or
 // if reload is set (the generation moved).
 func (s *Store) matchIndex(ctx context.Context, reload bool) (*matchIndex, error) {
-	if idx := s.index.Load(); idx != nil && !reload {
-		return idx, nil
-	}
-	s.indexMu.Lock()
-	defer s.indexMu.Unlock()
-	old := s.index.Load()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("loading the match index: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read-only
-	var gen int64
-	if err := tx.QueryRow(ctx, generationSQL).Scan(&gen); err != nil {
-		return nil, fmt.Errorf("loading the match index: %w", err)
-	}
-	if old != nil && old.gen == gen {
-		return old, nil // another caller reloaded it meanwhile
-	}
-	rows, err := tx.Query(ctx, `SELECT id, facet_bits FROM service WHERE active ORDER BY id COLLATE "C"`)
-	if err != nil {
-		return nil, fmt.Errorf("loading the match index: %w", err)
-	}
-	idx := &matchIndex{gen: gen}
-	var id string
-	var b int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &b}, func() error {
-		idx.ids = append(idx.ids, id)
-		idx.bits = append(idx.bits, b)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("loading the match index: %w", err)
-	}
-	idx.buildLists()
-	s.index.Store(idx)
-	return idx, nil
+	return s.index.load(ctx, s.pool, reload, "match index", func(i *matchIndex) int64 { return i.gen },
+		func(ctx context.Context, tx pgx.Tx, gen int64) (*matchIndex, error) {
+			rows, err := tx.Query(ctx, `SELECT id, facet_bits FROM service WHERE active ORDER BY id COLLATE "C"`)
+			if err != nil {
+				return nil, err
+			}
+			idx := &matchIndex{gen: gen}
+			var id string
+			var b int64
+			if _, err := pgx.ForEachRow(rows, []any{&id, &b}, func() error {
+				idx.ids = append(idx.ids, id)
+				idx.bits = append(idx.bits, b)
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+			idx.buildLists()
+			return idx, nil
+		})
 }
 
 // buildLists fills idx.lists from idx.bits.

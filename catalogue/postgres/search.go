@@ -124,57 +124,41 @@ type scratch struct {
 const textWeight = 0.5
 
 func (s *Store) searchIndex(ctx context.Context, reload bool) (*searchIndex, error) {
-	if idx := s.search.Load(); idx != nil && !reload {
-		return idx, nil
-	}
-	s.searchMu.Lock()
-	defer s.searchMu.Unlock()
-	old := s.search.Load()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("loading the search index: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read-only
-	var gen int64
-	if err := tx.QueryRow(ctx, generationSQL).Scan(&gen); err != nil {
-		return nil, fmt.Errorf("loading the search index: %w", err)
-	}
-	if old != nil && old.gen == gen {
-		return old, nil // current, or another caller reloaded it meanwhile
-	}
-	rows, err := tx.Query(ctx, `SELECT id, search_names, search_text FROM service WHERE active ORDER BY id COLLATE "C"`)
-	if err != nil {
-		return nil, fmt.Errorf("loading the search index: %w", err)
-	}
-	idx := &searchIndex{gen: gen, post: map[string][]uint32{}}
-	var id, names, text string
-	seen := map[string]uint32{}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &names, &text}, func() error {
-		n := uint32(len(idx.ids))
-		idx.ids = append(idx.ids, id)
-		clear(seen)
-		for _, w := range strings.Fields(names) {
-			seen[w] = n<<1 | 1
-		}
-		for _, w := range strings.Fields(text) {
-			if _, ok := seen[w]; !ok {
-				seen[w] = n << 1
+	return s.search.load(ctx, s.pool, reload, "search index", func(i *searchIndex) int64 { return i.gen },
+		func(ctx context.Context, tx pgx.Tx, gen int64) (*searchIndex, error) {
+			rows, err := tx.Query(ctx, `SELECT id, search_names, search_text FROM service WHERE active ORDER BY id COLLATE "C"`)
+			if err != nil {
+				return nil, err
 			}
-		}
-		for w, p := range seen {
-			idx.post[w] = append(idx.post[w], p)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("loading the search index: %w", err)
-	}
-	idx.dict = newDictionary(idx.post)
-	n := len(idx.ids)
-	idx.pool.New = func() any {
-		return &scratch{total: make([]float32, n), cur: make([]float32, n), stamp: make([]int32, n)}
-	}
-	s.search.Store(idx)
-	return idx, nil
+			idx := &searchIndex{gen: gen, post: map[string][]uint32{}}
+			var id, names, text string
+			seen := map[string]uint32{}
+			if _, err := pgx.ForEachRow(rows, []any{&id, &names, &text}, func() error {
+				n := uint32(len(idx.ids))
+				idx.ids = append(idx.ids, id)
+				clear(seen)
+				for _, w := range strings.Fields(names) {
+					seen[w] = n<<1 | 1
+				}
+				for _, w := range strings.Fields(text) {
+					if _, ok := seen[w]; !ok {
+						seen[w] = n << 1
+					}
+				}
+				for w, p := range seen {
+					idx.post[w] = append(idx.post[w], p)
+				}
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+			idx.dict = newDictionary(idx.post)
+			n := len(idx.ids)
+			idx.pool.New = func() any {
+				return &scratch{total: make([]float32, n), cur: make([]float32, n), stamp: make([]int32, n)}
+			}
+			return idx, nil
+		})
 }
 
 type searchHit struct {

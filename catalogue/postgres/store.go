@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,10 +20,8 @@ type Store struct {
 	keywords map[string]string // search keys of the vocabulary labels, by "facet:code"
 	now      func() time.Time
 
-	index    atomic.Pointer[matchIndex]  // codes of the active services, for Match
-	indexMu  sync.Mutex                  // one reload at a time
-	search   atomic.Pointer[searchIndex] // words of the active services, for Search
-	searchMu sync.Mutex
+	index  snapshot[matchIndex]  // codes of the active services, for Match
+	search snapshot[searchIndex] // words of the active services, for Search
 
 	referrals *referralLog
 	closeOnce sync.Once
