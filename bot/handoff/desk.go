@@ -74,6 +74,7 @@ type Options struct {
 type Desk struct {
 	o   Options
 	log *slog.Logger
+	m   *metrics
 
 	forumOnce sync.Mutex
 	forum     *bool // the group's kind, fixed for its life
@@ -113,7 +114,7 @@ func New(o Options) (*Desk, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Desk{o: o, log: o.Log.With("component", "handoff")}, nil
+	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
 }
 
 // SecretFromToken derives the desk's secret from the bot token, so that
@@ -218,6 +219,7 @@ func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram
 // toUser tells the user something in their language.
 func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, extra telegram.Params) {
 	if _, err := d.send(ctx, chat, d.o.T.T(l, id, data), extra); err != nil {
+		d.m.fail(failNotify)
 		d.log.Warn("telling a user", "msg", id, "err", err)
 	}
 }
@@ -287,6 +289,14 @@ func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 // OpenNotice is Open for a caller that sends the user's notice itself (in
 // its outbox, after the engine's own reply): it returns the notice instead.
 func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (string, error) {
+	notice, err := d.openNotice(ctx, chat, st)
+	if err != nil {
+		d.m.fail(failOpen)
+	}
+	return notice, err
+}
+
+func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (string, error) {
 	now := d.o.Now()
 	l := st.Lang
 	if l == "" {
@@ -305,6 +315,7 @@ func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (str
 	}
 	c := card{name: d.firstName(ctx, chat), st: st, opened: now, hours: *d.o.Hours, t: d.o.T}
 	off := !d.o.Hours.Open(now)
+	d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
 		Source: st.Source, OffHours: off, OpenedAt: now}
 	if err := d.o.Records.open(ctx, rec); err != nil {
@@ -329,6 +340,7 @@ func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (str
 		_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
 		return "", fmt.Errorf("posting the summary card: %w", err)
 	}
+	d.m.posted.Inc()
 	offFlag := ""
 	if off {
 		offFlag = "1"
@@ -409,6 +421,7 @@ func (d *Desk) Forget(ctx context.Context, chat int64) error {
 		// The card's summary goes too: only the fact remains.
 		s["ctext"], s["closed"] = "", "1"
 		d.editCard(ctx, s, "🗑 Demande effacée : la personne a demandé l'effacement de ses données (/forget).")
+		d.m.closed.WithLabelValues("forgotten").Inc()
 	}
 	msgs, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "msgs")).Result()
 	if err != nil {

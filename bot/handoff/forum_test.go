@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
@@ -184,5 +186,34 @@ func TestForumHandoff(t *testing.T) {
 	}
 	if last := h.received(h.group); last[len(last)-1].ThreadID != thread {
 		t.Fatal("second card not in the user's topic")
+	}
+
+	// A relay Telegram refuses is counted as a failure of its kind.
+	h.srv.Fail("sendMessage", bottest.Fault{Code: 400})
+	h.wait(h.srv.Text(user, "Vous êtes là ?"))
+	if err := h.desk.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The counters followed all of it.
+	m := h.desk.m
+	for what, c := range map[string]struct{ got, want float64 }{
+		"requests (office)":         {testutil.ToFloat64(m.requests.WithLabelValues("office")), 2},
+		"requests (off hours)":      {testutil.ToFloat64(m.requests.WithLabelValues("off_hours")), 0},
+		"cards posted":              {testutil.ToFloat64(m.posted), 2},
+		"taken by answering":        {testutil.ToFloat64(m.taken.WithLabelValues("answer")), 1},
+		"taken over by the button":  {testutil.ToFloat64(m.taken.WithLabelValues("button")), 1},
+		"closed by an adviser":      {testutil.ToFloat64(m.closed.WithLabelValues("closed")), 1},
+		"relayed to the advisers":   {testutil.ToFloat64(m.relayed.WithLabelValues("to_advisers")), float64(len(mediaOrder))},
+		"relayed to the user":       {testutil.ToFloat64(m.relayed.WithLabelValues("to_user")), float64(len(mediaOrder)) + 1},
+		"failed relays to advisers": {testutil.ToFloat64(m.failures.WithLabelValues(failToAdviser)), 1},
+		"failures of any kind":      {float64(testutil.CollectAndCount(m.failures)), 1},
+		"waiting now (office)":      {testutil.ToFloat64(m.waiting.WithLabelValues("office")), 1},
+		"waiting now (off hours)":   {testutil.ToFloat64(m.waiting.WithLabelValues("off_hours")), 0},
+		"first takes timed":         {float64(testutil.CollectAndCount(m.wait)), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", what, c.got, c.want)
+		}
 	}
 }

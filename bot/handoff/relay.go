@@ -31,6 +31,7 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 	}
 	if chat == d.o.AdvisersChatID {
 		if err := d.group(ctx, up); err != nil {
+			d.m.failed(err)
 			d.log.Error("advisers' group update", "err", err)
 		}
 		return true
@@ -45,6 +46,7 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 	if err != nil {
 		// The bot answers as if no person held the conversation: better
 		// than silence.
+		d.m.fail(failState)
 		d.log.Error("handoff state", "err", err)
 		return false
 	}
@@ -53,6 +55,7 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 	}
 	handled, err := d.user(ctx, chat, s, up)
 	if err != nil {
+		d.m.failed(err)
 		d.log.Error("relaying a user's message", "err", err)
 	}
 	return handled
@@ -135,8 +138,10 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 	}
 	msgID, err := d.pass(ctx, d.o.AdvisersChatID, chat, m, p)
 	if err != nil {
-		return true, fmt.Errorf("relaying to the advisers: %w", err)
+		d.m.fail(failToAdviser)
+		return true, counted{fmt.Errorf("relaying to the advisers: %w", err)}
 	}
+	d.m.relayed.WithLabelValues("to_advisers").Inc()
 	c := struct{ MessageID int64 }{msgID}
 	if c.MessageID != 0 {
 		id := strconv.FormatInt(c.MessageID, 10)
@@ -230,6 +235,7 @@ func (d *Desk) note(ctx context.Context, s state, text string) {
 		p["allow_sending_without_reply"] = "true"
 	}
 	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+		d.m.fail(failNotify)
 		d.log.Warn("note to the advisers", "err", err)
 	}
 }
@@ -352,7 +358,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	case "close", "clore":
 		return d.close(ctx, chat, m.From.ID, m.From.FirstName, "closed", true)
 	case "take", "prendre":
-		return d.take(ctx, chat, s, m.From, true)
+		return d.take(ctx, chat, s, m.From, "command")
 	}
 	return d.relay(ctx, chat, s, m)
 }
@@ -407,6 +413,8 @@ func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Messa
 			return fmt.Errorf("taking the conversation: %w", err)
 		}
 		s["holder"], s["hname"] = from, m.From.FirstName
+		d.m.taken.WithLabelValues("answer").Inc()
+		d.m.wait.Observe(d.o.Now().Sub(s.opened()).Seconds())
 		d.editCard(ctx, s, d.takenLine(s))
 	}
 	l := s.lang()
@@ -429,11 +437,14 @@ func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Messa
 	if _, err := d.pass(ctx, chat, d.o.AdvisersChatID, m, nil); err != nil {
 		var te *telegram.Error
 		if errors.As(err, &te) && te.Code == 403 {
+			d.m.fail(failBlocked)
 			d.reply(ctx, m, "Non transmis : la personne a bloqué le bot.")
 			return nil
 		}
-		return fmt.Errorf("copying to the user: %w", err)
+		d.m.fail(failToUser)
+		return counted{fmt.Errorf("copying to the user: %w", err)}
 	}
+	d.m.relayed.WithLabelValues("to_user").Inc()
 	now := d.o.Now()
 	if err := d.o.Records.answered(ctx, s["id"], m.From.ID, now); err != nil {
 		return err
@@ -448,14 +459,12 @@ func (d *Desk) takenLine(s state) string {
 	return fmt.Sprintf("✅ Pris en charge par %s (après %s d'attente)", s["hname"], waited(d.o.Now().Sub(s.opened())))
 }
 
-// take gives the conversation to user; force takes it over from another.
-func (d *Desk) take(ctx context.Context, chat int64, s state, u *telegram.User, force bool) error {
+// take gives the conversation to user, taking it over from another
+// adviser if need be; how says how it was asked (button, command).
+func (d *Desk) take(ctx context.Context, chat int64, s state, u *telegram.User, how string) error {
 	from := strconv.FormatInt(u.ID, 10)
 	hk := d.ukey(chat, "h")
 	if s["holder"] == from {
-		return nil
-	}
-	if s["holder"] != "" && !force {
 		return nil
 	}
 	prev := s["hname"]
@@ -467,6 +476,10 @@ func (d *Desk) take(ctx context.Context, chat int64, s state, u *telegram.User, 
 		return nil // closed meanwhile
 	}
 	s["holder"], s["hname"] = from, u.FirstName
+	d.m.taken.WithLabelValues(how).Inc()
+	if prev == "" {
+		d.m.wait.Observe(d.o.Now().Sub(s.opened()).Seconds())
+	}
 	if err := d.o.Records.taken(ctx, s["id"], u.ID, d.o.Now()); err != nil {
 		return err
 	}
@@ -494,6 +507,7 @@ func (d *Desk) editCard(ctx context.Context, s state, status string) {
 		p["reply_markup"] = `{"inline_keyboard":[]}`
 	}
 	if _, err := d.call(ctx, "editMessageText", p); err != nil {
+		d.m.fail(failNotify)
 		d.log.Warn("editing the summary card", "err", err)
 	}
 }
@@ -554,7 +568,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 		return d.close(ctx, chat, cq.From.ID, cq.From.FirstName, "closed", true)
 	}
 	answer("C'est à vous.")
-	return d.take(ctx, chat, s, cq.From, true)
+	return d.take(ctx, chat, s, cq.From, "button")
 }
 
 // close ends a handoff: the record, the card, the user told (when an
@@ -571,6 +585,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 	if n == 0 {
 		return nil // another replica closed it
 	}
+	d.m.closed.WithLabelValues(outcome).Inc()
 	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
 		return fmt.Errorf("closing the handoff: %w", err)
 	}
@@ -678,11 +693,19 @@ func (d *Desk) Tick(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing open handoffs: %w", err)
 	}
+	var waiting [2]int // office, off hours
 	for _, c := range chats {
 		chat, _ := strconv.ParseInt(c, 10, 64)
 		s, err := d.load(ctx, chat)
 		if err != nil {
 			return err
+		}
+		if s.open() && s["holder"] == "" {
+			if s["off"] == "1" {
+				waiting[1]++
+			} else {
+				waiting[0]++
+			}
 		}
 		if !s.open() || s["holder"] != "" || s["waitnote"] != "" {
 			continue
@@ -705,6 +728,8 @@ func (d *Desk) Tick(ctx context.Context) error {
 		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, p)
 		d.editCard(ctx, s, fmt.Sprintf("⏳ Sans réponse depuis %s : un rappel téléphonique a été proposé.", waited(now.Sub(s.opened()))))
 	}
+	d.m.waiting.WithLabelValues("office").Set(float64(waiting[0]))
+	d.m.waiting.WithLabelValues("off_hours").Set(float64(waiting[1]))
 	if h.Open(now) {
 		if err := d.backInOffice(ctx, now); err != nil {
 			return err
@@ -749,6 +774,7 @@ func (d *Desk) Run(ctx context.Context, every time.Duration) {
 	defer t.Stop()
 	for {
 		if err := d.Tick(ctx); err != nil && ctx.Err() == nil {
+			d.m.fail(failTick)
 			d.log.Error("handoff tick", "err", err)
 		}
 		select {

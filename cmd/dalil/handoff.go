@@ -65,6 +65,9 @@ func init() {
 			}
 			return nil, err
 		}
+		if deps.Metrics != nil {
+			deps.Metrics(desk.Collectors()...)
+		}
 		o.Adviser, o.AdviserNotice = nil, desk.OpenNotice
 		prevIntercept := o.Intercept
 		o.Intercept = func(ctx context.Context, up *telegram.Update) bool {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +28,7 @@ func TestServeHandoff(t *testing.T) {
 		"REDIS_URL": ownRedis(t), "DATABASE_URL": pgtest.NewDB(t),
 		"ADVISERS_CHAT_ID": strconv.Itoa(group), "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
 	}
-	_, stop := serve(t, env)
+	addr, stop := serve(t, env)
 	wait := func(chat int64, n int) []bottest.Message {
 		t.Helper()
 		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
@@ -65,6 +67,21 @@ func TestServeHandoff(t *testing.T) {
 	}
 	if strings.Contains(bottest.Texts(u), "pas conseiller") {
 		t.Fatalf("a non-member reached the user: %s", bottest.Texts(u))
+	}
+	// The desk's counters are on the bot's /metrics.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`dalil_handoff_requests_total{hours="office"} 1`, "dalil_handoff_cards_posted_total 1",
+		`dalil_handoff_taken_total{how="answer"} 1`, `dalil_handoff_closed_total{outcome="closed"} 1`,
+		`dalil_handoff_messages_relayed_total{direction="to_advisers"} 1`, `dalil_handoff_messages_relayed_total{direction="to_user"} 1`,
+		`dalil_updates_total{outcome="handled"}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve stopped with %v", err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot"
@@ -43,6 +44,9 @@ type serveDeps struct {
 	Client *telegram.Client
 	T      *locales.Catalog
 	Log    *slog.Logger
+	// Metrics adds collectors to the bot's /metrics (registered once the
+	// bot exists).
+	Metrics func(cs ...prometheus.Collector)
 }
 
 // botPlugins extend the bot (the adviser handoff…): each may set options
@@ -130,8 +134,10 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 		Ready: checks, Adviser: adviserHook, Forget: forgetAll, AdvisersChatID: cfg.AdvisersChatID, Log: log,
 	}
 	var beside []func(ctx context.Context)
+	var collectors []prometheus.Collector
+	addMetrics := func(cs ...prometheus.Collector) { collectors = append(collectors, cs...) }
 	for _, plug := range botPlugins {
-		run, err := plug(ctx, serveDeps{Cfg: cfg, Redis: rdb, Client: client, T: tr, Log: log}, &opts)
+		run, err := plug(ctx, serveDeps{Cfg: cfg, Redis: rdb, Client: client, T: tr, Log: log, Metrics: addMetrics}, &opts)
 		if err != nil {
 			return err
 		}
@@ -141,6 +147,9 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	}
 	b, err := bot.New(opts)
 	if err != nil {
+		return err
+	}
+	if err := b.Register(collectors...); err != nil {
 		return err
 	}
 	for _, f := range botStarted {
