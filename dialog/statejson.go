@@ -2,26 +2,29 @@ package dialog
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 )
+
+// A state is encoded on every update of every conversation, so it is
+// written by hand, without reflection: the bytes are exactly what
+// encoding/json would write for stateJSON (a test checks it), and it is
+// read back with encoding/json.
 
 // packed is Codes as stored: only the facets that hold codes, so a state
 // stays a few hundred bytes (it lives in Redis for every conversation).
 type packed map[vocab.Facet][]string
 
-func pack(c vocab.Codes) packed {
-	var p packed
-	for _, f := range vocab.Facets {
-		if v := c.Get(f); len(v) > 0 {
-			if p == nil {
-				p = packed{}
-			}
-			p[f] = v
-		}
-	}
-	return p
-}
+// facetsByName are the facets in the order encoding/json writes a packed
+// map's keys: sorted.
+var facetsByName = func() []vocab.Facet {
+	fs := slices.Clone(vocab.Facets)
+	slices.Sort(fs)
+	return fs
+}()
 
 func (p packed) unpack() vocab.Codes {
 	var c vocab.Codes
@@ -31,15 +34,50 @@ func (p packed) unpack() vocab.Codes {
 	return c
 }
 
+// appendCodes writes c as its packed map; ok is false when c holds no code
+// (the field is then left out).
+func appendCodes(b []byte, key string, c vocab.Codes) []byte {
+	first := true
+	for _, f := range facetsByName {
+		v := c.Get(f)
+		if len(v) == 0 {
+			continue
+		}
+		if first {
+			b = append(b, ',', '"')
+			b = append(b, key...)
+			b = append(b, `":{`...)
+			first = false
+		} else {
+			b = append(b, ',')
+		}
+		b = appendString(b, string(f))
+		b = append(b, ':')
+		b = appendStrings(b, v)
+	}
+	if !first {
+		b = append(b, '}')
+	}
+	return b
+}
+
 type frameJSON struct {
 	Node    string `json:"n"`
 	Added   packed `json:"a,omitempty"`
 	Removed packed `json:"r,omitempty"`
 }
 
+func (f *Frame) appendJSON(b []byte) []byte {
+	b = append(b, `{"n":`...)
+	b = appendString(b, f.Node)
+	b = appendCodes(b, "a", f.Added)
+	b = appendCodes(b, "r", f.Removed)
+	return append(b, '}')
+}
+
 // MarshalJSON stores only the facets that hold codes.
 func (f Frame) MarshalJSON() ([]byte, error) {
-	return json.Marshal(frameJSON{f.Node, pack(f.Added), pack(f.Removed)})
+	return f.appendJSON(make([]byte, 0, 64)), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -59,10 +97,47 @@ type stateJSON struct {
 	Codes packed `json:"c,omitempty"`
 }
 
+// AppendJSON appends the state's JSON form to b.
+func (s *State) AppendJSON(b []byte) []byte {
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(s.V), 10)
+	b = appendField(b, "t", s.Tree)
+	b = appendField(b, "l", string(s.Lang))
+	b = appendField(b, "n", s.Node)
+	if len(s.Hist) > 0 {
+		b = append(b, `,"h":[`...)
+		for i := range s.Hist {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = s.Hist[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	b = appendField(b, "s", s.Source)
+	if s.Misses != 0 {
+		b = append(b, `,"m":`...)
+		b = strconv.AppendInt(b, int64(s.Misses), 10)
+	}
+	if len(s.Notes) > 0 {
+		b = append(b, `,"x":`...)
+		b = appendStrings(b, s.Notes)
+	}
+	b = appendField(b, "p", s.Pending)
+	if s.Ended {
+		b = append(b, `,"e":true`...)
+	}
+	if len(s.Referred) > 0 {
+		b = append(b, `,"r":`...)
+		b = appendStrings(b, s.Referred)
+	}
+	b = appendCodes(b, "c", s.Codes)
+	return append(b, '}')
+}
+
 // MarshalJSON stores only the facets that hold codes.
 func (s State) MarshalJSON() ([]byte, error) {
-	a := stateAlias(s)
-	return json.Marshal(stateJSON{&a, pack(s.Codes)})
+	return s.AppendJSON(make([]byte, 0, 256)), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -73,4 +148,81 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	}
 	s.Codes = j.Codes.unpack()
 	return nil
+}
+
+// appendField writes a string field left out when empty (omitempty).
+func appendField(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendString(b, v)
+}
+
+func appendStrings(b []byte, v []string) []byte {
+	b = append(b, '[')
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString quotes s as encoding/json does (HTML-safe escaping, invalid
+// UTF-8 replaced, U+2028 and U+2029 escaped).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

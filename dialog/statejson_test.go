@@ -1,0 +1,174 @@
+package dialog
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
+)
+
+// refPack is the packed form built the reflective way.
+func refPack(c vocab.Codes) packed {
+	var p packed
+	for _, f := range vocab.Facets {
+		if v := c.Get(f); len(v) > 0 {
+			if p == nil {
+				p = packed{}
+			}
+			p[f] = v
+		}
+	}
+	return p
+}
+
+// refState encodes s with encoding/json: stateAlias carries every field of
+// State with its tag, so a field added to State and forgotten by the hand
+// written encoder makes this test fail.
+func refState(t *testing.T, s State) []byte {
+	a := stateAlias(s)
+	hist := a.Hist
+	a.Hist = nil
+	b, err := json.Marshal(stateJSON{&a, refPack(s.Codes)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) == 0 {
+		return b
+	}
+	// Frames by reflection too, spliced where encoding/json puts "h".
+	type ref struct {
+		*stateAlias
+		Hist  []frameJSON `json:"h,omitempty"`
+		Codes packed      `json:"c,omitempty"`
+	}
+	frames := make([]frameJSON, len(hist))
+	for i, f := range hist {
+		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed)}
+	}
+	// A shadowing field keeps encoding/json's field order of State only if
+	// "h" sits where it does in State; rebuild the object key by key.
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := json.Marshal(frames)
+	m["h"] = hb
+	var out bytes.Buffer
+	out.WriteByte('{')
+	first := true
+	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "c"} {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		delete(m, k)
+		if !first {
+			out.WriteByte(',')
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		out.Write(kb)
+		out.WriteByte(':')
+		out.Write(v)
+	}
+	if len(m) > 0 {
+		t.Fatalf("State has fields this test does not place: %v", m)
+	}
+	out.WriteByte('}')
+	return out.Bytes()
+}
+
+var oddStrings = []string{"", "a", "création", "تمويل التعاونية", "bghit n7al", `quote " and \ back`,
+	"<b>&amp;</b>", "line\nbreak\ttab\r\b\f\x00\x1f", "\u2028\u2029", "bad \xff\xfe utf8", "emoji 🙂", "\u200f\u2067rtl\u2069"}
+
+func randomCodes(r *rand.Rand) vocab.Codes {
+	var c vocab.Codes
+	for _, f := range vocab.Facets {
+		if r.IntN(3) == 0 {
+			continue
+		}
+		vals := vocab.Values[f]
+		n := r.IntN(3) + 1
+		codes := make([]string, 0, n)
+		for range n {
+			codes = append(codes, vals[r.IntN(len(vals))])
+		}
+		if r.IntN(10) == 0 {
+			codes = append(codes, oddStrings[r.IntN(len(oddStrings))])
+		}
+		c.Set(f, codes...)
+	}
+	return c
+}
+
+func randomState(r *rand.Rand) State {
+	pick := func() string { return oddStrings[r.IntN(len(oddStrings))] }
+	picks := func() []string {
+		var v []string
+		for range r.IntN(3) {
+			v = append(v, pick())
+		}
+		return v
+	}
+	s := State{V: r.IntN(3), Tree: pick(), Lang: lang.Lang(pick()), Node: pick(), Source: pick(),
+		Misses: r.IntN(3) - 1, Notes: picks(), Pending: pick(), Ended: r.IntN(2) == 0, Referred: picks(),
+		Codes: randomCodes(r)}
+	for range r.IntN(4) {
+		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r)})
+	}
+	return s
+}
+
+// TestStateJSONMatchesEncodingJSON checks that the hand-written encoder
+// writes byte for byte what encoding/json writes, and that it reads back.
+func TestStateJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		s := randomState(r)
+		got, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := refState(t, s)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("state %d:\n got %s\nwant %s", i, got, want)
+		}
+		if direct := s.AppendJSON(nil); !bytes.Equal(direct, want) {
+			t.Fatalf("AppendJSON differs from MarshalJSON:\n got %s\nwant %s", direct, want)
+		}
+		var back State
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := json.Marshal(back)
+		// Invalid UTF-8 comes back as U+FFFD, written as itself the second
+		// time: the decoded state must encode as encoding/json would.
+		if !bytes.Equal(again, refState(t, back)) || (!bytes.Contains(got, []byte(`\ufffd`)) && !bytes.Equal(again, got)) {
+			t.Fatalf("round trip changed the state:\n got %s\nwant %s", again, got)
+		}
+	}
+}
+
+func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 1000 {
+		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r)}
+		got, _ := json.Marshal(f)
+		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed)})
+		if !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func BenchmarkStateJSON(b *testing.B) {
+	s := randomState(rand.New(rand.NewPCG(5, 6)))
+	b.ReportAllocs()
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		buf = s.AppendJSON(buf[:0])
+	}
+}
