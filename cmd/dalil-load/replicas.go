@@ -75,6 +75,32 @@ func (l *ledger) onSent(chat, id int64) {
 	l.sent[chat] = append(l.sent[chat], id)
 }
 
+// chats lists the chats that sent updates.
+func (l *ledger) chats() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]int64, 0, len(l.sent))
+	for c := range l.sent {
+		out = append(out, c)
+	}
+	return out
+}
+
+// distinct is the number of distinct updates sent.
+func (l *ledger) distinct() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.chatOf)
+}
+
+// setHandled records the updates a chat's conversation says were handled,
+// in order (process mode, where no hook sees them one by one).
+func (l *ledger) setHandled(chat int64, ids []int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handled[chat] = ids
+}
+
 func (l *ledger) onHandled(replica int, id int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -145,6 +171,12 @@ func loadAverage() string {
 
 // runReplicas plays the users against 1 then n replicas and compares.
 func runReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users, steps int, think time.Duration, n int) error {
+	if procMode {
+		return runProcessReplicas(ctx, redisURL, users, steps, think, n)
+	}
+	if replicaCPU > 0 || dalilBin != "" {
+		return fmt.Errorf("-replica-cpu and -dalil-bin need -processes")
+	}
 	var rates []float64
 	for _, k := range []int{1, n} {
 		res, err := runWebhookReplicas(ctx, redisURL, pg, users, steps, think, k)
