@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +90,7 @@ type Server struct {
 	sent      chan struct{}     // closed and replaced when a chat receives a message
 	onSend    func(chatID int64, m *Message)
 	onDeliver func(updateIDs []int64)
+	counts    sync.Map // method -> *atomic.Int64
 	hc        *http.Client
 	members   map[[2]int64]string // group, user -> getChatMember status
 	names     map[int64]string    // private chat -> first name (getChat)
@@ -236,6 +238,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 		return
 	}
+	s.count(method)
 	params, err := readParams(r)
 	if err != nil {
 		s.fail(w, method, params, 400, "Bad Request: "+err.Error(), 0)
@@ -269,6 +272,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(method, params, 0)
 	writeJSON(w, 200, map[string]any{"ok": true, "result": result})
+}
+
+// count notes a call of method, recorded or not (load runs count calls
+// per update).
+func (s *Server) count(method string) {
+	n, ok := s.counts.Load(method)
+	if !ok {
+		n, _ = s.counts.LoadOrStore(method, new(atomic.Int64))
+	}
+	n.(*atomic.Int64).Add(1)
+}
+
+// Counts returns how many calls of each method the server received.
+func (s *Server) Counts() map[string]int {
+	out := map[string]int{}
+	s.counts.Range(func(k, v any) bool {
+		out[k.(string)] = int(v.(*atomic.Int64).Load())
+		return true
+	})
+	return out
 }
 
 func (s *Server) takeFault(method string) (Fault, bool) {

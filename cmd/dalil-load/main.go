@@ -55,6 +55,7 @@ func main() {
 	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server URL (a temporary database is created and dropped)")
 	skipEcho := flag.Bool("no-echo", false, "skip the echo bot")
+	flag.BoolVar(&echoDuties, "echo-duties", false, "the echo bot also does what Telegram asks of a bot with buttons: its echo carries two buttons, and a press is answered (answerCallbackQuery), its keyboard removed (editMessageReplyMarkup) and echoed with new buttons, as Dalil does; users press them as they press Dalil's")
 	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -76,6 +77,7 @@ func main() {
 }
 
 var (
+	echoDuties   bool
 	memCatalogue bool
 	replicas     int
 )
@@ -96,6 +98,7 @@ type result struct {
 	reply     []time.Duration // delivery by getUpdates to first reply message
 	timeouts  int64
 	apiErrors int
+	notes     []string // CPU and calls per update, steady window
 }
 
 func (r result) rate() float64 { return float64(r.updates) / r.elapsed.Seconds() }
@@ -117,6 +120,9 @@ func (r result) String() string {
 	}
 	if r.timeouts > 0 {
 		s += fmt.Sprintf("; %d unanswered", r.timeouts)
+	}
+	for _, n := range r.notes {
+		s += "\n       " + n
 	}
 	return s
 }
@@ -173,7 +179,7 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	}
 	fmt.Println(d)
 	if !skipEcho {
-		e, err := runEcho(ctx, users, steps, think)
+		e, err := runEcho(ctx, rdb, users, steps, think)
 		if err != nil {
 			return err
 		}
@@ -252,12 +258,17 @@ func cleanup(rdb *redis.Client, prefix string) {
 // inbox routes what the fake server sends to each simulated user.
 type inbox struct {
 	delivered sync.Map // update id -> time handed out by getUpdates
+	replied   sync.Map // update id -> first reply latency
 	chans     []chan bottest.Message
 	base      int64
+	// firstSend and lastSend are each user's first and last update: while
+	// every user is playing, the offered rate is steady.
+	firstSend, lastSend []time.Time
 }
 
 func newInbox(users int) *inbox {
-	in := &inbox{chans: make([]chan bottest.Message, users), base: 7_000_000}
+	in := &inbox{chans: make([]chan bottest.Message, users), base: 7_000_000,
+		firstSend: make([]time.Time, users), lastSend: make([]time.Time, users)}
 	for i := range in.chans {
 		in.chans[i] = make(chan bottest.Message, 256)
 	}
@@ -326,6 +337,10 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 					}
 				}
 				id, _ := up["update_id"].(int64)
+				if k == 0 {
+					in.firstSend[u] = time.Now()
+				}
+				in.lastSend[u] = time.Now()
 				if sentHook != nil {
 					sentHook(chat, id)
 				}
@@ -363,6 +378,7 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 				timeout.Stop()
 				if !first.IsZero() {
 					if at, ok := in.delivered.Load(id); ok {
+						in.replied.Store(id, first.Sub(at.(time.Time)))
 						mu.Lock()
 						lat = append(lat, first.Sub(at.(time.Time)))
 						mu.Unlock()
@@ -398,6 +414,7 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 	}
 	var hmu sync.Mutex
 	handling := make([]time.Duration, 0, users*steps)
+	handled := make(map[int64]time.Duration, users*steps)
 	interval := time.Duration(-1)
 	if chatLimit {
 		interval = 0 // the default, one per second
@@ -405,7 +422,12 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 	b, err := bot.New(bot.Options{
 		Client: client, Store: store, Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr},
 		Matcher: matcher, T: tr, RateLimit: 0, ChatInterval: interval,
-		OnHandled: func(_ int64, d time.Duration) { hmu.Lock(); handling = append(handling, d); hmu.Unlock() },
+		OnHandled: func(id int64, d time.Duration) {
+			hmu.Lock()
+			handling = append(handling, d)
+			handled[id] = d
+			hmu.Unlock()
+		},
 	})
 	if err != nil {
 		return result{}, "", err
@@ -423,11 +445,13 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 			}
 		})
 	}
+	cpu := newCPUMeter(ctx, rdb)
 	lat, timeouts, elapsed := play(srv, in, users, steps, think, false)
 	cancel()
 	if err := <-done; err != nil {
 		return result{}, "", err
 	}
+	notes := []string{cpu.since(ctx, users*steps), callsPerUpdate(srv.Counts(), users*steps)}
 	rec := httptest.NewRecorder()
 	b.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for _, line := range strings.Split(rec.Body.String(), "\n") {
@@ -441,7 +465,8 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 	conv := conversationMemory(ctx, rdb, store, in.base, users, after-before)
 	hmu.Lock()
 	defer hmu.Unlock()
-	return result{name: "dalil", updates: users * steps, elapsed: elapsed, handling: handling, reply: lat, timeouts: timeouts}, conv, nil
+	notes = append(notes, steady(in, handled))
+	return result{name: "dalil", updates: users * steps, elapsed: elapsed, handling: handling, reply: lat, timeouts: timeouts, notes: notes}, conv, nil
 }
 
 func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
@@ -481,7 +506,7 @@ func conversationMemory(ctx context.Context, rdb *redis.Client, store *redisstor
 
 // runEcho is the baseline: the same fake server and users, and a bot that
 // only echoes each text, built on the same Telegram client.
-func runEcho(ctx context.Context, users, steps int, think time.Duration) (result, error) {
+func runEcho(ctx context.Context, rdb redis.UniversalClient, users, steps int, think time.Duration) (result, error) {
 	in := newInbox(users)
 	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
 	defer srv.Close()
@@ -501,13 +526,10 @@ func runEcho(ctx context.Context, users, steps int, think time.Duration) (result
 			}
 			var wg sync.WaitGroup
 			for _, up := range ups {
-				if up.Message == nil {
-					continue
-				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, _ = client.SendMessage(ectx, up.Message.Chat.ID, up.Message.Text, nil)
+					echo(ectx, client, &up)
 				}()
 			}
 			wg.Wait()
@@ -516,8 +538,32 @@ func runEcho(ctx context.Context, users, steps int, think time.Duration) (result
 			}
 		}
 	}()
-	lat, timeouts, elapsed := play(srv, in, users, steps, think, true)
+	cpu := newCPUMeter(ctx, rdb)
+	lat, timeouts, elapsed := play(srv, in, users, steps, think, !echoDuties)
 	cancel()
 	<-done
-	return result{name: "echo", updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts}, nil
+	notes := []string{cpu.since(ctx, users*steps), callsPerUpdate(srv.Counts(), users*steps), steady(in, nil)}
+	return result{name: "echo", updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts, notes: notes}, nil
+}
+
+// echo answers one update: a text is sent back; with -echo-duties it
+// carries two buttons, and a press is answered, its keyboard removed and
+// its data sent back with new buttons.
+func echo(ctx context.Context, c *telegram.Client, up *telegram.Update) {
+	var kb *telegram.InlineKeyboard
+	if echoDuties {
+		kb = &telegram.InlineKeyboard{InlineKeyboard: [][]telegram.InlineButton{{
+			{Text: "A", CallbackData: "c:a"}, {Text: "B", CallbackData: "c:b"}}}}
+	}
+	switch {
+	case up.Message != nil:
+		_, _ = c.SendMessage(ctx, up.Message.Chat.ID, up.Message.Text, kb)
+	case up.CallbackQuery != nil && echoDuties && up.CallbackQuery.Message != nil:
+		cq := up.CallbackQuery
+		chat := strconv.FormatInt(cq.Message.Chat.ID, 10)
+		_, _ = c.Call(ctx, "answerCallbackQuery", telegram.Params{"callback_query_id": cq.ID})
+		_, _ = c.Call(ctx, "editMessageReplyMarkup", telegram.Params{"chat_id": chat,
+			"message_id": strconv.FormatInt(cq.Message.MessageID, 10), "reply_markup": `{"inline_keyboard":[]}`})
+		_, _ = c.SendMessage(ctx, cq.Message.Chat.ID, cq.Data, kb)
+	}
 }

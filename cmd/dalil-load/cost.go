@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The figures below do not depend on the run being alone on the box: CPU
+// time spent per update and Bot API calls per update are what an update
+// costs, however busy the machine; the steady window reports latency at the
+// rate actually offered while every user plays (the whole run's average
+// rate also counts the ramp up and the stragglers).
+
+// cpuMeter reads the CPU time used so far by this process (bot, fake Bot
+// API server and simulated users together) and by Redis.
+type cpuMeter struct {
+	rdb         redis.UniversalClient
+	self, redis time.Duration
+}
+
+func newCPUMeter(ctx context.Context, rdb redis.UniversalClient) *cpuMeter {
+	m := &cpuMeter{rdb: rdb}
+	m.self, m.redis = selfCPU(), redisCPU(ctx, rdb)
+	return m
+}
+
+// since returns the CPU used since the meter was made, per update.
+func (m *cpuMeter) since(ctx context.Context, updates int) string {
+	self, red := selfCPU()-m.self, redisCPU(ctx, m.rdb)-m.redis
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(updates, 1)) }
+	return fmt.Sprintf("CPU per update %4.0fµs (this process: bot, fake server and users %4.0fµs; redis-server %3.0fµs)",
+		per(self+red), per(self), per(red))
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// redisCPU is redis-server's own CPU time (INFO cpu), 0 when unknown.
+func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
+	if rdb == nil {
+		return 0
+	}
+	info, err := rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// callsPerUpdate formats the Bot API calls the fake server answered, by
+// method, per update (getUpdates left out).
+func callsPerUpdate(counts map[string]int, updates int) string {
+	methods := make([]string, 0, len(counts))
+	total := 0
+	for m, n := range counts {
+		if m == "getUpdates" || m == "getMe" || m == "deleteWebhook" || m == "setWebhook" {
+			continue
+		}
+		methods = append(methods, m)
+		total += n
+	}
+	sort.Strings(methods)
+	parts := make([]string, 0, len(methods))
+	for _, m := range methods {
+		parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(counts[m])/float64(max(updates, 1))))
+	}
+	return fmt.Sprintf("Bot API calls per update %.2f (%s)", float64(total)/float64(max(updates, 1)), strings.Join(parts, ", "))
+}
+
+// steady reports the updates delivered while every user was playing: their
+// rate and latencies. handled maps update ids to their handling latency
+// (nil for the echo bot).
+func steady(in *inbox, handled map[int64]time.Duration) string {
+	var from, to time.Time
+	for i := range in.firstSend {
+		if in.firstSend[i].IsZero() {
+			continue
+		}
+		if in.firstSend[i].After(from) {
+			from = in.firstSend[i]
+		}
+		if to.IsZero() || in.lastSend[i].Before(to) {
+			to = in.lastSend[i]
+		}
+	}
+	if !to.After(from) {
+		return "steady window: none (every user's first update came after another's last: use more steps)"
+	}
+	var n int
+	var reply, handling []time.Duration
+	in.delivered.Range(func(k, v any) bool {
+		at := v.(time.Time)
+		if at.Before(from) || at.After(to) {
+			return true
+		}
+		n++
+		id := k.(int64)
+		if d, ok := in.replied.Load(id); ok {
+			reply = append(reply, d.(time.Duration))
+		}
+		if d, ok := handled[id]; ok {
+			handling = append(handling, d)
+		}
+		return true
+	})
+	slices.Sort(reply)
+	slices.Sort(handling)
+	s := fmt.Sprintf("steady window %.1fs: %5.0f updates/s; first reply p50 %6.2fms p99 %6.2fms",
+		to.Sub(from).Seconds(), float64(n)/to.Sub(from).Seconds(), ms(pct(reply, .5)), ms(pct(reply, .99)))
+	if len(handling) > 0 {
+		s += fmt.Sprintf("; handling p50 %5.2fms p99 %5.2fms p99.9 %5.2fms", ms(pct(handling, .5)), ms(pct(handling, .99)), ms(pct(handling, .999)))
+	}
+	return s
+}
