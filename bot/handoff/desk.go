@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -352,6 +353,10 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	pipe.Expire(ctx, hk, stateTTL)
 	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
 	pipe.Expire(ctx, d.ukey(chat, "msgs"), stateTTL)
+	// The user's cards, for /forget: a closed handoff's card map outlives
+	// its state (late button presses are answered "closed").
+	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
+	pipe.Expire(ctx, d.ukey(chat, "cards"), stateTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
@@ -427,18 +432,25 @@ func (d *Desk) Forget(ctx context.Context, chat int64) error {
 	if err != nil {
 		return fmt.Errorf("erasing handoff state: %w", err)
 	}
+	cards, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "cards")).Result()
+	if err != nil {
+		return fmt.Errorf("erasing handoff state: %w", err)
+	}
 	thread, _ := d.o.Redis.Get(ctx, d.ukey(chat, "topic")).Result()
 	// One key per command: the user's keys and the group's live on
 	// different Cluster slots.
-	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "msgs"), d.ukey(chat, "topic")}
+	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "msgs"), d.ukey(chat, "cards"), d.ukey(chat, "topic")}
 	for _, m := range msgs {
 		keys = append(keys, d.gkey("msg:"+m))
 	}
 	if thread != "" {
 		keys = append(keys, d.gkey("thread:"+thread))
 	}
-	if s["cardid"] != "" {
-		keys = append(keys, d.gkey("card:"+s["cardid"]))
+	if s["cardid"] != "" && !slices.Contains(cards, s["cardid"]) { // a handoff opened before "cards" was kept
+		cards = append(cards, s["cardid"])
+	}
+	for _, c := range cards {
+		keys = append(keys, d.gkey("card:"+c))
 	}
 	for _, k := range keys {
 		if err := d.o.Redis.Del(ctx, k).Err(); err != nil {

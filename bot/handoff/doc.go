@@ -15,7 +15,9 @@
 //	                      holder, language, flags)
 //	{chat:U}:topic        U's forum topic, reused when U comes back
 //	{chat:U}:msgs         ids of group messages that stand for U (for /forget)
-//	{chat:U}:up:N         update N relayed (drops a redelivery)
+//	{chat:U}:cards        ids of U's cards, open or closed (for /forget)
+//	up:N                  update N relayed (drops a redelivery); one key,
+//	                      naming no chat, so /forget leaves nothing behind
 //	{chat:G}:msg:M        group message M stands for user …  (replies)
 //	{chat:G}:thread:T     forum topic T is user …
 //	{chat:G}:card:C       card id C (in the buttons' data) is user …

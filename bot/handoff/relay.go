@@ -73,7 +73,9 @@ func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool 
 	} else if cq := up.CallbackQuery; cq != nil {
 		id += "." + cq.ID
 	}
-	ok, err := d.o.Redis.SetNX(ctx, d.ukey(chat, "up:"+id), 1, dedupTTL).Result()
+	// The key names the update only, not the chat: a flag that outlived
+	// /forget would otherwise keep the user's chat id for a day.
+	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, dedupTTL).Result()
 	if err != nil {
 		d.log.Warn("update dedup flag", "err", err)
 		return true
