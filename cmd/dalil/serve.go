@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,15 +82,14 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 		redisURL = defaultRedisURL
 		log.Warn("REDIS_URL not set; using a local Redis", "url", redisURL)
 	}
-	ropt, err := redis.ParseURL(redisURL)
+	rcfg, err := parseRedisURL(redisURL)
 	if err != nil {
-		return &ConfigError{"REDIS_URL", "is not a Redis URL: " + err.Error()}
+		return err
 	}
 	redis.SetLogger(redisLog{log})
-	ropt.PoolSize = 64
-	ropt.MaxRetries = 2
-	rdb := redis.NewClient(ropt)
+	rdb := rcfg.client()
 	defer rdb.Close()
+	log.Info("Redis", "mode", rcfg.Kind, "addrs", strings.Join(rcfg.Addrs(), ","))
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		// The bot starts anyway: users are told to try again until Redis is back.
