@@ -92,6 +92,8 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 			if attempt >= s.attempts+5 {
 				return nil, &sendErr{"gave_up", last}
 			}
+			s.log.Warn("Bot API asked to slow down; waiting and retrying", "method", o.Method,
+				"chat", chatHash(chat), "retry_after", wait, "attempt", attempt+1)
 			if err := sleepUntil(ctx, time.Now().Add(wait)); err != nil {
 				return nil, &sendErr{"stopped", err}
 			}
@@ -109,6 +111,8 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 		if attempt+1 >= s.attempts {
 			return nil, &sendErr{"gave_up", last}
 		}
+		s.log.Warn("Bot API call failed; retrying", "method", o.Method, "chat", chatHash(chat),
+			"code", code, "err", err, "in", s.backoff<<attempt, "attempt", attempt+1)
 		if err := sleepUntil(ctx, time.Now().Add(s.backoff<<attempt)); err != nil {
 			return nil, &sendErr{"stopped", err}
 		}

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -77,7 +79,7 @@ func New(ctx context.Context, token, apiURL string, hc *http.Client) (*Client, e
 	// context-bound client makes that call cancellable too.
 	api, err := tgbotapi.NewBotAPIWithClient(token, apiURL+"/bot%s/%s", ctxClient{ctx, hc, nil})
 	if err != nil {
-		return nil, fmt.Errorf("telegram getMe: %w", convert("getMe", err))
+		return nil, fmt.Errorf("telegram getMe: %w", convert("getMe", hideToken(err, token)))
 	}
 	api.Client = hc
 	c := &Client{api: api, http: hc, poll: hc}
@@ -120,7 +122,7 @@ func (c *Client) call(ctx context.Context, hc *http.Client, method string, p Par
 	api.Client = ctxClient{ctx, hc, &status}
 	resp, err := api.MakeRequest(method, p)
 	if err != nil {
-		err = convert(method, err)
+		err = convert(method, hideToken(err, c.api.Token))
 		if Code(err) == 0 && status >= 400 {
 			// An answer that is not Bot API JSON (a proxy's error page, a
 			// server without this method): its HTTP status says what it is.
@@ -144,6 +146,16 @@ func (c *Client) CallInto(ctx context.Context, method string, p Params, out any)
 		return fmt.Errorf("telegram %s: decoding result: %w", method, err)
 	}
 	return nil
+}
+
+// hideToken takes the token out of a transport error, which names the
+// request's URL (and so the token): errors end up in logs.
+func hideToken(err error, token string) error {
+	var ue *url.Error
+	if token != "" && errors.As(err, &ue) {
+		ue.URL = strings.ReplaceAll(ue.URL, token, "<token>")
+	}
+	return err
 }
 
 func convert(method string, err error) error {

@@ -98,3 +98,34 @@ func TestNonJSONAnswers(t *testing.T) {
 		t.Fatalf("plain 502: %v", err)
 	}
 }
+
+// TestNetworkErrorHidesToken: a transport error names the request's URL,
+// which holds the bot token; what reaches the logs must not.
+func TestNetworkErrorHidesToken(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	ctx := context.Background()
+	c, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	_, err = c.SendMessage(ctx, 42, "x", nil)
+	if err == nil {
+		t.Fatal("a call to a closed server succeeded")
+	}
+	if strings.Contains(err.Error(), srv.Token()) || !strings.Contains(err.Error(), "<token>") {
+		t.Fatalf("error text: %v", err)
+	}
+	if !telegram.IsNetwork(err) {
+		t.Fatalf("not seen as a network error: %v", err)
+	}
+}
+
+func TestGetMeErrorHidesToken(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	srv.Close()
+	_, err := telegram.New(context.Background(), srv.Token(), srv.APIURL(), nil)
+	if err == nil || strings.Contains(err.Error(), srv.Token()) {
+		t.Fatalf("error text: %v", err)
+	}
+}
