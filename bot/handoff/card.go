@@ -38,11 +38,12 @@ func cardButtons(cardID string, taken bool) telegram.InlineKeyboard {
 var langNames = map[lang.Lang]string{lang.FR: "français", lang.AR: "arabe", lang.ARY: "darija"}
 
 type card struct {
-	name   string
-	st     dialog.State
-	opened time.Time
-	hours  Hours
-	t      Translator
+	name     string
+	st       dialog.State
+	services []string // names of the services shown (st.Referred), ids as fallback
+	opened   time.Time
+	hours    Hours
+	t        Translator
 }
 
 func (c card) code(f vocab.Facet, code string) string {
@@ -107,8 +108,11 @@ func (c card) text() string {
 			fmt.Fprintf(&b, "  « %s »\n", n)
 		}
 	}
-	if len(c.st.Referred) > 0 {
-		fmt.Fprintf(&b, "Services déjà proposés : %s\n", strings.Join(c.st.Referred, ", "))
+	if len(c.services) > 0 {
+		b.WriteString("Services déjà proposés :\n")
+		for _, s := range c.services {
+			fmt.Fprintf(&b, "  • %s\n", s)
+		}
 	} else {
 		b.WriteString("Services déjà proposés : aucun\n")
 	}

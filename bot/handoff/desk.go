@@ -57,6 +57,9 @@ type Options struct {
 	// after the handoff; 0 keeps no text at all (only counts) and drops a
 	// number when the handoff closes.
 	Retention time.Duration
+	// Services names the services already shown to the user on the card
+	// (see NamesFrom); nil lists their ids.
+	Services ServiceNames
 	// Resume offers the user to go on with the bot after a close (the
 	// engine's current question); nil sends only the closing message.
 	Resume func(ctx context.Context, chat int64) error
@@ -314,7 +317,8 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	if err != nil {
 		return "", err
 	}
-	c := card{name: d.firstName(ctx, chat), st: st, opened: now, hours: *d.o.Hours, t: d.o.T}
+	c := card{name: d.firstName(ctx, chat), st: st, services: d.serviceNames(ctx, st.Referred), opened: now,
+		hours: *d.o.Hours, t: d.o.T}
 	off := !d.o.Hours.Open(now)
 	d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,

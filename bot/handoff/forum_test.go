@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
@@ -18,14 +19,18 @@ import (
 // and a forged button ignored, /close gives the user back, the topic is
 // reused when the user comes back.
 func TestForumHandoff(t *testing.T) {
-	h := newHarness(t, true, nil)
+	h := newHarness(t, true, func(o *Options) {
+		o.Services = NamesFrom(func(context.Context) ([]*catalogue.Service, error) { return catalogue.Demo(), nil }, time.Minute)
+	})
 	ctx := context.Background()
 	user := 700000000 + randInt(1e8)
 	const karim, salma, stranger = 501, 502, 999
 	h.srv.SetMember(h.group, karim, "member")
 	h.srv.SetMember(h.group, salma, "administrator")
 
-	h.open(user, "Amina", demoState(lang.ARY))
+	shown := demoState(lang.ARY)
+	shown.Referred = []string{"demo-jisr-creation", "indh-agr"} // the second one no longer in the catalogue
+	h.open(user, "Amina", shown)
 
 	topics := h.srv.Calls("createForumTopic")
 	if len(topics) != 1 || topics[0].Params["name"] != "Amina · darija · microcrédit · Tétouan" {
@@ -42,7 +47,7 @@ func TestForumHandoff(t *testing.T) {
 	thread := card.ThreadID
 	id := h.userState(user)["id"]
 	for _, want := range []string{"darija", "microcrédit", "Tétouan", "coopérative", "bghit n7el t3awniya dyal l3sel",
-		"indh-agr", "salon-tetouan", "Demande du 24/11 à 10:00", "En attente"} {
+		"Services déjà proposés :\n  • Jisr Microcrédit (démo) — Microcrédit de démarrage\n  • indh-agr\n", "salon-tetouan", "Demande du 24/11 à 10:00", "En attente"} {
 		contains(t, "card", card.Text, want)
 	}
 	if len(card.Buttons) != 1 || len(card.Buttons[0]) != 2 || !strings.HasPrefix(card.Buttons[0][0].Data, dataTake) {

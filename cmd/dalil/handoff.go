@@ -11,6 +11,7 @@ import (
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/catalogue"
 )
 
 // botStarted are told the bot once it exists (serve calls them after
@@ -52,6 +53,7 @@ func init() {
 		desk, err := handoff.New(handoff.Options{API: deps.Client, Redis: deps.Redis, Records: recs, T: deps.T,
 			AdvisersChatID: cfg.AdvisersChatID, Secret: handoff.SecretFromToken(cfg.TelegramToken),
 			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
+			Services: serviceNames(o.Matcher),
 			Resume: func(ctx context.Context, chat int64) error {
 				if b := running.Load(); b != nil {
 					return b.Resume(ctx, chat)
@@ -90,4 +92,19 @@ func init() {
 			}
 		}, nil
 	})
+}
+
+// serviceNames names, on the advisers' card, the services a user was shown,
+// from the catalogue the bot answers from (PostgreSQL or the demo in
+// memory); nil (ids on the card) for a catalogue that cannot list them.
+func serviceNames(m catalogue.Matcher) handoff.ServiceNames {
+	switch c := m.(type) {
+	case interface {
+		Services(context.Context) ([]*catalogue.Service, error)
+	}:
+		return handoff.NamesFrom(c.Services, 5*time.Minute)
+	case interface{ Services() []*catalogue.Service }:
+		return handoff.NamesFrom(func(context.Context) ([]*catalogue.Service, error) { return c.Services(), nil }, time.Hour)
+	}
+	return nil
 }

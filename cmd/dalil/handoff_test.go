@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 )
 
@@ -85,5 +88,26 @@ func TestServeHandoff(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve stopped with %v", err)
+	}
+}
+
+// The card's service names come from the catalogue serve answers from.
+func TestHandoffServiceNames(t *testing.T) {
+	names := serviceNames(catalogue.NewMemory(catalogue.Demo()))
+	if names == nil {
+		t.Fatal("no names for the in-memory catalogue")
+	}
+	got, err := names(context.Background(), []string{"demo-jisr-creation", "gone"})
+	if err != nil || got["demo-jisr-creation"] != "Jisr Microcrédit (démo) — Microcrédit de démarrage" || got["gone"] != "" {
+		t.Fatalf("names: %q %v", got, err)
+	}
+	pg, err := openCatalogue(context.Background(), pgtest.NewDB(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	got, err = serviceNames(pg)(context.Background(), []string{"demo-cri-creation"})
+	if err != nil || got["demo-cri-creation"] != "Centre Régional d'Investissement du Nord (démo) — Création d'entreprise au guichet unique" {
+		t.Fatalf("names from PostgreSQL: %q %v", got, err)
 	}
 }
