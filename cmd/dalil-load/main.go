@@ -43,6 +43,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -167,7 +168,9 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
-	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d\n", users, steps, think, chatLimit, runtimeProcs())
+	// The bots here run as dalil serve runs them, garbage collector included.
+	gc := gctune.Apply(os.Getenv, "/sys/fs/cgroup")
+	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d, GOGC %s\n", users, steps, think, chatLimit, runtimeProcs(), gcSetting(gc))
 	if replicas > 0 {
 		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas)
 	}
@@ -216,6 +219,13 @@ func ownRedis() (string, func(), error) {
 }
 
 func runtimeProcs() int { return runtimeGOMAXPROCS() }
+
+func gcSetting(a gctune.Applied) string {
+	if a.Percent == 0 {
+		return os.Getenv("GOGC") + " (environment)"
+	}
+	return strconv.Itoa(a.Percent)
+}
 
 // tempDB creates a database for the run on the server at url.
 func tempDB(ctx context.Context, url string) (string, func(), error) {

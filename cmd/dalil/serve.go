@@ -19,6 +19,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -76,6 +77,9 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 		return err
 	}
 	log := slog.Default()
+	if gc := gctune.Apply(s.getenv, "/sys/fs/cgroup"); gc.Percent != 0 {
+		log.Info("garbage collector tuned for a server", "gogc", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
+	}
 
 	redisURL := cfg.RedisURL
 	if redisURL == "" {
