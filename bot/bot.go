@@ -384,7 +384,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	conv.MarkHandled(key)
 	items := make([]redisstore.Item, len(outs))
 	for i, o := range outs {
-		body, _ := json.Marshal(o)
+		body := o.appendJSON(make([]byte, 0, 256))
 		items[i] = redisstore.Item{ID: strconv.FormatInt(up.UpdateID, 10) + "." + strconv.Itoa(i), Body: body}
 	}
 	var save *redisstore.Conversation

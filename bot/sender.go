@@ -6,15 +6,42 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
 // out is one rendered Bot API call owed to a chat, as kept in the outbox.
 type out struct {
 	Method string            `json:"m"`
 	Params map[string]string `json:"p"`
+}
+
+// appendJSON appends o as encoding/json would write it (keys sorted): it is
+// encoded for the outbox for every reply.
+func (o out) appendJSON(b []byte) []byte {
+	b = append(b, `{"m":`...)
+	b = jsonenc.AppendString(b, o.Method)
+	if o.Params == nil {
+		return append(b, `,"p":null}`...)
+	}
+	b = append(b, `,"p":{`...)
+	keys := make([]string, 0, 8)
+	for k := range o.Params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonenc.AppendString(b, o.Params[k])
+	}
+	return append(b, '}', '}')
 }
 
 // countsInChat reports whether Telegram counts the call as a message in the

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
 // A state is encoded on every update of every conversation, so it is
@@ -51,9 +51,9 @@ func appendCodes(b []byte, key string, c vocab.Codes) []byte {
 		} else {
 			b = append(b, ',')
 		}
-		b = appendString(b, string(f))
+		b = jsonenc.AppendString(b, string(f))
 		b = append(b, ':')
-		b = appendStrings(b, v)
+		b = jsonenc.AppendStrings(b, v)
 	}
 	if !first {
 		b = append(b, '}')
@@ -69,7 +69,7 @@ type frameJSON struct {
 
 func (f *Frame) appendJSON(b []byte) []byte {
 	b = append(b, `{"n":`...)
-	b = appendString(b, f.Node)
+	b = jsonenc.AppendString(b, f.Node)
 	b = appendCodes(b, "a", f.Added)
 	b = appendCodes(b, "r", f.Removed)
 	return append(b, '}')
@@ -121,7 +121,7 @@ func (s *State) AppendJSON(b []byte) []byte {
 	}
 	if len(s.Notes) > 0 {
 		b = append(b, `,"x":`...)
-		b = appendStrings(b, s.Notes)
+		b = jsonenc.AppendStrings(b, s.Notes)
 	}
 	b = appendField(b, "p", s.Pending)
 	if s.Ended {
@@ -129,7 +129,7 @@ func (s *State) AppendJSON(b []byte) []byte {
 	}
 	if len(s.Referred) > 0 {
 		b = append(b, `,"r":`...)
-		b = appendStrings(b, s.Referred)
+		b = jsonenc.AppendStrings(b, s.Referred)
 	}
 	b = appendCodes(b, "c", s.Codes)
 	return append(b, '}')
@@ -158,71 +158,5 @@ func appendField(b []byte, key, v string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendString(b, v)
-}
-
-func appendStrings(b []byte, v []string) []byte {
-	b = append(b, '[')
-	for i, s := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString quotes s as encoding/json does (HTML-safe escaping, invalid
-// UTF-8 replaced, U+2028 and U+2029 escaped).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonenc.AppendString(b, v)
 }
