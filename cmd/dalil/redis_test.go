@@ -116,9 +116,15 @@ func TestServeBadRedisURL(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:1",
 		"REDIS_URL": "redis://:hunter2@n1:7000/5?addr=n2:7000",
 	}, "", "serve")
-	line := strings.TrimSpace(stderr)
-	if code == 0 || strings.Count(line, "\n") > 0 || !strings.Contains(line, "REDIS_URL") ||
-		!strings.Contains(line, "only database 0") || strings.Contains(line, "hunter2") {
+	// Log lines (time=…) may come first; the error is one line of its own.
+	var errLines []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.HasPrefix(l, "time=") {
+			errLines = append(errLines, l)
+		}
+	}
+	if code == 0 || len(errLines) != 1 || !strings.HasPrefix(errLines[0], "dalil serve: setting REDIS_URL: ") ||
+		!strings.Contains(errLines[0], "only database 0") || strings.Contains(stderr, "hunter2") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
