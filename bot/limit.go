@@ -170,3 +170,17 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 		return nil
 	}
 }
+
+// WaitTurn blocks until a Bot API call to chat may be made under the bot's
+// send limits: the overall one, and when countsInChat the chat's own (a
+// private chat's, or a group's 20 a minute). Code that calls the Bot API
+// beside the bot's sender (the adviser desk) uses it, so that both draw on
+// one budget instead of only learning of the limit from a 429.
+func (b *Bot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
+	d, why, err := b.send.limits.wait(ctx, chat, countsInChat)
+	if d > 0 {
+		b.m.waits.WithLabelValues(string(why)).Inc()
+		b.m.waitSecs.WithLabelValues(string(why)).Add(d.Seconds())
+	}
+	return err
+}

@@ -76,6 +76,7 @@ func (l *live) run() {
 	do.API = c
 	var b *bot.Bot
 	do.Resume = func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) }
+	do.Limits = botLimits{&b} // the desk's messages under the bot's own limits, as serve wires it
 	d, err := New(do)
 	if err != nil {
 		l.t.Fatal(err)
@@ -275,4 +276,11 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 	if got[0].Text != l.tr.T(lang.ARY, "handoff.user.closed", nil) || len(got[1].Buttons) == 0 {
 		t.Fatalf("close button: %s", bottest.Texts(got))
 	}
+}
+
+// botLimits waits under the limits of the bot a run started.
+type botLimits struct{ b **bot.Bot }
+
+func (l botLimits) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
+	return (*l.b).WaitTurn(ctx, chat, countsInChat)
 }

@@ -30,6 +30,13 @@ type Caller interface {
 	Call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error)
 }
 
+// Limiter is the bot's send limiter (bot.Bot.WaitTurn): the desk's
+// messages draw on the same overall and per-chat budgets as the bot's
+// replies (the advisers' group gets 20 messages a minute in all).
+type Limiter interface {
+	WaitTurn(ctx context.Context, chat int64, countsInChat bool) error
+}
+
 // Translator gives the UI strings (locales.Catalog).
 type Translator interface {
 	T(l lang.Lang, id string, data map[string]any) string
@@ -37,7 +44,11 @@ type Translator interface {
 
 // Options configure a Desk.
 type Options struct {
-	API     Caller
+	API Caller
+	// Limits, when set, makes each Bot API call that sends or edits wait
+	// its turn under the bot's rate limits; without it only 429s are
+	// waited out.
+	Limits  Limiter
 	Redis   redis.UniversalClient
 	Records *Records // nil: nothing recorded in PostgreSQL
 	T       Translator
@@ -179,10 +190,18 @@ func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
 	return s.open(), err
 }
 
-// call calls the Bot API, waiting out a 429 (a busy advisers' group hits
-// Telegram's 20 messages a minute) or a 5xx a few times.
+// call calls the Bot API, after waiting its turn under the bot's limits,
+// and waits out a 429 (another replica's messages, or Telegram's own
+// counting) or a 5xx a few times.
 func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
+	limited, counts := limitOf(method)
 	for attempt := 0; ; attempt++ {
+		if limited && d.o.Limits != nil {
+			chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+			if err := d.o.Limits.WaitTurn(ctx, chat, counts); err != nil {
+				return nil, fmt.Errorf("%s: waiting for the rate limit: %w", method, err)
+			}
+		}
 		raw, err := d.o.API.Call(ctx, method, p)
 		var te *telegram.Error
 		if err == nil || attempt >= 3 || !errors.As(err, &te) || !te.Temporary() {
@@ -201,6 +220,20 @@ func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json
 		case <-time.After(wait):
 		}
 	}
+}
+
+// limitOf says whether a call waits for the rate limits, and whether it
+// counts as a message in its chat (a new message, a new topic) or only
+// overall (an edit). Reads and callback answers are not limited, as in
+// the bot's sender.
+func limitOf(method string) (limited, countsInChat bool) {
+	switch method {
+	case "sendMessage", "copyMessage", "createForumTopic":
+		return true, true
+	case "editMessageText", "editForumTopic", "reopenForumTopic":
+		return true, false
+	}
+	return false, false
 }
 
 // send sends a text and returns the new message id.

@@ -50,7 +50,7 @@ func init() {
 		if hours.Loc == nil { // a Config built by hand (tests)
 			hours = handoff.DefaultHours()
 		}
-		desk, err := handoff.New(handoff.Options{API: deps.Client, Redis: deps.Redis, Records: recs, T: deps.T,
+		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Redis: deps.Redis, Records: recs, T: deps.T,
 			AdvisersChatID: cfg.AdvisersChatID, Secret: handoff.SecretFromToken(cfg.TelegramToken),
 			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 			Services: serviceNames(o.Matcher),
@@ -92,6 +92,17 @@ func init() {
 			}
 		}, nil
 	})
+}
+
+// botLimits makes the desk's Bot API calls wait under the running bot's
+// rate limits (none before the bot exists: the desk sends nothing then).
+type botLimits struct{ b *atomic.Pointer[bot.Bot] }
+
+func (l botLimits) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
+	if b := l.b.Load(); b != nil {
+		return b.WaitTurn(ctx, chat, countsInChat)
+	}
+	return nil
 }
 
 // serviceNames names, on the advisers' card, the services a user was shown,
