@@ -400,8 +400,8 @@ func (st *step) codes(c vocab.Codes, text string) {
 		return
 	}
 	st.s.Misses = 0
-	st.s.Codes.Merge(added)
-	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added})
+	replaced := st.merge(added)
+	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: replaced})
 	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
 		st.enter(n.Next)
 		return
@@ -483,7 +483,7 @@ func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
 		st.s.Codes.Set(f)
 	}
 	added := newCodes(st.s.Codes, set)
-	st.s.Codes.Merge(added)
+	removed.Merge(st.merge(added))
 	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: removed})
 	st.s.Misses = 0
 	next := c.Next
@@ -504,10 +504,28 @@ func choiceCodes(c *Choice) vocab.Codes {
 // advanceWith records codes as the answer to n and goes on to next.
 func (st *step) advanceWith(n *Node, c vocab.Codes, next string) {
 	added := newCodes(st.s.Codes, c)
-	st.s.Codes.Merge(added)
-	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added})
+	replaced := st.merge(added)
+	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: replaced})
 	st.s.Misses = 0
 	st.enter(next)
+}
+
+// singleValued are the facets a person has one value of: a province
+// stated again (typed, then a shared location) replaces the first one,
+// where needs, publics… add up.
+var singleValued = []vocab.Facet{vocab.Provinces}
+
+// merge adds new codes to the state, a single-valued facet's replacing
+// what it held; it returns the codes replaced, for /back to restore.
+func (st *step) merge(added vocab.Codes) (replaced vocab.Codes) {
+	for _, f := range singleValued {
+		if added.Has(f) && st.s.Codes.Has(f) {
+			replaced.Set(f, st.s.Codes.Get(f)...)
+			st.s.Codes.Set(f)
+		}
+	}
+	st.s.Codes.Merge(added)
+	return replaced
 }
 
 // newCodes returns the codes of c that are not yet known.
