@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 // crc16 is Redis Cluster's key hash (CRC16-CCITT, XMODEM).
@@ -87,49 +84,14 @@ func TestRedisKeysWorkUnderCluster(t *testing.T) {
 	t.Logf("chat keys look like %s; the update queue is one key, %s", s.Key(42, "state"), s.GlobalKey("updates"))
 }
 
-// startCluster runs a three-master Redis Cluster on free ports (the same
-// redis-server the other tests use) and returns its addresses.
+// startCluster starts a three-master Redis Cluster of throwaway servers
+// (internal/redistest picks each node's bus port itself: redis-server
+// refuses cluster mode on a port above 55535, where port+10000 overflows).
 func startCluster(t *testing.T) []string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Fatalf("redis-cli is not installed (apt-get install redis-tools): %v", err)
-	}
 	var addrs []string
-	for range 3 {
-		port := freePort(t)
-		dir := t.TempDir()
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--dir", dir, "--save", "", "--appendonly", "no")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting redis-server in cluster mode: %v", err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(port))
-	}
-	for _, a := range addrs {
-		if !waitFor(5*time.Second, func() bool {
-			c, err := net.Dial("tcp", a)
-			ok := err == nil
-			if ok {
-				c.Close()
-			}
-			return ok
-		}) {
-			t.Fatalf("redis-server %s did not start", a)
-		}
-	}
-	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	for _, a := range addrs {
-		host, port, _ := net.SplitHostPort(a)
-		if !waitFor(10*time.Second, func() bool {
-			info, _ := exec.Command("redis-cli", "-h", host, "-p", port, "cluster", "info").Output()
-			return strings.Contains(string(info), "cluster_state:ok")
-		}) {
-			t.Fatalf("the cluster did not become ready on %s", a)
-		}
+	for _, n := range redistest.Cluster(t, 3) {
+		addrs = append(addrs, n.Addr)
 	}
 	return addrs
 }
