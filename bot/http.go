@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dalil-tt/dalil/bot/telegram"
 )
 
 // DefaultWebhookPath serves updates when WebhookURL has no path.
@@ -78,13 +80,16 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	if _, err := updateID(raw); err != nil {
+	// Decoded once here, for its chat's partition; the consumer decodes it
+	// again from the queue.
+	var up telegram.Update
+	if err := json.Unmarshal(raw, &up); err != nil || up.UpdateID == 0 {
 		// Not an update: acknowledging it stops Telegram from resending it.
 		b.log.Warn("webhook: unreadable update dropped", "err", err)
 		b.m.updates.WithLabelValues("unreadable").Inc()
 		return
 	}
-	if err := b.Enqueue(r.Context(), raw); err != nil {
+	if err := b.enqueue(r.Context(), raw, partitionOf(up.ChatID())); err != nil {
 		b.log.Error("webhook: queueing update", "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return

@@ -153,7 +153,11 @@ func (b *Bot) streamKey() string { return b.store.GlobalKey("updates") }
 
 // Enqueue puts a raw update on the queue (the webhook does).
 func (b *Bot) Enqueue(ctx context.Context, raw []byte) error {
-	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(rawPartition(raw)),
+	return b.enqueue(ctx, raw, rawPartition(raw))
+}
+
+func (b *Bot) enqueue(ctx context.Context, raw []byte, partition int) error {
+	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partition),
 		Values: []any{"u", raw, "t", strconv.FormatInt(time.Now().UnixNano(), 10)}}).Err()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
@@ -226,15 +230,4 @@ func (b *Bot) acker(ids <-chan queueAck, done chan<- struct{}) {
 
 func isBusyGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
-}
-
-// updateID reads just the update_id of a raw update.
-func updateID(raw []byte) (int64, error) {
-	var u struct {
-		UpdateID json.Number `json:"update_id"`
-	}
-	if err := json.Unmarshal(raw, &u); err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(string(u.UpdateID), 10, 64)
 }
