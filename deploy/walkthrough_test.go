@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 // builtBinary builds cmd/dalil once, exactly as the Dockerfile does
@@ -137,39 +137,21 @@ func TestStaticBinary(t *testing.T) {
 // tree publish, then serve in webhook mode against the fake Bot API server,
 // its health, readiness and metrics, a conversation, and a clean stop.
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// The process helpers are shared with cmd/dalil's tests (internal/proctest);
+// these names are what the package's tests call.
+
+func freePort(t *testing.T) int { return proctest.FreePort(t) }
 
 // startRedis runs redis-server as deploy/compose.yaml does (append-only)
 // on port, with its files in dir.
 func startRedis(t *testing.T, port int, dir string) *exec.Cmd {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is not installed (deploy/services.sh installs it, or apt-get install redis-server): %v", err)
-	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--appendonly", "yes", "--appendfsync", "everysec", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 250 {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			return cmd
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("redis-server did not start")
-	return nil
+	return proctest.StartRedis(t, port, dir)
 }
+
+type lockedBuffer = proctest.LockedBuffer
+
+// waitFor polls until ok returns true or d has passed.
+func waitFor(d time.Duration, ok func() bool) bool { return proctest.WaitFor(d, ok) }
 
 // envFile writes dir/.env from .env.example with the given values, failing
 // if .env.example lacks one of them (the README tells operators to edit
@@ -196,23 +178,6 @@ func envFile(t *testing.T, dir string, set map[string]string) {
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // dalil runs the binary in dir, where its .env is, with nothing else in its
@@ -243,18 +208,6 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// waitFor polls until ok returns true or d has passed.
-func waitFor(d time.Duration, ok func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if ok() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return ok()
 }
 
 func TestReadmeWalkthrough(t *testing.T) {

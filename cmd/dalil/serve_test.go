@@ -1,81 +1,27 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 // The real `dalil serve` against the fake Bot API, a Redis of its own
 // (redis-server on a free port) and a fresh PostgreSQL database.
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// ownRedis starts a throwaway redis-server and returns its URL.
-func ownRedis(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is not installed (apt-get install redis-server): %v", err)
-	}
-	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive a crashed test
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 250 {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			return "redis://127.0.0.1:" + port + "/0"
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("redis-server did not start")
-	return ""
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serve runs runServe with env on a free HTTP port until the test ends.
 func serve(t *testing.T, env map[string]string) (addr string, stop func() error) {
 	t.Helper()
-	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(proctest.FreePort(t))
 	return serveAt(t, env)
 }
 
@@ -84,7 +30,7 @@ func TestServeLongPolling(t *testing.T) {
 	t.Cleanup(srv.Close) // after serve has stopped (cleanups run last first)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
-		"REDIS_URL": ownRedis(t), "DATABASE_URL": pgtest.NewDB(t),
+		"REDIS_URL": proctest.RedisURL(t), "DATABASE_URL": pgtest.NewDB(t),
 	}
 	addr, stop := serve(t, env)
 	const chat = 555001
@@ -130,10 +76,10 @@ func TestServeLongPolling(t *testing.T) {
 func TestServeWebhook(t *testing.T) {
 	srv := bottest.New(bottest.Options{})
 	t.Cleanup(srv.Close) // after serve has stopped (cleanups run last first)
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	hook := "http://127.0.0.1:" + strconv.Itoa(port) + "/telegram/hook"
 	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": ownRedis(t),
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": proctest.RedisURL(t),
 		"WEBHOOK_URL": hook, "WEBHOOK_SECRET": "the-Secret_42",
 	}
 	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port) // where WEBHOOK_URL points
@@ -169,7 +115,7 @@ func serveAt(t *testing.T, env map[string]string) (string, func() error) {
 	addr := env["HTTP_ADDR"]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logs := &lockedBuffer{}
+	logs := &proctest.LockedBuffer{}
 	go func() {
 		done <- runServe(ctx, nil, stdio{strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] }})
 	}()
