@@ -200,9 +200,13 @@ func TestTwoReplicas(t *testing.T) {
 	}
 }
 
-// TestKilledConsumerTakesBackItsUpdates: a process read an update from the
-// queue and was killed before handling it; started again on the same host,
-// it handles it at once (not after the idle time other replicas wait).
+// TestKilledConsumerTakesBackItsUpdates: a process of an earlier version
+// read an update from the single queue of those versions (dalil:updates)
+// and was killed before handling it; the bot started again moves what is
+// left there, read or not, to the 16 partition streams (migrateLegacy in
+// bot/partition.go) and handles it at once. The partitions' own case (a
+// holder killed with updates read but not acknowledged, its leases still
+// running) is TestRestartedInPlaceTakesBackAtOnce.
 func TestKilledConsumerTakesBackItsUpdates(t *testing.T) {
 	h := start(t, nil, nil)
 	h.stop()

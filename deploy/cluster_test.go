@@ -81,7 +81,10 @@ func TestRedisKeysWorkUnderCluster(t *testing.T) {
 	if len(slots) < 4 {
 		t.Errorf("five chats fall in %d slot(s): the hash tag does not spread chats over the cluster", len(slots))
 	}
-	t.Logf("chat keys look like %s; the update queue is one key, %s", s.Key(42, "state"), s.GlobalKey("updates"))
+	// The update queue is not one key: it is 16 partition streams, each
+	// with a hash tag of its own ({updates:N}) and a lease key beside it
+	// (bot/partition.go), so the partitions spread over the masters too.
+	t.Logf("chat keys look like %s; the update queue's partitions like %s", s.Key(42, "state"), s.GlobalKey("{updates:0}"))
 }
 
 // startCluster starts a three-master Redis Cluster of throwaway servers
