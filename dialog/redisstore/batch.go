@@ -2,7 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,7 +19,10 @@ type batcher struct {
 }
 
 type call struct {
-	ctx    context.Context
+	ctx context.Context
+	// lock, when set, makes the call a lock-and-read (see runLock) instead
+	// of a script.
+	lock   bool
 	script *redis.Script
 	keys   []string
 	args   []any
@@ -38,7 +43,19 @@ func newBatcher(rdb redis.UniversalClient, workers int) *batcher {
 
 // run runs script as Script.Run would.
 func (b *batcher) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	c := &call{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})}
+	return b.do(ctx, &call{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})})
+}
+
+// runLock sets keys[0] to token with SET NX PX ttl and reads keys[1], with
+// two plain commands rather than a script (a Lua call costs Redis several
+// times the commands it runs): {1, value or nil} when the lock was taken,
+// {0} when not. Only the holder of the lock writes keys[1], so the value
+// read right after taking it is the one the lock protects.
+func (b *batcher) runLock(ctx context.Context, keys []string, token string, ttl time.Duration) *redis.Cmd {
+	return b.do(ctx, &call{ctx: ctx, lock: true, keys: keys, args: []any{token, ttl}, done: make(chan struct{})})
+}
+
+func (b *batcher) do(ctx context.Context, c *call) *redis.Cmd {
 	select {
 	case b.ch <- c:
 	case <-ctx.Done():
@@ -80,8 +97,30 @@ func (b *batcher) loop() {
 	}
 }
 
+// queueLock queues a lock-and-read call's two commands; the returned func
+// gives its result once the pipeline has run.
+func queueLock(ctx context.Context, pipe redis.Pipeliner, c *call) func() (any, error) {
+	set := pipe.SetArgs(ctx, c.keys[0], c.args[0], redis.SetArgs{Mode: "NX", TTL: c.args[1].(time.Duration)})
+	get := pipe.Get(ctx, c.keys[1])
+	return func() (any, error) {
+		if err := set.Err(); errors.Is(err, redis.Nil) {
+			return []any{int64(0)}, nil
+		} else if err != nil {
+			return nil, err
+		}
+		v, err := get.Result()
+		if errors.Is(err, redis.Nil) {
+			return []any{int64(1), nil}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []any{int64(1), v}, nil
+	}
+}
+
 func (b *batcher) exec(batch []*call) {
-	if len(batch) == 1 {
+	if len(batch) == 1 && !batch[0].lock {
 		c := batch[0]
 		c.res, c.err = c.script.Run(c.ctx, b.rdb, c.keys, c.args...).Result()
 		close(c.done)
@@ -93,11 +132,21 @@ func (b *batcher) exec(batch []*call) {
 	ctx := context.WithoutCancel(batch[0].ctx)
 	pipe := b.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
+	locks := make([]func() (any, error), len(batch))
 	for i, c := range batch {
+		if c.lock {
+			locks[i] = queueLock(ctx, pipe, c)
+			continue
+		}
 		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	for i, c := range batch {
+		if c.lock {
+			c.res, c.err = locks[i]()
+			close(c.done)
+			continue
+		}
 		c.res, c.err = cmds[i].Result()
 		if c.err != nil && strings.HasPrefix(c.err.Error(), "NOSCRIPT") {
 			// First use of the script on this server (or after a restart).

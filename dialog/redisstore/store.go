@@ -151,14 +151,6 @@ func (s *Store) keys(chat int64) []string {
 	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send")}
 }
 
-// begin takes the conversation lock and reads the record, in one trip.
-var beginScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('GET', KEYS[2]) or false}
-end
-return {0}
-`)
-
 // commit writes (or, forgetting, deletes) the record, appends the replies
 // owed and frees the conversation lock, only while that lock is still ours.
 // When replies are owed it also tries to take the send lock (ARGV[5]) and
@@ -232,7 +224,8 @@ func newToken() string {
 func (s *Store) Begin(ctx context.Context, chat int64) (*Session, error) {
 	tok := newToken()
 	k := s.keys(chat)
-	res, err := s.batch.run(ctx, beginScript, k[:2], tok, s.lockTTL.Milliseconds()).Slice()
+	// The lock is taken and the record read in one trip.
+	res, err := s.batch.runLock(ctx, k[:2], tok, s.lockTTL).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("load conversation: %w", err)
 	}
