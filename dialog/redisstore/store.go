@@ -12,6 +12,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -52,6 +53,36 @@ type Conversation struct {
 	// Extra is the transport's own small data (pagination of the last
 	// referral…), opaque here.
 	Extra json.RawMessage `json:"x,omitempty"`
+}
+
+// appendJSON writes the record as encoding/json would (a test checks it),
+// without reflection: it is written on every update.
+func (c *Conversation) appendJSON(b []byte) []byte {
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(c.V), 10)
+	b = append(b, `,"s":`...)
+	b = c.State.AppendJSON(b)
+	if len(c.Seen) > 0 {
+		b = append(b, `,"u":[`...)
+		for i, k := range c.Seen {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, k, 10)
+		}
+		b = append(b, ']')
+	}
+	if len(c.Extra) > 0 {
+		b = append(b, `,"x":`...)
+		var compact, escaped bytes.Buffer
+		if json.Compact(&compact, c.Extra) == nil {
+			json.HTMLEscape(&escaped, compact.Bytes())
+			b = append(b, escaped.Bytes()...)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	return append(b, '}')
 }
 
 // Handled reports whether the update with this key (see bot's update
@@ -300,23 +331,21 @@ func (s *Sender) Head() *Item {
 // returns a Sender holding the send lock; otherwise nil (the current
 // sender, here or in another process, sends them too).
 func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, items []Item) (*Sender, error) {
-	rec := ""
+	var rec []byte // empty: erase
 	if conv != nil {
 		conv.V = RecordVersion
 		if conv.State.V == 0 {
 			conv.State.V = dialog.StateVersion
 		}
-		b, err := json.Marshal(conv)
-		if err != nil {
-			return nil, fmt.Errorf("encode conversation: %w", err)
-		}
-		rec = string(b)
+		rec = conv.appendJSON(make([]byte, 0, 1024))
 	}
 	tok := newToken()
 	args := make([]any, 0, 6+len(items))
 	args = append(args, sess.token, s.lockTTL.Milliseconds(), rec, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds())
 	for _, it := range items {
-		args = append(args, it.ID+"|"+string(it.Body))
+		e := make([]byte, 0, len(it.ID)+1+len(it.Body))
+		e = append(append(append(e, it.ID...), '|'), it.Body...)
+		args = append(args, e)
 	}
 	res, err := s.batch.run(ctx, commitScript, s.keys(sess.Chat), args...).Slice()
 	if err != nil {
@@ -328,7 +357,7 @@ func (s *Store) Commit(ctx context.Context, sess *Session, conv *Conversation, i
 	if conv != nil {
 		sess.Conv, sess.Found = *conv, true
 		if conv.State.V == dialog.StateVersion { // what Begin would accept
-			s.putCached(sess.Chat, rec, *conv)
+			s.putCached(sess.Chat, string(rec), *conv)
 		}
 	}
 	if len(res) < 2 {
