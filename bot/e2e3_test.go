@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 func TestEveryMessageType(t *testing.T) {
@@ -84,7 +87,8 @@ func TestGroupToldOnceToTalkInPrivate(t *testing.T) {
 }
 
 func TestSendFailuresRetried(t *testing.T) {
-	h := start(t, nil, nil)
+	var logs proctest.LockedBuffer
+	h := start(t, nil, func(o *bot.Options) { o.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
 	const chat = 3002
 	// 429 with retry_after: waited, then sent.
 	h.srv.Fail("sendMessage", bottest.Fault{Code: 429, RetryAfter: 1})
@@ -127,6 +131,20 @@ func TestSendFailuresRetried(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// The logs say what happened, without the bot token.
+	for _, want := range []string{
+		`msg="Bot API asked to slow down; waiting and retrying" method=sendMessage`,
+		`msg="Bot API call failed; retrying" method=sendMessage`,
+		`code=502`,
+		`msg="reply not delivered, dropped"`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), h.srv.Token()) {
+		t.Errorf("the bot token is in the logs")
 	}
 }
 
@@ -318,5 +336,20 @@ func TestReferralPages(t *testing.T) {
 	conv, _, _ := h.store.Load(context.Background(), chat)
 	if len(conv.State.Referred) < 2 {
 		t.Fatalf("services shown not recorded: %v", conv.State.Referred)
+	}
+	hs := httptest.NewServer(h.b.Handler(nil))
+	defer hs.Close()
+	metrics := body(t, hs.URL+"/metrics")
+	for _, want := range []string{
+		`dalil_referral_pages_total 1`,          // the stale press is not a page
+		`dalil_referral_services_shown_total 2`, // one per page
+		`dalil_referral_codes_total{code="`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if !regexp.MustCompile(`dalil_referrals_total\{outcome="(matched|widened)"\} 1\n`).MatchString(metrics) {
+		t.Errorf("referral not counted:\n%s", metrics)
 	}
 }

@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
 )
 
 // metrics are the bot's Prometheus series, on a registry of its own so that
@@ -20,6 +23,12 @@ type metrics struct {
 	waitSecs   *prometheus.CounterVec
 	effects    *prometheus.CounterVec
 	failedSend *prometheus.CounterVec
+	// referrals: outcome (matched, widened, none, error) and the needs and
+	// provinces asked for (codes of the shared vocabulary: a bounded set).
+	referrals     *prometheus.CounterVec
+	referralCodes *prometheus.CounterVec
+	referralPages prometheus.Counter
+	servicesShown prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -54,11 +63,36 @@ func newMetrics() *metrics {
 	m.failedSend = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dalil_messages_failed_total", Help: "Messages given up after retries, by reason.",
 	}, []string{"reason"})
+	m.referrals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_referrals_total", Help: "Referrals looked up, by outcome (matched, widened: found after relaxing facets, none, error).",
+	}, []string{"outcome"})
+	m.referralCodes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dalil_referral_codes_total", Help: "Needs and provinces of the referrals looked up, by facet and code.",
+	}, []string{"facet", "code"})
+	m.referralPages = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dalil_referral_pages_total", Help: "Further pages of a referral shown (the \"more\" button).",
+	})
+	m.servicesShown = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dalil_referral_services_shown_total", Help: "Services shown to users in referrals.",
+	})
 	m.reg.MustRegister(m.updates, m.handling, m.replying, m.apiCalls, m.apiErrors, m.waits, m.waitSecs, m.effects, m.failedSend,
+		m.referrals, m.referralCodes, m.referralPages, m.servicesShown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) apiError(method string, code int) {
 	m.apiErrors.WithLabelValues(method, strconv.Itoa(code)).Inc()
+}
+
+// referral counts a referral looked up with codes, by outcome.
+func (m *metrics) referral(outcome string, codes vocab.Codes) {
+	m.referrals.WithLabelValues(outcome).Inc()
+	for _, f := range []vocab.Facet{vocab.Needs, vocab.Provinces} {
+		for _, c := range codes.Get(f) {
+			if slices.Contains(vocab.Values[f], c) { // never a label from user text
+				m.referralCodes.WithLabelValues(string(f), c).Inc()
+			}
+		}
+	}
 }

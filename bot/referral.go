@@ -35,9 +35,18 @@ func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Convers
 	q.Limit = max(q.Limit, b.o.MaxResults)
 	res, err := b.o.Matcher.Match(ctx, q)
 	if err != nil {
+		b.m.referral("error", q.Codes)
 		return nil, fmt.Errorf("match services: %w", err)
 	}
 	var outs []out
+	switch {
+	case len(res.Matches) == 0:
+		b.m.referral("none", q.Codes)
+	case len(res.Relaxed) > 0:
+		b.m.referral("widened", q.Codes)
+	default:
+		b.m.referral("matched", q.Codes)
+	}
 	if len(res.Matches) == 0 {
 		conv.Extra = nil
 		return b.message(chat, b.o.T.T(l, "ReferralNone", nil), nil), nil
@@ -85,6 +94,7 @@ func (b *Bot) nextPage(ctx context.Context, chat int64, conv *redisstore.Convers
 	}
 	ex.Shown = end
 	conv.Extra, _ = json.Marshal(ex)
+	b.m.referralPages.Inc()
 	return b.page(chat, ex.Lang, res.Matches, from), nil
 }
 
@@ -93,6 +103,7 @@ func (b *Bot) nextPage(ctx context.Context, chat int64, conv *redisstore.Convers
 func (b *Bot) page(chat int64, l lang.Lang, ms []catalogue.Match, from int) []out {
 	end := min(len(ms), from+b.o.PageSize)
 	var outs []out
+	b.m.servicesShown.Add(float64(max(end-from, 0)))
 	for i := from; i < end; i++ {
 		s := ms[i].Service
 		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(s, l)), nil)...)

@@ -11,7 +11,7 @@ import (
 func TestOutJSONMatchesEncodingJSON(t *testing.T) {
 	for _, o := range []out{
 		{Method: "sendMessage", Params: map[string]string{"chat_id": "42", "text": "مرحبا <b>&</b> \"quoted\"\n\u2028",
-			"reply_markup": `{"inline_keyboard":[[{"text":"Français","callback_data":"lang:fr"}]]}`,
+			"reply_markup":         `{"inline_keyboard":[[{"text":"Français","callback_data":"lang:fr"}]]}`,
 			"link_preview_options": `{"is_disabled":true}`}},
 		{Method: "answerCallbackQuery", Params: map[string]string{}},
 		{Method: "editMessageReplyMarkup"},
