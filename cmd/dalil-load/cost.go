@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,11 +25,16 @@ import (
 type cpuMeter struct {
 	rdb         redis.UniversalClient
 	self, redis time.Duration
+	// Read and write system calls (of this process, of redis-server when it
+	// is local): round trips, which batching saves.
+	selfCalls, redisCalls int64
+	redisPID              string
 }
 
 func newCPUMeter(ctx context.Context, rdb redis.UniversalClient) *cpuMeter {
-	m := &cpuMeter{rdb: rdb}
+	m := &cpuMeter{rdb: rdb, redisPID: redisInfo(ctx, rdb, "server", "process_id")}
 	m.self, m.redis = selfCPU(), redisCPU(ctx, rdb)
+	m.selfCalls, m.redisCalls = ioCalls("self"), ioCalls(m.redisPID)
 	return m
 }
 
@@ -36,8 +42,53 @@ func newCPUMeter(ctx context.Context, rdb redis.UniversalClient) *cpuMeter {
 func (m *cpuMeter) since(ctx context.Context, updates int) string {
 	self, red := selfCPU()-m.self, redisCPU(ctx, m.rdb)-m.redis
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(updates, 1)) }
-	return fmt.Sprintf("CPU per update %4.0fµs (this process: bot, fake server and users %4.0fµs; redis-server %3.0fµs)",
+	s := fmt.Sprintf("CPU per update %4.0fµs (this process: bot, fake server and users %4.0fµs; redis-server %3.0fµs)",
 		per(self+red), per(self), per(red))
+	if sc := ioCalls("self") - m.selfCalls; m.selfCalls > 0 && sc > 0 {
+		s += fmt.Sprintf("; read+write system calls per update: this process %.1f", float64(sc)/float64(max(updates, 1)))
+		if rc := ioCalls(m.redisPID) - m.redisCalls; m.redisCalls > 0 && rc > 0 {
+			s += fmt.Sprintf(", redis-server %.1f", float64(rc)/float64(max(updates, 1)))
+		}
+	}
+	return s
+}
+
+// ioCalls reads the read and write system calls of a process so far
+// (/proc/PID/io), 0 when unknown (another machine's Redis).
+func ioCalls(pid string) int64 {
+	if pid == "" {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/io")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		if k == "syscr" || k == "syscw" {
+			c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			n += c
+		}
+	}
+	return n
+}
+
+// redisInfo reads one field of a section of INFO.
+func redisInfo(ctx context.Context, rdb redis.UniversalClient, section, field string) string {
+	if rdb == nil {
+		return ""
+	}
+	info, err := rdb.Info(ctx, section).Result()
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func selfCPU() time.Duration {
