@@ -510,15 +510,12 @@ func (st *step) advanceWith(n *Node, c vocab.Codes, next string) {
 	st.enter(next)
 }
 
-// singleValued are the facets a person has one value of: a province
-// stated again (typed, then a shared location) replaces the first one,
-// where needs, publics… add up.
-var singleValued = []vocab.Facet{vocab.Provinces}
-
-// merge adds new codes to the state, a single-valued facet's replacing
-// what it held; it returns the codes replaced, for /back to restore.
+// merge adds new codes to the state, a single-valued facet's
+// (vocab.SingleValued: stage, form, province, area) replacing what it held;
+// it returns the codes replaced, for /back to restore. Needs, publics and
+// sectors add up.
 func (st *step) merge(added vocab.Codes) (replaced vocab.Codes) {
-	for _, f := range singleValued {
+	for _, f := range vocab.SingleValued {
 		if added.Has(f) && st.s.Codes.Has(f) {
 			replaced.Set(f, st.s.Codes.Get(f)...)
 			st.s.Codes.Set(f)

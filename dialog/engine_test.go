@@ -1,6 +1,7 @@
 package dialog_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -192,12 +193,26 @@ func TestConversations(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// Keep the script's leading comment, which says what it tests.
+				out = append(leadingComment(raw), out...)
 				if err := os.WriteFile(file, out, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
 		})
 	}
+}
+
+// leadingComment returns the comment lines a script begins with.
+func leadingComment(raw []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(raw) {
+		if !bytes.HasPrefix(line, []byte("#")) {
+			break
+		}
+		out = append(out, line...)
+	}
+	return out
 }
 
 func checkState(t *testing.T, step int, in string, st dialog.State, w wantState) {

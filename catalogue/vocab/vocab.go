@@ -25,6 +25,13 @@ const (
 // Facets lists the facets a project holder's answers fill, in display order.
 var Facets = []Facet{Needs, Stages, Forms, Publics, Sectors, Provinces, Areas}
 
+// SingleValued lists the facets a project holder has one value of: one
+// project is at one stage, has one legal form, lies in one province and in
+// one kind of area, so a value stated later replaces the earlier one in
+// what the conversation knows. Needs, publics and sectors add up. Catalogue
+// rows are not concerned: a service may serve several stages, forms…
+var SingleValued = []Facet{Stages, Forms, Provinces, Areas}
+
 // Values lists every code of each facet.
 var Values = map[Facet][]string{
 	Needs: {"funding", "funding.microcredit", "funding.grant", "funding.loan", "coaching", "training",
