@@ -141,11 +141,22 @@ func (st *step) handle(in Input) {
 	case InText:
 		st.text(in.Text)
 	case InCodes:
-		st.codes(in.Codes, "")
+		st.located(in.Codes)
+	case InUnsupported:
+		if in.What == WhatLocation {
+			st.outsideRegion()
+		} else {
+			st.unsupported()
+		}
 	default:
 		st.unsupported()
 	}
 }
+
+// WhatLocation is the What of an unsupported input the transport sends for
+// a shared location it found no province for: a place outside the region
+// (a location inside it comes as InCodes).
+const WhatLocation = "location"
 
 func (st *step) command(name, arg string) {
 	switch strings.ToLower(name) {
@@ -275,6 +286,14 @@ func (st *step) unsupported() {
 	st.ask()
 }
 
+// outsideRegion answers a shared location outside the region: the bot
+// knows only this region's services, and the person can still name the
+// province of the project (a typed town is understood at any question).
+func (st *step) outsideRegion() {
+	st.say(st.t("LocationOutsideRegion", nil))
+	st.ask()
+}
+
 func (st *step) chooseLanguage() {
 	var lines []string
 	for _, l := range lang.All {
@@ -374,6 +393,25 @@ func (st *step) text(raw string) {
 		return
 	}
 	st.codes(r.Codes, text)
+}
+
+// located applies codes the transport worked out (a shared location gives
+// a province). Unlike free text they are never misread, so a location that
+// only confirms what is known is acknowledged, not answered with "not
+// understood"; it changes nothing, so it leaves no step for /back.
+func (st *step) located(c vocab.Codes) {
+	n := st.e.Tree.Node(st.s.Node)
+	if c.Empty() || n == nil || !newCodes(st.s.Codes, c).Empty() {
+		st.codes(c, "")
+		return
+	}
+	st.s.Misses = 0
+	st.say(st.t("Understood", map[string]any{"List": st.describe(c)}))
+	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+		st.enter(n.Next)
+		return
+	}
+	st.ask()
 }
 
 // codes applies what the user expressed at the current node (free text or
