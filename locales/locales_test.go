@@ -25,7 +25,7 @@ var engineIDs = []string{
 	"ChooseLanguage", "LanguageChosen", "Help",
 	"ButtonBack", "ButtonRestart", "ButtonAdviser", "ButtonYes", "ButtonNo", "ButtonChangeLanguage",
 	"BackAtStart", "Restarted", "NotUnderstood", "NotUnderstoodAgain", "Understood",
-	"Unsupported", "TooLong", "StaleButton", "ForgetConfirm", "Forgotten", "ForgetCancelled",
+	"Unsupported", "LocationOutsideRegion", "TooLong", "StaleButton", "ForgetConfirm", "Forgotten", "ForgetCancelled",
 	"AdviserRequested", "ReferralIntro", "ReferralRelaxed", "ReferralNone",
 	"UnknownCommand", "TechnicalError", "Ended",
 	"cmd.start", "cmd.help", "cmd.language", "cmd.back", "cmd.restart", "cmd.adviser", "cmd.forget",
