@@ -138,3 +138,21 @@ func (g *cpuGroup) remove() error {
 	}
 	return fmt.Errorf("removing cgroup %s: %w", g.dir, err)
 }
+
+// removeStaleGroups removes the groups left by runs of this tool that died
+// before cleaning up (killed, Ctrl-C): their names carry the tool's pid.
+// A group still holding a process is left alone (the kernel refuses).
+func removeStaleGroups() {
+	for _, pattern := range []string{filepath.Join(cgroupFS, "dalil-load-*"), filepath.Join(cgroupFS, "cpu", "dalil-load-*")} {
+		dirs, _ := filepath.Glob(pattern)
+		for _, d := range dirs {
+			f := strings.SplitN(filepath.Base(d), "-", 4) // dalil, load, pid, replica
+			if len(f) < 4 {
+				continue
+			}
+			if _, err := os.Stat("/proc/" + f[2]); errors.Is(err, os.ErrNotExist) {
+				os.Remove(d)
+			}
+		}
+	}
+}

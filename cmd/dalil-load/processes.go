@@ -145,6 +145,7 @@ func runProcessReplicas(ctx context.Context, redisURL string, users, steps int, 
 	c := procConfig{bin: bin, dbURL: dbURL, redisURL: redisURL, cpu: replicaCPU}
 	fmt.Println("replicas are dalil serve processes: the per-chat limit (1 message/s, bursts of 3) is on, serve has no setting for it")
 	if c.cpu > 0 {
+		removeStaleGroups()
 		g, err := newCPUGroup(fmt.Sprintf("dalil-load-%d-probe", os.Getpid()), c.cpu)
 		if err != nil {
 			fmt.Printf("no CPU quota (cgroups not usable here: %v): replicas share every core\n", err)

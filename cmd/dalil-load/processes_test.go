@@ -16,7 +16,7 @@ import (
 // A process in a group of 0.2 cores gets about 0.2 s of CPU a second, however
 // hard it spins; the group is gone once removed.
 func TestCPUGroupHoldsQuota(t *testing.T) {
-	g, err := newCPUGroup("dalil-load-test-"+t.Name(), 0.2)
+	g, err := newCPUGroup(fmt.Sprintf("dalil-load-%d-quota", os.Getpid()), 0.2)
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
 		t.Skipf("cgroups are not writable here (run as root with cgroup v1 or v2 mounted): %v", err)
 	}
@@ -82,7 +82,7 @@ func TestServeReplicas(t *testing.T) {
 	}
 	defer rmBin()
 	c := procConfig{bin: bin, dbURL: dbURL, redisURL: redisURL, cpu: 0.5}
-	if g, err := newCPUGroup("dalil-load-test-probe", c.cpu); err != nil {
+	if g, err := newCPUGroup(fmt.Sprintf("dalil-load-%d-probe", os.Getpid()), c.cpu); err != nil {
 		t.Logf("no CPU quota (%v)", err)
 		c.cpu = 0
 	} else {
@@ -125,6 +125,62 @@ func TestServeReplicas(t *testing.T) {
 		if len(left)+len(left2) > 0 {
 			t.Errorf("cgroups left behind: %v %v", left, left2)
 		}
+	}
+}
+
+// The files each cgroup version expects, written in a fake hierarchy.
+func TestCPUGroupFiles(t *testing.T) {
+	defer func(fs string) { cgroupFS = fs }(cgroupFS)
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	cgroupFS = t.TempDir() // v2: cgroup.controllers at the top
+	os.WriteFile(filepath.Join(cgroupFS, "cgroup.controllers"), []byte("cpuset cpu io memory pids\n"), 0o644)
+	g, err := newCPUGroup("dalil-load-1-0", 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.v2 || read(filepath.Join(cgroupFS, "cgroup.subtree_control")) != "+cpu" || read(filepath.Join(g.dir, "cpu.max")) != "25000 100000" {
+		t.Errorf("v2: v2=%v, subtree_control %q, cpu.max %q", g.v2, read(filepath.Join(cgroupFS, "cgroup.subtree_control")), read(filepath.Join(g.dir, "cpu.max")))
+	}
+	os.WriteFile(filepath.Join(cgroupFS, "cgroup.controllers"), []byte("io memory\n"), 0o644)
+	if _, err := newCPUGroup("dalil-load-1-1", 0.25); err == nil {
+		t.Error("v2 without the cpu controller: no error")
+	}
+
+	cgroupFS = t.TempDir() // v1: the cpu controller's own hierarchy
+	os.Mkdir(filepath.Join(cgroupFS, "cpu"), 0o755)
+	os.WriteFile(filepath.Join(cgroupFS, "cpu", "cpu.cfs_quota_us"), []byte("-1\n"), 0o644)
+	g, err = newCPUGroup("dalil-load-1-0", 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.v2 || read(filepath.Join(g.dir, "cpu.cfs_quota_us")) != "50000" || read(filepath.Join(g.dir, "cpu.cfs_period_us")) != "100000" {
+		t.Errorf("v1: v2=%v, quota %q, period %q", g.v2, read(filepath.Join(g.dir, "cpu.cfs_quota_us")), read(filepath.Join(g.dir, "cpu.cfs_period_us")))
+	}
+	os.WriteFile(filepath.Join(g.dir, "cpu.stat"), []byte("nr_periods 40\nnr_throttled 30\nthrottled_time 123\n"), 0o644)
+	if p, th, err := g.throttling(); p != 40 || th != 30 || err != nil {
+		t.Errorf("throttling = %d, %d, %v; want 40, 30", p, th, err)
+	}
+	if _, err := newCPUGroup("x", 0); err == nil {
+		t.Error("a quota of 0 cores: no error")
+	}
+
+	// A group left by a dead run goes; one of a live process stays.
+	for _, name := range []string{"dalil-load-999999999-0", fmt.Sprintf("dalil-load-%d-0", os.Getpid())} {
+		os.Mkdir(filepath.Join(cgroupFS, "cpu", name), 0o755)
+	}
+	removeStaleGroups()
+	if _, err := os.Stat(filepath.Join(cgroupFS, "cpu", "dalil-load-999999999-0")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("group of a dead run not removed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cgroupFS, "cpu", fmt.Sprintf("dalil-load-%d-0", os.Getpid()))); err != nil {
+		t.Errorf("group of this process removed: %v", err)
 	}
 }
 
