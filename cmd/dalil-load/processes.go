@@ -77,6 +77,7 @@ type procResult struct {
 	unknown                      int       // keys in Seen the front never forwarded
 	handledBy                    []float64 // dalil_updates_total{outcome="handled"} per replica
 	duplicates                   float64
+	chatWaits                    float64   // messages that waited for the per-chat limit
 	distinct                     int       // distinct updates sent
 	cores                        []float64 // CPU used per replica during the closed loop, in cores
 	throttled                    []float64 // share of CFS periods held back by the quota
@@ -112,6 +113,7 @@ func (r procResult) String() string {
 	fmt.Fprintf(&b, "       replicas' CPU per update: %.0fµs\n", cores*r.elapsed.Seconds()/float64(r.updates)*1e6)
 	fmt.Fprintf(&b, "       %d chats: %d updates lost, %d handled twice, %d chats out of order; replicas counted %.0f handled for %d distinct updates sent, %.0f redeliveries dropped",
 		r.chats, r.lost, r.twice, r.disorder, sum, r.distinct, r.duplicates)
+	fmt.Fprintf(&b, "; %.0f messages waited for the per-chat limit", r.chatWaits)
 	if r.unknown > 0 {
 		fmt.Fprintf(&b, "; %d handled keys unknown to the front (has bot's updateKey changed? see updateKey here)", r.unknown)
 	}
@@ -297,6 +299,7 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 		}
 		res.handledBy = append(res.handledBy, m.counter(`dalil_updates_total{outcome="handled"}`))
 		res.duplicates += m.counter(`dalil_updates_total{outcome="duplicate"}`)
+		res.chatWaits += m.counter(`dalil_ratelimit_waits_total{limit="chat"}`)
 	}
 
 	// Read back, per chat, the updates handled and their order.
