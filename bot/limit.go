@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,25 @@ func (w *window) reserve(now time.Time) time.Time {
 	return t
 }
 
+// resized returns a window allowing n events, holding the latest of w's
+// slots, so that a change of size does not open a burst.
+func (w *window) resized(n int) *window {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var slots []time.Time // oldest first
+	for i := range w.ring {
+		if t := w.ring[(w.head+i)%len(w.ring)]; !t.IsZero() {
+			slots = append(slots, t)
+		}
+	}
+	if len(slots) > n {
+		slots = slots[len(slots)-n:]
+	}
+	nw := newWindow(n, w.d)
+	copy(nw.ring[n-len(slots):], slots) // free slots first: the head is the oldest
+	return nw
+}
+
 // gcra is a per-chat limiter: one event per interval on average with
 // bursts of up to burst events (generic cell rate algorithm).
 type gcra struct {
@@ -56,7 +76,12 @@ func (g *gcra) reserve(now time.Time, interval time.Duration, burst int) time.Ti
 // limits holds the bot's send limits: overall (0 = off), per private chat
 // and per group.
 type limits struct {
-	global *window
+	// global is the overall limit (nil: off): the bot's perSecond divided
+	// among the live replicas, since Telegram counts all of a bot's
+	// messages together.
+	global    atomic.Pointer[window]
+	perSecond int
+	replicas  atomic.Int32
 
 	mu     sync.Mutex
 	chats  map[int64]*gcra
@@ -73,12 +98,31 @@ func newLimits(perSecond int, chatInterval time.Duration, chatBurst int) *limits
 	l := &limits{chats: map[int64]*gcra{}, groups: map[int64]*window{},
 		chatInterval: chatInterval, chatBurst: chatBurst, groupN: 20, groupWindow: time.Minute}
 	if perSecond > 0 {
-		l.global = newWindow(perSecond, time.Second)
+		l.perSecond = perSecond
+		l.global.Store(newWindow(perSecond, time.Second))
 	}
 	if l.chatBurst < 1 {
 		l.chatBurst = 1
 	}
 	return l
+}
+
+// share sets how many replicas of the bot send messages: each takes an
+// equal part of the overall limit (at least one message a second). It
+// returns the part this replica now has, 0 when there is no overall limit.
+func (l *limits) share(replicas int) int {
+	if l.perSecond == 0 {
+		return 0
+	}
+	replicas = max(replicas, 1)
+	n := max(1, l.perSecond/replicas)
+	if int(l.replicas.Swap(int32(replicas))) == replicas {
+		return n
+	}
+	if old := l.global.Load(); len(old.ring) != n {
+		l.global.Store(old.resized(n))
+	}
+	return n
 }
 
 // scope names the limit that made a message wait, for metrics.
@@ -120,13 +164,13 @@ func (l *limits) wait(ctx context.Context, chat int64, perChat bool) (time.Durat
 		l.mu.Unlock()
 		at = t
 	}
-	if l.global != nil {
+	if global := l.global.Load(); global != nil {
 		// The overall slot is taken when the chat's own turn comes, so a
 		// slow chat does not hold overall slots it cannot use yet.
 		if err := sleepUntil(ctx, at); err != nil {
 			return 0, why, err
 		}
-		if t := l.global.reserve(time.Now()); t.After(at) {
+		if t := global.reserve(time.Now()); t.After(at) {
 			at, why = t, scopeGlobal
 		}
 	}

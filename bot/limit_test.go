@@ -80,3 +80,58 @@ func TestLimitsWait(t *testing.T) {
 		t.Fatalf("25 messages at 10/s took only %v", el)
 	}
 }
+
+// TestResizedWindowKeepsRecentSlots: shrinking the overall window when a
+// replica joins must not open a burst: the slots already used in the last
+// second still count.
+func TestResizedWindowKeepsRecentSlots(t *testing.T) {
+	w := newWindow(4, time.Second)
+	base := time.Unix(1000, 0)
+	for i := range 4 {
+		w.reserve(base.Add(time.Duration(i) * 100 * time.Millisecond))
+	}
+	small := w.resized(2)
+	// The two latest slots (200ms, 300ms) are kept: the next two wait for
+	// them to leave the window.
+	if got := small.reserve(base.Add(300 * time.Millisecond)).Sub(base); got != 1200*time.Millisecond {
+		t.Fatalf("first slot after shrinking at %v, want 1.2s", got)
+	}
+	if got := small.reserve(base.Add(300 * time.Millisecond)).Sub(base); got != 1300*time.Millisecond {
+		t.Fatalf("second slot after shrinking at %v, want 1.3s", got)
+	}
+	// Growing keeps them too, with free slots first.
+	big := small.resized(5)
+	var free int
+	for range 5 {
+		if big.reserve(base.Add(1300*time.Millisecond)).Equal(base.Add(1300 * time.Millisecond)) {
+			free++
+		}
+	}
+	if free != 3 {
+		t.Fatalf("%d free slots after growing to 5 with 2 used, want 3", free)
+	}
+}
+
+func TestOverallLimitSharedAmongReplicas(t *testing.T) {
+	l := newLimits(30, 0, 1)
+	for _, c := range []struct{ replicas, want int }{{1, 30}, {2, 15}, {3, 10}, {4, 7}, {100, 1}, {0, 30}, {2, 15}} {
+		if got := l.share(c.replicas); got != c.want || len(l.global.Load().ring) != c.want {
+			t.Fatalf("%d replicas: share %d, window %d; want %d", c.replicas, got, len(l.global.Load().ring), c.want)
+		}
+	}
+	// 15 a second here: the 16th message of a burst waits about a second.
+	l.share(2)
+	ctx := context.Background()
+	start := time.Now()
+	for range 16 {
+		if _, _, err := l.wait(ctx, 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if el := time.Since(start); el < 900*time.Millisecond {
+		t.Fatalf("16 messages in %v under a 15/s share", el)
+	}
+	if off := newLimits(0, 0, 1); off.share(3) != 0 || off.global.Load() != nil {
+		t.Fatal("no overall limit must stay off")
+	}
+}

@@ -218,7 +218,15 @@ func (b *Bot) consume(ctx context.Context) error {
 		if !legacyDone {
 			legacyDone = b.migrateLegacy(ctx) == nil
 		}
-		share, err := b.heartbeat(ctx, me)
+		share, live, err := b.heartbeat(ctx, me)
+		if err == nil {
+			// Telegram's limit is the bot's, whatever the replicas.
+			if was := b.send.limits.replicas.Load(); int(was) != live {
+				if n := b.send.limits.share(live); n > 0 {
+					b.log.Info("overall send limit shared among replicas", "replicas", live, "per_second_here", n)
+				}
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -284,15 +292,15 @@ func (b *Bot) consume(ctx context.Context) error {
 }
 
 // heartbeat records this replica as alive and returns its fair share of
-// partitions among the live replicas.
-func (b *Bot) heartbeat(ctx context.Context, me string) (int, error) {
+// partitions among the live replicas, and how many are live.
+func (b *Bot) heartbeat(ctx context.Context, me string) (int, int, error) {
 	now := time.Now().UnixMilli()
 	pipe := b.store.Client().TxPipeline()
 	pipe.ZAdd(ctx, b.replicasKey(), redis.Z{Score: float64(now), Member: me})
 	pipe.ZRemRangeByScore(ctx, b.replicasKey(), "-inf", strconv.FormatInt(now-leaseTTL.Milliseconds(), 10))
 	ids := pipe.ZRange(ctx, b.replicasKey(), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("replica heartbeat: %w", err)
+		return 0, 0, fmt.Errorf("replica heartbeat: %w", err)
 	}
 	live := 0
 	for _, id := range ids.Val() {
@@ -303,7 +311,7 @@ func (b *Bot) heartbeat(ctx context.Context, me string) (int, error) {
 		live++
 	}
 	live = max(live, 1)
-	return (partitions + live - 1) / live, nil
+	return (partitions + live - 1) / live, live, nil
 }
 
 // readPartition handles a partition's updates while this replica holds it:

@@ -469,8 +469,20 @@ func TestResilienceBotAPIFaults(t *testing.T) {
 	if rec := p.logged("reply not delivered"); rec != nil {
 		t.Errorf("a reply was given up: %v", rec)
 	}
-	// KNOWN: the sender retries 429s, 5xx and timeouts without a log line
-	// (only metrics); a message finally given up is logged.
+	// The logs say what happened: the 429 waited out, the 500s and the
+	// timeout retried.
+	if rec := p.logged("Bot API asked to slow down"); rec == nil || rec["method"] != "sendMessage" || rec["level"] != "WARN" {
+		t.Errorf("no log line for the 429: %v", rec)
+	}
+	retries := 0
+	for _, r := range p.records() {
+		if m, _ := r["msg"].(string); strings.HasPrefix(m, "Bot API call failed; retrying") && r["method"] == "sendMessage" {
+			retries++
+		}
+	}
+	if retries != 3 {
+		t.Errorf("%d log lines of retried calls, want 3 (two 500s, one timeout)", retries)
+	}
 }
 
 // (4) Two `dalil serve` processes in webhook mode behind one address (a
@@ -548,6 +560,17 @@ func TestResilienceTwoReplicasDuplicateDeliveries(t *testing.T) {
 		}
 		if p.logged("webhook registered") == nil {
 			t.Errorf("process %d did not log its webhook", i)
+		}
+		// Telegram's 30 messages a second are the bot's: each process
+		// took half.
+		shared := false
+		for _, r := range p.records() {
+			if m, _ := r["msg"].(string); m == "overall send limit shared among replicas" && r["replicas"] == 2.0 && r["per_second_here"] == 15.0 {
+				shared = true
+			}
+		}
+		if !shared {
+			t.Errorf("process %d did not take half of the overall send limit", i)
 		}
 	}
 	mu.Lock()
