@@ -141,7 +141,9 @@ func (st *step) handle(in Input) {
 	case InText:
 		st.text(in.Text)
 	case InCodes:
-		st.located(in.Codes)
+		// Codes the transport worked out (a shared location gives a
+		// province): applied like what free text expresses.
+		st.codes(in.Codes, "")
 	case InUnsupported:
 		if in.What == WhatLocation {
 			st.outsideRegion()
@@ -385,6 +387,15 @@ func (st *step) text(raw string) {
 		// does not express it; then the conversation goes on regardless, so
 		// nobody is stuck on a question the lexicon cannot understand.
 		if n.Facet != "" && !r.Codes.Has(n.Facet) && st.s.Misses == 0 {
+			if !r.Codes.Empty() && newCodes(st.s.Codes, r.Codes).Empty() {
+				// Only what is known again ("je suis à Tétouan"): understood,
+				// so acknowledged rather than "not understood", but the one
+				// more try is used all the same, or a description naming the
+				// known province would be asked for again and again.
+				st.known(r.Codes)
+				st.s.Misses = 1
+				return
+			}
 			st.miss()
 			return
 		}
@@ -395,19 +406,14 @@ func (st *step) text(raw string) {
 	st.codes(r.Codes, text)
 }
 
-// located applies codes the transport worked out (a shared location gives
-// a province). Unlike free text they are never misread, so a location that
-// only confirms what is known is acknowledged, not answered with "not
-// understood"; it changes nothing, so it leaves no step for /back.
-func (st *step) located(c vocab.Codes) {
-	n := st.e.Tree.Node(st.s.Node)
-	if c.Empty() || n == nil || !newCodes(st.s.Codes, c).Empty() {
-		st.codes(c, "")
-		return
-	}
+// known acknowledges a message that only repeats what is known (a shared
+// location in the known province, "je suis à Tétouan" typed again): it was
+// understood, so it is no miss and clears the misses, but it changes
+// nothing, so it leaves no step for /back; then the question again.
+func (st *step) known(c vocab.Codes) {
 	st.s.Misses = 0
 	st.say(st.t("Understood", map[string]any{"List": st.describe(c)}))
-	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) {
 		st.enter(n.Next)
 		return
 	}
@@ -415,15 +421,19 @@ func (st *step) located(c vocab.Codes) {
 }
 
 // codes applies what the user expressed at the current node (free text or
-// a shared location): confirm it, then ask what is still missing.
+// a shared location): confirm it, then ask what is still missing. Only
+// when nothing at all was understood is it a miss.
 func (st *step) codes(c vocab.Codes, text string) {
 	added := newCodes(st.s.Codes, c)
 	if added.Empty() {
-		if st.s.Node == "" { // first message, nothing understood: start the tree
+		switch {
+		case st.s.Node == "": // first message, nothing new: start the tree
 			st.enter(st.e.Tree.Start)
-			return
+		case !c.Empty() && st.e.Tree.Node(st.s.Node) != nil:
+			st.known(c)
+		default:
+			st.miss()
 		}
-		st.miss()
 		return
 	}
 	st.note(text, true)
