@@ -308,7 +308,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		b.m.updates.WithLabelValues("error").Inc()
 		return
 	}
-	key := updateKey(up)
+	key := UpdateKey(up)
 	if sess.Found && sess.Conv.Handled(key) {
 		b.unlock(sess)
 		b.m.updates.WithLabelValues("duplicate").Inc()
@@ -429,11 +429,11 @@ type rendered struct {
 	o    out
 }
 
-// updateKey identifies an update for duplicate detection: its id and what
+// UpdateKey identifies an update for duplicate detection: its id and what
 // it carries. Telegram redelivers an update unchanged; a Bot API server
 // whose update ids started again from 1 (a test server, a reset local
 // server) sends new updates under old ids, which must not be dropped.
-func updateKey(up *telegram.Update) int64 {
+func UpdateKey(up *telegram.Update) int64 {
 	h := fnv.New64a()
 	fmt.Fprint(h, up.UpdateID)
 	for _, m := range []*telegram.Message{up.Message, up.EditedMessage} {

@@ -136,7 +136,8 @@ func callsPerUpdate(counts map[string]int, updates int) string {
 	for _, m := range methods {
 		parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(counts[m])/float64(max(updates, 1))))
 	}
-	return fmt.Sprintf("Bot API calls per update %.2f (%s)", float64(total)/float64(max(updates, 1)), strings.Join(parts, ", "))
+	return fmt.Sprintf("Bot API calls per update %.2f (%s); getUpdates %.2f", float64(total)/float64(max(updates, 1)),
+		strings.Join(parts, ", "), float64(counts["getUpdates"])/float64(max(updates, 1)))
 }
 
 // steady reports the updates delivered while every user was playing: their

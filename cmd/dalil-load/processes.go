@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"net"
@@ -115,7 +114,7 @@ func (r procResult) String() string {
 		r.chats, r.lost, r.twice, r.disorder, sum, r.distinct, r.duplicates)
 	fmt.Fprintf(&b, "; %.0f messages waited for the per-chat limit", r.chatWaits)
 	if r.unknown > 0 {
-		fmt.Fprintf(&b, "; %d handled keys unknown to the front (has bot's updateKey changed? see updateKey here)", r.unknown)
+		fmt.Fprintf(&b, "; %d handled keys unknown to the front (has bot.UpdateKey changed since the replicas were built?)", r.unknown)
 	}
 	if r.example != "" {
 		fmt.Fprintf(&b, "\n       out of order, for example: %s", r.example)
@@ -354,7 +353,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var up telegram.Update
 	_ = json.Unmarshal(body, &up)
 	f.in.delivered.LoadOrStore(up.UpdateID, time.Now()) // a redelivery keeps the first time
-	f.keys.Store(updateKey(&up), up.UpdateID)
+	f.keys.Store(bot.UpdateKey(&up), up.UpdateID)
 	bs := f.backends.Load()
 	if bs == nil || len(*bs) == 0 {
 		http.Error(w, "no replica yet", http.StatusServiceUnavailable)
@@ -380,24 +379,6 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a, _ := f.acked.LoadOrStore(up.UpdateID, newAck())
 		a.(*ack).done()
 	}
-}
-
-// updateKey is a copy of bot's updateKey (unexported), the key under which
-// a conversation records an update as handled. If the two drift apart,
-// every update shows as lost and "unknown" keys appear (TestServeReplicas
-// fails).
-func updateKey(up *telegram.Update) int64 {
-	h := fnv.New64a()
-	fmt.Fprint(h, up.UpdateID)
-	for _, m := range []*telegram.Message{up.Message, up.EditedMessage} {
-		if m != nil {
-			fmt.Fprint(h, "|m", m.MessageID, "|", m.Date, "|", m.EditDate, "|", m.Text)
-		}
-	}
-	if cq := up.CallbackQuery; cq != nil {
-		fmt.Fprint(h, "|c", cq.ID, "|", cq.Data)
-	}
-	return int64(h.Sum64())
 }
 
 // serveProc is one `dalil serve` process.
