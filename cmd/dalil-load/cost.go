@@ -176,6 +176,9 @@ func steady(in *inbox, handled map[int64]time.Duration) string {
 		}
 		return true
 	})
+	if timeline && handled != nil {
+		printTimeline(in, handled, from)
+	}
 	slices.Sort(reply)
 	slices.Sort(handling)
 	s := fmt.Sprintf("steady window %.1fs: %5.0f updates/s; first reply p50 %6.2fms p99 %6.2fms",
@@ -184,4 +187,31 @@ func steady(in *inbox, handled map[int64]time.Duration) string {
 		s += fmt.Sprintf("; handling p50 %5.2fms p99 %5.2fms p99.9 %5.2fms", ms(pct(handling, .5)), ms(pct(handling, .99)), ms(pct(handling, .999)))
 	}
 	return s
+}
+
+// timeline, with -timeline, prints the handling latency of each 250 ms of
+// the run: a tail that comes in bursts points at something periodic (a
+// collection, a timer) rather than at load.
+var timeline bool
+
+func printTimeline(in *inbox, handled map[int64]time.Duration, from time.Time) {
+	buckets := map[int][]time.Duration{}
+	in.delivered.Range(func(k, v any) bool {
+		if d, ok := handled[k.(int64)]; ok {
+			b := int(v.(time.Time).Sub(from) / (250 * time.Millisecond))
+			buckets[b] = append(buckets[b], d)
+		}
+		return true
+	})
+	keys := make([]int, 0, len(buckets))
+	for k := range buckets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ds := buckets[k]
+		slices.Sort(ds)
+		fmt.Printf("  t=%+6.2fs n=%4d handling p50 %6.2fms p99 %6.2fms max %6.2fms\n", float64(k)*0.25, len(ds),
+			ms(pct(ds, .5)), ms(pct(ds, .99)), ms(ds[len(ds)-1]))
+	}
 }

@@ -57,6 +57,7 @@ func main() {
 	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server URL (a temporary database is created and dropped)")
 	skipEcho := flag.Bool("no-echo", false, "skip the echo bot")
+	flag.BoolVar(&timeline, "timeline", false, "print Dalil's handling latency for each 250 ms of the run")
 	flag.BoolVar(&redisSocket, "redis-socket", true, "connect to the redis-server of its own through a unix socket, as a one-server deployment can (REDIS_URL=unix://…); false: TCP on 127.0.0.1, about a tenth more CPU per update")
 	flag.BoolVar(&echoDuties, "echo-duties", false, "the echo bot also does what Telegram asks of a bot with buttons: its echo carries two buttons, and a press is answered (answerCallbackQuery), its keyboard removed (editMessageReplyMarkup) and echoed with new buttons, as Dalil does; users press them as they press Dalil's")
 	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
@@ -312,7 +313,10 @@ func newInbox(users int) *inbox {
 	in := &inbox{chans: make([]chan bottest.Message, users), base: 7_000_000,
 		firstSend: make([]time.Time, users), lastSend: make([]time.Time, users)}
 	for i := range in.chans {
-		in.chans[i] = make(chan bottest.Message, 256)
+		// A whole answer (a referral page: cards, places, "more") fits;
+		// more would only grow the heap the collector marks, which slows
+		// the bot under test.
+		in.chans[i] = make(chan bottest.Message, 32)
 	}
 	return in
 }
