@@ -103,7 +103,7 @@ func TestResizedWindowKeepsRecentSlots(t *testing.T) {
 	big := small.resized(5)
 	var free int
 	for range 5 {
-		if big.reserve(base.Add(1300*time.Millisecond)).Equal(base.Add(1300 * time.Millisecond)) {
+		if big.reserve(base.Add(1300 * time.Millisecond)).Equal(base.Add(1300 * time.Millisecond)) {
 			free++
 		}
 	}
