@@ -103,6 +103,7 @@ type chat struct {
 	title    string
 	forum    bool
 	received []*Message
+	count    int // messages received, history kept or not
 	byID     map[int64]*Message
 	sentBy   []*Message // what users sent, by id, for replies
 }
@@ -544,6 +545,7 @@ func (s *Server) deliver(chatID int64, method string, p map[string]string) *Mess
 	if method == "sendVenue" {
 		m.Text = p["title"] + "\n" + p["address"]
 	}
+	c.count++
 	if s.recordCalls {
 		c.received = append(c.received, m)
 		c.byID[m.ID] = m

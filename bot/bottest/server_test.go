@@ -2,6 +2,9 @@ package bottest_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +54,42 @@ func TestFakeServerRoundTrip(t *testing.T) {
 	}
 	if n := len(srv.Calls("sendMessage")); n != 1 {
 		t.Fatalf("%d sendMessage calls recorded", n)
+	}
+}
+
+// TestNoRecordKeepsWhatMayBePressed: a load run's server keeps no history,
+// but the last message with buttons can still be pressed and edited, and
+// messages are counted.
+func TestNoRecordKeepsWhatMayBePressed(t *testing.T) {
+	s := bottest.New(bottest.Options{NoRecord: true})
+	defer s.Close()
+	call := func(method string, p url.Values) {
+		t.Helper()
+		resp, err := http.PostForm(s.APIURL()+"/bot"+s.Token()+"/"+method, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", method, resp.StatusCode)
+		}
+	}
+	kb := `{"inline_keyboard":[[{"text":"A","callback_data":"c:a"}]]}`
+	call("sendMessage", url.Values{"chat_id": {"5"}, "text": {"q1"}, "reply_markup": {kb}})
+	call("sendMessage", url.Values{"chat_id": {"5"}, "text": {"note"}})
+	call("sendMessage", url.Values{"chat_id": {"5"}, "text": {"q2"}, "reply_markup": {kb}})
+	if n := s.Count(5); n != 3 {
+		t.Fatalf("count %d, want 3", n)
+	}
+	if got := s.Received(5); len(got) != 0 {
+		t.Fatalf("NoRecord kept a history: %v", got)
+	}
+	m, ok := s.LastWithButtons(5)
+	if !ok || m.Text != "q2" {
+		t.Fatalf("last with buttons: %+v %v", m, ok)
+	}
+	call("editMessageReplyMarkup", url.Values{"chat_id": {"5"}, "message_id": {strconv.FormatInt(m.ID, 10)}, "reply_markup": {`{"inline_keyboard":[]}`}})
+	if m, ok := s.LastWithButtons(5); !ok || m.Text != "q1" {
+		t.Fatalf("after q2's keyboard went: %+v %v", m, ok)
 	}
 }

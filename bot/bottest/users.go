@@ -152,11 +152,41 @@ func (s *Server) PressLabel(m Message, label string) (map[string]any, bool) {
 
 // LastWithButtons returns the last message of chatID that has buttons.
 func (s *Server) LastWithButtons(chatID int64) (Message, bool) {
-	ms := s.Received(chatID)
-	for i := len(ms) - 1; i >= 0; i-- {
-		if len(ms[i].Buttons) > 0 {
-			return ms[i], true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return Message{}, false
+	}
+	if s.recordCalls {
+		for i := len(c.received) - 1; i >= 0; i-- {
+			if len(c.received[i].Buttons) > 0 {
+				return *c.received[i], true
+			}
+		}
+		return Message{}, false
+	}
+	// Without a history (NoRecord), the kept messages are those with
+	// buttons; the latest has the highest id.
+	var last *Message
+	for _, m := range c.byID {
+		if len(m.Buttons) > 0 && (last == nil || m.ID > last.ID) {
+			last = m
 		}
 	}
-	return Message{}, false
+	if last == nil {
+		return Message{}, false
+	}
+	return *last, true
+}
+
+// Count is how many messages chatID has received (with or without a
+// history: NoRecord keeps the count).
+func (s *Server) Count(chatID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.chats[chatID]; c != nil {
+		return c.count
+	}
+	return 0
 }

@@ -372,7 +372,7 @@ func burst(srv *bottest.Server, in *inbox, users int, acked *sync.Map, led *ledg
 		time.Sleep(500 * time.Millisecond)
 		total := 0
 		for u := range users {
-			total += len(srv.Received(in.base + int64(u)))
+			total += srv.Count(in.base + int64(u))
 		}
 		if total == last {
 			return
