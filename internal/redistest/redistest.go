@@ -8,7 +8,6 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 // Need skips t when redis-server is not installed (it is in CI).
@@ -54,24 +55,13 @@ func (n *Node) Client(t testing.TB) *redis.Client {
 	return c
 }
 
-// FreePort returns a TCP port of 127.0.0.1 free at the time of the call.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // start runs redis-server with a config file made of lines (port, bind,
 // dir and no persistence are added) and waits until it answers PING.
 // With sentinel, it runs as a sentinel.
 func start(t testing.TB, sentinel bool, lines ...string) *Node {
 	t.Helper()
 	Need(t)
-	port := FreePort(t)
+	port := proctest.FreePort(t)
 	dir := t.TempDir()
 	conf := append([]string{
 		"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir,
@@ -147,7 +137,7 @@ func Cluster(t testing.TB, masters int) []*Node {
 	nodes := make([]*Node, masters)
 	for i := range nodes {
 		// The bus port is chosen too: port+10000 may be taken or past 65535.
-		bus := FreePort(t)
+		bus := proctest.FreePort(t)
 		nodes[i] = start(t, false, "cluster-enabled yes", "cluster-config-file nodes.conf",
 			"cluster-port "+strconv.Itoa(bus), "cluster-node-timeout 5000")
 		nodes[i].bus = bus
