@@ -63,6 +63,15 @@ type Catalog struct {
 	// deliberately instead of through go-i18n's own default-language logic.
 	has map[lang.Lang]map[string]bool
 	ids []string
+	// plain caches messages without template data, by language and id:
+	// the catalogue never changes once loaded, and the bot asks for the
+	// same labels on every update.
+	plain sync.Map
+}
+
+type plainKey struct {
+	l  lang.Lang
+	id string
 }
 
 // Load reads the embedded message files.
@@ -176,6 +185,18 @@ func (c *Catalog) T(l lang.Lang, id string, data map[string]any) string {
 	if c == nil {
 		return id
 	}
+	if data == nil {
+		if s, ok := c.plain.Load(plainKey{l, id}); ok {
+			return s.(string)
+		}
+		s := c.localize(l, id, nil)
+		c.plain.Store(plainKey{l, id}, s)
+		return s
+	}
+	return c.localize(l, id, data)
+}
+
+func (c *Catalog) localize(l lang.Lang, id string, data map[string]any) string {
 	for _, fl := range fallbacks(l) {
 		if !c.has[fl][id] {
 			continue

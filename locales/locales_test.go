@@ -448,3 +448,27 @@ func BenchmarkT(b *testing.B) {
 		}
 	})
 }
+
+// TestPlainMessagesCached: a message asked without data comes from the
+// cache the second time, identical, and a message with data is still
+// rendered with it.
+func TestPlainMessagesCached(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lang.All {
+		first := c.T(l, "Help", nil)
+		if _, ok := c.plain.Load(plainKey{l, "Help"}); !ok {
+			t.Fatalf("%s: Help not cached", l)
+		}
+		if again := c.T(l, "Help", nil); again != first || first == "Help" {
+			t.Fatalf("%s: %q then %q", l, first, again)
+		}
+	}
+	a := c.T(lang.FR, "bot.more", map[string]any{"Count": 2})
+	b := c.T(lang.FR, "bot.more", map[string]any{"Count": 7})
+	if a == b || !strings.Contains(b, "7") {
+		t.Fatalf("templated message: %q and %q", a, b)
+	}
+}
