@@ -32,7 +32,8 @@ type cpuMeter struct {
 }
 
 func newCPUMeter(ctx context.Context, rdb redis.UniversalClient) *cpuMeter {
-	m := &cpuMeter{rdb: rdb, redisPID: redisInfo(ctx, rdb, "server", "process_id")}
+	server, _ := redisInfo(ctx, rdb, "server")
+	m := &cpuMeter{rdb: rdb, redisPID: server["process_id"]}
 	m.self, m.redis = selfCPU(), redisCPU(ctx, rdb)
 	m.selfCalls, m.redisCalls = ioCalls("self"), ioCalls(m.redisPID)
 	return m
@@ -74,21 +75,22 @@ func ioCalls(pid string) int64 {
 	return n
 }
 
-// redisInfo reads one field of a section of INFO.
-func redisInfo(ctx context.Context, rdb redis.UniversalClient, section, field string) string {
+// redisInfo reads the fields of a section of INFO (nil rdb: none).
+func redisInfo(ctx context.Context, rdb redis.UniversalClient, section string) (map[string]string, error) {
 	if rdb == nil {
-		return ""
+		return nil, nil
 	}
 	info, err := rdb.Info(ctx, section).Result()
 	if err != nil {
-		return ""
+		return nil, err
 	}
+	fields := map[string]string{}
 	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			return v
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = v
 		}
 	}
-	return ""
+	return fields, nil
 }
 
 func selfCPU() time.Duration {
@@ -101,22 +103,10 @@ func selfCPU() time.Duration {
 
 // redisCPU is redis-server's own CPU time (INFO cpu), 0 when unknown.
 func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
-	if rdb == nil {
-		return 0
-	}
-	info, err := rdb.Info(ctx, "cpu").Result()
-	if err != nil {
-		return 0
-	}
-	var total float64
-	for _, line := range strings.Split(info, "\r\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	fields, _ := redisInfo(ctx, rdb, "cpu")
+	sys, _ := strconv.ParseFloat(fields["used_cpu_sys"], 64)
+	user, _ := strconv.ParseFloat(fields["used_cpu_user"], 64)
+	return time.Duration((sys + user) * float64(time.Second))
 }
 
 // callsPerUpdate formats the Bot API calls the fake server answered, by

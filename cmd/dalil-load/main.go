@@ -516,18 +516,15 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 }
 
 func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
-	info, err := rdb.Info(ctx, "memory").Result()
+	fields, err := redisInfo(ctx, rdb, "memory")
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			var n int64
-			fmt.Sscan(v, &n)
-			return n, nil
-		}
+	v, ok := fields["used_memory"]
+	if !ok {
+		return 0, fmt.Errorf("no used_memory in INFO")
 	}
-	return 0, fmt.Errorf("no used_memory in INFO")
+	return strconv.ParseInt(v, 10, 64)
 }
 
 // conversationMemory measures the stored conversations: MEMORY USAGE of a
