@@ -109,20 +109,21 @@ func newLimits(perSecond int, chatInterval time.Duration, chatBurst int) *limits
 
 // share sets how many replicas of the bot send messages: each takes an
 // equal part of the overall limit (at least one message a second). It
-// returns the part this replica now has, 0 when there is no overall limit.
-func (l *limits) share(replicas int) int {
+// returns the part this replica now has (0 when there is no overall limit)
+// and whether the number of replicas changed.
+func (l *limits) share(replicas int) (perSecond int, changed bool) {
 	if l.perSecond == 0 {
-		return 0
+		return 0, false
 	}
 	replicas = max(replicas, 1)
 	n := max(1, l.perSecond/replicas)
 	if int(l.replicas.Swap(int32(replicas))) == replicas {
-		return n
+		return n, false
 	}
 	if old := l.global.Load(); len(old.ring) != n {
 		l.global.Store(old.resized(n))
 	}
-	return n
+	return n, true
 }
 
 // scope names the limit that made a message wait, for metrics.
@@ -221,10 +222,5 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 // beside the bot's sender (the adviser desk) uses it, so that both draw on
 // one budget instead of only learning of the limit from a 429.
 func (b *Bot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
-	d, why, err := b.send.limits.wait(ctx, chat, countsInChat)
-	if d > 0 {
-		b.m.waits.WithLabelValues(string(why)).Inc()
-		b.m.waitSecs.WithLabelValues(string(why)).Add(d.Seconds())
-	}
-	return err
+	return b.send.waitTurn(ctx, chat, countsInChat)
 }

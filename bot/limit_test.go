@@ -115,12 +115,14 @@ func TestResizedWindowKeepsRecentSlots(t *testing.T) {
 func TestOverallLimitSharedAmongReplicas(t *testing.T) {
 	l := newLimits(30, 0, 1)
 	for _, c := range []struct{ replicas, want int }{{1, 30}, {2, 15}, {3, 10}, {4, 7}, {100, 1}, {0, 30}, {2, 15}} {
-		if got := l.share(c.replicas); got != c.want || len(l.global.Load().ring) != c.want {
-			t.Fatalf("%d replicas: share %d, window %d; want %d", c.replicas, got, len(l.global.Load().ring), c.want)
+		if got, changed := l.share(c.replicas); got != c.want || !changed || len(l.global.Load().ring) != c.want {
+			t.Fatalf("%d replicas: share %d (changed %v), window %d; want %d", c.replicas, got, changed, len(l.global.Load().ring), c.want)
 		}
 	}
 	// 15 a second here: the 16th message of a burst waits about a second.
-	l.share(2)
+	if got, changed := l.share(2); got != 15 || changed {
+		t.Fatalf("the same 2 replicas again: share %d, changed %v", got, changed)
+	}
 	ctx := context.Background()
 	start := time.Now()
 	for range 16 {
@@ -131,7 +133,7 @@ func TestOverallLimitSharedAmongReplicas(t *testing.T) {
 	if el := time.Since(start); el < 900*time.Millisecond {
 		t.Fatalf("16 messages in %v under a 15/s share", el)
 	}
-	if off := newLimits(0, 0, 1); off.share(3) != 0 || off.global.Load() != nil {
+	if off := newLimits(0, 0, 1); func() bool { n, changed := off.share(3); return n != 0 || changed }() || off.global.Load() != nil {
 		t.Fatal("no overall limit must stay off")
 	}
 }

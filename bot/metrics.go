@@ -3,6 +3,7 @@ package bot
 import (
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -79,6 +80,13 @@ func newMetrics() *metrics {
 		m.referrals, m.referralCodes, m.referralPages, m.servicesShown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// waited counts a message that waited d for a limit (global, chat, group,
+// retry_after).
+func (m *metrics) waited(limit string, d time.Duration) {
+	m.waits.WithLabelValues(limit).Inc()
+	m.waitSecs.WithLabelValues(limit).Add(d.Seconds())
 }
 
 func (m *metrics) apiError(method string, code int) {

@@ -221,10 +221,8 @@ func (b *Bot) consume(ctx context.Context) error {
 		share, live, err := b.heartbeat(ctx, me)
 		if err == nil {
 			// Telegram's limit is the bot's, whatever the replicas.
-			if was := b.send.limits.replicas.Load(); int(was) != live {
-				if n := b.send.limits.share(live); n > 0 {
-					b.log.Info("overall send limit shared among replicas", "replicas", live, "per_second_here", n)
-				}
+			if n, changed := b.send.limits.share(live); changed {
+				b.log.Info("overall send limit shared among replicas", "replicas", live, "per_second_here", n)
 			}
 		}
 		if err != nil {

@@ -75,6 +75,16 @@ type sender struct {
 	timeout  time.Duration // per call
 }
 
+// waitTurn waits until a message to chat may go under the limits, and
+// counts the wait (a wait cut short by a stop is not counted).
+func (s *sender) waitTurn(ctx context.Context, chat int64, perChat bool) error {
+	d, why, err := s.limits.wait(ctx, chat, perChat)
+	if err == nil && d > 0 {
+		s.m.waited(string(why), d)
+	}
+	return err
+}
+
 // do sends o to chat. It waits for the limits, waits retry_after on 429,
 // retries network errors and 5xx with backoff, and returns a *sendErr when
 // it gives up. A 403 (the user blocked the bot, or left the group) is
@@ -84,13 +94,8 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 	var last error
 	for attempt := 0; ; attempt++ {
 		if limited {
-			d, why, err := s.limits.wait(ctx, chat, o.countsInChat())
-			if err != nil {
+			if err := s.waitTurn(ctx, chat, o.countsInChat()); err != nil {
 				return nil, &sendErr{"stopped", err}
-			}
-			if d > 0 {
-				s.m.waits.WithLabelValues(string(why)).Inc()
-				s.m.waitSecs.WithLabelValues(string(why)).Add(d.Seconds())
 			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -114,8 +119,7 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 			if wait <= 0 {
 				wait = time.Second
 			}
-			s.m.waits.WithLabelValues("retry_after").Inc()
-			s.m.waitSecs.WithLabelValues("retry_after").Add(wait.Seconds())
+			s.m.waited("retry_after", wait)
 			if attempt >= s.attempts+5 {
 				return nil, &sendErr{"gave_up", last}
 			}

@@ -14,7 +14,8 @@ func TestWaitTurnSharesTheSendersLimits(t *testing.T) {
 	ctx := context.Background()
 	l := newLimits(0, time.Millisecond, 1)
 	l.groupN, l.groupWindow = 2, 300*time.Millisecond
-	b := &Bot{send: &sender{limits: l}, m: newMetrics()}
+	m := newMetrics()
+	b := &Bot{send: &sender{limits: l, m: m}, m: m} // as New wires them
 	const group = -1001
 	start := time.Now()
 	// The bot's sender takes one slot of the group's window…
