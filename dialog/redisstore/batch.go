@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// batcher runs the store's scripts for many chats in shared round trips:
+// batcher runs the store's calls for many chats in shared round trips:
 // calls that arrive while one trip is on its way go together in the next
 // pipeline. Alone, a call goes at once; under load, one write and one read
 // serve dozens of calls, which is most of the Redis cost on a busy box.
@@ -18,17 +18,14 @@ type batcher struct {
 	ch  chan *call
 }
 
+// call is one call of the store: queue puts its commands in the trip's
+// pipeline and returns what reads its answer once the pipeline has run.
 type call struct {
-	ctx context.Context
-	// lock, when set, makes the call a lock-and-read (see runLock) instead
-	// of a script.
-	lock   bool
-	script *redis.Script
-	keys   []string
-	args   []any
-	done   chan struct{}
-	res    any
-	err    error
+	ctx   context.Context
+	queue func(ctx context.Context, pipe redis.Pipeliner) (answer func() (any, error))
+	done  chan struct{}
+	res   any
+	err   error
 }
 
 const maxBatch = 128
@@ -43,41 +40,73 @@ func newBatcher(rdb redis.UniversalClient, workers int) *batcher {
 
 // run runs script as Script.Run would.
 func (b *batcher) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	return b.do(ctx, &call{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})})
+	res, err := b.do(ctx, func(ctx context.Context, pipe redis.Pipeliner) func() (any, error) {
+		cmd := script.EvalSha(ctx, pipe, keys, args...)
+		return func() (any, error) {
+			res, err := cmd.Result()
+			if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+				// First use of the script on this server (or after a restart).
+				return script.Run(ctx, b.rdb, keys, args...).Result()
+			}
+			return res, err
+		}
+	})
+	cmd := redis.NewCmd(ctx)
+	if err != nil {
+		cmd.SetErr(err)
+	} else {
+		cmd.SetVal(res)
+	}
+	return cmd
 }
 
-// runLock sets keys[0] to token with SET NX PX ttl and reads keys[1], with
-// two plain commands rather than a script (a Lua call costs Redis several
-// times the commands it runs): {1, value or nil} when the lock was taken,
-// {0} when not. Only the holder of the lock writes keys[1], so the value
-// read right after taking it is the one the lock protects.
-func (b *batcher) runLock(ctx context.Context, keys []string, token string, ttl time.Duration) *redis.Cmd {
-	return b.do(ctx, &call{ctx: ctx, lock: true, keys: keys, args: []any{token, ttl}, done: make(chan struct{})})
+// lockRead is the answer of runLock.
+type lockRead struct {
+	taken bool
+	value string // "" when the key does not exist
 }
 
-func (b *batcher) do(ctx context.Context, c *call) *redis.Cmd {
+// runLock sets lockKey to token with SET NX PX ttl and reads key, with two
+// plain commands rather than a script (a Lua call costs Redis several times
+// the commands it runs). Only the holder of the lock writes key, so the
+// value read right after taking it is the one the lock protects.
+func (b *batcher) runLock(ctx context.Context, lockKey, key, token string, ttl time.Duration) (lockRead, error) {
+	res, err := b.do(ctx, func(ctx context.Context, pipe redis.Pipeliner) func() (any, error) {
+		set := pipe.SetArgs(ctx, lockKey, token, redis.SetArgs{Mode: "NX", TTL: ttl})
+		get := pipe.Get(ctx, key)
+		return func() (any, error) {
+			if err := set.Err(); errors.Is(err, redis.Nil) {
+				return lockRead{}, nil
+			} else if err != nil {
+				return nil, err
+			}
+			v, err := get.Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return nil, err
+			}
+			return lockRead{taken: true, value: v}, nil
+		}
+	})
+	if err != nil {
+		return lockRead{}, err
+	}
+	return res.(lockRead), nil
+}
+
+func (b *batcher) do(ctx context.Context, queue func(context.Context, redis.Pipeliner) func() (any, error)) (any, error) {
+	c := &call{ctx: ctx, queue: queue, done: make(chan struct{})}
 	select {
 	case b.ch <- c:
 	case <-ctx.Done():
-		cmd := redis.NewCmd(ctx)
-		cmd.SetErr(ctx.Err())
-		return cmd
+		return nil, ctx.Err()
 	}
 	select {
 	case <-c.done:
+		return c.res, c.err
 	case <-ctx.Done():
 		// The call may still run; its result is dropped like a timed-out reply.
-		cmd := redis.NewCmd(ctx)
-		cmd.SetErr(ctx.Err())
-		return cmd
+		return nil, ctx.Err()
 	}
-	cmd := redis.NewCmd(ctx)
-	if c.err != nil {
-		cmd.SetErr(c.err)
-	} else {
-		cmd.SetVal(c.res)
-	}
-	return cmd
 }
 
 func (b *batcher) loop() {
@@ -97,61 +126,23 @@ func (b *batcher) loop() {
 	}
 }
 
-// queueLock queues a lock-and-read call's two commands; the returned func
-// gives its result once the pipeline has run.
-func queueLock(ctx context.Context, pipe redis.Pipeliner, c *call) func() (any, error) {
-	set := pipe.SetArgs(ctx, c.keys[0], c.args[0], redis.SetArgs{Mode: "NX", TTL: c.args[1].(time.Duration)})
-	get := pipe.Get(ctx, c.keys[1])
-	return func() (any, error) {
-		if err := set.Err(); errors.Is(err, redis.Nil) {
-			return []any{int64(0)}, nil
-		} else if err != nil {
-			return nil, err
-		}
-		v, err := get.Result()
-		if errors.Is(err, redis.Nil) {
-			return []any{int64(1), nil}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return []any{int64(1), v}, nil
-	}
-}
-
 func (b *batcher) exec(batch []*call) {
-	if len(batch) == 1 && !batch[0].lock {
-		c := batch[0]
-		c.res, c.err = c.script.Run(c.ctx, b.rdb, c.keys, c.args...).Result()
-		close(c.done)
-		return
+	// A call alone goes under its caller's context. A shared trip goes
+	// under one context: the longest-lived caller's would do, but callers'
+	// contexts are short and alike; a cancelled one only loses its own
+	// answer.
+	ctx := batch[0].ctx
+	if len(batch) > 1 {
+		ctx = context.WithoutCancel(ctx)
 	}
-	// One context for the trip: the longest-lived caller's would do, but
-	// callers' contexts are short and alike; a cancelled one only loses
-	// its own answer.
-	ctx := context.WithoutCancel(batch[0].ctx)
 	pipe := b.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(batch))
-	locks := make([]func() (any, error), len(batch))
+	answers := make([]func() (any, error), len(batch))
 	for i, c := range batch {
-		if c.lock {
-			locks[i] = queueLock(ctx, pipe, c)
-			continue
-		}
-		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
+		answers[i] = c.queue(ctx, pipe)
 	}
 	_, _ = pipe.Exec(ctx)
 	for i, c := range batch {
-		if c.lock {
-			c.res, c.err = locks[i]()
-			close(c.done)
-			continue
-		}
-		c.res, c.err = cmds[i].Result()
-		if c.err != nil && strings.HasPrefix(c.err.Error(), "NOSCRIPT") {
-			// First use of the script on this server (or after a restart).
-			c.res, c.err = c.script.Run(ctx, b.rdb, c.keys, c.args...).Result()
-		}
+		c.res, c.err = answers[i]()
 		close(c.done)
 	}
 }

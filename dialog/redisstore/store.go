@@ -256,15 +256,15 @@ func (s *Store) Begin(ctx context.Context, chat int64) (*Session, error) {
 	tok := newToken()
 	k := s.keys(chat)
 	// The lock is taken and the record read in one trip.
-	res, err := s.batch.runLock(ctx, k[:2], tok, s.lockTTL).Slice()
+	lr, err := s.batch.runLock(ctx, k[0], k[1], tok, s.lockTTL)
 	if err != nil {
 		return nil, fmt.Errorf("load conversation: %w", err)
 	}
-	if n, _ := res[0].(int64); n != 1 {
+	if !lr.taken {
 		return nil, ErrBusy
 	}
 	sess := &Session{Chat: chat, token: tok}
-	raw, _ := res[1].(string)
+	raw := lr.value
 	if c, ok := s.takeCached(chat); ok && raw != "" && c.raw == raw {
 		sess.Conv, sess.Found = c.conv, true
 		return sess, nil
