@@ -158,16 +158,8 @@ func (s *Server) LastWithButtons(chatID int64) (Message, bool) {
 	if c == nil {
 		return Message{}, false
 	}
-	if s.recordCalls {
-		for i := len(c.received) - 1; i >= 0; i-- {
-			if len(c.received[i].Buttons) > 0 {
-				return *c.received[i], true
-			}
-		}
-		return Message{}, false
-	}
-	// Without a history (NoRecord), the kept messages are those with
-	// buttons; the latest has the highest id.
+	// byID holds every message (or, without a history, every message that
+	// still has buttons); a chat's ids grow, so the latest has the highest.
 	var last *Message
 	for _, m := range c.byID {
 		if len(m.Buttons) > 0 && (last == nil || m.ID > last.ID) {
