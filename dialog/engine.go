@@ -408,10 +408,9 @@ func (st *step) text(raw string) {
 
 // known acknowledges a message that only repeats what is known (a shared
 // location in the known province, "je suis à Tétouan" typed again): it was
-// understood, so it is no miss and clears the misses, but it changes
-// nothing, so it leaves no step for /back; then the question again.
+// understood, but it changes nothing, so it leaves no step for /back; then
+// the question again. The caller says what it does to the misses.
 func (st *step) known(c vocab.Codes) {
-	st.s.Misses = 0
 	st.say(st.t("Understood", map[string]any{"List": st.describe(c)}))
 	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) {
 		st.enter(n.Next)
@@ -430,6 +429,7 @@ func (st *step) codes(c vocab.Codes, text string) {
 		case st.s.Node == "": // first message, nothing new: start the tree
 			st.enter(st.e.Tree.Start)
 		case !c.Empty() && st.e.Tree.Node(st.s.Node) != nil:
+			st.s.Misses = 0 // understood: no miss
 			st.known(c)
 		default:
 			st.miss()
