@@ -17,8 +17,10 @@ import (
 // hard it spins; the group is gone once removed.
 func TestCPUGroupHoldsQuota(t *testing.T) {
 	g, err := newCPUGroup(fmt.Sprintf("dalil-load-%d-quota", os.Getpid()), 0.2)
-	if errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist) {
-		t.Skipf("cgroups are not writable here (run as root with cgroup v1 or v2 mounted): %v", err)
+	if (errors.Is(err, os.ErrPermission) || errors.Is(err, os.ErrNotExist)) && os.Geteuid() != 0 {
+		// Only root may make cgroups; as root (CI, this project's machine)
+		// a cgroup that cannot be made fails the test below.
+		t.Skipf("cgroups are not writable by a user other than root: %v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
