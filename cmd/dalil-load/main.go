@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -63,7 +64,13 @@ func main() {
 	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the whole run's allocations to this file")
 	flag.Parse()
+	if *memProfile != "" {
+		// Every allocation sampled, so that one update's share can be read.
+		runtime.MemProfileRate = 4096
+		defer writeHeapProfile(*memProfile)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -86,6 +93,19 @@ var (
 	memCatalogue bool
 	replicas     int
 )
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dalil-load: memory profile:", err)
+	}
+}
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
