@@ -129,6 +129,7 @@ type Bot struct {
 	work    sync.WaitGroup // actors
 	sending sync.WaitGroup // flushers
 	started sync.Map       // update id -> time received, until its first reply is sent
+	workers *workers       // goroutines for actors, flushes and answers
 }
 
 // actor handles one chat's updates one after the other.
@@ -201,7 +202,7 @@ func New(o Options) (*Bot, error) {
 	}
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
-		actors: map[int64]*actor{}}
+		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
 	b.send = &sender{client: o.Client, limits: newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m: m, log: o.Log,
 		attempts: o.SendAttempts, backoff: o.SendBackoff, timeout: o.SendTimeout}
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
@@ -237,7 +238,7 @@ func (b *Bot) dispatch(up *telegram.Update, at time.Time, done func()) {
 		a = &actor{}
 		b.actors[chat] = a
 		b.work.Add(1)
-		go b.runActor(chat, a)
+		b.workers.Go(func() { b.runActor(chat, a) })
 	}
 	a.jobs = append(a.jobs, job{up: up, at: at, done: done})
 	b.mu.Unlock()
@@ -274,10 +275,10 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		// user's app stops its spinner.
 		defer func() {
 			b.sending.Add(1)
-			go func() {
+			b.workers.Go(func() {
 				defer b.sending.Done()
 				b.answer(ctx, chat, cq.ID)
-			}()
+			})
 		}()
 	}
 	if chat == 0 {
@@ -416,10 +417,10 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			mine[it.ID] = rendered{it.Body, outs[i]}
 		}
 		b.sending.Add(1)
-		go func() {
+		b.workers.Go(func() {
 			defer b.sending.Done()
 			b.flushWith(snd, mine)
-		}()
+		})
 	}
 }
 

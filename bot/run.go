@@ -82,6 +82,7 @@ func (b *Bot) drain() {
 		<-finished
 	}
 	b.cancelWork()
+	b.workers.stop()
 }
 
 // poll is the getUpdates loop. A batch's offset is confirmed to Telegram
