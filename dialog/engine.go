@@ -34,9 +34,11 @@ const (
 	dataBack    = "nav:back"
 	dataRestart = "nav:restart"
 	dataAdviser = "nav:adviser"
+	dataPick    = "k:" // a value of a clarification: k:version:node:code
 	dataForget  = "fg:y"
 	dataKeep    = "fg:n"
 	pendForget  = "forget"
+	pendPick    = "pick:" // pick:facet=code|code[;facet=code|code]
 )
 
 // LanguageLabels are the language buttons' labels (contract: they contain
@@ -130,8 +132,14 @@ func (st *step) say(text string) {
 }
 
 func (st *step) handle(in Input) {
-	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" {
-		st.s.Pending = "" // any other message answers "no" to a confirmation
+	prevPick := st.pick()
+	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" &&
+		(in.Kind != InUnsupported || prevPick.Empty()) {
+		// Any other message answers "no" to a confirmation, and a message
+		// replaces a clarification (naming one value is the free-text way
+		// to answer it); a sticker answers neither, so a clarification is
+		// asked again after it.
+		st.s.Pending = ""
 	}
 	switch in.Kind {
 	case InCommand:
@@ -139,11 +147,11 @@ func (st *step) handle(in Input) {
 	case InButton:
 		st.button(in.Data)
 	case InText:
-		st.text(in.Text)
+		st.text(in.Text, prevPick)
 	case InCodes:
 		// Codes the transport worked out (a shared location gives a
 		// province): applied like what free text expresses.
-		st.codes(in.Codes, "")
+		st.codes(st.unambiguous(in.Codes), "")
 	case InUnsupported:
 		if in.What == WhatLocation {
 			st.outsideRegion()
@@ -252,7 +260,21 @@ func (st *step) button(data string) {
 			st.stale()
 			return
 		}
+		st.clearPick() // the question itself answered: the clarification is moot
 		st.choose(n, c, vocab.Codes{})
+	case strings.HasPrefix(data, dataPick):
+		parts := strings.Split(strings.TrimPrefix(data, dataPick), ":")
+		pk := st.pick()
+		if len(parts) != 3 || parts[0] != st.e.Tree.Version || (parts[1] != "" && parts[1] != st.s.Node) || st.s.Lang == "" {
+			st.stale()
+			return
+		}
+		f := pickFacet(pk)
+		if f == "" || !slices.Contains(pk.Get(f), parts[2]) {
+			st.stale()
+			return
+		}
+		st.picked(pk, f, parts[2])
 	default:
 		st.stale()
 	}
@@ -333,24 +355,33 @@ func (st *step) back() {
 		st.chooseLanguage()
 		return
 	}
+	st.clearPick() // going back leaves the clarification behind
 	if len(st.s.Hist) == 0 {
 		st.say(st.t("BackAtStart", nil))
 		st.ask()
 		return
 	}
-	f := st.s.Hist[len(st.s.Hist)-1]
-	st.s.Hist = st.s.Hist[:len(st.s.Hist)-1]
-	st.s.Codes.Remove(f.Added)
-	st.s.Codes.Merge(f.Removed)
+	for {
+		f := st.s.Hist[len(st.s.Hist)-1]
+		st.s.Hist = st.s.Hist[:len(st.s.Hist)-1]
+		st.s.Codes.Remove(f.Added)
+		st.s.Codes.Merge(f.Removed)
+		st.s.Node = f.Node
+		// A value picked while a clarification held the walk at a referral
+		// was no question of its own: back to the question before it.
+		if n := st.e.Tree.Node(f.Node); n == nil || n.Kind != KindReferral || len(st.s.Hist) == 0 {
+			break
+		}
+	}
 	st.s.Ended = false
 	st.s.Misses = 0
-	st.s.Node = f.Node
 	st.ask()
 }
 
 // text understands free text: a button's label or number, or codes that
-// fill answers ahead in the tree.
-func (st *step) text(raw string) {
+// fill answers ahead in the tree. prevPick is the clarification the
+// message answers, if one was asked: its number is taken as its button.
+func (st *step) text(raw string, prevPick vocab.Codes) {
 	text := strings.TrimSpace(raw)
 	if utf8.RuneCountInString(text) > MaxTextRunes {
 		text = truncateRunes(text, MaxTextRunes)
@@ -358,7 +389,14 @@ func (st *step) text(raw string) {
 			st.say(st.t("TooLong", nil))
 		}
 	}
+	if f := pickFacet(prevPick); f != "" && st.s.Lang != "" {
+		if i, err := strconv.Atoi(text); err == nil && i >= 1 && i <= len(prevPick.Get(f)) {
+			st.picked(prevPick, f, prevPick.Get(f)[i-1])
+			return
+		}
+	}
 	r := st.e.NLU.Understand(text)
+	codes := st.unambiguous(r.Codes)
 	if st.s.Lang == "" {
 		// Someone who writes before choosing a language is answered in theirs.
 		st.s.Lang = r.Lang
@@ -367,18 +405,18 @@ func (st *step) text(raw string) {
 		}
 		st.say(st.t("LanguageChosen", nil))
 		st.s.Node = ""
-		st.codes(r.Codes, text)
+		st.codes(codes, text)
 		return
 	}
 	n := st.e.Tree.Node(st.s.Node)
 	if n != nil && n.Kind == KindChoice {
-		if c := st.matchChoice(n, text, r.Codes); c != nil {
+		if c := st.matchChoice(n, text, codes); c != nil {
 			// Confirm what the message said beyond the button it named.
-			if added := newCodes(st.s.Codes, r.Codes); !newCodes(choiceCodes(c), added).Empty() {
+			if added := newCodes(st.s.Codes, codes); !newCodes(choiceCodes(c), added).Empty() {
 				st.note(text, true)
 				st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
 			}
-			st.choose(n, c, r.Codes)
+			st.choose(n, c, codes)
 			return
 		}
 	}
@@ -386,24 +424,29 @@ func (st *step) text(raw string) {
 		// An open question asking a facet gets one more try when the answer
 		// does not express it; then the conversation goes on regardless, so
 		// nobody is stuck on a question the lexicon cannot understand.
-		if n.Facet != "" && !r.Codes.Has(n.Facet) && st.s.Misses == 0 {
-			if !r.Codes.Empty() && newCodes(st.s.Codes, r.Codes).Empty() {
+		if n.Facet != "" && !codes.Has(n.Facet) && st.s.Misses == 0 {
+			if st.picking() {
+				// Several values named: understood, and asked which one.
+				st.codes(codes, text)
+				return
+			}
+			if !codes.Empty() && newCodes(st.s.Codes, codes).Empty() {
 				// Only what is known again ("je suis à Tétouan"): understood,
 				// so acknowledged rather than "not understood", but the one
 				// more try is used all the same, or a description naming the
 				// known province would be asked for again and again.
-				st.known(r.Codes)
+				st.known(codes)
 				st.s.Misses = 1
 				return
 			}
 			st.miss()
 			return
 		}
-		st.note(text, !r.Codes.Empty())
-		st.advanceWith(n, r.Codes, n.Next)
+		st.note(text, !codes.Empty())
+		st.advanceWith(n, codes, n.Next)
 		return
 	}
-	st.codes(r.Codes, text)
+	st.codes(codes, text)
 }
 
 // known acknowledges a message that only repeats what is known (a shared
@@ -428,6 +471,9 @@ func (st *step) codes(c vocab.Codes, text string) {
 		switch {
 		case st.s.Node == "": // first message, nothing new: start the tree
 			st.enter(st.e.Tree.Start)
+		case st.picking(): // understood: several values, asked which one
+			st.s.Misses = 0
+			st.ask()
 		case !c.Empty() && st.e.Tree.Node(st.s.Node) != nil:
 			st.s.Misses = 0 // understood: no miss
 			st.known(c)
@@ -438,6 +484,13 @@ func (st *step) codes(c vocab.Codes, text string) {
 	}
 	st.note(text, true)
 	st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
+	st.apply(added)
+}
+
+// apply records new codes at the current node, with a frame for /back,
+// then goes on: to the next question if they answered this one, else this
+// one again.
+func (st *step) apply(added vocab.Codes) {
 	n := st.e.Tree.Node(st.s.Node)
 	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
 		// Between conversations, new information starts a new one.
@@ -630,6 +683,13 @@ func (st *step) enter(id string) {
 			st.say(n.Text.In(st.s.Lang))
 			id = n.Next
 		case KindReferral:
+			if st.picking() {
+				// Services are not looked up with a value still to pick:
+				// the clarification first, then the referral.
+				st.s.Node = n.ID
+				st.ask()
+				return
+			}
 			if s := n.Text.In(st.s.Lang); s != "" {
 				st.say(s)
 			}
@@ -669,9 +729,18 @@ func (st *step) ask() {
 		st.chooseLanguage()
 		return
 	}
+	if pk := st.pick(); !pk.Empty() {
+		st.askPick(pk)
+		return
+	}
 	n := st.e.Tree.Node(st.s.Node)
 	if n == nil {
 		st.enter(st.e.Tree.Start)
+		return
+	}
+	if n.Kind == KindReferral {
+		// Held there by a clarification now settled: show the services.
+		st.enter(n.ID)
 		return
 	}
 	r := Reply{Text: n.Text.In(st.s.Lang), Node: n.ID}
@@ -709,4 +778,141 @@ func truncateRunes(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
+}
+
+// A project has one stage, legal form, province and area. A message naming
+// several values of one of these ("entre Tétouan et Tanger") keeps none of
+// them: the conversation asks which one, with a button per value, and
+// holds the clarification in State.Pending until a press or another message.
+
+// unambiguous returns c without the single-valued facets it names several
+// values of, and records those values as the clarification to ask.
+func (st *step) unambiguous(c vocab.Codes) vocab.Codes {
+	var amb vocab.Codes
+	for _, f := range vocab.SingleValued {
+		if len(c.Get(f)) > 1 {
+			for _, code := range vocab.Values[f] { // in vocabulary order: stable buttons
+				if slices.Contains(c.Get(f), code) {
+					amb.Add(f, code)
+				}
+			}
+			c.Set(f) // c is a copy: the caller's codes keep the values
+		}
+	}
+	if !amb.Empty() {
+		st.s.Pending = encodePick(amb)
+	}
+	return c
+}
+
+func encodePick(c vocab.Codes) string {
+	var b strings.Builder
+	b.WriteString(pendPick)
+	for _, f := range vocab.SingleValued {
+		if v := c.Get(f); len(v) > 0 {
+			if b.Len() > len(pendPick) {
+				b.WriteByte(';')
+			}
+			b.WriteString(string(f))
+			b.WriteByte('=')
+			b.WriteString(strings.Join(v, "|"))
+		}
+	}
+	return b.String()
+}
+
+// pick returns the values of the clarification awaited, if any.
+func (st *step) pick() vocab.Codes {
+	var c vocab.Codes
+	rest, ok := strings.CutPrefix(st.s.Pending, pendPick)
+	if !ok {
+		return c
+	}
+	for part := range strings.SplitSeq(rest, ";") {
+		f, v, _ := strings.Cut(part, "=")
+		if slices.Contains(vocab.SingleValued, vocab.Facet(f)) {
+			for code := range strings.SplitSeq(v, "|") {
+				if vocab.Valid(vocab.Facet(f), code) {
+					c.Add(vocab.Facet(f), code)
+				}
+			}
+		}
+	}
+	return c
+}
+
+func (st *step) picking() bool { return strings.HasPrefix(st.s.Pending, pendPick) }
+
+func (st *step) clearPick() {
+	if st.picking() {
+		st.s.Pending = ""
+	}
+}
+
+// pickFacet is the facet a clarification asks about first ("" for none).
+func pickFacet(pk vocab.Codes) vocab.Facet {
+	for _, f := range vocab.SingleValued {
+		if pk.Has(f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// askPick asks which value of the clarification's first facet is the right one.
+func (st *step) askPick(pk vocab.Codes) {
+	f := pickFacet(pk)
+	var one vocab.Codes
+	one.Set(f, pk.Get(f)...)
+	r := Reply{Text: st.t("pick."+string(f), map[string]any{"List": st.describe(one)})}
+	var row []Button
+	for _, code := range pk.Get(f) {
+		row = append(row, Button{Label: st.t("code."+string(f)+"."+code, nil), Data: pickData(st.e.Tree.Version, st.s.Node, code)})
+		if len(row) == 2 {
+			r.Buttons = append(r.Buttons, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		r.Buttons = append(r.Buttons, row)
+	}
+	if len(st.s.Hist) > 0 {
+		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: dataBack}})
+	}
+	st.replies = append(st.replies, r)
+}
+
+// pickData is a clarification button's callback data. The tree version
+// and node make a press on an old clarification stale, like a tree button;
+// a node id too long for Telegram's 64 bytes is left out (the awaited
+// clarification in the state still tells a stale press).
+func pickData(version, node, code string) string {
+	if d := dataPick + version + ":" + node + ":" + code; len(d) <= MaxCallbackData {
+		return d
+	}
+	return dataPick + version + "::" + code
+}
+
+// picked settles facet f of clarification pk with code: set like any
+// single-valued answer (the earlier value, if any, restored by /back), then
+// the next facet to clarify, or the conversation where it was.
+func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
+	pk.Set(f)
+	st.s.Pending = ""
+	if !pk.Empty() {
+		st.s.Pending = encodePick(pk)
+	}
+	var c vocab.Codes
+	c.Set(f, code)
+	if added := newCodes(st.s.Codes, c); !added.Empty() {
+		st.apply(added)
+		return
+	}
+	// The value already known: nothing to record, go on.
+	st.s.Misses = 0
+	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) && !st.s.Ended {
+		st.enter(n.Next)
+		return
+	}
+	st.ask()
 }

@@ -25,9 +25,12 @@ type State struct {
 	Misses int         `json:"m,omitempty"` // free texts not understood in a row
 	// Notes are the last free texts the bot understood something from, kept
 	// short, for the adviser's summary card.
-	Notes   []string `json:"x,omitempty"`
-	Pending string   `json:"p,omitempty"` // a confirmation awaited ("forget")
-	Ended   bool     `json:"e,omitempty"` // reached an end node
+	Notes []string `json:"x,omitempty"`
+	// Pending is an answer awaited: a confirmation ("forget"), or which
+	// of several values named for a single-valued facet is the right one
+	// ("pick:provinces=tanger-assilah|tetouan", see engine.go).
+	Pending string `json:"p,omitempty"`
+	Ended   bool   `json:"e,omitempty"` // reached an end node
 	// Referred lists the ids of services already shown, for the adviser.
 	Referred []string `json:"r,omitempty"`
 }

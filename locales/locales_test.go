@@ -28,6 +28,7 @@ var engineIDs = []string{
 	"Unsupported", "LocationOutsideRegion", "TooLong", "StaleButton", "ForgetConfirm", "Forgotten", "ForgetCancelled",
 	"AdviserRequested", "ReferralIntro", "ReferralRelaxed", "ReferralNone",
 	"UnknownCommand", "TechnicalError", "Ended",
+	"pick.stages", "pick.forms", "pick.provinces", "pick.areas", // one per vocab.SingleValued facet
 	"cmd.start", "cmd.help", "cmd.language", "cmd.back", "cmd.restart", "cmd.adviser", "cmd.forget",
 }
 
