@@ -141,6 +141,9 @@ type job struct {
 	up   *telegram.Update
 	at   time.Time
 	done func()
+	// answered: the webhook already answered the button press, in its
+	// reply to Telegram.
+	answered bool
 }
 
 // New checks the options and returns a bot ready to Run.
@@ -230,7 +233,7 @@ var logKey = func() []byte {
 
 // dispatch queues an update on its chat's actor; done is called once the
 // update is durably handled (or dropped), before its replies are sent.
-func (b *Bot) dispatch(up *telegram.Update, at time.Time, done func()) {
+func (b *Bot) dispatch(up *telegram.Update, at time.Time, answered bool, done func()) {
 	chat := up.ChatID()
 	b.mu.Lock()
 	a := b.actors[chat]
@@ -240,7 +243,7 @@ func (b *Bot) dispatch(up *telegram.Update, at time.Time, done func()) {
 		b.work.Add(1)
 		b.workers.Go(func() { b.runActor(chat, a) })
 	}
-	a.jobs = append(a.jobs, job{up: up, at: at, done: done})
+	a.jobs = append(a.jobs, job{up: up, at: at, done: done, answered: answered})
 	b.mu.Unlock()
 }
 
@@ -258,19 +261,19 @@ func (b *Bot) runActor(chat int64, a *actor) {
 		b.mu.Unlock()
 		var once sync.Once
 		done := func() { once.Do(j.done) }
-		b.handle(b.workCtx, j.up, j.at, done)
+		b.handle(b.workCtx, j.up, j.at, j.answered, done)
 		done()
 	}
 }
 
 // handle runs one update through the engine and saves the outcome.
-func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, done func()) {
+func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, answered bool, done func()) {
 	chat := up.ChatID()
 	// Every line about this update names it, so one update can be followed
 	// through the logs of several replicas.
 	log := b.log.With("update", up.UpdateID)
 	cq := up.CallbackQuery
-	if cq != nil {
+	if cq != nil && !answered {
 		// Every button press is answered, whatever happens next, so the
 		// user's app stops its spinner.
 		defer func() {

@@ -155,6 +155,11 @@ func TestWebhookSecret(t *testing.T) {
 	if !strings.Contains(texts(got), "Où en est votre projet") {
 		t.Fatalf("webhook conversation: %s", texts(got))
 	}
+	// The press is answered once, in the webhook's reply, not by a request.
+	answers := h.srv.Calls("answerCallbackQuery")
+	if len(answers) != 1 || !answers[0].Webhook || !strings.HasPrefix(answers[0].Params["callback_query_id"], "cq") {
+		t.Fatalf("answers to the press: %+v, want one in the webhook reply", answers)
+	}
 }
 
 // TestTwoReplicas runs two bot processes on the same Redis and Bot API:

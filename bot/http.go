@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
 // DefaultWebhookPath serves updates when WebhookURL has no path.
@@ -89,10 +90,22 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		b.m.updates.WithLabelValues("unreadable").Inc()
 		return
 	}
-	if err := b.enqueue(r.Context(), raw, partitionOf(up.ChatID())); err != nil {
+	cq := up.CallbackQuery
+	if err := b.enqueue(r.Context(), raw, partitionOf(up.ChatID()), cq != nil); err != nil {
 		b.log.Error("webhook: queueing update", "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	if cq == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// A button press is answered in the reply to Telegram (the Bot API
+	// takes one method call there): the spinner stops at once, and it
+	// costs no request of its own. Telegram says nothing of how such a
+	// call went, but an unanswered press only keeps its spinner a while.
+	b.m.apiCalls.WithLabelValues("answerCallbackQuery").Inc()
+	w.Header().Set("Content-Type", "application/json")
+	body := append([]byte(`{"method":"answerCallbackQuery","callback_query_id":`), jsonenc.AppendString(nil, cq.ID)...)
+	w.Write(append(body, '}'))
 }

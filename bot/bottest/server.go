@@ -38,6 +38,9 @@ type Call struct {
 	At     time.Time
 	// Status is the HTTP status answered; Code the error_code (0 when ok).
 	Code int
+	// Webhook: the call came in the bot's answer to a webhook post, not as
+	// a request of its own.
+	Webhook bool
 }
 
 // Button is one inline button of a received message.
@@ -330,6 +333,27 @@ func (s *Server) fail(w http.ResponseWriter, method string, params map[string]st
 	writeJSON(w, code, body)
 }
 
+// jsonParams adds the fields of a JSON object body to out: strings as
+// they are, other values as JSON.
+func jsonParams(body []byte, out map[string]string) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return err
+	}
+	for k, v := range m {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			out[k] = str
+		} else {
+			out[k] = string(v)
+		}
+	}
+	return nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -346,24 +370,12 @@ func readParams(r *http.Request) (map[string]string, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		var m map[string]json.RawMessage
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return out, err
 		}
-		if len(bytes.TrimSpace(body)) == 0 {
-			return out, nil
-		}
-		if err := json.Unmarshal(body, &m); err != nil {
+		if err := jsonParams(body, out); err != nil {
 			return out, err
-		}
-		for k, v := range m {
-			var str string
-			if json.Unmarshal(v, &str) == nil {
-				out[k] = str
-			} else {
-				out[k] = string(v)
-			}
 		}
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
@@ -718,8 +730,31 @@ func (s *Server) PostWebhook(ctx context.Context, u map[string]any, secret strin
 	if err != nil {
 		return 0, err
 	}
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err == nil && resp.StatusCode/100 == 2 {
+		s.webhookReply(body)
+	}
 	return resp.StatusCode, nil
+}
+
+// webhookReply carries out the method call a bot may put in its answer to
+// a webhook post, as Telegram does; as there, the bot learns nothing of
+// how it went.
+func (s *Server) webhookReply(body []byte) {
+	params := map[string]string{}
+	if jsonParams(body, params) != nil || params["method"] == "" {
+		return
+	}
+	method := params["method"]
+	delete(params, "method")
+	s.count(method)
+	_, code, _ := s.handle(method, params)
+	if s.recordCalls {
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now(), Code: code, Webhook: true})
+		s.mu.Unlock()
+	}
 }
 
 // postWebhook delivers like Telegram: retried until acknowledged with 2xx.

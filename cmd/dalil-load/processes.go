@@ -372,9 +372,14 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	// The answer goes back as it came: a replica may answer a button
+	// press in it (answerCallbackQuery), which the fake server carries out.
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
 	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		a, _ := f.acked.LoadOrStore(up.UpdateID, newAck())
 		a.(*ack).done()
