@@ -439,6 +439,16 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 				st.s.Misses = 1
 				return
 			}
+			if !codes.Empty() {
+				// Something new, though not the answer ("je suis une
+				// femme" asked for an activity): kept and acknowledged, then
+				// the question again, with the one more try used.
+				st.codes(codes, text)
+				if st.s.Node == n.ID {
+					st.s.Misses = 1
+				}
+				return
+			}
 			st.miss()
 			return
 		}
