@@ -125,13 +125,14 @@ func arabicCandidates(dst []string, tok string) []string {
 		// A three-letter stem only for the accusative alef (قرضا): نشري
 		// is a verb, not النشر with a suffix.
 		if n := utf8.RuneCountInString(stem); n < 3 || n == 3 && suf != "ا" {
-			break
+			continue
 		}
 		if t, ok := strings.CutSuffix(stem, "ت"); ok {
 			dst = arabicPrefixCandidates(dst, t+"ه") // taa marbuta before a suffix
 		}
+		// Every suffix that fits is tried: تكوينا is تكوين with the
+		// accusative alef, not تكوي with نا.
 		dst = arabicPrefixCandidates(dst, stem)
-		break
 	}
 	return dst
 }

@@ -74,6 +74,8 @@ func TestUnderstandFrench(t *testing.T) {
 
 func TestUnderstandArabic(t *testing.T) {
 	checkUnderstand(t, []understandCase{
+		// The accusative alef (تكويناً) after a stem ending in ن: not نا.
+		{"أريد تكويناً", lang.AR, []string{"needs:training"}},
 		{"أريد الحصول على تمويل لمشروعي في الفلاحة بتطوان", lang.AR,
 			[]string{"needs:funding", "sectors:agriculture", "provinces:tetouan"}},
 		{"أبحث عن قرض صغير لإنشاء تعاونية نسائية في شفشاون", lang.AR,
