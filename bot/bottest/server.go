@@ -93,6 +93,7 @@ type Server struct {
 	sent      chan struct{}     // closed and replaced when a chat receives a message
 	onSend    func(chatID int64, m *Message)
 	onDeliver func(updateIDs []int64)
+	onCall    func(method string, params map[string]string)
 	counts    sync.Map // method -> *atomic.Int64
 	hc        *http.Client
 	members   map[[2]int64]string // group, user -> getChatMember status
@@ -123,6 +124,9 @@ type Options struct {
 	// OnDeliver is called with the update ids each getUpdates answer hands
 	// out (before the answer is written).
 	OnDeliver func(updateIDs []int64)
+	// OnCall, when set, is told of every call other than getUpdates, with
+	// its parameters (load runs record a bot's traffic to replay it).
+	OnCall func(method string, params map[string]string)
 }
 
 // New starts a fake Bot API server; Close it when done.
@@ -139,6 +143,7 @@ func New(opts Options) *Server {
 		sent:        make(chan struct{}),
 		onSend:      opts.OnSend,
 		onDeliver:   opts.OnDeliver,
+		onCall:      opts.OnCall,
 		recordCalls: !opts.NoRecord,
 		hc:          &http.Client{Timeout: 10 * time.Second},
 	}
@@ -270,6 +275,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if method == "getUpdates" {
 		s.getUpdates(w, r, params)
 		return
+	}
+	if s.onCall != nil {
+		s.onCall(method, params)
 	}
 	result, code, desc := s.handle(method, params)
 	if code != 0 {

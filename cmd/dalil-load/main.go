@@ -62,6 +62,7 @@ func main() {
 	flag.BoolVar(&redisSocket, "redis-socket", true, "connect to the redis-server of its own through a unix socket, as a one-server deployment can (REDIS_URL=unix://…); false: TCP on 127.0.0.1, about a tenth more CPU per update")
 	flag.BoolVar(&echoDuties, "echo-duties", false, "the echo bot also does what Telegram asks of a bot with buttons: its echo carries two buttons, and a press is answered (answerCallbackQuery), its keyboard removed (editMessageReplyMarkup) and echoed with new buttons, as Dalil does; users press them as they press Dalil's")
 	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
+	flag.BoolVar(&replayRun, "replay", false, "also play the users against a bot that makes, for each update, exactly the Bot API calls Dalil made for it, with no engine, Redis or PostgreSQL: the throughput of Dalil's Telegram traffic alone (see replay.go)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write a profile of the whole run's allocations to this file")
@@ -88,6 +89,7 @@ func main() {
 }
 
 var (
+	replayRun    bool
 	redisSocket  bool
 	echoDuties   bool
 	memCatalogue bool
@@ -200,11 +202,25 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	}
 	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
 	defer cleanup(rdb, prefix)
-	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit)
+	var tr *traffic
+	if replayRun {
+		tr = newTraffic(users, steps, newInbox(0).base)
+		stepHook = tr.sending
+	}
+	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit, tr)
+	stepHook = nil
 	if err != nil {
 		return err
 	}
 	fmt.Println(d)
+	if tr != nil {
+		r, err := runReplay(ctx, rdb, tr, users, steps, think)
+		if err != nil {
+			return err
+		}
+		fmt.Println(r)
+		fmt.Printf("dalil/replay throughput: %.2f (Dalil beside its own Telegram traffic)\n", d.rate()/r.rate())
+	}
 	if !skipEcho {
 		e, err := runEcho(ctx, rdb, users, steps, think)
 		if err != nil {
@@ -378,6 +394,9 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 				if think > 0 {
 					time.Sleep(think/2 + time.Duration(r.Int64N(int64(think))))
 				}
+				if stepHook != nil {
+					stepHook(chat, k)
+				}
 				var up map[string]any
 				switch {
 				case k == 0 && !echo:
@@ -457,9 +476,13 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 	return lat, timeouts.Load(), time.Since(start)
 }
 
-func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgres.Store, users, steps int, think time.Duration, chatLimit bool) (result, string, error) {
+func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgres.Store, users, steps int, think time.Duration, chatLimit bool, calls *traffic) (result, string, error) {
 	in := newInbox(users)
-	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
+	opts := bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver}
+	if calls != nil {
+		opts.OnCall = calls.onCall
+	}
+	srv := bottest.New(opts)
 	defer srv.Close()
 	client, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
 	if err != nil {

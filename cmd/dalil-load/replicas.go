@@ -41,6 +41,10 @@ import (
 // sentHook, when set, is told of every update a simulated user sends.
 var sentHook func(chat, updateID int64)
 
+// stepHook, when set, is told which update (0, 1, …) a simulated user is
+// about to send.
+var stepHook func(chat int64, k int)
+
 // ledger records, per chat, the updates sent and the order replicas
 // handled them in.
 type ledger struct {
