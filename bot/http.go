@@ -81,22 +81,22 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	// Decoded once here, for its chat's partition; the consumer decodes it
-	// again from the queue.
-	var up telegram.Update
-	if err := json.Unmarshal(raw, &up); err != nil || up.UpdateID == 0 {
+	// Only what routes it and a button press's id are read here; the
+	// consumer decodes the whole update from the queue.
+	h, err := telegram.ReadHead(raw)
+	if err != nil || h.UpdateID == 0 {
 		// Not an update: acknowledging it stops Telegram from resending it.
 		b.log.Warn("webhook: unreadable update dropped", "err", err)
 		b.m.updates.WithLabelValues("unreadable").Inc()
 		return
 	}
-	cq := up.CallbackQuery
-	if err := b.enqueue(r.Context(), raw, partitionOf(up.ChatID()), cq != nil); err != nil {
+	cq := h.CallbackQueryID
+	if err := b.enqueue(r.Context(), raw, partitionOf(h.Chat), cq != ""); err != nil {
 		b.log.Error("webhook: queueing update", "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	if cq == nil {
+	if cq == "" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -106,6 +106,6 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 	// call went, but an unanswered press only keeps its spinner a while.
 	b.m.apiCalls.WithLabelValues("answerCallbackQuery").Inc()
 	w.Header().Set("Content-Type", "application/json")
-	body := append([]byte(`{"method":"answerCallbackQuery","callback_query_id":`), jsonenc.AppendString(nil, cq.ID)...)
+	body := append([]byte(`{"method":"answerCallbackQuery","callback_query_id":`), jsonenc.AppendString(nil, cq)...)
 	w.Write(append(body, '}'))
 }

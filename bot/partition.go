@@ -62,11 +62,11 @@ func partitionOf(chat int64) int {
 // rawPartition finds the partition of a raw update (0 when unreadable: the
 // consumer drops it).
 func rawPartition(raw []byte) int {
-	var up telegram.Update
-	if json.Unmarshal(raw, &up) != nil {
+	h, err := telegram.ReadHead(raw)
+	if err != nil {
 		return 0
 	}
-	return partitionOf(up.ChatID())
+	return partitionOf(h.Chat)
 }
 
 func replicaID() string {

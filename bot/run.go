@@ -96,7 +96,7 @@ func (b *Bot) poll(ctx context.Context) error {
 	var offset int64
 	backoff := time.Second
 	for ctx.Err() == nil {
-		ups, err := b.client.GetUpdates(ctx, offset, 100, 25*time.Second, allowedUpdates)
+		raws, err := b.client.GetUpdatesRaw(ctx, offset, 100, 25*time.Second, allowedUpdates)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -113,30 +113,52 @@ func (b *Bot) poll(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
-		if len(ups) == 0 {
+		// Each update is queued as Telegram sent it; only what routes it
+		// (its id and chat) is read here.
+		batch := make([]queued, 0, len(raws))
+		for _, raw := range raws {
+			h, err := telegram.ReadHead(raw)
+			if err != nil || h.UpdateID == 0 {
+				b.log.Warn("getUpdates: unreadable update dropped", "err", err)
+				b.m.updates.WithLabelValues("unreadable").Inc()
+				continue
+			}
+			batch = append(batch, queued{raw, h})
+			offset = max(offset, h.UpdateID+1)
+		}
+		if len(batch) == 0 {
 			continue
 		}
-		if err := b.enqueueBatch(ctx, ups); err != nil {
+		if err := b.enqueueBatch(ctx, batch); err != nil {
 			// Redis is down: handle the batch here and now, so that each
 			// user is at least told to try again in a moment.
 			b.log.Error("queueing updates", "err", err)
 			now := time.Now()
 			var wg sync.WaitGroup
-			wg.Add(len(ups))
-			for i := range ups {
-				b.dispatch(&ups[i], now, false, wg.Done)
+			for _, q := range batch {
+				var up telegram.Update
+				if json.Unmarshal(q.raw, &up) != nil {
+					continue
+				}
+				wg.Add(1)
+				b.dispatch(&up, now, false, wg.Done)
 			}
 			wg.Wait()
 		}
-		offset = ups[len(ups)-1].UpdateID + 1
 	}
 	if offset > 0 {
 		// Confirm the last batch now rather than have it redelivered at the next start.
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		_, _ = b.client.GetUpdates(cctx, offset, 1, 0, allowedUpdates)
+		_, _ = b.client.GetUpdatesRaw(cctx, offset, 1, 0, allowedUpdates)
 		cancel()
 	}
 	return nil
+}
+
+// queued is an update from getUpdates on its way to the queue.
+type queued struct {
+	raw  []byte
+	head telegram.Head
 }
 
 // The update queue: Redis streams (one per partition, see partition.go)
@@ -172,12 +194,11 @@ func (b *Bot) enqueue(ctx context.Context, raw []byte, partition int, answered b
 }
 
 // enqueueBatch puts updates from getUpdates on the queue, in one trip.
-func (b *Bot) enqueueBatch(ctx context.Context, ups []telegram.Update) error {
+func (b *Bot) enqueueBatch(ctx context.Context, batch []queued) error {
 	now := strconv.FormatInt(time.Now().UnixNano(), 10)
 	pipe := b.store.Client().Pipeline()
-	for i := range ups {
-		raw, _ := json.Marshal(&ups[i])
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partitionOf(ups[i].ChatID())), Values: []any{"u", raw, "t", now}})
+	for _, q := range batch {
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partitionOf(q.head.Chat)), Values: []any{"u", q.raw, "t", now}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("queue updates: %w", err)

@@ -193,6 +193,17 @@ func IsNetwork(err error) bool {
 
 // GetUpdates long-polls for updates from offset, waiting up to timeout.
 func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeout time.Duration, allowed []string) ([]Update, error) {
+	var ups []Update
+	return ups, c.getUpdates(ctx, offset, limit, timeout, allowed, &ups)
+}
+
+// GetUpdatesRaw is GetUpdates leaving each update as the JSON Telegram sent.
+func (c *Client) GetUpdatesRaw(ctx context.Context, offset int64, limit int, timeout time.Duration, allowed []string) ([]json.RawMessage, error) {
+	var ups []json.RawMessage
+	return ups, c.getUpdates(ctx, offset, limit, timeout, allowed, &ups)
+}
+
+func (c *Client) getUpdates(ctx context.Context, offset int64, limit int, timeout time.Duration, allowed []string, out any) error {
 	p := Params{"offset": strconv.FormatInt(offset, 10), "limit": strconv.Itoa(limit),
 		"timeout": strconv.Itoa(int(timeout / time.Second))}
 	if allowed != nil {
@@ -202,13 +213,12 @@ func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeou
 	defer cancel()
 	raw, err := c.call(ctx, c.poll, "getUpdates", p)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var ups []Update
-	if err := json.Unmarshal(raw, &ups); err != nil {
-		return nil, fmt.Errorf("telegram getUpdates: decoding result: %w", err)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("telegram getUpdates: decoding result: %w", err)
 	}
-	return ups, nil
+	return nil
 }
 
 // SetWebhook registers url with a secret token Telegram sends back in the

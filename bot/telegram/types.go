@@ -1,6 +1,9 @@
 package telegram
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // The Bot API objects Dalil reads. Only the fields it uses are decoded;
 // kinds of message it does not read (photo, voice…) are kept raw so that
@@ -188,4 +191,62 @@ type InlineButton struct {
 	Text         string `json:"text"`
 	CallbackData string `json:"callback_data,omitempty"`
 	URL          string `json:"url,omitempty"`
+}
+
+// Head is what routes an update: its id and its chat (0 when none), and
+// the id of the button press it carries, if any (a webhook answers it).
+type Head struct {
+	UpdateID        int64
+	Chat            int64
+	CallbackQueryID string
+}
+
+// ReadHead decodes only the fields of a raw update that route it. It costs
+// a fraction of a full decode (no text, entities or keyboards are kept),
+// which the receiving side would throw away: the update is queued as the
+// raw bytes Telegram sent, fields this client does not know included.
+func ReadHead(raw []byte) (Head, error) {
+	type chatOnly struct {
+		Chat Chat `json:"chat"`
+	}
+	var h struct {
+		UpdateID      int64     `json:"update_id"`
+		Message       *chatOnly `json:"message"`
+		EditedMessage *chatOnly `json:"edited_message"`
+		CallbackQuery *struct {
+			ID   string `json:"id"`
+			From *struct {
+				ID int64 `json:"id"`
+			} `json:"from"`
+			Message *chatOnly `json:"message"`
+		} `json:"callback_query"`
+		MyChatMember *chatOnly `json:"my_chat_member"`
+		ChannelPost  *chatOnly `json:"channel_post"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return Head{}, fmt.Errorf("telegram update: %w", err)
+	}
+	// The same choice as ChatID, on the same shapes.
+	msg := func(c *chatOnly) *Message {
+		if c == nil {
+			return nil
+		}
+		return &Message{Chat: c.Chat}
+	}
+	u := Update{UpdateID: h.UpdateID, Message: msg(h.Message), EditedMessage: msg(h.EditedMessage),
+		ChannelPost: msg(h.ChannelPost)}
+	if h.MyChatMember != nil {
+		u.MyChatMember = &ChatMember{Chat: h.MyChatMember.Chat}
+	}
+	if cq := h.CallbackQuery; cq != nil {
+		u.CallbackQuery = &CallbackQuery{Message: msg(cq.Message)}
+		if cq.From != nil {
+			u.CallbackQuery.From = &User{ID: cq.From.ID}
+		}
+	}
+	head := Head{UpdateID: h.UpdateID, Chat: u.ChatID()}
+	if h.CallbackQuery != nil {
+		head.CallbackQueryID = h.CallbackQuery.ID
+	}
+	return head, nil
 }
