@@ -35,13 +35,7 @@ func TestWorkersReuseAndStop(t *testing.T) {
 	close(release)
 
 	w.stop()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after stop, %d before", n, before)
-	}
+	waitGoroutines(t, before, "after stop")
 	// A task given after stop still runs.
 	ran := make(chan struct{})
 	w.Go(func() { close(ran) })
@@ -61,12 +55,18 @@ func TestWorkersIdleExit(t *testing.T) {
 		w.Go(wg.Done)
 	}
 	wg.Wait()
+	waitGoroutines(t, before, "once the workers were idle")
+}
+
+// waitGoroutines waits until no more goroutines run than before.
+func waitGoroutines(t *testing.T, before int, when string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("idle workers did not exit: %d goroutines, %d before", n, before)
+		t.Fatalf("%d goroutines %s, %d before", n, when, before)
 	}
 }
 

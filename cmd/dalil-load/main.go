@@ -593,6 +593,17 @@ func conversationMemory(ctx context.Context, rdb *redis.Client, store *redisstor
 // runEcho is the baseline: the same fake server and users, and a bot that
 // only echoes each text, built on the same Telegram client.
 func runEcho(ctx context.Context, rdb redis.UniversalClient, users, steps int, think time.Duration) (result, error) {
+	return runBare(ctx, rdb, "echo", users, steps, think, !echoDuties, func(ctx context.Context, c *telegram.Client, up *telegram.Update) {
+		echo(ctx, c, up)
+	})
+}
+
+// runBare plays the users against a bot with no storage: each getUpdates
+// batch is answered by answer, an update per goroutine, before the next
+// batch is asked for. textsOnly: the users only type (the echo bot's
+// answers have no buttons to press).
+func runBare(ctx context.Context, rdb redis.UniversalClient, name string, users, steps int, think time.Duration, textsOnly bool,
+	answer func(context.Context, *telegram.Client, *telegram.Update)) (result, error) {
 	in := newInbox(users)
 	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
 	defer srv.Close()
@@ -600,13 +611,13 @@ func runEcho(ctx context.Context, rdb redis.UniversalClient, users, steps int, t
 	if err != nil {
 		return result{}, err
 	}
-	ectx, cancel := context.WithCancel(ctx)
+	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		var offset int64
-		for ectx.Err() == nil {
-			ups, err := client.GetUpdates(ectx, offset, 100, time.Second, nil)
+		for bctx.Err() == nil {
+			ups, err := client.GetUpdates(bctx, offset, 100, time.Second, nil)
 			if err != nil {
 				continue
 			}
@@ -615,7 +626,7 @@ func runEcho(ctx context.Context, rdb redis.UniversalClient, users, steps int, t
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					echo(ectx, client, &up)
+					answer(bctx, client, &up)
 				}()
 			}
 			wg.Wait()
@@ -625,11 +636,11 @@ func runEcho(ctx context.Context, rdb redis.UniversalClient, users, steps int, t
 		}
 	}()
 	cpu := newCPUMeter(ctx, rdb)
-	lat, timeouts, elapsed := play(srv, in, users, steps, think, !echoDuties)
+	lat, timeouts, elapsed := play(srv, in, users, steps, think, textsOnly)
 	cancel()
 	<-done
 	notes := []string{cpu.since(ctx, users*steps), callsPerUpdate(srv.Counts(), users*steps), steady(in, nil)}
-	return result{name: "echo", updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts, notes: notes}, nil
+	return result{name: name, updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts, notes: notes}, nil
 }
 
 // echo answers one update: a text is sent back; with -echo-duties it

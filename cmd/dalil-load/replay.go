@@ -10,7 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/bot/telegram"
 )
 
@@ -120,50 +119,16 @@ func (t *traffic) take(i int64, k, steps int) []replayCall {
 
 // runReplay plays the same users against the replay bot.
 func runReplay(ctx context.Context, rdb *redis.Client, tr *traffic, users, steps int, think time.Duration) (result, error) {
-	in := newInbox(users)
-	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend, OnDeliver: in.onDeliver})
-	defer srv.Close()
-	client, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
-	if err != nil {
-		return result{}, err
-	}
 	tr.queue()
 	seen := make([]atomic.Int32, users) // per user: updates received
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var offset int64
-		for rctx.Err() == nil {
-			ups, err := client.GetUpdates(rctx, offset, 100, time.Second, nil)
-			if err != nil {
-				continue
-			}
-			var wg sync.WaitGroup
-			for _, up := range ups {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					i := up.ChatID() - tr.base
-					if i < 0 || i >= int64(users) {
-						return
-					}
-					k := int(seen[i].Add(1) - 1)
-					replay(rctx, client, &up, tr.take(i, k, steps))
-				}()
-			}
-			wg.Wait()
-			if len(ups) > 0 {
-				offset = ups[len(ups)-1].UpdateID + 1
-			}
+	return runBare(ctx, rdb, "replay", users, steps, think, false, func(ctx context.Context, c *telegram.Client, up *telegram.Update) {
+		i := up.ChatID() - tr.base
+		if i < 0 || i >= int64(users) {
+			return
 		}
-	}()
-	cpu := newCPUMeter(ctx, rdb)
-	lat, timeouts, elapsed := play(srv, in, users, steps, think, false)
-	cancel()
-	<-done
-	notes := []string{cpu.since(ctx, users*steps), callsPerUpdate(srv.Counts(), users*steps), steady(in, nil)}
-	return result{name: "replay", updates: users * steps, elapsed: elapsed, reply: lat, timeouts: timeouts, notes: notes}, nil
+		k := int(seen[i].Add(1) - 1)
+		replay(ctx, c, up, tr.take(i, k, steps))
+	})
 }
 
 // replay answers one update with the calls Dalil made for it: a press is
