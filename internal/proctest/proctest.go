@@ -4,10 +4,12 @@
 package proctest
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,15 +83,31 @@ func StartRedis(t testing.TB, port int, dir string) *exec.Cmd {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// Ready is PONG, not an open port: with a dir, Redis answers -LOADING
+	// while it reads its append-only file back.
 	for range 250 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+		if redisPong(addr) {
 			return cmd
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("redis-server on %s did not start", addr)
 	return nil
+}
+
+// redisPong reports whether the Redis server at addr answers PING.
+func redisPong(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
 }
 
 // RedisURL starts a throwaway redis-server (nothing saved) on a free port
