@@ -63,6 +63,7 @@ func main() {
 	flag.BoolVar(&echoDuties, "echo-duties", false, "the echo bot also does what Telegram asks of a bot with buttons: its echo carries two buttons, and a press is answered (answerCallbackQuery), its keyboard removed (editMessageReplyMarkup) and echoed with new buttons, as Dalil does; users press them as they press Dalil's")
 	flag.IntVar(&replicas, "replicas", 0, "N > 0: play the users against 1 then N bots sharing Redis and PostgreSQL, in webhook mode behind a round-robin front, and check per-chat ordering (replaces the Dalil/echo comparison)")
 	flag.BoolVar(&replayRun, "replay", false, "also play the users against a bot that makes, for each update, exactly the Bot API calls Dalil made for it, with no engine, Redis or PostgreSQL: the throughput of Dalil's Telegram traffic alone (see replay.go)")
+	flag.IntVar(&rounds, "rounds", 1, "repeat the comparison this many times and print the median ratios (the box's speed drifts between seconds)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write a profile of the whole run's allocations to this file")
@@ -89,6 +90,7 @@ func main() {
 }
 
 var (
+	rounds       int
 	replayRun    bool
 	redisSocket  bool
 	echoDuties   bool
@@ -200,34 +202,69 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	if replicas > 0 {
 		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas)
 	}
-	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
-	defer cleanup(rdb, prefix)
-	var tr *traffic
-	if replayRun {
-		tr = newTraffic(users, steps, newInbox(0).base)
-		stepHook = tr.sending
-	}
-	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit, tr)
-	stepHook = nil
-	if err != nil {
-		return err
-	}
-	fmt.Println(d)
-	if tr != nil {
-		r, err := runReplay(ctx, rdb, tr, users, steps, think)
+	var ratios struct{ replay, echo, bound []float64 }
+	var conv string
+	for round := range rounds {
+		if rounds > 1 {
+			fmt.Printf("round %d of %d\n", round+1, rounds)
+		}
+		prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
+		var tr *traffic
+		replayed := 0.0 // the replay bot's updates/s
+		if replayRun {
+			tr = newTraffic(users, steps, newInbox(0).base)
+			stepHook = tr.sending
+		}
+		d, c, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit, tr)
+		stepHook = nil
 		if err != nil {
+			cleanup(rdb, prefix)
 			return err
 		}
-		fmt.Println(r)
-		fmt.Printf("dalil/replay throughput: %.2f (Dalil beside its own Telegram traffic)\n", d.rate()/r.rate())
-	}
-	if !skipEcho {
-		e, err := runEcho(ctx, rdb, users, steps, think)
-		if err != nil {
-			return err
+		conv = c
+		fmt.Println(d)
+		if tr != nil {
+			r, err := runReplay(ctx, rdb, tr, users, steps, think)
+			if err != nil {
+				cleanup(rdb, prefix)
+				return err
+			}
+			fmt.Println(r)
+			replayed = r.rate()
+			ratios.replay = append(ratios.replay, d.rate()/r.rate())
+			fmt.Printf("dalil/replay throughput: %.2f (Dalil beside its own Telegram traffic)\n", d.rate()/r.rate())
 		}
-		fmt.Println(e)
-		fmt.Printf("dalil/echo throughput: %.2f\n", d.rate()/e.rate())
+		if !skipEcho {
+			e, err := runEcho(ctx, rdb, users, steps, think)
+			if err != nil {
+				cleanup(rdb, prefix)
+				return err
+			}
+			fmt.Println(e)
+			ratios.echo = append(ratios.echo, d.rate()/e.rate())
+			fmt.Printf("dalil/echo throughput: %.2f\n", d.rate()/e.rate())
+			if replayed > 0 {
+				// What Dalil could reach against the echo bot if its own
+				// work cost nothing: its Telegram traffic alone.
+				ratios.bound = append(ratios.bound, replayed/e.rate())
+				fmt.Printf("replay/echo throughput: %.2f (Dalil's calls and nothing else, against the echo)\n", replayed/e.rate())
+			}
+		}
+		cleanup(rdb, prefix)
+	}
+	if rounds > 1 {
+		// The box's speed drifts from one second to the next (a shared
+		// host): the median of ratios taken a few seconds apart is what
+		// compares.
+		for _, r := range []struct {
+			name string
+			v    []float64
+		}{{"dalil/replay", ratios.replay}, {"dalil/echo", ratios.echo}, {"replay/echo", ratios.bound}} {
+			if len(r.v) > 0 {
+				slices.Sort(r.v)
+				fmt.Printf("%s throughput over %d rounds: median %.2f, range %.2f–%.2f\n", r.name, len(r.v), r.v[len(r.v)/2], r.v[0], r.v[len(r.v)-1])
+			}
+		}
 	}
 	fmt.Println(conv)
 	return nil
