@@ -96,7 +96,9 @@ type Options struct {
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
 	// Intercept sees every update first; returning true means it handled it
-	// (the advisers' group relay).
+	// (the advisers' group relay). An update it takes is its own: it answers
+	// the button press it carries, if any (Telegram takes one answer per
+	// press, and the interceptor may have something to say in it).
 	Intercept func(ctx context.Context, up *telegram.Update) bool
 	// AdvisersChatID is the advisers' group: what is said there and not
 	// taken by Intercept is ignored (never answered as a stray group).
@@ -141,9 +143,6 @@ type job struct {
 	up   *telegram.Update
 	at   time.Time
 	done func()
-	// answered: the webhook already answered the button press, in its
-	// reply to Telegram.
-	answered bool
 }
 
 // New checks the options and returns a bot ready to Run.
@@ -233,7 +232,7 @@ var logKey = func() []byte {
 
 // dispatch queues an update on its chat's actor; done is called once the
 // update is durably handled (or dropped), before its replies are sent.
-func (b *Bot) dispatch(up *telegram.Update, at time.Time, answered bool, done func()) {
+func (b *Bot) dispatch(up *telegram.Update, at time.Time, done func()) {
 	chat := up.ChatID()
 	b.mu.Lock()
 	a := b.actors[chat]
@@ -243,7 +242,7 @@ func (b *Bot) dispatch(up *telegram.Update, at time.Time, answered bool, done fu
 		b.work.Add(1)
 		b.workers.Go(func() { b.runActor(chat, a) })
 	}
-	a.jobs = append(a.jobs, job{up: up, at: at, done: done, answered: answered})
+	a.jobs = append(a.jobs, job{up: up, at: at, done: done})
 	b.mu.Unlock()
 }
 
@@ -261,19 +260,20 @@ func (b *Bot) runActor(chat int64, a *actor) {
 		b.mu.Unlock()
 		var once sync.Once
 		done := func() { once.Do(j.done) }
-		b.handle(b.workCtx, j.up, j.at, j.answered, done)
+		b.handle(b.workCtx, j.up, j.at, done)
 		done()
 	}
 }
 
 // handle runs one update through the engine and saves the outcome.
-func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, answered bool, done func()) {
+func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, done func()) {
 	chat := up.ChatID()
 	// Every line about this update names it, so one update can be followed
 	// through the logs of several replicas.
 	log := b.log.With("update", up.UpdateID)
 	cq := up.CallbackQuery
-	if cq != nil && !answered {
+	intercepted := chat != 0 && b.o.Intercept != nil && b.o.Intercept(ctx, up)
+	if cq != nil && !intercepted {
 		// Every button press is answered, whatever happens next, so the
 		// user's app stops its spinner.
 		defer func() {
@@ -288,7 +288,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, ans
 		b.m.updates.WithLabelValues("ignored").Inc()
 		return
 	}
-	if b.o.Intercept != nil && b.o.Intercept(ctx, up) {
+	if intercepted {
 		b.m.updates.WithLabelValues("intercepted").Inc()
 		return
 	}

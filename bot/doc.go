@@ -19,10 +19,7 @@
 // never waits for handling; with Redis down it handles the batch at once so
 // that each user is told to try again in a moment. The webhook answers 200
 // only once the update is in the stream (401 on a wrong secret token, 503
-// when Redis is down, so Telegram delivers again); to a button press it
-// answers with answerCallbackQuery in that reply, which saves a Bot API
-// request per press and stops the user's spinner before the press is
-// handled (the queue entry says so, and the handler does not answer again).
+// when Redis is down, so Telegram delivers again).
 //
 // # Order across replicas
 //

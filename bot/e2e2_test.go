@@ -15,7 +15,9 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 func TestRestartMidConversation(t *testing.T) {
@@ -104,7 +106,10 @@ func get(t *testing.T, url string) int {
 	return resp.StatusCode
 }
 
-func TestWebhookSecret(t *testing.T) {
+// startWebhook starts a bot in webhook mode (secret s3cret-Token_1) behind
+// a test server, once it has registered its webhook.
+func startWebhook(t *testing.T, tweak func(*bot.Options)) *harness {
+	t.Helper()
 	var handler atomic.Value
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hnd, _ := handler.Load().(http.Handler)
@@ -114,22 +119,29 @@ func TestWebhookSecret(t *testing.T) {
 		}
 		hnd.ServeHTTP(w, r)
 	}))
-	defer hook.Close()
+	t.Cleanup(hook.Close)
 	h := start(t, nil, func(o *bot.Options) {
 		o.WebhookURL = hook.URL + "/tg/hook"
 		o.WebhookSecret = "s3cret-Token_1"
+		if tweak != nil {
+			tweak(o)
+		}
 	})
 	handler.Store(http.Handler(h.b.Handler(nil)))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if url, secret := h.srv.Webhook(); url == hook.URL+"/tg/hook" && secret == "s3cret-Token_1" {
-			break
+			return h
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("setWebhook not called with the URL and secret")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestWebhookSecret(t *testing.T) {
+	h := startWebhook(t, nil)
 	const chat = 2004
 	// The fake server posts with the registered secret, like Telegram.
 	u := h.srv.Text(chat, "/start")
@@ -155,10 +167,41 @@ func TestWebhookSecret(t *testing.T) {
 	if !strings.Contains(texts(got), "Où en est votre projet") {
 		t.Fatalf("webhook conversation: %s", texts(got))
 	}
-	// The press is answered once, in the webhook's reply, not by a request.
+}
+
+// A press that Intercept takes (the adviser desk, while a person holds the
+// conversation) is answered by it, with its own text (a toast), and by
+// nothing else: Telegram takes one answer per press, so neither the bot
+// after it nor the webhook's reply to Telegram may answer it too.
+func TestInterceptedPressAnsweredOnceByItsTaker(t *testing.T) {
+	var h *harness
+	h = startWebhook(t, func(o *bot.Options) {
+		o.Intercept = func(ctx context.Context, up *telegram.Update) bool {
+			cq := up.CallbackQuery
+			if cq == nil || cq.Data != "busy" {
+				return false
+			}
+			c, err := telegram.New(ctx, h.srv.Token(), h.srv.APIURL(), nil)
+			if err == nil {
+				_, err = c.Call(ctx, "answerCallbackQuery", telegram.Params{"callback_query_id": cq.ID, "text": "Un conseiller vous répond"})
+			}
+			if err != nil {
+				t.Errorf("intercept: %v", err)
+			}
+			return true
+		}
+	})
+	const chat = 2005
+	h.srv.Text(chat, "/start")
+	q := h.wait(chat, 1)[0]
+	h.srv.Press(q, "busy")
+	if !proctest.WaitFor(5*time.Second, func() bool { return len(h.srv.Calls("answerCallbackQuery")) > 0 }) {
+		t.Fatal("the press was not answered")
+	}
+	time.Sleep(200 * time.Millisecond) // a second answer would come now
 	answers := h.srv.Calls("answerCallbackQuery")
-	if len(answers) != 1 || !answers[0].Webhook || !strings.HasPrefix(answers[0].Params["callback_query_id"], "cq") {
-		t.Fatalf("answers to the press: %+v, want one in the webhook reply", answers)
+	if len(answers) != 1 || answers[0].Webhook || answers[0].Params["text"] != "Un conseiller vous répond" {
+		t.Fatalf("answers to the press: %+v, want the handler's one, with its text", answers)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
 // DefaultWebhookPath serves updates when WebhookURL has no path.
@@ -81,8 +80,8 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	// Only what routes it and a button press's id are read here; the
-	// consumer decodes the whole update from the queue.
+	// Only what routes it is read here; the consumer decodes the whole
+	// update from the queue.
 	h, err := telegram.ReadHead(raw)
 	if err != nil || h.UpdateID == 0 {
 		// Not an update: acknowledging it stops Telegram from resending it.
@@ -90,22 +89,13 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		b.m.updates.WithLabelValues("unreadable").Inc()
 		return
 	}
-	cq := h.CallbackQueryID
-	if err := b.enqueue(r.Context(), raw, partitionOf(h.Chat), cq != ""); err != nil {
+	if err := b.enqueue(r.Context(), raw, partitionOf(h.Chat)); err != nil {
 		b.log.Error("webhook: queueing update", "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	if cq == "" {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	// A button press is answered in the reply to Telegram (the Bot API
-	// takes one method call there): the spinner stops at once, and it
-	// costs no request of its own. Telegram says nothing of how such a
-	// call went, but an unanswered press only keeps its spinner a while.
-	b.m.apiCalls.WithLabelValues("answerCallbackQuery").Inc()
-	w.Header().Set("Content-Type", "application/json")
-	body := append([]byte(`{"method":"answerCallbackQuery","callback_query_id":`), jsonenc.AppendString(nil, cq)...)
-	w.Write(append(body, '}'))
+	// Only 200, no method call in the reply: a button press is answered
+	// by its handler, which may say something (the adviser desk's "an
+	// adviser is answering you"), and Telegram takes one answer per press.
+	w.WriteHeader(http.StatusOK)
 }

@@ -385,8 +385,7 @@ func (b *Bot) readPartition(ctx context.Context, p int, h *held, sem chan struct
 			sem <- struct{}{}
 			h.inflight.Add(1)
 			id := m.ID
-			answered := m.Values["a"] == "1"
-			b.dispatch(&up, at, answered, func() {
+			b.dispatch(&up, at, func() {
 				acks <- queueAck{stream: key, id: id}
 				<-sem
 				h.inflight.Done()

@@ -141,7 +141,7 @@ func (b *Bot) poll(ctx context.Context) error {
 					continue
 				}
 				wg.Add(1)
-				b.dispatch(&up, now, false, wg.Done)
+				b.dispatch(&up, now, wg.Done)
 			}
 			wg.Wait()
 		}
@@ -176,17 +176,12 @@ func (b *Bot) streamKey() string { return b.store.GlobalKey("updates") }
 
 // Enqueue puts a raw update on the queue (the webhook does).
 func (b *Bot) Enqueue(ctx context.Context, raw []byte) error {
-	return b.enqueue(ctx, raw, rawPartition(raw), false)
+	return b.enqueue(ctx, raw, rawPartition(raw))
 }
 
-// enqueue queues a raw update; answered says that the webhook answers its
-// button press itself (field "a"), so the handler does not again.
-func (b *Bot) enqueue(ctx context.Context, raw []byte, partition int, answered bool) error {
-	values := []any{"u", raw, "t", strconv.FormatInt(time.Now().UnixNano(), 10)}
-	if answered {
-		values = append(values, "a", "1")
-	}
-	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partition), Values: values}).Err()
+func (b *Bot) enqueue(ctx context.Context, raw []byte, partition int) error {
+	err := b.store.Client().XAdd(ctx, &redis.XAddArgs{Stream: b.partitionKey(partition),
+		Values: []any{"u", raw, "t", strconv.FormatInt(time.Now().UnixNano(), 10)}}).Err()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/proctest"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -275,6 +277,31 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 	got = l.wait(user, n+2)[n:]
 	if got[0].Text != l.tr.T(lang.ARY, "handoff.user.closed", nil) || len(got[1].Buttons) == 0 {
 		t.Fatalf("close button: %s", bottest.Texts(got))
+	}
+
+	// Three presses (the language, the forged button, Close), each answered
+	// once: the desk answers those it takes, with a word, and the bot does
+	// not answer them again (Telegram refuses a second answer).
+	answers := func() map[string][]string {
+		by := map[string][]string{}
+		for _, c := range l.srv.Calls("answerCallbackQuery") {
+			by[c.Params["callback_query_id"]] = append(by[c.Params["callback_query_id"]], c.Params["text"])
+		}
+		return by
+	}
+	proctest.WaitFor(5*time.Second, func() bool { return len(answers()) >= 3 })
+	time.Sleep(200 * time.Millisecond) // a second answer would come now
+	by := answers()
+	var texts []string
+	for id, ts := range by {
+		if len(ts) != 1 {
+			t.Errorf("press %s answered %d times: %q", id, len(ts), ts)
+		}
+		texts = append(texts, ts...)
+	}
+	slices.Sort(texts)
+	if len(by) != 3 || !slices.Contains(texts, "Conversation rendue à l'assistant.") || !slices.Contains(texts, "Fiche inconnue : refusé.") {
+		t.Errorf("answers to the three presses: %q", by)
 	}
 }
 

@@ -100,9 +100,8 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 				return false, nil
 			}
 		}
-		_, err := d.call(ctx, "answerCallbackQuery", telegram.Params{"callback_query_id": cq.ID,
-			"text": d.o.T.T(l, "handoff.user.busy", nil)})
-		return true, err
+		d.answerPress(ctx, cq.ID, d.o.T.T(l, "handoff.user.busy", nil))
+		return true, nil
 	}
 	if up.EditedMessage != nil {
 		// A copy cannot be edited: the adviser already has the first text.
@@ -516,14 +515,18 @@ func (d *Desk) editCard(ctx context.Context, s state, status string) {
 
 // button handles the card's buttons.
 func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.CallbackQuery) error {
+	// Every press taken here is answered once (the bot leaves them to the
+	// desk): with a word when there is one to say, else plainly, so the
+	// spinner stops. A redelivered press was answered the first time.
+	answered, again := false, false
+	defer func() {
+		if !answered && !again {
+			d.answerPress(ctx, cq.ID, "")
+		}
+	}()
 	answer := func(text string) {
-		p := telegram.Params{"callback_query_id": cq.ID}
-		if text != "" {
-			p["text"] = text
-		}
-		if _, err := d.call(ctx, "answerCallbackQuery", p); err != nil {
-			d.log.Warn("answering a button", "err", err)
-		}
+		answered = true
+		d.answerPress(ctx, cq.ID, text)
 	}
 	var action, id string
 	switch {
@@ -563,6 +566,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 		return nil
 	}
 	if !d.first(ctx, d.o.AdvisersChatID, up) {
+		again = true
 		return nil
 	}
 	if action == "close" {
@@ -571,6 +575,17 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 	}
 	answer("C'est à vous.")
 	return d.take(ctx, chat, s, cq.From, "button")
+}
+
+// answerPress answers a button press, with a toast when text is set.
+func (d *Desk) answerPress(ctx context.Context, id, text string) {
+	p := telegram.Params{"callback_query_id": id}
+	if text != "" {
+		p["text"] = text
+	}
+	if _, err := d.call(ctx, "answerCallbackQuery", p); err != nil {
+		d.log.Warn("answering a button", "err", err)
+	}
 }
 
 // close ends a handoff: the record, the card, the user told (when an

@@ -193,12 +193,10 @@ type InlineButton struct {
 	URL          string `json:"url,omitempty"`
 }
 
-// Head is what routes an update: its id and its chat (0 when none), and
-// the id of the button press it carries, if any (a webhook answers it).
+// Head is what routes an update: its id and its chat (0 when none).
 type Head struct {
-	UpdateID        int64
-	Chat            int64
-	CallbackQueryID string
+	UpdateID int64
+	Chat     int64
 }
 
 // ReadHead decodes only the fields of a raw update that route it. It costs
@@ -214,7 +212,6 @@ func ReadHead(raw []byte) (Head, error) {
 		Message       *chatOnly `json:"message"`
 		EditedMessage *chatOnly `json:"edited_message"`
 		CallbackQuery *struct {
-			ID   string `json:"id"`
 			From *struct {
 				ID int64 `json:"id"`
 			} `json:"from"`
@@ -244,9 +241,5 @@ func ReadHead(raw []byte) (Head, error) {
 			u.CallbackQuery.From = &User{ID: cq.From.ID}
 		}
 	}
-	head := Head{UpdateID: h.UpdateID, Chat: u.ChatID()}
-	if h.CallbackQuery != nil {
-		head.CallbackQueryID = h.CallbackQuery.ID
-	}
-	return head, nil
+	return Head{UpdateID: h.UpdateID, Chat: u.ChatID()}, nil
 }
