@@ -207,7 +207,7 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 	led := newLedger(n)
 	sentHook = led.onSent
 	defer func() { sentHook = nil }()
-	fr := newFront(in)
+	fr := newFront(in, true)
 	defer fr.Close()
 	webhook := fr.URL + bot.DefaultWebhookPath
 
@@ -229,11 +229,12 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 		}
 		procs = append(procs, p)
 	}
-	addrs := make([]string, n)
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	proxies := make([]http.Handler, n)
 	for i, p := range procs {
-		addrs[i] = p.addr
+		proxies[i] = proxy(hc, p.addr)
 	}
-	fr.backends.Store(&addrs)
+	fr.backends.Store(&proxies)
 	if !waitUntil(10*time.Second, func() bool { u, _ := srv.Webhook(); return u == webhook }) {
 		return procResult{}, fmt.Errorf("no replica registered the webhook %s", webhook)
 	}
@@ -330,60 +331,72 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 }
 
 // front is the load balancer: Telegram posts here; it notes the delivery
-// time (the latency's start) and the update's key, and hands each update
-// to the next replica.
+// time (the latency's start) and, keyed, the update's key, and hands each
+// update to the next replica: a bot's handler in this process, or a proxy
+// to a dalil serve process.
 type front struct {
 	*httptest.Server
 	in       *inbox
-	backends atomic.Pointer[[]string]
+	keyed    bool // note keys (process replicas are checked from Redis by key)
+	backends atomic.Pointer[[]http.Handler]
 	next     atomic.Uint64
-	hc       *http.Client
 	keys     sync.Map // update key (as the bot computes it) -> update id
 	acked    sync.Map // update id -> *ack, done once a replica queued it
 }
 
-func newFront(in *inbox) *front {
-	f := &front{in: in, hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}}
+func newFront(in *inbox, keyed bool) *front {
+	f := &front{in: in, keyed: keyed}
 	f.Server = httptest.NewServer(f)
 	return f
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	var up telegram.Update
-	_ = json.Unmarshal(body, &up)
-	f.in.delivered.LoadOrStore(up.UpdateID, time.Now()) // a redelivery keeps the first time
-	f.keys.Store(bot.UpdateKey(&up), up.UpdateID)
+	head, _ := telegram.ReadHead(body)
+	f.in.delivered.LoadOrStore(head.UpdateID, time.Now()) // a redelivery keeps the first time
+	if f.keyed {
+		var up telegram.Update
+		_ = json.Unmarshal(body, &up)
+		f.keys.Store(bot.UpdateKey(&up), up.UpdateID)
+	}
 	bs := f.backends.Load()
 	if bs == nil || len(*bs) == 0 {
 		http.Error(w, "no replica yet", http.StatusServiceUnavailable)
 		return
 	}
-	addr := (*bs)[int(f.next.Add(1)%uint64(len(*bs)))]
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+r.URL.Path, bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	// The answer goes back as it came: a replica may answer a button
-	// press in it (answerCallbackQuery), which the fake server carries out.
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		w.Header().Set("Content-Type", ct)
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		a, _ := f.acked.LoadOrStore(up.UpdateID, newAck())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	(*bs)[int(f.next.Add(1)%uint64(len(*bs)))].ServeHTTP(rec, r)
+	if rec.code == http.StatusOK {
+		a, _ := f.acked.LoadOrStore(head.UpdateID, newAck())
 		a.(*ack).done()
 	}
+}
+
+// proxy forwards webhook posts to a dalil serve process at addr; its
+// answer goes back as it came, as a load balancer passes it.
+func proxy(hc *http.Client, addr string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body) // a sized body, as Telegram sends
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+r.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		resp, err := hc.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
 }
 
 // serveProc is one `dalil serve` process.

@@ -11,17 +11,12 @@ package main
 // chat meet on different replicas.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -216,27 +211,9 @@ func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store
 	}
 	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
 
-	// The front: Telegram posts here; it notes the delivery time (the
-	// latency's start) and hands each update to the next replica.
-	var handlers []http.Handler
-	var next atomic.Uint64
-	acked := sync.Map{} // update id -> *ack, done once a replica queued it
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var u struct {
-			ID int64 `json:"update_id"`
-		}
-		_ = json.Unmarshal(body, &u)
-		in.delivered.LoadOrStore(u.ID, time.Now()) // a redelivery keeps the first time
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &statusWriter{ResponseWriter: w, code: 200}
-		handlers[int(next.Add(1)%uint64(len(handlers)))].ServeHTTP(rec, r)
-		if rec.code == 200 {
-			a, _ := acked.LoadOrStore(u.ID, newAck())
-			a.(*ack).done()
-		}
-	}))
+	front := newFront(in, false)
 	defer front.Close()
+	var handlers []http.Handler
 
 	var hmu sync.Mutex
 	handling := make([]time.Duration, 0, users*steps)
@@ -278,6 +255,7 @@ func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store
 		bots = append(bots, b)
 		handlers = append(handlers, b.Handler(nil))
 	}
+	front.backends.Store(&handlers)
 	defer cleanup(rdbs[0], prefix)
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, n)
@@ -291,7 +269,7 @@ func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store
 	load0 := loadAverage()
 	lat, timeouts, elapsed := play(srv, in, users, steps, think, false)
 	load1 := loadAverage()
-	burst(srv, in, users, &acked, led)
+	burst(srv, in, users, &front.acked, led)
 	cancel()
 	for range bots {
 		if err := <-done; err != nil {
