@@ -298,10 +298,6 @@ func (s *Server) count(method string) {
 	n.(*atomic.Int64).Add(1)
 }
 
-// WebhookReply prefixes, in Counts, the methods called in answers to
-// webhook posts rather than by requests.
-const WebhookReply = "webhook reply:"
-
 // Counts returns how many calls of each method the server received.
 func (s *Server) Counts() map[string]int {
 	out := map[string]int{}
@@ -760,7 +756,7 @@ func (s *Server) webhookReply(body []byte) {
 	}
 	method := params["method"]
 	delete(params, "method")
-	s.count(WebhookReply + method)
+	s.count(method)
 	_, code, _ := s.handle(method, params)
 	if s.recordCalls {
 		s.mu.Lock()

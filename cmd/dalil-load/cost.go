@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/dalil-tt/dalil/bot/bottest"
 )
 
 // The figures below do not depend on the run being alone on the box: CPU
@@ -121,10 +119,7 @@ func callsPerUpdate(counts map[string]int, updates int) string {
 			continue
 		}
 		methods = append(methods, m)
-		// Calls made in answers to webhook posts are listed but cost no request.
-		if !strings.HasPrefix(m, bottest.WebhookReply) {
-			total += n
-		}
+		total += n
 	}
 	sort.Strings(methods)
 	parts := make([]string, 0, len(methods))
