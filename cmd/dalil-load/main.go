@@ -208,49 +208,20 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 		if rounds > 1 {
 			fmt.Printf("round %d of %d\n", round+1, rounds)
 		}
-		prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
-		var tr *traffic
-		replayed := 0.0 // the replay bot's updates/s
-		if replayRun {
-			tr = newTraffic(users, steps, newInbox(0).base)
-			stepHook = tr.sending
-		}
-		d, c, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit, tr)
-		stepHook = nil
+		r, err := compare(ctx, rdb, pg, users, steps, think, chatLimit, skipEcho)
 		if err != nil {
-			cleanup(rdb, prefix)
 			return err
 		}
-		conv = c
-		fmt.Println(d)
-		if tr != nil {
-			r, err := runReplay(ctx, rdb, tr, users, steps, think)
-			if err != nil {
-				cleanup(rdb, prefix)
-				return err
-			}
-			fmt.Println(r)
-			replayed = r.rate()
-			ratios.replay = append(ratios.replay, d.rate()/r.rate())
-			fmt.Printf("dalil/replay throughput: %.2f (Dalil beside its own Telegram traffic)\n", d.rate()/r.rate())
+		conv = r.conv
+		if r.replay > 0 {
+			ratios.replay = append(ratios.replay, r.dalil/r.replay)
 		}
-		if !skipEcho {
-			e, err := runEcho(ctx, rdb, users, steps, think)
-			if err != nil {
-				cleanup(rdb, prefix)
-				return err
-			}
-			fmt.Println(e)
-			ratios.echo = append(ratios.echo, d.rate()/e.rate())
-			fmt.Printf("dalil/echo throughput: %.2f\n", d.rate()/e.rate())
-			if replayed > 0 {
-				// What Dalil could reach against the echo bot if its own
-				// work cost nothing: its Telegram traffic alone.
-				ratios.bound = append(ratios.bound, replayed/e.rate())
-				fmt.Printf("replay/echo throughput: %.2f (Dalil's calls and nothing else, against the echo)\n", replayed/e.rate())
-			}
+		if r.echo > 0 {
+			ratios.echo = append(ratios.echo, r.dalil/r.echo)
 		}
-		cleanup(rdb, prefix)
+		if r.replay > 0 && r.echo > 0 {
+			ratios.bound = append(ratios.bound, r.replay/r.echo)
+		}
 	}
 	if rounds > 1 {
 		// The box's speed drifts from one second to the next (a shared
@@ -268,6 +239,56 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	}
 	fmt.Println(conv)
 	return nil
+}
+
+// rates are one round's throughputs (updates/s; 0 for a bot not run) and
+// Redis memory per conversation.
+type rates struct {
+	dalil, replay, echo float64
+	conv                string
+}
+
+// compare runs Dalil, then (-replay) the replay bot on the calls Dalil
+// made, then the echo bot, printing each one's figures.
+func compare(ctx context.Context, rdb *redis.Client, pg *postgres.Store, users, steps int, think time.Duration, chatLimit, skipEcho bool) (rates, error) {
+	prefix := fmt.Sprintf("load%d", time.Now().UnixNano())
+	defer cleanup(rdb, prefix)
+	var tr *traffic
+	if replayRun {
+		tr = newTraffic(users, steps)
+		stepHook = tr.sending
+	}
+	d, conv, err := runDalil(ctx, rdb, prefix, pg, users, steps, think, chatLimit, tr)
+	stepHook = nil
+	if err != nil {
+		return rates{}, err
+	}
+	fmt.Println(d)
+	out := rates{dalil: d.rate(), conv: conv}
+	if tr != nil {
+		r, err := runReplay(ctx, rdb, tr, users, steps, think)
+		if err != nil {
+			return rates{}, err
+		}
+		fmt.Println(r)
+		out.replay = r.rate()
+		fmt.Printf("dalil/replay throughput: %.2f (Dalil beside its own Telegram traffic)\n", out.dalil/out.replay)
+	}
+	if !skipEcho {
+		e, err := runEcho(ctx, rdb, users, steps, think)
+		if err != nil {
+			return rates{}, err
+		}
+		fmt.Println(e)
+		out.echo = e.rate()
+		fmt.Printf("dalil/echo throughput: %.2f\n", out.dalil/out.echo)
+		if out.replay > 0 {
+			// What Dalil could reach against the echo bot if its own work
+			// cost nothing: its Telegram traffic alone.
+			fmt.Printf("replay/echo throughput: %.2f (Dalil's calls and nothing else, against the echo)\n", out.replay/out.echo)
+		}
+	}
+	return out, nil
 }
 
 // ownRedis starts a redis-server without persistence on a free port.
@@ -382,8 +403,11 @@ type inbox struct {
 	firstSend, lastSend []time.Time
 }
 
+// firstChat is the first simulated user's chat id; user u's is firstChat+u.
+const firstChat = 7_000_000
+
 func newInbox(users int) *inbox {
-	in := &inbox{chans: make([]chan bottest.Message, users), base: 7_000_000,
+	in := &inbox{chans: make([]chan bottest.Message, users), base: firstChat,
 		firstSend: make([]time.Time, users), lastSend: make([]time.Time, users)}
 	for i := range in.chans {
 		// A whole answer (a referral page: cards, places, "more") fits;

@@ -24,7 +24,6 @@ import (
 
 // traffic is the calls Dalil made, by user and by the update they answer.
 type traffic struct {
-	base  int64
 	step  []atomic.Int32 // per user: the update being answered
 	mu    sync.Mutex
 	calls [][][]replayCall // user, update, calls in order
@@ -38,8 +37,8 @@ type replayCall struct {
 	params map[string]string
 }
 
-func newTraffic(users, steps int, base int64) *traffic {
-	t := &traffic{base: base, step: make([]atomic.Int32, users), calls: make([][][]replayCall, users)}
+func newTraffic(users, steps int) *traffic {
+	t := &traffic{step: make([]atomic.Int32, users), calls: make([][][]replayCall, users)}
 	for i := range t.calls {
 		t.calls[i] = make([][]replayCall, steps)
 	}
@@ -50,7 +49,7 @@ func newTraffic(users, steps int, base int64) *traffic {
 // its answer from now on (a late call of the update before is counted with
 // this one, which changes nothing to the traffic's cost).
 func (t *traffic) sending(chat int64, k int) {
-	if i := chat - t.base; i >= 0 && i < int64(len(t.step)) {
+	if i := chat - firstChat; i >= 0 && i < int64(len(t.step)) {
 		t.step[i].Store(int32(k))
 	}
 }
@@ -60,7 +59,7 @@ func (t *traffic) sending(chat int64, k int) {
 // itself, once, as Dalil does.
 func (t *traffic) onCall(method string, params map[string]string) {
 	chat, err := strconv.ParseInt(params["chat_id"], 10, 64)
-	i := chat - t.base
+	i := chat - firstChat
 	if err != nil || i < 0 || i >= int64(len(t.step)) {
 		return
 	}
@@ -122,7 +121,7 @@ func runReplay(ctx context.Context, rdb *redis.Client, tr *traffic, users, steps
 	tr.queue()
 	seen := make([]atomic.Int32, users) // per user: updates received
 	return runBare(ctx, rdb, "replay", users, steps, think, false, func(ctx context.Context, c *telegram.Client, up *telegram.Update) {
-		i := up.ChatID() - tr.base
+		i := up.ChatID() - firstChat
 		if i < 0 || i >= int64(users) {
 			return
 		}

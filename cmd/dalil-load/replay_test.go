@@ -16,8 +16,8 @@ func names(cs []replayCall) string {
 }
 
 func TestTrafficRecordsByUpdateAndReplaysEveryCall(t *testing.T) {
-	const base = 7_000_000
-	tr := newTraffic(2, 4, base)
+	const base = firstChat
+	tr := newTraffic(2, 4)
 	send := func(chat int64, method, text string) {
 		tr.onCall(method, map[string]string{"chat_id": itoa(chat), "text": text})
 	}
@@ -67,8 +67,8 @@ func TestTrafficRecordsByUpdateAndReplaysEveryCall(t *testing.T) {
 }
 
 func TestTrafficLastUpdateTakesTheRest(t *testing.T) {
-	const base = 7_000_000
-	tr := newTraffic(1, 2, base)
+	const base = firstChat
+	tr := newTraffic(1, 2)
 	tr.sending(base, 0)
 	tr.onCall("sendMessage", map[string]string{"chat_id": itoa(base), "text": "a"})
 	tr.sending(base, 1)
