@@ -33,6 +33,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 const technicalFR = "Un petit problème technique de mon côté"
@@ -131,7 +132,7 @@ type resEnv struct {
 	dbURL     string
 	redisPort int
 	redisDir  string
-	redis     *exec.Cmd
+	redis     *redistest.Node
 }
 
 func newResEnv(t *testing.T) *resEnv {
@@ -272,8 +273,7 @@ func TestResilienceRedisRestart(t *testing.T) {
 	for i := range want {
 		n := len(e.api.Received(chat))
 		if i == breakAt {
-			e.redis.Process.Signal(syscall.SIGTERM)
-			e.redis.Wait()
+			e.redis.Stop()
 			if !waitFor(10*time.Second, func() bool { c, _ := get(t, "http://"+p.addr+"/readyz"); return c == 503 }) {
 				t.Fatal("/readyz did not report Redis gone")
 			}

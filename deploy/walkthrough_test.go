@@ -23,6 +23,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/internal/proctest"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 // builtBinary builds cmd/dalil once, exactly as the Dockerfile does
@@ -144,8 +145,8 @@ func freePort(t *testing.T) int { return proctest.FreePort(t) }
 
 // startRedis runs redis-server as deploy/compose.yaml does (append-only)
 // on port, with its files in dir.
-func startRedis(t *testing.T, port int, dir string) *exec.Cmd {
-	return proctest.StartRedis(t, port, dir)
+func startRedis(t *testing.T, port int, dir string) *redistest.Node {
+	return redistest.Persistent(t, port, dir)
 }
 
 type lockedBuffer = proctest.LockedBuffer
@@ -341,8 +342,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 
 	// Redis away: not ready (Kubernetes takes the pod out of the Service);
 	// Redis back on its append-only file: ready again, conversation kept.
-	redis.Process.Kill()
-	redis.Wait()
+	redis.Kill()
 	if !waitFor(10*time.Second, func() bool { c, _ := get(t, "http://"+httpAddr+"/readyz"); return c == 503 }) {
 		t.Errorf("/readyz did not report Redis gone")
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
-	"github.com/dalil-tt/dalil/internal/proctest"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 // dalil serve with ADVISERS_CHAT_ID: /adviser posts a card in the user's
@@ -29,7 +29,7 @@ func TestServeHandoff(t *testing.T) {
 	srv.SetName(user, "Amina")
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
-		"REDIS_URL": proctest.RedisURL(t), "DATABASE_URL": pgtest.NewDB(t),
+		"REDIS_URL": redistest.URL(t), "DATABASE_URL": pgtest.NewDB(t),
 		"ADVISERS_CHAT_ID": strconv.Itoa(group), "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
 	}
 	addr, stop := serve(t, env)

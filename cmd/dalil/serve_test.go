@@ -13,6 +13,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/internal/proctest"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 // The real `dalil serve` against the fake Bot API, a Redis of its own
@@ -30,7 +31,7 @@ func TestServeLongPolling(t *testing.T) {
 	t.Cleanup(srv.Close) // after serve has stopped (cleanups run last first)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
-		"REDIS_URL": proctest.RedisURL(t), "DATABASE_URL": pgtest.NewDB(t),
+		"REDIS_URL": redistest.URL(t), "DATABASE_URL": pgtest.NewDB(t),
 	}
 	addr, stop := serve(t, env)
 	const chat = 555001
@@ -79,7 +80,7 @@ func TestServeWebhook(t *testing.T) {
 	port := proctest.FreePort(t)
 	hook := "http://127.0.0.1:" + strconv.Itoa(port) + "/telegram/hook"
 	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": proctest.RedisURL(t),
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": redistest.URL(t),
 		"WEBHOOK_URL": hook, "WEBHOOK_SECRET": "the-Secret_42",
 	}
 	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port) // where WEBHOOK_URL points

@@ -1,8 +1,9 @@
-// Package redistest starts throwaway Redis servers for tests: a single
-// server, a Redis Cluster of several masters, and a master with a replica
-// watched by a sentinel. Each runs redis-server on free ports of 127.0.0.1
-// with its files in t.TempDir(), dies with the test process, and is
-// stopped when the test ends.
+// Package redistest starts Redis servers for tests: a single server
+// (throwaway, or keeping an append-only file to be started again), a Redis
+// Cluster of several masters, and a master with a replica watched by a
+// sentinel. Each runs redis-server on 127.0.0.1 (free ports unless told),
+// with its files in t.TempDir() unless told, dies with the test process,
+// and is stopped when the test ends.
 package redistest
 
 import (
@@ -22,11 +23,12 @@ import (
 	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
-// Need skips t when redis-server is not installed (it is in CI).
+// Need fails t when redis-server is not installed: the tests that need
+// real Redis servers must run (deploy/services.sh installs it, as CI does).
 func Need(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server); skipping a test that needs real Redis servers")
+		t.Fatalf("redis-server is not installed (deploy/services.sh installs it, or apt-get install redis-server): %v", err)
 	}
 }
 
@@ -48,6 +50,15 @@ func (n *Node) Kill() {
 	<-n.done
 }
 
+// Stop stops the server cleanly (SIGTERM, as systemctl stop: it writes
+// what it must and exits) and waits for it.
+func (n *Node) Stop() {
+	if n.cmd.Process != nil {
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	<-n.done
+}
+
 // Client returns a plain client of this one server, closed at the end of t.
 func (n *Node) Client(t testing.TB) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, PoolSize: 4})
@@ -56,13 +67,24 @@ func (n *Node) Client(t testing.TB) *redis.Client {
 }
 
 // start runs redis-server with a config file made of lines (port, bind,
-// dir and no persistence are added) and waits until it answers PING.
+// dir and no persistence are added) and waits until it answers PING (a
+// server reading its append-only file back answers -LOADING until done).
 // With sentinel, it runs as a sentinel.
 func start(t testing.TB, sentinel bool, lines ...string) *Node {
+	return startAt(t, sentinel, 0, "", lines...)
+}
+
+// startAt is start on port and dir (0 and "": a free port, a new
+// directory); with a dir, a server started again there finds its files.
+func startAt(t testing.TB, sentinel bool, port int, dir string, lines ...string) *Node {
 	t.Helper()
 	Need(t)
-	port := proctest.FreePort(t)
-	dir := t.TempDir()
+	if port == 0 {
+		port = proctest.FreePort(t)
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	conf := append([]string{
 		"port " + strconv.Itoa(port), "bind 127.0.0.1", "dir " + dir,
 		"save \"\"", "appendonly no", "logfile " + filepath.Join(dir, "redis.log"),
@@ -126,6 +148,17 @@ func slicesDelete(s []string, drop ...string) []string {
 
 // Server starts one standalone server; extra are config lines.
 func Server(t testing.TB, extra ...string) *Node { return start(t, false, extra...) }
+
+// URL starts a throwaway server (nothing saved) and returns its URL,
+// database 0.
+func URL(t testing.TB) string { return "redis://" + Server(t).Addr + "/0" }
+
+// Persistent starts a server on port that keeps an append-only file in
+// dir, as deploy/compose.yaml runs Redis: one started again on the same
+// port and dir finds the data. Kill it to simulate a crash.
+func Persistent(t testing.TB, port int, dir string) *Node {
+	return startAt(t, false, port, dir, "appendonly yes", "appendfsync everysec")
+}
 
 // Cluster starts a Redis Cluster of masters masters (no replicas), the
 // 16384 slots split evenly among them, and returns them once every node

@@ -2,10 +2,15 @@ package redistest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dalil-tt/dalil/internal/proctest"
 )
 
 // The helpers themselves: a cluster whose three masters each serve a third
@@ -61,5 +66,42 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	if err := c.Set(ctx, "k", "after", 0).Err(); err != nil {
 		t.Fatalf("write after failover: %v", err)
+	}
+}
+
+// A throwaway server answers at its URL; a persistent one keeps an
+// append-only file in its dir, so a server started again on the same port
+// and dir after a crash finds the data.
+func TestURLAndPersistent(t *testing.T) {
+	url := URL(t)
+	if !strings.HasPrefix(url, "redis://127.0.0.1:") || !strings.HasSuffix(url, "/0") {
+		t.Fatalf("url %q", url)
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := redis.NewClient(opt)
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("throwaway server: %v", err)
+	}
+
+	port, dir := proctest.FreePort(t), t.TempDir()
+	n := Persistent(t, port, dir)
+	if err := n.Client(t).Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n.Kill()
+	time.Sleep(1100 * time.Millisecond) // appendfsync everysec
+	again := Persistent(t, port, dir)
+	if got, err := again.Client(t).Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Fatalf("after a restart on the same dir, GET k = %q, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "appendonlydir")); err != nil {
+		if _, err2 := os.Stat(filepath.Join(dir, "appendonly.aof")); err2 != nil {
+			t.Fatalf("no append-only file in %s: %v", dir, err)
+		}
 	}
 }
