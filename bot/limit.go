@@ -171,9 +171,12 @@ func (l *limits) wait(ctx context.Context, chat int64, perChat bool) (time.Durat
 		if err := sleepUntil(ctx, at); err != nil {
 			return 0, why, err
 		}
-		if t := global.reserve(time.Now()); t.After(at) {
-			at, why = t, scopeGlobal
+		turn := time.Now()
+		t := global.reserve(turn) // never before turn, so never before at
+		if t.Sub(turn) > at.Sub(now) {
+			why = scopeGlobal // the overall limit held the message longer
 		}
+		at = t
 	}
 	d := at.Sub(now)
 	if err := sleepUntil(ctx, at); err != nil {

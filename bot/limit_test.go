@@ -81,6 +81,26 @@ func TestLimitsWait(t *testing.T) {
 	}
 }
 
+// TestLimitsNameTheLimitThatWaited: a message held by its chat's limit is
+// counted under "chat", even with an overall limit that let it through at
+// once (it used to be put down to the overall limit).
+func TestLimitsNameTheLimitThatWaited(t *testing.T) {
+	l := newLimits(1000, 50*time.Millisecond, 1)
+	ctx := context.Background()
+	if _, why, err := l.wait(ctx, 7, true); err != nil || why != "" {
+		t.Fatalf("first message: waited for %q, %v", why, err)
+	}
+	d, why, err := l.wait(ctx, 7, true)
+	if err != nil || why != scopeChat || d < 20*time.Millisecond {
+		t.Fatalf("second message of the chat: waited %v for %q (%v), want the chat limit", d, why, err)
+	}
+	g := newLimits(1, 0, 1) // one a second overall
+	g.wait(ctx, 8, true)
+	if d, why, _ := g.wait(ctx, 9, true); why != scopeGlobal || d < 500*time.Millisecond {
+		t.Fatalf("second message overall: waited %v for %q, want the overall limit", d, why)
+	}
+}
+
 // TestResizedWindowKeepsRecentSlots: shrinking the overall window when a
 // replica joins must not open a burst: the slots already used in the last
 // second still count.
