@@ -53,7 +53,7 @@ func main() {
 	users := flag.Int("users", 2000, "simulated users, each in its own private chat")
 	steps := flag.Int("steps", 8, "updates each user sends")
 	think := flag.Duration("think", 0, "pause of a user between getting an answer and sending the next update (jittered ±50%)")
-	chatLimit := flag.Bool("chat-limit", false, "apply the per-chat limit (1 message/s, bursts of 3); off measures the bot's own capacity")
+	chatLimit := flag.Bool("chat-limit", false, "apply the per-chat limit (1 message/s, bursts of 5); off measures the bot's own capacity")
 	redisURL := flag.String("redis", "", "Redis URL (keys under a unique prefix, removed at the end); default: a redis-server of its own on a free port, so that other users of a shared Redis do not skew the figures")
 	pgURL := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server URL (a temporary database is created and dropped)")
@@ -200,7 +200,7 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	gc := gctune.Apply(os.Getenv, "/sys/fs/cgroup")
 	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d, GOGC %s\n", users, steps, think, chatLimit, runtimeProcs(), gcSetting(gc))
 	if replicas > 0 {
-		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas)
+		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas, chatLimit)
 	}
 	var ratios struct{ replay, echo, bound []float64 }
 	var conv string
@@ -565,13 +565,9 @@ func runDalil(ctx context.Context, rdb *redis.Client, prefix string, pg *postgre
 	var hmu sync.Mutex
 	handling := make([]time.Duration, 0, users*steps)
 	handled := make(map[int64]time.Duration, users*steps)
-	interval := time.Duration(-1)
-	if chatLimit {
-		interval = 0 // the default, one per second
-	}
 	b, err := bot.New(bot.Options{
 		Client: client, Store: store, Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr},
-		Matcher: matcher, T: tr, RateLimit: 0, ChatInterval: interval,
+		Matcher: matcher, T: tr, RateLimit: 0, ChatInterval: botChatInterval(chatLimit),
 		OnHandled: func(id int64, d time.Duration) {
 			hmu.Lock()
 			handling = append(handling, d)
@@ -724,4 +720,13 @@ func echo(ctx context.Context, c *telegram.Client, up *telegram.Update) {
 			"message_id": strconv.FormatInt(cq.Message.MessageID, 10), "reply_markup": `{"inline_keyboard":[]}`})
 		_, _ = c.SendMessage(ctx, cq.Message.Chat.ID, cq.Data, kb)
 	}
+}
+
+// botChatInterval is bot.Options.ChatInterval for -chat-limit: the
+// default (one message a second) or off.
+func botChatInterval(on bool) time.Duration {
+	if on {
+		return 0
+	}
+	return -1
 }

@@ -67,6 +67,8 @@ type procConfig struct {
 	dbURL    string
 	redisURL string
 	cpu      float64 // cores per replica; 0 = no quota
+	// chatLimit keeps serve's per-chat limit on (TELEGRAM_CHAT_RATE_LIMIT).
+	chatLimit bool
 }
 
 // procResult is one process-mode measurement.
@@ -124,7 +126,7 @@ func (r procResult) String() string {
 
 // runProcessReplicas plays the users against 1 then n `dalil serve`
 // processes and compares.
-func runProcessReplicas(ctx context.Context, redisURL string, users, steps int, think time.Duration, n int) error {
+func runProcessReplicas(ctx context.Context, redisURL string, users, steps int, think time.Duration, n int, chatLimit bool) error {
 	if steps+2 > seenKept {
 		return fmt.Errorf("-processes reads order from the %d update keys a conversation keeps: -steps must be at most %d", seenKept, seenKept-2)
 	}
@@ -143,8 +145,7 @@ func runProcessReplicas(ctx context.Context, redisURL string, users, steps int, 
 		return err
 	}
 	defer drop()
-	c := procConfig{bin: bin, dbURL: dbURL, redisURL: redisURL, cpu: replicaCPU}
-	fmt.Println("replicas are dalil serve processes: the per-chat limit (1 message/s, bursts of 3) is on, serve has no setting for it")
+	c := procConfig{bin: bin, dbURL: dbURL, redisURL: redisURL, cpu: replicaCPU, chatLimit: chatLimit}
 	if c.cpu > 0 {
 		removeStaleGroups()
 		g, err := newCPUGroup(fmt.Sprintf("dalil-load-%d-probe", os.Getpid()), c.cpu)
@@ -222,7 +223,8 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 			"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
 			"DATABASE_URL": c.dbURL, "REDIS_URL": c.redisURL,
 			"WEBHOOK_URL": webhook, "WEBHOOK_SECRET": "load-secret",
-			"TELEGRAM_RATE_LIMIT": "0", "LOG_LEVEL": "warn",
+			"TELEGRAM_RATE_LIMIT": "0", "TELEGRAM_CHAT_RATE_LIMIT": map[bool]string{true: "1", false: "0"}[c.chatLimit],
+			"LOG_LEVEL": "warn",
 		})
 		if err != nil {
 			return procResult{}, err

@@ -169,16 +169,16 @@ func loadAverage() string {
 }
 
 // runReplicas plays the users against 1 then n replicas and compares.
-func runReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users, steps int, think time.Duration, n int) error {
+func runReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users, steps int, think time.Duration, n int, chatLimit bool) error {
 	if procMode {
-		return runProcessReplicas(ctx, redisURL, users, steps, think, n)
+		return runProcessReplicas(ctx, redisURL, users, steps, think, n, chatLimit)
 	}
 	if replicaCPU > 0 || dalilBin != "" {
 		return fmt.Errorf("-replica-cpu and -dalil-bin need -processes")
 	}
 	var rates []float64
 	for _, k := range []int{1, n} {
-		res, err := runWebhookReplicas(ctx, redisURL, pg, users, steps, think, k)
+		res, err := runWebhookReplicas(ctx, redisURL, pg, users, steps, think, k, chatLimit)
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func runReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users
 }
 
 // runWebhookReplicas runs one measurement with n replicas.
-func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users, steps int, think time.Duration, n int) (result, error) {
+func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store, users, steps int, think time.Duration, n int, chatLimit bool) (result, error) {
 	in := newInbox(users)
 	srv := bottest.New(bottest.Options{NoRecord: true, OnSend: in.onSend})
 	defer srv.Close()
@@ -240,7 +240,7 @@ func runWebhookReplicas(ctx context.Context, redisURL string, pg *postgres.Store
 		b, err := bot.New(bot.Options{
 			Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix}),
 			Engine:  &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr},
-			Matcher: matcher, T: tr, ChatInterval: -1,
+			Matcher: matcher, T: tr, ChatInterval: botChatInterval(chatLimit),
 			WebhookURL: front.URL + bot.DefaultWebhookPath, WebhookSecret: "load-secret",
 			OnHandled: func(id int64, d time.Duration) {
 				led.onHandled(i, id)

@@ -24,6 +24,7 @@ type Config struct {
 	WebhookURL     string
 	WebhookSecret  string
 	RateLimit      int           // messages per second overall; 0 = no overall limit
+	ChatRate       float64       // messages per second in one chat; 0 = no per-chat or group limit
 	StateTTL       time.Duration // idle conversations expire after this
 	LogLevel       string
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
@@ -50,6 +51,7 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		WebhookURL:     getenv("WEBHOOK_URL"),
 		WebhookSecret:  getenv("WEBHOOK_SECRET"),
 		RateLimit:      30,
+		ChatRate:       1,
 		StateTTL:       30 * 24 * time.Hour,
 		LogLevel:       orDefault(getenv("LOG_LEVEL"), "info"),
 	}
@@ -95,6 +97,13 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 			return nil, &ConfigError{"TELEGRAM_RATE_LIMIT", fmt.Sprintf("%q is not a whole number of messages per second (0 turns the limit off)", s)}
 		}
 		c.RateLimit = n
+	}
+	if s := getenv("TELEGRAM_CHAT_RATE_LIMIT"); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(r >= 0 && r <= 100) { // also refuses NaN
+			return nil, &ConfigError{"TELEGRAM_CHAT_RATE_LIMIT", fmt.Sprintf("%q is not a number of messages per second in one chat, such as 1 or 0.5 (0 turns the limit off)", s)}
+		}
+		c.ChatRate = r
 	}
 	if s := getenv("STATE_TTL"); s != "" {
 		d, err := time.ParseDuration(s)

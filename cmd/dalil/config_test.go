@@ -18,7 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TelegramAPIURL != "https://api.telegram.org" || c.HTTPAddr != "127.0.0.1:8080" || c.RateLimit != 30 || c.StateTTL.Hours() != 720 {
+	if c.TelegramAPIURL != "https://api.telegram.org" || c.HTTPAddr != "127.0.0.1:8080" || c.RateLimit != 30 || c.ChatRate != 1 || c.StateTTL.Hours() != 720 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }
@@ -39,6 +39,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{env("WEBHOOK_URL", "https://bot.example.org/hook"), nil, "WEBHOOK_SECRET"},
 		{env("WEBHOOK_URL", "https://bot.example.org/hook", "WEBHOOK_SECRET", "bad secret!"), nil, "WEBHOOK_SECRET"},
 		{env("STATE_TTL", "forever"), nil, "STATE_TTL"},
+		{env("TELEGRAM_CHAT_RATE_LIMIT", "NaN"), nil, "TELEGRAM_CHAT_RATE_LIMIT"},
+		{env("TELEGRAM_CHAT_RATE_LIMIT", "-1"), nil, "TELEGRAM_CHAT_RATE_LIMIT"},
+		{env("TELEGRAM_CHAT_RATE_LIMIT", "1/s"), nil, "TELEGRAM_CHAT_RATE_LIMIT"},
 		{env("TELEGRAM_BOT_TOKEN", "nocolon"), nil, "TELEGRAM_BOT_TOKEN"},
 	}
 	for _, c := range cases {
@@ -54,12 +57,12 @@ func TestConfigReadsEverySetting(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN", "123:abc", "TELEGRAM_API_URL", "http://127.0.0.1:9/",
 		"DATABASE_URL", "postgres://u@h/db", "REDIS_URL", "redis://h:6379/1",
 		"ADVISERS_CHAT_ID", "-1001234", "HTTP_ADDR", ":9090", "WEBHOOK_URL", "https://x.org/tg",
-		"WEBHOOK_SECRET", "s3cr-t_", "TELEGRAM_RATE_LIMIT", "0", "STATE_TTL", "48h"),
+		"WEBHOOK_SECRET", "s3cr-t_", "TELEGRAM_RATE_LIMIT", "0", "STATE_TTL", "48h", "TELEGRAM_CHAT_RATE_LIMIT", "0.5"),
 		"TELEGRAM_BOT_TOKEN")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TelegramAPIURL != "http://127.0.0.1:9" || c.AdvisersChatID != -1001234 || c.RateLimit != 0 || c.StateTTL.Hours() != 48 || c.HTTPAddr != ":9090" {
+	if c.TelegramAPIURL != "http://127.0.0.1:9" || c.AdvisersChatID != -1001234 || c.RateLimit != 0 || c.ChatRate != 0.5 || c.StateTTL.Hours() != 48 || c.HTTPAddr != ":9090" {
 		t.Fatalf("settings misread: %+v", c)
 	}
 }

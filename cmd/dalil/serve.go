@@ -134,7 +134,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 
 	opts := bot.Options{
 		Client: client, Store: store, Engine: engine, Matcher: matcher, T: tr,
-		RateLimit: cfg.RateLimit, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
+		RateLimit: cfg.RateLimit, ChatInterval: chatInterval(cfg.ChatRate), WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
 		Ready: checks, Adviser: adviserHook, Forget: forgetAll, AdvisersChatID: cfg.AdvisersChatID, Log: log,
 	}
 	var beside []func(ctx context.Context)
@@ -268,4 +268,13 @@ func connectTelegram(ctx context.Context, cfg *Config, log *slog.Logger) (*teleg
 		}
 		wait = min(wait*2, 30*time.Second)
 	}
+}
+
+// chatInterval turns TELEGRAM_CHAT_RATE_LIMIT into the bot's per-chat
+// interval; negative turns the per-chat and per-group limits off.
+func chatInterval(perSecond float64) time.Duration {
+	if perSecond <= 0 {
+		return -1
+	}
+	return time.Duration(float64(time.Second) / perSecond)
 }

@@ -159,3 +159,35 @@ func TestServeMissingToken(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TELEGRAM_CHAT_RATE_LIMIT=0 lets a chat's replies go without the per-chat
+// wait (about one a second by default): a burst of commands is answered
+// with no chat-limit wait counted.
+func TestServeChatRateLimitOff(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	t.Cleanup(srv.Close)
+	addr, stop := serve(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+		"REDIS_URL": redistest.URL(t), "TELEGRAM_CHAT_RATE_LIMIT": "0",
+	})
+	const chat = 555003
+	const n = 9 // more than the burst the per-chat limit allows
+	for range n {
+		srv.Text(chat, "/help")
+	}
+	if _, err := srv.WaitReceived(chat, n, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), `dalil_ratelimit_waits_total{limit="chat"}`) {
+		t.Errorf("replies waited for the per-chat limit that was turned off:\n%s", b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
