@@ -72,6 +72,9 @@ type step struct {
 	s       State
 	replies []Reply
 	effects []Effect
+	// asked is the clarification awaited when the input came ("" for
+	// none): the frames this step records keep it, so /back asks it again.
+	asked string
 }
 
 // Step handles one input: it returns the new state, the replies to send in
@@ -89,7 +92,7 @@ func (s State) clone() State {
 	c.Codes = s.Codes.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
-		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone()}
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick}
 	}
 	if len(c.Hist) == 0 {
 		c.Hist = nil
@@ -133,6 +136,9 @@ func (st *step) say(text string) {
 
 func (st *step) handle(in Input) {
 	prevPick := st.pick()
+	if !prevPick.Empty() {
+		st.asked = st.s.Pending
+	}
 	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" &&
 		(in.Kind != InUnsupported || prevPick.Empty()) {
 		// Any other message answers "no" to a confirmation, and a message
@@ -367,8 +373,18 @@ func (st *step) back() {
 		st.s.Codes.Remove(f.Added)
 		st.s.Codes.Merge(f.Removed)
 		st.s.Node = f.Node
-		// A value picked while a clarification held the walk at a referral
-		// was no question of its own: back to the question before it.
+		if f.Pick != "" {
+			// The step undone answered a clarification: ask it again.
+			st.s.Pending = f.Pick
+			if !st.picking() {
+				st.clearPick() // nothing of it left to ask
+			}
+			break
+		}
+		// A frame recorded at a referral without the clarification that
+		// held the walk there (stored before frames kept it) answered no
+		// question of its own: back to the question before it, not to the
+		// services shown again.
 		if n := st.e.Tree.Node(f.Node); n == nil || n.Kind != KindReferral || len(st.s.Hist) == 0 {
 			break
 		}
@@ -461,9 +477,11 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 
 // known acknowledges a message that only repeats what is known (a shared
 // location in the known province, "je suis à Tétouan" typed again): it was
-// understood, but it changes nothing, so it leaves no step for /back; then
-// the question again. The caller says what it does to the misses.
+// understood, but it changes nothing, so it leaves no step for /back
+// unless it answered a clarification (settled); then the question again.
+// The caller says what it does to the misses.
 func (st *step) known(c vocab.Codes) {
+	st.settled()
 	st.say(st.t("Understood", map[string]any{"List": st.describe(c)}))
 	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) {
 		st.enter(n.Next)
@@ -482,6 +500,7 @@ func (st *step) codes(c vocab.Codes, text string) {
 		case st.s.Node == "": // first message, nothing new: start the tree
 			st.enter(st.e.Tree.Start)
 		case st.picking(): // understood: several values, asked which one
+			st.settled()
 			st.s.Misses = 0
 			st.ask()
 		case !c.Empty() && st.e.Tree.Node(st.s.Node) != nil:
@@ -506,18 +525,40 @@ func (st *step) apply(added vocab.Codes) {
 		// Between conversations, new information starts a new one.
 		start := st.e.Tree.Start
 		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
-		st.s.Hist = []Frame{{Node: start, Added: added}} // /back undoes the message
+		st.s.Hist = nil
+		st.push(Frame{Node: start, Added: added}) // /back undoes the message
 		st.enter(start)
 		return
 	}
 	st.s.Misses = 0
 	replaced := st.merge(added)
-	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: replaced})
+	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
 	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
 		st.enter(n.Next)
 		return
 	}
 	st.ask()
+}
+
+// push records a frame for /back, with the clarification the input found
+// awaited: undoing the step asks it again.
+func (st *step) push(f Frame) {
+	f.Pick = st.asked
+	st.s.Hist = append(st.s.Hist, f)
+}
+
+// settled records a step that changed no code but the clarification
+// awaited: one answered with the value already known, or asked by a
+// message naming two values and nothing new. It was the user's step all
+// the same, so /back undoes it alone (asks the clarification again, or
+// drops it) rather than the step before. Between conversations there is
+// nothing to undo.
+func (st *step) settled() {
+	n := st.e.Tree.Node(st.s.Node)
+	if st.s.Pending == st.asked || n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
+		return
+	}
+	st.push(Frame{Node: n.ID})
 }
 
 func (st *step) note(text string, understood bool) {
@@ -595,7 +636,7 @@ func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
 	}
 	added := newCodes(st.s.Codes, set)
 	removed.Merge(st.merge(added))
-	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: removed})
+	st.push(Frame{Node: n.ID, Added: added, Removed: removed})
 	st.s.Misses = 0
 	next := c.Next
 	if next == "" {
@@ -616,7 +657,7 @@ func choiceCodes(c *Choice) vocab.Codes {
 func (st *step) advanceWith(n *Node, c vocab.Codes, next string) {
 	added := newCodes(st.s.Codes, c)
 	replaced := st.merge(added)
-	st.s.Hist = append(st.s.Hist, Frame{Node: n.ID, Added: added, Removed: replaced})
+	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
 	st.s.Misses = 0
 	st.enter(next)
 }
@@ -851,10 +892,13 @@ func (st *step) pick() vocab.Codes {
 	return c
 }
 
-func (st *step) picking() bool { return strings.HasPrefix(st.s.Pending, pendPick) }
+// picking says whether a clarification is awaited with a value still to
+// ask about: one naming only values the vocabulary no longer has (stored
+// by an older version) is none, or a referral would wait for it forever.
+func (st *step) picking() bool { return !st.pick().Empty() }
 
 func (st *step) clearPick() {
-	if st.picking() {
+	if strings.HasPrefix(st.s.Pending, pendPick) {
 		st.s.Pending = ""
 	}
 }
@@ -904,8 +948,9 @@ func pickData(version, node, code string) string {
 }
 
 // picked settles facet f of clarification pk with code: set like any
-// single-valued answer (the earlier value, if any, restored by /back), then
-// the next facet to clarify, or the conversation where it was.
+// single-valued answer, then the next facet to clarify, or the
+// conversation where it was. /back brings the clarification back, with the
+// earlier value if any.
 func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 	pk.Set(f)
 	st.s.Pending = ""
@@ -918,7 +963,8 @@ func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 		st.apply(added)
 		return
 	}
-	// The value already known: nothing to record, go on.
+	// The value already known: no code to record, only the answer, then on.
+	st.settled()
 	st.s.Misses = 0
 	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) && !st.s.Ended {
 		st.enter(n.Next)

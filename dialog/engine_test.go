@@ -71,9 +71,35 @@ type script struct {
 }
 
 type wantState struct {
-	Lang  string              `yaml:"lang,omitempty"`
-	Node  string              `yaml:"node,omitempty"`
-	Codes map[string][]string `yaml:"codes,omitempty"`
+	Lang string `yaml:"lang,omitempty"`
+	Node string `yaml:"node,omitempty"`
+	// Codes, when given, are all the codes known ({} asserts none).
+	Codes *map[string][]string `yaml:"codes,omitempty"`
+	// Pending, when given, is State.Pending ("" asserts none awaited).
+	Pending *string `yaml:"pending,omitempty"`
+	// Hist, when given, is the history for /back, oldest first, one frame
+	// a line as frameLine writes it ([] asserts none).
+	Hist *[]string `yaml:"hist,omitempty"`
+}
+
+// frameLine writes a frame on one line: its node, then +facet=codes added,
+// -facet=codes removed, and the clarification it found awaited.
+func frameLine(f dialog.Frame) string {
+	s := f.Node
+	for _, part := range []struct {
+		sign  string
+		codes vocab.Codes
+	}{{"+", f.Added}, {"-", f.Removed}} {
+		for _, fc := range vocab.Facets {
+			if v := part.codes.Get(fc); len(v) > 0 {
+				s += " " + part.sign + string(fc) + "=" + strings.Join(v, ",")
+			}
+		}
+	}
+	if f.Pick != "" {
+		s += " " + f.Pick
+	}
+	return s
 }
 
 // input reads the script's notation: "/cmd arg" a command, "#label" a press
@@ -231,11 +257,23 @@ func checkState(t *testing.T, step int, in string, st dialog.State, w wantState)
 			}
 		}
 		want := map[string][]string{}
-		for f, v := range w.Codes {
+		for f, v := range *w.Codes {
 			want[f] = slices.Sorted(slices.Values(v))
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("step %d (%q): codes %v, want %v", step, in, got, want)
+		}
+	}
+	if w.Pending != nil && st.Pending != *w.Pending {
+		t.Errorf("step %d (%q): pending %q, want %q", step, in, st.Pending, *w.Pending)
+	}
+	if w.Hist != nil {
+		got := []string{}
+		for _, f := range st.Hist {
+			got = append(got, frameLine(f))
+		}
+		if !slices.Equal(got, *w.Hist) {
+			t.Errorf("step %d (%q): hist %q, want %q", step, in, got, *w.Hist)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package dialog_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +18,8 @@ import (
 // A message naming several values of a single-valued facet keeps none of
 // them (the value known before stays), keeps the rest of what it said, and
 // asks which one in the user's language with one button per value; each
-// button sets its value, and /back brings the earlier one back.
+// button sets its value, and /back brings the earlier one back and asks
+// the same question again, even after the value known before was picked.
 func TestSeveralValuesAskWhichOne(t *testing.T) {
 	cat := locales.MustDefault()
 	eng := testEngine(t, "testdata/tree.yaml")
@@ -107,11 +111,16 @@ func TestSeveralValuesAskWhichOne(t *testing.T) {
 				if len(replies) == 0 || replies[len(replies)-1].Node == "" || picked.Pending != "" {
 					t.Errorf("after pressing %s: replies %v, pending %q: want the conversation to go on", c.values[i], replies, picked.Pending)
 				}
-				back, _, _ := eng.Step(picked, dialog.Input{Kind: dialog.InCommand, Command: "back"})
-				// Picking the value already known changes nothing and leaves
-				// no step: /back then undoes the message before.
-				if got := back.Codes.Normalized(); c.values[i] != c.before && !equalCodes(got, want.Normalized()) {
+				back, replies, _ := eng.Step(picked, dialog.Input{Kind: dialog.InCommand, Command: "back"})
+				if got := back.Codes.Normalized(); !equalCodes(got, want.Normalized()) {
 					t.Errorf("after pressing %s then /back: codes %+v, want %+v", c.values[i], got, want.Normalized())
+				}
+				if back.Pending != asked.Pending || back.Node != asked.Node || len(back.Hist) != len(asked.Hist) {
+					t.Errorf("after pressing %s then /back: at %q, pending %q, %d frames; want %q, %q, %d frames as when asked",
+						c.values[i], back.Node, back.Pending, len(back.Hist), asked.Node, asked.Pending, len(asked.Hist))
+				}
+				if len(replies) != 1 || !reflect.DeepEqual(replies[0], q) {
+					t.Errorf("after pressing %s then /back: replies %+v, want the clarification again %+v", c.values[i], replies, q)
 				}
 				// The same press once the conversation has moved on is stale.
 				_, replies, _ = eng.Step(picked, dialog.Input{Kind: dialog.InButton, Data: b.Data})
@@ -214,5 +223,51 @@ func TestTwoFacetsAskedInTurn(t *testing.T) {
 	st, replies, _ = eng.Step(st, dialog.Input{Kind: dialog.InText, Text: "2"})
 	if !slices.Equal(st.Codes.Provinces, []string{"tetouan"}) || st.Node != "need" || replies[len(replies)-1].Node != "need" {
 		t.Fatalf("after \"2\": at %q with codes %+v, replies %v: want Tétouan and the need question", st.Node, st.Codes, replies)
+	}
+}
+
+// A state stored before frames kept the clarification they answered (no
+// "k" in its frames) still reads, and /back after a value picked at the
+// referral still goes back to the question before it, as it did then,
+// rather than show the services again.
+func TestBackOldFrameAtReferral(t *testing.T) {
+	eng := testEngine(t, "testdata/tree.yaml")
+	old := fmt.Sprintf(`{"v":%d,"t":%q,"l":"fr","n":"after","h":[{"n":"stage","a":{"stages":["idea"]}},`+
+		`{"n":"need","a":{"needs":["training"]}},{"n":"province","a":{"provinces":["tetouan"]}},`+
+		`{"n":"describe","a":{"sectors":["crafts"]}},{"n":"results","a":{"provinces":["larache"]},"r":{"provinces":["tetouan"]}}],`+
+		`"c":{"needs":["training"],"provinces":["larache"],"sectors":["crafts"],"stages":["idea"]}}`,
+		dialog.StateVersion, eng.Tree.Version)
+	var st dialog.State
+	if err := json.Unmarshal([]byte(old), &st); err != nil {
+		t.Fatal(err)
+	}
+	back, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "back"})
+	want := vocab.Codes{Needs: []string{"training"}, Stages: []string{"idea"}, Provinces: []string{"tetouan"}}
+	if back.Node != "describe" || back.Pending != "" || len(back.Hist) != 3 || !equalCodes(back.Codes.Normalized(), want.Normalized()) {
+		t.Errorf("at %q, pending %q, %d frames, codes %+v: want the activity question, tetouan and no crafts",
+			back.Node, back.Pending, len(back.Hist), back.Codes)
+	}
+	if len(replies) != 1 || replies[0].Node != "describe" || replies[0].Referral != nil {
+		t.Errorf("replies %+v, want the activity question alone", replies)
+	}
+}
+
+// A clarification naming only values the vocabulary no longer has (stored
+// by an older version, in the state or in a frame) is none: the referral it
+// would hold is shown, and /back does not bring it back.
+func TestStaleClarificationIsNone(t *testing.T) {
+	eng := testEngine(t, "testdata/tree.yaml")
+	st := eng.NewState()
+	st.Lang, st.Node, st.Pending = lang.FR, "results", "pick:provinces=rabat|fes"
+	st.Codes = vocab.Codes{Needs: []string{"training"}}
+	_, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "help"})
+	if len(replies) < 3 || replies[2].Referral == nil {
+		t.Errorf("replies %+v, want help then the services", replies)
+	}
+	st.Node, st.Pending = "after", ""
+	st.Hist = []dialog.Frame{{Node: "describe"}, {Node: "results", Added: vocab.Codes{Sectors: []string{"crafts"}}, Pick: "pick:provinces=rabat|fes"}}
+	back, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "back"})
+	if back.Pending != "" || len(replies) == 0 || replies[len(replies)-1].Node != "after" {
+		t.Errorf("after /back: pending %q, replies %+v: want the services and the next question", back.Pending, replies)
 	}
 }

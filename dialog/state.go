@@ -40,6 +40,10 @@ type Frame struct {
 	Node    string `json:"n"`
 	Added   vocab.Codes
 	Removed vocab.Codes // codes the answer cleared ("another need")
+	// Pick is the clarification awaited when the answer came (State.Pending,
+	// "pick:…"), for /back to ask it again; "" when none was. Frames
+	// stored before it existed simply lack it.
+	Pick string
 }
 
 // InputKind says what the user sent.

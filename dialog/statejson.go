@@ -65,6 +65,7 @@ type frameJSON struct {
 	Node    string `json:"n"`
 	Added   packed `json:"a,omitempty"`
 	Removed packed `json:"r,omitempty"`
+	Pick    string `json:"k,omitempty"`
 }
 
 func (f *Frame) appendJSON(b []byte) []byte {
@@ -72,6 +73,7 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	b = jsonenc.AppendString(b, f.Node)
 	b = appendCodes(b, "a", f.Added)
 	b = appendCodes(b, "r", f.Removed)
+	b = appendField(b, "k", f.Pick)
 	return append(b, '}')
 }
 
@@ -86,7 +88,7 @@ func (f *Frame) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack()}
+	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: j.Pick}
 	return nil
 }
 

@@ -46,7 +46,7 @@ func refState(t *testing.T, s State) []byte {
 	}
 	frames := make([]frameJSON, len(hist))
 	for i, f := range hist {
-		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed)}
+		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), f.Pick}
 	}
 	// A shadowing field keeps encoding/json's field order of State only if
 	// "h" sits where it does in State; rebuild the object key by key.
@@ -117,7 +117,7 @@ func randomState(r *rand.Rand) State {
 		Misses: r.IntN(3) - 1, Notes: picks(), Pending: pick(), Ended: r.IntN(2) == 0, Referred: picks(),
 		Codes: randomCodes(r)}
 	for range r.IntN(4) {
-		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r)})
+		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: pick()})
 	}
 	return s
 }
@@ -155,9 +155,10 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 1000 {
-		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r)}
+		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r),
+			Pick: oddStrings[r.IntN(len(oddStrings))]}
 		got, _ := json.Marshal(f)
-		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed)})
+		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), f.Pick})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
