@@ -140,6 +140,10 @@ func TestUnderstandDarijaArabicScript(t *testing.T) {
 		{"بغيت شي بلاصة نخدم فيها فوزان", lang.ARY,
 			[]string{"needs:premises", "provinces:ouezzane"}},
 		{"بغيت نحل مطعم فمرتيل", lang.ARY, []string{"stages:creation", "sectors:tourism", "provinces:tetouan"}},
+		// "nhal" is how many write نحل without digits: "to open" after bghit,
+		// bees otherwise.
+		{"bghit nhal chi mchrou3 dyal l7lwa f tanja", lang.ARY, []string{"stages:creation", "sectors:agrifood", "provinces:tanger-assilah"}},
+		{"3ndi nhal f chefchaouen", lang.ARY, []string{"sectors:agriculture", "provinces:chefchaouen"}},
 		{"عندي كوبيراتيف ديال العسل فتارجيست وبغيت نلقى فين نبيع", lang.ARY,
 			[]string{"forms:cooperative", "sectors:agrifood", "provinces:al-hoceima", "needs:marketing"}},
 		{"أنا خياطة فالدار بغيت نخدم بالقانون", lang.ARY, []string{"sectors:crafts", "needs:legal"}},
