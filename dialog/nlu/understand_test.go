@@ -144,6 +144,11 @@ func TestUnderstandDarijaArabicScript(t *testing.T) {
 		// bees otherwise.
 		{"bghit nhal chi mchrou3 dyal l7lwa f tanja", lang.ARY, []string{"stages:creation", "sectors:agrifood", "provinces:tanger-assilah"}},
 		{"3ndi nhal f chefchaouen", lang.ARY, []string{"sectors:agriculture", "provinces:chefchaouen"}},
+		// Spellings without digits or with other vowels, as people type them.
+		{"salam, ana chab 3ndi 24 3am w bghit ndir projet dyal lhlwa f tetouan", lang.ARY,
+			[]string{"stages:creation", "publics:youth", "sectors:agrifood", "provinces:tetouan"}},
+		{"ana m3a9 w bghit ndir mchrou3", lang.ARY, []string{"publics:disabled", "stages:creation"}},
+		{"kanskon f l3arobia w 3ndi mchrou3 khdam", lang.ARY, []string{"publics:rural", "areas:rural", "stages:development"}},
 		{"عندي كوبيراتيف ديال العسل فتارجيست وبغيت نلقى فين نبيع", lang.ARY,
 			[]string{"forms:cooperative", "sectors:agrifood", "provinces:al-hoceima", "needs:marketing"}},
 		{"أنا خياطة فالدار بغيت نخدم بالقانون", lang.ARY, []string{"sectors:crafts", "needs:legal"}},
