@@ -135,6 +135,11 @@ func (st *step) say(text string) {
 }
 
 func (st *step) handle(in Input) {
+	if in.Kind != InButton && in.Kind != InCommand {
+		// Any other message answers "no" to /forget; a clarification it
+		// interrupted is awaited again, so the message may answer it.
+		st.resumeAfterForget()
+	}
 	prevPick := st.pick()
 	if !prevPick.Empty() {
 		st.asked = st.s.Pending
@@ -204,7 +209,13 @@ func (st *step) command(name, arg string) {
 	case "adviser", "conseiller":
 		st.adviser()
 	case "forget":
-		st.s.Pending = pendForget
+		// A clarification awaited is kept behind the confirmation ("forget
+		// pick:…"), to be asked again if the user keeps their data.
+		held := ""
+		if st.picking() {
+			held = " " + st.s.Pending
+		}
+		st.s.Pending = pendForget + held
 		st.replies = append(st.replies, Reply{
 			Text: st.t("ForgetConfirm", nil),
 			Buttons: [][]Button{{
@@ -240,11 +251,11 @@ func (st *step) button(data string) {
 	case data == dataAdviser:
 		st.adviser()
 	case data == dataForget || data == dataKeep:
-		if st.s.Pending != pendForget {
+		if !st.forgetting() {
 			st.stale()
 			return
 		}
-		st.s.Pending = ""
+		st.resumeAfterForget()
 		if data == dataKeep {
 			st.say(st.t("ForgetCancelled", nil))
 			st.ask()
@@ -898,8 +909,24 @@ func (st *step) pick() vocab.Codes {
 func (st *step) picking() bool { return !st.pick().Empty() }
 
 func (st *step) clearPick() {
-	if strings.HasPrefix(st.s.Pending, pendPick) {
+	switch {
+	case strings.HasPrefix(st.s.Pending, pendPick):
 		st.s.Pending = ""
+	case st.forgetting():
+		st.s.Pending = pendForget // the clarification held behind it goes too
+	}
+}
+
+// forgetting says whether the confirmation of /forget is awaited.
+func (st *step) forgetting() bool {
+	return st.s.Pending == pendForget || strings.HasPrefix(st.s.Pending, pendForget+" ")
+}
+
+// resumeAfterForget ends the confirmation of /forget, if awaited, giving
+// back the clarification it held, if any.
+func (st *step) resumeAfterForget() {
+	if st.forgetting() {
+		st.s.Pending = strings.TrimPrefix(strings.TrimPrefix(st.s.Pending, pendForget), " ")
 	}
 }
 

@@ -271,3 +271,46 @@ func TestStaleClarificationIsNone(t *testing.T) {
 		t.Errorf("after /back: pending %q, replies %+v: want the services and the next question", back.Pending, replies)
 	}
 }
+
+// /forget asked while a clarification is awaited holds it: answering "no"
+// (the button, or any message) brings it back, so the referral still waits
+// for the value and a typed number still picks it; "yes" erases it with the
+// rest.
+func TestForgetKeepsTheClarification(t *testing.T) {
+	cat := locales.MustDefault()
+	eng := testEngine(t, "testdata/tree.yaml")
+	eng.T = cat
+	for _, l := range []lang.Lang{lang.FR, lang.AR, lang.ARY} {
+		t.Run(string(l), func(t *testing.T) {
+			st := eng.NewState()
+			st, _, _ = eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "lang:" + string(l)})
+			asked, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InText, Text: "tanja w titwan"})
+			if !strings.HasPrefix(asked.Pending, "pick:") || len(replies) == 0 {
+				t.Fatalf("pending %q after naming two provinces, want a clarification", asked.Pending)
+			}
+			q := replies[len(replies)-1]
+			confirm, replies, _ := eng.Step(asked, dialog.Input{Kind: dialog.InCommand, Command: "forget"})
+			if len(replies) != 1 || replies[0].Text != cat.T(l, "ForgetConfirm", nil) {
+				t.Fatalf("/forget: %+v, want the confirmation", replies)
+			}
+
+			kept, replies, _ := eng.Step(confirm, dialog.Input{Kind: dialog.InButton, Data: "fg:n"})
+			if kept.Pending != asked.Pending || !equalCodes(kept.Codes, asked.Codes) {
+				t.Errorf("after no: pending %q codes %+v, want %q %+v", kept.Pending, kept.Codes, asked.Pending, asked.Codes)
+			}
+			if len(replies) != 2 || replies[0].Text != cat.T(l, "ForgetCancelled", nil) || !reflect.DeepEqual(replies[1], q) {
+				t.Errorf("after no: %+v, want the cancellation then the clarification %+v", replies, q)
+			}
+
+			picked, _, _ := eng.Step(confirm, dialog.Input{Kind: dialog.InText, Text: "2"})
+			if got := picked.Codes.Get(vocab.Provinces); !slices.Equal(got, []string{"tetouan"}) || picked.Pending != "" {
+				t.Errorf("typing 2 instead of answering: provinces %v pending %q, want tetouan picked", got, picked.Pending)
+			}
+
+			gone, _, effects := eng.Step(confirm, dialog.Input{Kind: dialog.InButton, Data: "fg:y"})
+			if gone.Pending != "" || len(effects) != 1 || effects[0].Kind != dialog.EffectForget {
+				t.Errorf("after yes: pending %q effects %+v, want nothing left and the erasure", gone.Pending, effects)
+			}
+		})
+	}
+}
