@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,6 +145,26 @@ func TestConcurrentTapsOneAnswer(t *testing.T) {
 	}
 	if c := len(h.srv.Calls("answerCallbackQuery")); c != 3 {
 		t.Fatalf("%d callback answers, want 3 (every press)", c)
+	}
+	// Both presses came with the keyboard shown, so both remove it; Telegram
+	// refuses the second edit as changing nothing, which is no failure.
+	removals := 0
+	for _, c := range h.srv.Calls("editMessageReplyMarkup") {
+		if c.Params["message_id"] == strconv.FormatInt(q.ID, 10) {
+			removals++
+		}
+	}
+	if removals != 2 {
+		t.Errorf("%d removals of the question's keyboard, want 2 (one per press)", removals)
+	}
+	hs := httptest.NewServer(h.b.Handler(nil))
+	defer hs.Close()
+	metrics := body(t, hs.URL+"/metrics")
+	if !strings.Contains(metrics, `dalil_botapi_errors_total{code="400",method="editMessageReplyMarkup"} 1`) {
+		t.Errorf("the second removal was not refused as Telegram refuses it:\n%s", metrics)
+	}
+	if strings.Contains(metrics, "dalil_messages_failed_total") {
+		t.Errorf("a refused removal of a keyboard already gone counted as a failed message:\n%s", metrics)
 	}
 }
 

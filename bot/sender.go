@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
@@ -135,6 +136,10 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 			// A group became a supergroup: send there instead.
 			o.Params["chat_id"] = fmt.Sprint(te.MigrateTo)
 			continue
+		case code == 400 && te != nil && strings.HasPrefix(o.Method, "edit") && strings.Contains(te.Message, "message is not modified"):
+			// The message already reads so: two quick taps on one
+			// keyboard both remove it, and Telegram refuses the second.
+			return nil, nil
 		case code >= 400 && code < 500:
 			return nil, &sendErr{"rejected", err}
 		}

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -534,14 +535,24 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 			s.mu.Unlock()
 			return nil, 400, "Bad Request: message to edit not found"
 		}
+		text, buttons := m.Text, parseKeyboard(p["reply_markup"])
 		if method == "editMessageText" {
-			m.Text = p["text"]
+			text = p["text"]
 		}
-		m.Buttons = parseKeyboard(p["reply_markup"])
+		if text == m.Text && reflect.DeepEqual(buttons, m.Buttons) {
+			// As Telegram answers an edit that changes nothing (a second
+			// tap on a keyboard already removed).
+			s.mu.Unlock()
+			return nil, 400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+		}
+		m.Text, m.Buttons = text, buttons
 		m.Edited++
 		out := s.messageJSON(m)
 		if !s.recordCalls && len(m.Buttons) == 0 {
-			delete(c.byID, id)
+			// A message done with is kept as its id alone: a second edit
+			// is then refused as not modified, as Telegram does, not as
+			// unknown.
+			c.byID[id] = &Message{ID: id, ChatID: m.ChatID}
 		}
 		s.mu.Unlock()
 		return out, 0, ""
