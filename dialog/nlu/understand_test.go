@@ -231,7 +231,7 @@ func TestUnderstandDarijaLatin(t *testing.T) {
 		{"bghit nbi3 lmontojat dyal t3awniya f l'internet", lang.ARY,
 			[]string{"needs:marketing", "forms:cooperative", "sectors:digital"}},
 		{"bghit nshri flouka w chbak f l7ouceima", lang.ARY, []string{"sectors:fishing", "provinces:al-hoceima"}},
-		{"wach kayn chi formation dial l7ilaqa f fnidq?", lang.ARY, []string{"needs:training", "provinces:mdiq-fnideq"}},
+		{"wach kayn chi formation dial l7ilaqa f fnidq?", lang.ARY, []string{"needs:training", "sectors:services", "provinces:mdiq-fnideq"}},
 		{"salam, 3andi 24 3am w bghit n9ra chi 7aja", lang.ARY, []string{"publics:youth", "needs:training"}},
 		{"3afak fin kayn chi local f fnideq?", lang.ARY, []string{"needs:premises", "provinces:mdiq-fnideq"}},
 	})
@@ -357,5 +357,73 @@ func TestUnderstandMore(t *testing.T) {
 		{"هل يمكن للجمعيات الاستفادة من الدعم العمومي؟", lang.AR, []string{"forms:association", "needs:funding.grant"}},
 		{"سلام عليكم، أنا عندي 28 عام، ساكن فبني بوعياش، بغيت نحل محل ديال الإصلاح ديال التيليفونات", lang.ARY,
 			[]string{"publics:youth", "provinces:al-hoceima", "stages:creation", "needs:premises", "sectors:services", "sectors:digital"}},
+	})
+}
+
+// TestUnderstandSpellings holds messages as project holders of the region type
+// them, with spellings and words the lexicon first missed.
+func TestUnderstandSpellings(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// Places as people spell them.
+		{"wach kayn chi tamwil l chi mochro3 dyal siya7a f l7ocima", lang.ARY,
+			[]string{"needs:funding", "sectors:tourism", "provinces:al-hoceima"}},
+		{"ana mn azila, bghit ndir maison d'hote", lang.ARY, []string{"sectors:tourism", "provinces:tanger-assilah"}},
+		{"ana fellah f bni arous, bghit nakhod da3m", lang.ARY,
+			[]string{"needs:funding.grant", "sectors:agriculture", "provinces:larache"}},
+		{"bghit nkhdem f siya7a jabaliya f talassemtane", lang.ARY,
+			[]string{"sectors:tourism", "provinces:chefchaouen"}},
+		// Darija in Latin letters without digits or with other vowels.
+		{"bghit nkhdem f lfilaha f wazan", lang.ARY, []string{"sectors:agriculture", "provinces:ouezzane"}},
+		{"chkon li kay3ti tamwil l mchari3 dyal lfalaha", lang.ARY, []string{"needs:funding", "sectors:agriculture"}},
+		{"ana chab mn titwan, bghit ndir projet dyal tatbik", lang.ARY,
+			[]string{"stages:creation", "publics:youth", "sectors:digital", "provinces:tetouan"}},
+		{"ana mra mn lqsar lkbir bghit ndir mchrou dyal lhlwa", lang.ARY,
+			[]string{"stages:creation", "publics:women", "sectors:agrifood", "provinces:larache"}},
+		{"andi ferma dyal lbgar f laraych", lang.ARY,
+			[]string{"stages:development", "sectors:agriculture", "provinces:larache"}},
+		{"andna cooperative dial zit f ouazzane bghina nbi3o barra", lang.ARY,
+			[]string{"needs:marketing", "stages:development", "forms:cooperative", "sectors:agrifood", "provinces:ouezzane"}},
+		{"3ndi ma7al d lmakla f tetwan w bghit nwsse3o", lang.ARY,
+			[]string{"stages:development", "sectors:agrifood", "provinces:tetouan"}},
+		{"bghit n3rf wach kayn chi 9rd bla fayda l chabab f wazzan", lang.ARY,
+			[]string{"needs:information", "needs:funding.microcredit", "publics:youth", "provinces:ouezzane"}},
+		{"bghit nfhm kifach nakhod da3m dyal lindh", lang.ARY, []string{"needs:information", "needs:funding.grant"}},
+		{"bghit nt3arf m3a nas li khdamin f nafs lmajal", lang.ARY, []string{"needs:networking"}},
+		{"ana mhajir mn mali, bghit n9ra l7ila9a", lang.ARY,
+			[]string{"needs:training", "publics:migrants", "sectors:services"}},
+		{"kayn chi ta2tir l nissa f l3alam l9arawi?", lang.ARY,
+			[]string{"needs:coaching", "publics:women", "publics:rural", "areas:rural"}},
+		// Words of the North: the bank (Spanish banco), the free zone.
+		{"bghit nakhod credit mn lbanco bach nchri kamion", lang.ARY, []string{"needs:funding.loan"}},
+		{"bghit nkhdem f zone franche f tanja", lang.ARY, []string{"sectors:industry", "provinces:tanger-assilah"}},
+		// Arabic plurals and loanwords.
+		{"هل توجد برامج لدعم النساء القرويات في وزان؟", lang.AR,
+			[]string{"needs:funding.grant", "publics:women", "publics:rural", "provinces:ouezzane", "areas:rural"}},
+		{"واش كاين شي برنامج ديال التمويل للعيالات فالبوادي؟", lang.ARY,
+			[]string{"needs:funding", "publics:women", "publics:rural", "areas:rural"}},
+		{"واش كاينين شي فورماسيونات فالطبخ فتطوان؟", lang.ARY,
+			[]string{"needs:training", "sectors:agrifood", "provinces:tetouan"}},
+		{"بغيت نصاوب سيت ويب للتعاونية ديالنا", lang.ARY,
+			[]string{"needs:marketing", "forms:cooperative", "sectors:digital"}},
+		{"واش خاصني السجل التجاري باش نبيع فالأنترنيت؟", lang.ARY,
+			[]string{"needs:legal", "needs:marketing", "sectors:digital"}},
+		{"أنا مهندس فالمعلوميات وبغيت نخلق ستارت أب فطنجة", lang.ARY,
+			[]string{"stages:creation", "publics:graduates", "sectors:digital", "provinces:tanger-assilah"}},
+		// French as typed on a phone, and words that were missing.
+		{"jai 19 ans je veux travailler dans la mecanique auto a tanger", lang.FR,
+			[]string{"publics:youth", "sectors:services", "provinces:tanger-assilah"}},
+		{"bonjour jai 28 ans jsuis au chomage je veux monter un projet a tetouan", lang.FR,
+			[]string{"stages:creation", "publics:youth", "provinces:tetouan"}},
+		{"bonjour est ce que vous financez les projets de tourisme rural a akchour", lang.FR,
+			[]string{"needs:funding", "sectors:tourism", "provinces:chefchaouen"}},
+		{"j'ai juste une idée pour le moment, un food truck a tanger", lang.FR,
+			[]string{"stages:idea", "sectors:tourism", "provinces:tanger-assilah"}},
+		{"Je voudrais ouvrir un centre de langues au centre ville de Tétouan", lang.FR,
+			[]string{"stages:creation", "sectors:services", "provinces:tetouan", "areas:urban"}},
+		{"je fabrique des meubles en bois a Tetouan", lang.FR, []string{"sectors:crafts", "provinces:tetouan"}},
+		{"Nous sommes 3 jeunes diplomes au chomage a Al Hoceima, on veut creer une cooperative de recyclage", lang.FR,
+			[]string{"stages:creation", "forms:cooperative", "publics:youth", "publics:graduates", "sectors:environment", "provinces:al-hoceima"}},
+		// Children are no youth programme, "3ndi" written without its digit too.
+		{"andi 2 drari", lang.ARY, nil},
 	})
 }
