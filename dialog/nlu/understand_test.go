@@ -427,3 +427,32 @@ func TestUnderstandSpellings(t *testing.T) {
 		{"andi 2 drari", lang.ARY, nil},
 	})
 }
+
+// TestUnderstandFeminine checks that a woman is heard from the feminine form
+// she uses of herself (étudiante, طالبة, m3a9a, ana khdama).
+func TestUnderstandFeminine(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// French and Arabic feminine nouns.
+		{"je suis etudiante a tetouan et je veux creer une appli", lang.FR,
+			[]string{"stages:creation", "publics:youth", "publics:women", "sectors:digital", "provinces:tetouan"}},
+		{"أنا طالبة في الماستر وأفكر في مشروع في مجال الطاقات المتجددة", lang.AR,
+			[]string{"stages:idea", "publics:youth", "publics:women", "publics:graduates", "sectors:environment"}},
+		{"أنا مقاولة شابة من تطوان وأبحث عن تمويل لتوسيع مشروعي", lang.AR,
+			[]string{"needs:funding", "stages:development", "publics:women", "publics:youth", "provinces:tetouan"}},
+		{"السلام، أنا مهاجرة من الكوت ديفوار، عايشة فطنجة وكنطيب الماكلة", lang.AR,
+			[]string{"publics:migrants", "publics:women", "sectors:agrifood", "provinces:tanger-assilah"}},
+		// Darija: feminine adjectives and verbs, "my wife".
+		{"ana m3a9a w kankhayet f dar", lang.ARY, []string{"publics:disabled", "publics:women", "sectors:crafts"}},
+		{"mrati katkhyat w bghat tbi3 f facebook", lang.ARY,
+			[]string{"needs:marketing", "publics:women", "sectors:crafts"}},
+		{"ana khdama f lkhiyata bla papiers f fnidaq", lang.ARY,
+			[]string{"needs:legal", "forms:informal", "publics:women", "sectors:crafts", "provinces:mdiq-fnideq"}},
+		{"ana chaba 3andi 26 3am mn tetouan, bghit nft7 salon de coiffure", lang.ARY,
+			[]string{"stages:creation", "publics:youth", "publics:women", "sectors:services", "provinces:tetouan"}},
+		// Women who carried goods from Ceuta: informal work.
+		{"kont khdama f tahrib f bab sebta w daba bghit ndir mchrou f fnideq", lang.ARY,
+			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
+		{"كنت خدامة فالتهريب المعيشي وبغيت نبدا مشروع فالفنيدق", lang.ARY,
+			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
+	})
+}
