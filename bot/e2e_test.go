@@ -209,3 +209,66 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 		t.Fatal("no answer")
 	}
 }
+
+// A button tapped twice before its keyboard went (a slow network) counts
+// once: no stale-button notice, and a double tap of "back" goes back one
+// step, not two. Another button of the same question still gets the notice.
+func TestRepeatedTapTakenOnce(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1010
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	q := h.lastButtons(chat) // "Où en est votre projet ?"
+	n := len(h.srv.Received(chat))
+	h.srv.Press(q, q.Buttons[0][0].Data)
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.srv.Press(q, q.Buttons[0][0].Data) // the same tap again, old keyboard shown
+	got := h.settle(chat)[n:]
+	if strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) || len(got) != 1 {
+		t.Fatalf("a repeated tap was answered: %s", texts(got))
+	}
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	hist := len(conv.State.Hist)
+	if len(conv.State.Codes.Stages) != 1 {
+		t.Fatalf("stages %v after a double tap", conv.State.Codes.Stages)
+	}
+
+	// Back, tapped twice on the same message.
+	next := h.lastButtons(chat)
+	var back string
+	for _, row := range next.Buttons {
+		for _, b := range row {
+			if b.Data == "nav:back" {
+				back = b.Data
+			}
+		}
+	}
+	if back == "" {
+		t.Fatalf("no back button on %q", next.Text)
+	}
+	n = len(h.srv.Received(chat))
+	h.srv.Press(next, back)
+	h.srv.Press(next, back)
+	h.wait(chat, n+1)
+	h.settle(chat)
+	conv, _, _ = h.store.Load(context.Background(), chat)
+	if len(conv.State.Hist) != hist-1 {
+		t.Fatalf("double tap of back: %d steps left of %d, want one undone", len(conv.State.Hist), hist)
+	}
+	if c := len(h.srv.Calls("answerCallbackQuery")); c != 5 {
+		t.Errorf("%d callback answers, want 5 (every press, repeated ones too)", c)
+	}
+
+	// Another button of an answered question is a press on an old message.
+	q = h.lastButtons(chat)
+	h.srv.Press(q, q.Buttons[0][0].Data)
+	h.wait(chat, len(h.srv.Received(chat))+1)
+	h.settle(chat)
+	n = len(h.srv.Received(chat))
+	h.srv.Press(q, q.Buttons[1][0].Data)
+	h.wait(chat, n+1)
+	if got := h.settle(chat)[n:]; !strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) {
+		t.Fatalf("another button of an answered question: %s", texts(got))
+	}
+}
