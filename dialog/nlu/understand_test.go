@@ -46,7 +46,7 @@ func TestUnderstandFrench(t *testing.T) {
 		{"Je suis auto-entrepreneur à Tanger, comment accéder aux marchés publics ?", lang.FR,
 			[]string{"forms:auto_entrepreneur", "provinces:tanger-assilah", "needs:procurement"}},
 		{"J'aimerais savoir comment domicilier mon entreprise à Assilah", lang.FR,
-			[]string{"needs:premises", "provinces:tanger-assilah"}},
+			[]string{"needs:information", "needs:premises", "provinces:tanger-assilah"}},
 		{"Je cherche des partenaires pour exporter mes tapis", lang.FR,
 			[]string{"needs:networking", "needs:marketing", "sectors:crafts"}},
 		{"Agricultrice à Imzouren, je veux développer mon élevage de vaches", lang.FR,
@@ -206,7 +206,7 @@ func TestUnderstandDarijaLatin(t *testing.T) {
 		{"bghit qard bach nftah machro3 dyal l7lwa f tetouan", lang.ARY,
 			[]string{"needs:funding.microcredit", "stages:creation", "sectors:agrifood", "provinces:tetouan"}},
 		{"Ana khdama f lkhyata f dar, bghit ndir chi t3awniya m3a lbnat dyal derb", lang.ARY,
-			[]string{"sectors:crafts", "forms:cooperative", "publics:women"}},
+			[]string{"sectors:crafts", "stages:creation", "forms:cooperative", "publics:women"}},
 		{"3andi ferma dyal lbgar f l3rayech w bghit nkbbarha", lang.ARY,
 			[]string{"stages:development", "sectors:agriculture", "provinces:larache"}},
 		{"kanbghi nsawe9 zit zitoun dyal ta3awniya dyalna f ouazzane", lang.ARY,
@@ -454,5 +454,56 @@ func TestUnderstandFeminine(t *testing.T) {
 			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
 		{"كنت خدامة فالتهريب المعيشي وبغيت نبدا مشروع فالفنيدق", lang.ARY,
 			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
+	})
+}
+
+// TestUnderstandPlainPhrases checks stages, forms and needs said with plain
+// verbs ("ndir t3awniya", "j'ai une entreprise", "je voudrais savoir").
+func TestUnderstandPlainPhrases(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// Creating, said with a plain verb or with a typo.
+		{"slt je ve cree une cooperative de femme a chefchaouen", lang.FR,
+			[]string{"stages:creation", "forms:cooperative", "publics:women", "provinces:chefchaouen"}},
+		{"je veux faire un projet d'elevage de poulets a Asilah", lang.FR,
+			[]string{"stages:creation", "sectors:agriculture", "provinces:tanger-assilah"}},
+		{"Quelles aides pour les personnes à mobilité réduite qui veulent entreprendre ?", lang.FR,
+			[]string{"needs:funding.grant", "stages:creation", "publics:disabled"}},
+		{"ختي معاقة وبغات تدير مشروع فالدار", lang.ARY,
+			[]string{"stages:creation", "publics:disabled", "publics:women"}},
+		// Making a cooperative, an association or a company is creating one.
+		{"بغينا نديرو تعاونية ديال الزيت البلدية فوزان", lang.ARY,
+			[]string{"stages:creation", "forms:cooperative", "sectors:agrifood", "provinces:ouezzane"}},
+		{"bghina nsawbo jamiya f douar dyalna", lang.ARY,
+			[]string{"stages:creation", "forms:association", "publics:rural", "areas:rural"}},
+		{"bghina nkawno t3awniya dyal nsa f bab taza", lang.ARY,
+			[]string{"stages:creation", "forms:cooperative", "publics:women", "provinces:chefchaouen"}},
+		{"kankhdem f chantier, bghit ndir charika dyal lbni", lang.ARY,
+			[]string{"stages:creation", "forms:company", "sectors:services"}},
+		{"ana mra mn imzouren bghit ndir t3awniya dyal lkskso", lang.ARY,
+			[]string{"stages:creation", "forms:cooperative", "publics:women", "sectors:agrifood", "provinces:al-hoceima"}},
+		// A business one has or runs is in development.
+		{"J'ai une entreprise de BTP à Tanger et je veux répondre aux appels d'offres", lang.FR,
+			[]string{"needs:procurement", "stages:development", "sectors:services", "provinces:tanger-assilah"}},
+		{"Mon mari et moi avons une petite ferme a Bni Arous", lang.FR,
+			[]string{"stages:development", "sectors:agriculture", "provinces:larache"}},
+		{"أملك محلا تجاريا في الحسيمة وأرغب في توسيعه", lang.AR,
+			[]string{"stages:development", "sectors:commerce", "provinces:al-hoceima"}},
+		// Needs and forms said in a phrase.
+		{"Je voudrais savoir comment m'inscrire à la CNSS en tant qu'auto-entrepreneur", lang.FR,
+			[]string{"needs:information", "needs:legal", "forms:auto_entrepreneur"}},
+		{"quels sont les programmes pour les femmes a Fahs Anjra", lang.FR,
+			[]string{"needs:information", "publics:women", "provinces:fahs-anjra"}},
+		{"je travaille seul comme photographe a Martil, je veux me declarer", lang.FR,
+			[]string{"needs:legal", "forms:individual", "sectors:services", "provinces:tetouan"}},
+		{"Je cherche à rencontrer d'autres entrepreneurs à Tanger", lang.FR,
+			[]string{"needs:networking", "provinces:tanger-assilah"}},
+		{"je suis couturiere a domicile a larache et je n'ai pas de statut", lang.FR,
+			[]string{"needs:legal", "forms:informal", "publics:women", "sectors:crafts", "provinces:larache"}},
+		{"أريد معرفة شروط الحصول على صفة مقاول ذاتي", lang.AR,
+			[]string{"needs:information", "needs:legal", "forms:auto_entrepreneur"}},
+		{"كنخدم فالفراشة فالفنيدق وبغيت نولي قانوني", lang.ARY,
+			[]string{"needs:legal", "forms:informal", "provinces:mdiq-fnideq"}},
+		{"أرغب في تطوير وحدة لتحويل الزيتون بوزان", lang.AR,
+			[]string{"stages:development", "sectors:agrifood", "sectors:agriculture", "provinces:ouezzane"}},
 	})
 }
