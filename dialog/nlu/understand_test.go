@@ -507,3 +507,33 @@ func TestUnderstandPlainPhrases(t *testing.T) {
 			[]string{"stages:development", "sectors:agrifood", "sectors:agriculture", "provinces:ouezzane"}},
 	})
 }
+
+// TestUnderstandNoFalseHits holds messages where a word used to say a need the
+// sender does not have.
+func TestUnderstandNoFalseHits(t *testing.T) {
+	checkUnderstand(t, []understandCase{
+		// Land one already has is no premises need.
+		{"j'ai un terrain a ksar el kebir je veux faire des serres de fraises", lang.FR,
+			[]string{"sectors:agriculture", "provinces:larache"}},
+		{"3ndi l2ard f bni arous w bghit nghers zitoun", lang.ARY,
+			[]string{"sectors:agriculture", "provinces:larache"}},
+		{"عندي أرض فالبادية وبغيت نديرها مشروع فلاحي", lang.ARY,
+			[]string{"stages:creation", "publics:rural", "sectors:agriculture", "areas:rural"}},
+		{"bghit nfrch lmahal dyali", lang.ARY, []string{"stages:development"}},
+		// The souk is where one sells, not a marketing need.
+		{"ana mn castillejos, kanbi3 lhwayj f souk", lang.ARY, []string{"sectors:commerce", "provinces:mdiq-fnideq"}},
+		{"le souk de chefchaouen est le lundi", lang.FR, []string{"provinces:chefchaouen"}},
+		{"واش السوق كاين نهار الحد", lang.ARY, nil},
+		{"bghit nakhod blasa f souk l7ed f tetouan", lang.ARY, []string{"needs:premises", "provinces:tetouan"}},
+		{"3andi 7anout d lhwayj f souk dyal fnideq w bghit nwase3ha", lang.ARY,
+			[]string{"stages:development", "sectors:commerce", "provinces:mdiq-fnideq"}},
+		// A beauty salon is no fair; an OFPPT diploma is no training need; carrying
+		// one's goods is no transport business.
+		{"ana bent mn lfnide9 w bghit nft7 salon d'esthetique", lang.ARY,
+			[]string{"stages:creation", "publics:women", "sectors:services", "provinces:mdiq-fnideq"}},
+		{"ana khrij ofppt f informatique w bghit nkhdem m3a rasi", lang.ARY,
+			[]string{"forms:individual", "publics:graduates", "sectors:digital"}},
+		{"نحن تعاونية فلاحية بإقليم العرائش ونحتاج إلى شاحنة لنقل المنتوج", lang.AR,
+			[]string{"forms:cooperative", "sectors:agriculture", "provinces:larache"}},
+	})
+}
