@@ -272,3 +272,31 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 		t.Fatalf("another button of an answered question: %s", texts(got))
 	}
 }
+
+// A press on a message the user has since deleted: Telegram refuses to
+// remove its keyboard ("message to edit not found"), which is no failure;
+// the press itself is taken.
+func TestPressOnDeletedMessage(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1011
+	h.say(chat, "/start")
+	q := h.lastButtons(chat)
+	h.srv.Fail("editMessageReplyMarkup", bottest.Fault{Code: 400, Description: "Bad Request: message to edit not found"})
+	n := len(h.srv.Received(chat))
+	h.srv.Press(q, "lang:fr")
+	h.wait(chat, n+1)
+	h.settle(chat)
+	conv, _, _ := h.store.Load(context.Background(), chat)
+	if conv.State.Lang != lang.FR {
+		t.Fatalf("the press was not taken: language %q", conv.State.Lang)
+	}
+	hs := httptest.NewServer(h.b.Handler(nil))
+	defer hs.Close()
+	metrics := body(t, hs.URL+"/metrics")
+	if !strings.Contains(metrics, `dalil_botapi_errors_total{code="400",method="editMessageReplyMarkup"} 1`) {
+		t.Errorf("the removal was not refused, the test proves nothing:\n%s", metrics)
+	}
+	if strings.Contains(metrics, "dalil_messages_failed_total") {
+		t.Errorf("removing the keyboard of a deleted message counted as a failed message:\n%s", metrics)
+	}
+}

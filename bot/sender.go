@@ -136,9 +136,11 @@ func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, er
 			// A group became a supergroup: send there instead.
 			o.Params["chat_id"] = fmt.Sprint(te.MigrateTo)
 			continue
-		case code == 400 && te != nil && strings.HasPrefix(o.Method, "edit") && strings.Contains(te.Message, "message is not modified"):
-			// The message already reads so: two quick taps on one
-			// keyboard both remove it, and Telegram refuses the second.
+		case code == 400 && te != nil && strings.HasPrefix(o.Method, "edit") &&
+			(strings.Contains(te.Message, "message is not modified") || strings.Contains(te.Message, "message to edit not found")):
+			// The message already reads so (two quick taps on one keyboard
+			// both remove it, and Telegram refuses the second), or the user
+			// deleted it: nothing is left to do.
 			return nil, nil
 		case code >= 400 && code < 500:
 			return nil, &sendErr{"rejected", err}

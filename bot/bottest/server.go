@@ -71,6 +71,9 @@ type Fault struct {
 	RetryAfter int           // seconds, for 429
 	Delay      time.Duration // wait before answering (longer than the client's timeout = a timeout)
 	Times      int           // how many calls it applies to; 0 = 1
+	// Description is the error's text; default "Internal Server Error"
+	// (or Telegram's for 429).
+	Description string
 }
 
 // Server is the fake Bot API.
@@ -266,7 +269,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.Code != 0 {
 			desc := "Internal Server Error"
-			if f.Code == 429 {
+			switch {
+			case f.Description != "":
+				desc = f.Description
+			case f.Code == 429:
 				desc = "Too Many Requests: retry after " + strconv.Itoa(f.RetryAfter)
 			}
 			s.fail(w, method, params, f.Code, desc, f.RetryAfter)
