@@ -425,6 +425,23 @@ func TestUnderstandSpellings(t *testing.T) {
 			[]string{"stages:creation", "forms:cooperative", "publics:youth", "publics:graduates", "sectors:environment", "provinces:al-hoceima"}},
 		// Children are no youth programme, "3ndi" written without its digit too.
 		{"andi 2 drari", lang.ARY, nil},
+		// More villages, words of trades and of people.
+		{"ana mn bni hdifa, kanrbi lma3z", lang.ARY, []string{"sectors:agriculture", "provinces:al-hoceima"}},
+		{"kayn chi programme l chabab f jbha?", lang.ARY, []string{"publics:youth", "provinces:chefchaouen"}},
+		{"ana sakn f douar f jbel l7bib", lang.ARY, []string{"publics:rural", "provinces:tetouan", "areas:rural"}},
+		{"je veux un credit pour acheter une machine a coudre", lang.FR,
+			[]string{"needs:funding.microcredit", "sectors:crafts"}},
+		{"salam bghit nbda projet dyal tbakh l3ers f tanja", lang.ARY,
+			[]string{"stages:creation", "sectors:agrifood", "provinces:tanger-assilah"}},
+		{"أحتاج إلى قرض لشراء آلة لعصر الزيتون", lang.AR, []string{"needs:funding.microcredit", "sectors:agrifood"}},
+		{"بغيت نحل شي بيرو ديال الترجمة فطنجة", lang.ARY,
+			[]string{"needs:premises", "stages:creation", "sectors:services", "provinces:tanger-assilah"}},
+		{"بغيت نخدم فالديليفري فتطوان", lang.ARY, []string{"sectors:services", "provinces:tetouan"}},
+		{"أنا معاق وأرغب في فتح كشك", lang.AR, []string{"stages:creation", "publics:disabled", "sectors:commerce"}},
+		{"bghit nakhod 9ard l tlamid dyal jami3a", lang.ARY, []string{"needs:funding.microcredit", "publics:youth"}},
+		{"bghit ntlaqa m3a mostatmirin", lang.ARY, []string{"needs:networking", "needs:funding"}},
+		{"bghit nsjjel charika dyali f tanja", lang.ARY,
+			[]string{"needs:legal", "forms:company", "provinces:tanger-assilah"}},
 	})
 }
 
@@ -505,6 +522,24 @@ func TestUnderstandPlainPhrases(t *testing.T) {
 			[]string{"needs:legal", "forms:informal", "provinces:mdiq-fnideq"}},
 		{"أرغب في تطوير وحدة لتحويل الزيتون بوزان", lang.AR,
 			[]string{"stages:development", "sectors:agrifood", "sectors:agriculture", "provinces:ouezzane"}},
+		// More needs, stages and forms said in a phrase.
+		{"je cherche un associé pour mon projet de café à Larache", lang.FR,
+			[]string{"needs:networking", "sectors:tourism", "provinces:larache"}},
+		{"Je suis chômeur, je veux travailler pour moi même", lang.FR, []string{"forms:individual"}},
+		{"quels sont les documents pour créer une SARL a Tanger", lang.FR,
+			[]string{"needs:information", "stages:creation", "forms:company", "provinces:tanger-assilah"}},
+		{"ما هي البرامج الموجهة للشباب حاملي المشاريع في العرائش؟", lang.AR,
+			[]string{"needs:information", "stages:creation", "publics:youth", "provinces:larache"}},
+		{"أود معرفة كيفية الاستفادة من برنامج فرصة", lang.AR, []string{"needs:information", "needs:funding"}},
+		{"bghit n3rf chno homa lbaramij dyal da3m", lang.ARY, []string{"needs:information", "needs:funding.grant"}},
+		{"كيف أسجل تعاونيتي لدى مكتب تنمية التعاون؟", lang.AR, []string{"needs:legal", "forms:cooperative"}},
+		{"عندي ورشة ديال النجارة فوزان وبغيت نزيد ماكينة", lang.ARY,
+			[]string{"stages:development", "sectors:crafts", "provinces:ouezzane"}},
+		{"3ndi atelier dyal lkhyata", lang.ARY, []string{"stages:development", "sectors:crafts"}},
+		{"بغيت نكون راسي فالمعلوميات", lang.ARY, []string{"needs:training", "sectors:digital"}},
+		{"عندي بنت عمي بغات تحل محل ديال الخياطة فالقصر الكبير", lang.ARY,
+			[]string{"needs:premises", "stages:creation", "publics:women", "sectors:crafts", "provinces:larache"}},
+		{"بغيت نتعاون مع شي تعاونية", lang.ARY, []string{"needs:networking", "forms:cooperative"}},
 	})
 }
 
@@ -535,5 +570,14 @@ func TestUnderstandNoFalseHits(t *testing.T) {
 			[]string{"forms:individual", "publics:graduates", "sectors:digital"}},
 		{"نحن تعاونية فلاحية بإقليم العرائش ونحتاج إلى شاحنة لنقل المنتوج", lang.AR,
 			[]string{"forms:cooperative", "sectors:agriculture", "provinces:larache"}},
+		// An accountant is no coach; كتعاون (she helps) is no networking; jdad
+		// is also "new"; lycee is no l+ICE.
+		{"aide pour trouver un expert comptable a al hoceima", lang.FR,
+			[]string{"needs:management", "provinces:al-hoceima"}},
+		{"كاين شي جمعية كتعاون الشباب يلقاو الخدمة؟", lang.ARY, []string{"forms:association", "publics:youth"}},
+		{"الشركة ديالي فطنجة وبغيت نلقى كليان جداد", lang.ARY,
+			[]string{"needs:marketing", "forms:company", "provinces:tanger-assilah"}},
+		{"bghit nl9a klyan jdad", lang.ARY, []string{"needs:marketing"}},
+		{"ana tlmid f lycee", lang.ARY, []string{"publics:youth"}},
 	})
 }
