@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
@@ -223,7 +224,10 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 	h.srv.Press(q, q.Buttons[0][0].Data)
 	h.wait(chat, n+1)
 	h.settle(chat)
-	h.srv.Press(q, q.Buttons[0][0].Data) // the same tap again, old keyboard shown
+	// The same tap again, the old keyboard still shown; its answer says it
+	// was handled.
+	h.srv.Press(q, q.Buttons[0][0].Data)
+	h.srv.WaitCalls("answerCallbackQuery", 3, 10*time.Second)
 	got := h.settle(chat)[n:]
 	if strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) || len(got) != 1 {
 		t.Fatalf("a repeated tap was answered: %s", texts(got))
@@ -251,6 +255,7 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 	h.srv.Press(next, back)
 	h.srv.Press(next, back)
 	h.wait(chat, n+1)
+	h.srv.WaitCalls("answerCallbackQuery", 5, 10*time.Second) // both handled
 	h.settle(chat)
 	conv, _, _ = h.store.Load(context.Background(), chat)
 	if len(conv.State.Hist) != hist-1 {
@@ -262,8 +267,9 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 
 	// Another button of an answered question is a press on an old message.
 	q = h.lastButtons(chat)
+	n = len(h.srv.Received(chat))
 	h.srv.Press(q, q.Buttons[0][0].Data)
-	h.wait(chat, len(h.srv.Received(chat))+1)
+	h.wait(chat, n+1)
 	h.settle(chat)
 	n = len(h.srv.Received(chat))
 	h.srv.Press(q, q.Buttons[1][0].Data)
