@@ -540,6 +540,13 @@ func TestUnderstandPlainPhrases(t *testing.T) {
 		{"عندي بنت عمي بغات تحل محل ديال الخياطة فالقصر الكبير", lang.ARY,
 			[]string{"needs:premises", "stages:creation", "publics:women", "sectors:crafts", "provinces:larache"}},
 		{"بغيت نتعاون مع شي تعاونية", lang.ARY, []string{"needs:networking", "forms:cooperative"}},
+		// French verbs with the Darija n- of "I".
+		{"bghit ncréer une association culturelle f chefchaouen", lang.FR,
+			[]string{"stages:creation", "forms:association", "sectors:culture", "provinces:chefchaouen"}},
+		{"kifach nexporter les produits dyal la coopérative", lang.FR,
+			[]string{"needs:marketing", "forms:cooperative"}},
+		{"bghit ndevelopper l'activité dyali f hoceima", lang.ARY,
+			[]string{"stages:development", "provinces:al-hoceima"}},
 	})
 }
 
@@ -579,5 +586,9 @@ func TestUnderstandNoFalseHits(t *testing.T) {
 			[]string{"needs:marketing", "forms:company", "provinces:tanger-assilah"}},
 		{"bghit nl9a klyan jdad", lang.ARY, []string{"needs:marketing"}},
 		{"ana tlmid f lycee", lang.ARY, []string{"publics:youth"}},
+		// A local one has is no premises need; going back to the start is no creation.
+		{"3ndi un local f fnideq w bghit ndir fih un snack", lang.ARY,
+			[]string{"stages:development", "sectors:tourism", "provinces:mdiq-fnideq"}},
+		{"بغيت نرجع للبداية", lang.ARY, nil},
 	})
 }
