@@ -23,6 +23,9 @@ type Lexicon struct {
 	edges   map[uint64]int32 // node<<32 | token id → child node of the phrase trie
 	final   []int32          // node → index in entries of the phrase ending there, or -1
 	entries []lexEntry
+	// intents, when set, finds what a message says about the conversation
+	// itself (Result.Intent); see intents.go.
+	intents *Lexicon
 }
 
 // lexEntry is one normalised phrase and every code it expresses.
@@ -75,6 +78,7 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 		final: []int32{-1},
 	}
 	if len(doc.Content) == 0 {
+		lx.intents = defaultIntents()
 		return lx, nil // an empty file is an empty lexicon
 	}
 	root := doc.Content[0]
@@ -86,6 +90,9 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	// Intents are not staff data: every lexicon, the built-in one or one
+	// published later, understands them the same way.
+	lx.intents = defaultIntents()
 	return lx, nil
 }
 
@@ -365,13 +372,22 @@ func (lx *Lexicon) Understand(text string) Result {
 	}()
 	norm := Normalize(withoutLinks(text))
 	var res Result
-	var ls langScore
+	res.Lang = lx.resolve(sc, norm)
+	lx.match(sc, 0, len(sc.cands), &res)
+	if lx.intents != nil {
+		lx.intents.intent(norm, lx, sc, &res)
+	}
+	return res
+}
 
-	// Resolve each token to the ids of its known forms.
+// resolve splits normalised text into tokens and finds for each the ids of
+// its forms this lexicon knows (sc.toks, sc.cands, sc.ncand); it returns
+// the language the tokens tell.
+func (lx *Lexicon) resolve(sc *scratch, norm string) lang.Lang {
+	var ls langScore
 	sc.cands = sc.cands[:0]
 	sc.ncand = sc.ncand[:0]
 	sc.toks = sc.toks[:0]
-	sc.weak = sc.weak[:0]
 	for tok := range strings.SplitSeq(norm, " ") {
 		if tok == "" {
 			continue
@@ -404,13 +420,17 @@ func (lx *Lexicon) Understand(text string) Result {
 		sc.cands = append(sc.cands, ids)
 		sc.ncand = append(sc.ncand, uint8(n))
 	}
-	res.Lang = ls.lang()
+	return ls.lang()
+}
 
+// match adds to res the codes the resolved tokens from..to-1 express.
+func (lx *Lexicon) match(sc *scratch, from, to int, res *Result) {
+	sc.weak = sc.weak[:0]
 	// Greedy leftmost-longest phrase matching over the trie. A negator
 	// cancels the next phrase if it starts within negationReach tokens.
 	negatedUntil := -1
-	for i := 0; i < len(sc.cands); {
-		end, entry := lx.longest(sc, 0, i, -1, -1)
+	for i := from; i < to; {
+		end, entry := lx.longest(sc, 0, i, to, -1, -1)
 		if end < 0 {
 			i++
 			continue
@@ -444,24 +464,24 @@ func (lx *Lexicon) Understand(text string) Result {
 			res.Codes.Add(fc.facet, fc.code)
 		}
 	}
-	if statesYouthAge(sc.toks) {
+	if statesYouthAge(sc.toks[from:to]) {
 		res.Codes.Add(vocab.Publics, "youth")
 	}
-	return res
 }
 
 // longest returns the end (exclusive) and entry of the longest phrase from
-// node that continues at token pos, or the given best if none is longer.
-func (lx *Lexicon) longest(sc *scratch, node int32, pos, bestEnd int, bestEntry int32) (int, int32) {
+// node that continues at token pos and ends by token to, or the given best
+// if none is longer.
+func (lx *Lexicon) longest(sc *scratch, node int32, pos, to, bestEnd int, bestEntry int32) (int, int32) {
 	if node != 0 && lx.final[node] >= 0 && pos > bestEnd {
 		bestEnd, bestEntry = pos, lx.final[node]
 	}
-	if pos == len(sc.cands) {
+	if pos == to {
 		return bestEnd, bestEntry
 	}
 	for _, id := range sc.cands[pos][:sc.ncand[pos]] {
 		if child, ok := lx.edges[uint64(node)<<32|uint64(uint32(id))]; ok {
-			bestEnd, bestEntry = lx.longest(sc, child, pos+1, bestEnd, bestEntry)
+			bestEnd, bestEntry = lx.longest(sc, child, pos+1, to, bestEnd, bestEntry)
 		}
 	}
 	return bestEnd, bestEntry

@@ -12,7 +12,9 @@
 //     Arabic script or in Arabizi).
 //   - Lexicon.Understand finds the codes a message expresses; Default is the
 //     lexicon embedded from dialog/trees/lexicon.yaml, whose header documents
-//     the format staff edit.
+//     the format staff edit. It also finds the Intent of a message about the
+//     conversation itself (greeting, thanks, confusion, asking for a
+//     person), from the phrases of dialog/trees/intents.yaml.
 //
 // Understanding is pure and fast (a 300-character message in a few tens of
 // microseconds, see BenchmarkUnderstand300) and safe for concurrent use.
@@ -29,4 +31,14 @@ type Result struct {
 	Codes vocab.Codes `json:"codes"`
 	// Matched lists the lexicon entries found, normalised, for debugging.
 	Matched []string `json:"-"`
+	// Intent is what the message says about the conversation itself
+	// (a greeting, thanks, not understanding, asking for a person), ""
+	// when nothing or when it is about the project (see intents.go).
+	// Not part of `dalil understand`'s output.
+	Intent Intent `json:"-"`
+	// Rest, with an Intent, holds the codes the text expresses outside its
+	// intent phrases: what a request for a person also says of the
+	// project ("parler à un conseiller pour un crédit"). Codes is still
+	// everything the text expresses.
+	Rest vocab.Codes `json:"-"`
 }

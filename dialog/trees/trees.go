@@ -1,5 +1,6 @@
-// Package trees embeds the default question tree and the free-text lexicon,
-// the data files staff edit, so the binary runs from any directory.
+// Package trees embeds the default question tree, the free-text lexicon and
+// the conversational intents, the data files staff edit, so the binary runs
+// from any directory.
 package trees
 
 import _ "embed"
@@ -13,3 +14,10 @@ var Default []byte
 //
 //go:embed lexicon.yaml
 var Lexicon []byte
+
+// Intents is the YAML of the phrases that speak of the conversation itself
+// (greetings, thanks, confusion, asking for a person), same matching rules
+// as the lexicon.
+//
+//go:embed intents.yaml
+var Intents []byte
