@@ -423,21 +423,37 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		}
 	}
 	r := st.e.NLU.Understand(text)
-	codes := st.unambiguous(r.Codes)
+	src := r.Codes
+	if r.Intent != "" {
+		// About the conversation itself: only what it says beside its
+		// intent phrases is about the project ("مستشار" alone asks for a
+		// person, it is no coaching need).
+		src = r.Rest
+	}
+	codes := st.unambiguous(src)
 	if st.s.Lang == "" {
 		// Someone who writes before choosing a language is answered in theirs.
 		st.s.Lang = r.Lang
 		if st.s.Lang == "" {
 			st.s.Lang = lang.FR
 		}
-		st.say(st.t("LanguageChosen", nil))
 		st.s.Node = ""
+		if r.Intent == nlu.IntentAdviser {
+			st.handOver(codes, text)
+			return
+		}
+		if id := greetingID(r.Intent); id != "" {
+			st.say(st.t(id, nil))
+		}
+		st.say(st.t("LanguageChosen", nil))
 		st.codes(codes, text)
 		return
 	}
 	n := st.e.Tree.Node(st.s.Node)
 	if n != nil && n.Kind == KindChoice {
-		if c := st.matchChoice(n, text, codes); c != nil {
+		// A button named by its label or number first ("Merci" may be one);
+		// a message about the conversation selects none by its codes.
+		if c := st.matchChoice(n, text, codes, r.Intent == ""); c != nil {
 			// Confirm what the message said beyond the button it named.
 			if added := newCodes(st.s.Codes, codes); !newCodes(choiceCodes(c), added).Empty() {
 				st.note(text, true)
@@ -446,6 +462,10 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 			st.choose(n, c, codes)
 			return
 		}
+	}
+	if r.Intent != "" {
+		st.talk(r.Intent, codes, text)
+		return
 	}
 	if n != nil && n.Kind == KindText {
 		// An open question asking a facet gets one more try when the answer
@@ -484,6 +504,163 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		return
 	}
 	st.codes(codes, text)
+}
+
+// talk answers a message about the conversation itself rather than the
+// project (nlu.Intent). None is a miss: the person is talking to the bot,
+// only not about their project, and is answered so, then asked the
+// question again; nothing is recorded but what a request for a person
+// also says of the project.
+func (st *step) talk(in nlu.Intent, codes vocab.Codes, text string) {
+	if in == nlu.IntentAdviser {
+		st.handOver(codes, text)
+		return
+	}
+	// Like a sticker, it answers no clarification awaited: asked again.
+	st.holdPick()
+	switch in {
+	case nlu.IntentThanks:
+		if st.over() {
+			st.replies = append(st.replies, Reply{
+				Text:    st.t("talk.thanks.end", nil),
+				Buttons: [][]Button{{{Label: st.t("ButtonRestart", nil), Data: dataRestart}}},
+			})
+			return
+		}
+		st.say(st.t("talk.thanks", nil))
+	case nlu.IntentConfused:
+		st.say(st.explain())
+	default:
+		if id := greetingID(in); id != "" {
+			st.say(st.t(id, nil))
+		}
+	}
+	st.ask()
+}
+
+// greetingID is the answer to a greeting intent, "" for another intent.
+func greetingID(in nlu.Intent) string {
+	switch in {
+	case nlu.IntentSalam:
+		return "talk.salam"
+	case nlu.IntentGreeting:
+		return "talk.greeting"
+	}
+	return ""
+}
+
+// holdPick keeps awaiting the clarification the message found awaited, if
+// the message did not replace it with another.
+func (st *step) holdPick() {
+	if st.asked != "" && st.s.Pending == "" {
+		st.s.Pending = st.asked
+	}
+}
+
+// over says whether the conversation has reached its end: an end or
+// adviser node, or the question that follows the services shown.
+func (st *step) over() bool {
+	n := st.e.Tree.Node(st.s.Node)
+	if st.s.Ended || n == nil || n.Kind == KindEnd || n.Kind == KindAdviser {
+		return true
+	}
+	if st.picking() {
+		return false
+	}
+	for _, m := range st.e.Tree.Nodes {
+		if m == nil || m.Kind != KindReferral {
+			continue
+		}
+		id := m.Next
+		for range len(st.e.Tree.Nodes) { // past messages shown after the services
+			next := st.e.Tree.Node(id)
+			if next == nil || next.Kind != KindInfo {
+				break
+			}
+			id = next.Next
+		}
+		if id == n.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// explain says what the question awaited asks and how to answer it, for
+// someone who says they do not understand.
+func (st *step) explain() string {
+	if st.picking() {
+		return st.t("talk.help.pick", nil)
+	}
+	n := st.e.Tree.Node(st.s.Node)
+	if n == nil || st.over() || (n.Kind != KindChoice && n.Kind != KindText) {
+		return st.t("talk.help.end", nil)
+	}
+	how := st.t("talk.help.choice", nil)
+	if n.Kind == KindText {
+		how = st.t("talk.help.text", nil)
+	}
+	if n.Facet == "" || n.Facet == vocab.Languages {
+		return how
+	}
+	return st.t("talk.help."+string(n.Facet), nil) + " " + how
+}
+
+// handOver does what /adviser does, after keeping what the message also
+// said of the project as free text would, for the adviser's summary.
+func (st *step) handOver(codes vocab.Codes, text string) {
+	if codes.Empty() {
+		st.holdPick() // as /adviser keeps a clarification awaited
+	} else {
+		st.keep(codes, text)
+	}
+	st.adviser()
+}
+
+// keep records new codes like apply, acknowledged, but asks nothing: the
+// conversation goes to an adviser, and moves silently past the questions
+// they answered, to be asked where it stands when it is given back.
+func (st *step) keep(c vocab.Codes, text string) {
+	added := newCodes(st.s.Codes, c)
+	if added.Empty() {
+		return
+	}
+	st.note(text, true)
+	st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
+	n := st.e.Tree.Node(st.s.Node)
+	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
+		// Between conversations, new information starts a new one.
+		start := st.e.Tree.Start
+		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
+		st.s.Hist = nil
+		st.push(Frame{Node: start, Added: added})
+		st.skipTo(start)
+		return
+	}
+	st.s.Misses = 0
+	replaced := st.merge(added)
+	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
+	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+		st.skipTo(n.Next)
+	}
+}
+
+// skipTo moves to node id without a word, past messages and questions
+// already answered, up to the first node that needs the person or shows
+// services (shown when the conversation is asked again).
+func (st *step) skipTo(id string) {
+	for range len(st.e.Tree.Nodes) + 1 {
+		n := st.e.Tree.Node(id)
+		if n == nil {
+			return
+		}
+		answered := (n.Kind == KindChoice || n.Kind == KindText) && n.Facet != "" && st.s.Codes.Has(n.Facet)
+		if st.holds(n) && n.Kind != KindInfo && !answered {
+			st.s.Node = n.ID
+			return
+		}
+		id = n.Next
+	}
 }
 
 // known acknowledges a message that only repeats what is known (a shared
@@ -596,8 +773,8 @@ func (st *step) miss() {
 }
 
 // matchChoice finds the choice a free text names: its number, its label in
-// any language, or codes that select exactly one choice.
-func (st *step) matchChoice(n *Node, text string, codes vocab.Codes) *Choice {
+// any language, or (byCodes) codes that select exactly one choice.
+func (st *step) matchChoice(n *Node, text string, codes vocab.Codes, byCodes bool) *Choice {
 	if i, err := strconv.Atoi(strings.TrimSpace(text)); err == nil && i >= 1 && i <= len(n.Choices) {
 		return n.Choices[i-1]
 	}
@@ -608,6 +785,9 @@ func (st *step) matchChoice(n *Node, text string, codes vocab.Codes) *Choice {
 				return c
 			}
 		}
+	}
+	if !byCodes {
+		return nil
 	}
 	var found *Choice
 	for _, c := range n.Choices {
