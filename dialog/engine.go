@@ -434,6 +434,9 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 	if st.s.Lang == "" {
 		// Someone who writes before choosing a language is answered in theirs.
 		st.s.Lang = r.Lang
+		if r.IntentLang != "" {
+			st.s.Lang = r.IntentLang // "ahlan" is Darija, though no word says so
+		}
 		if st.s.Lang == "" {
 			st.s.Lang = lang.FR
 		}

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/trees"
 )
 
@@ -30,7 +31,7 @@ const (
 var intentOrder = []Intent{IntentAdviser, IntentConfused, IntentThanks, IntentSalam, IntentGreeting}
 
 // An intent phrase is indexed in its own Lexicon with this pseudo-facet;
-// its code is "TIER:INTENT".
+// its code is "TIER:INTENT:LANG" (LANG "" for any).
 const intentFacet vocab.Facet = "!intent"
 
 const (
@@ -94,7 +95,23 @@ func ParseIntents(data []byte) (*Lexicon, error) {
 					bad(tk.Line, "%s: unknown list %q (want %q or %q)", k.Value, tk.Value, tierAlone, tierAnywhere)
 					continue
 				}
-				list(tv, k.Value+"."+tk.Value, intentFacet, tk.Value+":"+k.Value)
+				if tv.Kind != yaml.MappingNode {
+					bad(tv.Line, "%s.%s: want lists by language (fr, ar, ary, any)", k.Value, tk.Value)
+					continue
+				}
+				for m := 0; m+1 < len(tv.Content); m += 2 {
+					lk, lv := tv.Content[m], tv.Content[m+1]
+					l := lk.Value
+					if l != "any" {
+						if _, err := lang.Parse(l); err != nil {
+							bad(lk.Line, "%s.%s: unknown language %q (want fr, ar, ary or any)", k.Value, tk.Value, l)
+							continue
+						}
+					} else {
+						l = ""
+					}
+					list(lv, k.Value+"."+tk.Value+"."+lk.Value, intentFacet, tk.Value+":"+k.Value+":"+l)
+				}
 			}
 		default:
 			bad(k.Line, "unknown key %q (want an intent, filler or negators)", k.Value)
@@ -145,6 +162,7 @@ func (il *Lexicon) intent(norm string, main *Lexicon, msc *scratch, res *Result)
 		covered  int
 		alone    = map[Intent]bool{}
 		anywhere = map[Intent]bool{}
+		langs    = map[lang.Lang]bool{} // of the intent phrases found
 	)
 	negatedUntil := -1
 	for i := 0; i < len(sc.cands); {
@@ -167,7 +185,11 @@ func (il *Lexicon) intent(norm string, main *Lexicon, msc *scratch, res *Result)
 		default:
 			spans = append(spans, span{i, end})
 			for _, fc := range en.codes {
-				tier, name, _ := strings.Cut(fc.code, ":")
+				parts := strings.SplitN(fc.code, ":", 3)
+				tier, name := parts[0], parts[1]
+				if l := lang.Lang(parts[2]); l != "" {
+					langs[l] = true
+				}
 				if tier == tierAlone {
 					alone[Intent(name)] = true
 				} else {
@@ -195,6 +217,11 @@ func (il *Lexicon) intent(norm string, main *Lexicon, msc *scratch, res *Result)
 			alone[in] && whole && rest.Codes.Empty() {
 			res.Intent = in
 			res.Rest = rest.Codes
+			if whole && len(langs) == 1 {
+				for l := range langs {
+					res.IntentLang = l
+				}
+			}
 			return
 		}
 	}

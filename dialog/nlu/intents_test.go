@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/trees"
 )
 
@@ -166,17 +167,48 @@ func TestParseIntentsErrors(t *testing.T) {
 		t.Fatalf("embedded intents: %v", err)
 	}
 	for _, tc := range []struct{ yaml, want string }{
-		{"hello:\n  alone: [hi]\n", `unknown key "hello"`},
-		{"thanks:\n  sometimes: [merci]\n", `unknown list "sometimes"`},
-		{"thanks:\n  alone: [merci]\ngreeting:\n  alone: [merci]\n", "listed more than once"},
-		{"thanks:\n  alone: [merci]\n  anywhere: [merci]\n", "listed more than once"},
-		{"thanks:\n  alone: [merci]\nfiller: [merci]\n", "merci"},
+		{"hello:\n  alone: {fr: [hi]}\n", `unknown key "hello"`},
+		{"thanks:\n  sometimes: {fr: [merci]}\n", `unknown list "sometimes"`},
+		{"thanks:\n  alone: {fr: [merci]}\ngreeting:\n  alone: {fr: [merci]}\n", "listed more than once"},
+		{"thanks:\n  alone: {fr: [merci]}\n  anywhere: {fr: [merci]}\n", "listed more than once"},
+		{"thanks:\n  alone: {fr: [merci], ary: [merci]}\n", "listed more than once"},
+		{"thanks:\n  alone: {fr: [merci]}\nfiller: [merci]\n", "merci"},
 		{"thanks: [merci]\n", "want"},
-		{"thanks:\n  alone: [(merci]\n", "without ')'"},
+		{"thanks:\n  alone: [merci]\n", "lists by language"},
+		{"thanks:\n  alone: {en: [thanks]}\n", `unknown language "en"`},
+		{"thanks:\n  alone: {fr: [(merci]}\n", "without ')'"},
 	} {
 		_, err := ParseIntents([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseIntents(%q) = %v, want an error with %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// A message made only of intent phrases tells its language by them, for
+// the first message ("ahlan" has no word that tells Darija); Arabic script
+// and mixed languages are left to the words.
+func TestIntentLang(t *testing.T) {
+	lx := Default()
+	for _, tc := range []struct {
+		text string
+		want lang.Lang
+	}{
+		{"ahlan", lang.ARY},
+		{"marhba bik", lang.ARY},
+		{"mafhamtch", lang.ARY},
+		{"barak llah fik", lang.ARY},
+		{"salam", lang.ARY},
+		{"bonjour", lang.FR},
+		{"merci beaucoup", lang.FR},
+		{"un conseiller svp", lang.FR},
+		{"مرحبا", ""},
+		{"salam, merci", ""},                                  // two languages
+		{"je veux parler à un conseiller pour un crédit", ""}, // more than intent phrases
+	} {
+		r := lx.Understand(tc.text)
+		if r.Intent == "" || r.IntentLang != tc.want {
+			t.Errorf("Understand(%q): intent %q lang %q, want an intent in %q", tc.text, r.Intent, r.IntentLang, tc.want)
 		}
 	}
 }

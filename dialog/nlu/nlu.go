@@ -41,4 +41,8 @@ type Result struct {
 	// project ("parler à un conseiller pour un crédit"). Codes is still
 	// everything the text expresses.
 	Rest vocab.Codes `json:"-"`
+	// IntentLang, for a message made only of intent phrases of one
+	// language, is that language ("ahlan", "mafhamtch" are Darija though
+	// nothing in them tells Lang so); "" otherwise.
+	IntentLang lang.Lang `json:"-"`
 }
