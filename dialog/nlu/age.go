@@ -14,6 +14,31 @@ var agePrefixes = map[string]bool{
 	"3mri": true, "3omri": true, "3oumri": true, "age": true, "agee": true,
 }
 
+// workWords, after an age ("j'ai 20 ans d'expérience", "3ndi 15 3am f
+// lkhedma", "عندي 20 عام ديال الخبرة"), make it years of work, not of life;
+// linkWords may come between.
+var workWords = map[string]bool{
+	"experience": true, "experiences": true, "anciennete": true, "metier": true,
+	"tajriba": true, "tajrba": true, "khibra": true, "khebra": true, "lkhibra": true, "lkhebra": true,
+	"khedma": true, "lkhedma": true, "khdma": true, "lkhdma": true, "mihna": true, "lmihna": true,
+	"خبره": true, "الخبره": true, "تجربه": true, "التجربه": true, "المهنه": true, "مهنه": true,
+	"الخدمه": true, "خدمه": true, "فالخدمه": true, "فالمهنه": true,
+}
+
+var linkWords = map[string]bool{
+	"d": true, "de": true, "dans": true, "du": true, "dyal": true, "dial": true, "f": true, "fi": true,
+	"ديال": true, "من": true, "في": true, "ف": true,
+}
+
+// ofWork reports whether the words from toks[i] on say what the years
+// were of: work.
+func ofWork(toks []string, i int) bool {
+	for n := 0; n < 2 && i < len(toks) && linkWords[toks[i]]; n++ {
+		i++
+	}
+	return i < len(toks) && workWords[toks[i]]
+}
+
 var ageUnits = map[string]bool{
 	"ans": true, "an": true, "3am": true, "3em": true, "sna": true, "sana": true,
 	"عام": true, "سنه": true, "سنين": true, "سنوات": true, "years": true,
@@ -37,6 +62,13 @@ func statesYouthAge(toks []string) bool {
 			continue
 		}
 		unit := glued != "" || i+1 < len(toks) && ageUnits[toks[i+1]]
+		after := i + 1
+		if glued == "" && unit {
+			after = i + 2
+		}
+		if ofWork(toks, after) {
+			continue
+		}
 		switch prev {
 		case "عمري", "3mri", "3omri", "3oumri", "age", "agee":
 			return true

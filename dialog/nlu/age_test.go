@@ -21,6 +21,14 @@ func TestStatesYouthAge(t *testing.T) {
 		"age 30":                 true,
 		"âgé de 30 ans":          true,
 		"âgée de 50 ans":         false,
+		// Years of work, not of life.
+		"j'ai 20 ans d'expérience":          false,
+		"j'ai 10 ans dans le métier":        false,
+		"3ndi 15 3am f lkhedma":             false,
+		"عندي 20 عام ديال الخبرة":           false,
+		"عندي 25 سنة من الخبرة في الخياطة":  false,
+		"j'ai 25 ans et une idée de projet": true,
+		"3ndi 22 3am w bghit nkhdm":         true,
 	} {
 		if got := statesYouthAge(splitTokens(Normalize(text))); got != want {
 			t.Errorf("statesYouthAge(%q) = %v, want %v", text, got, want)
