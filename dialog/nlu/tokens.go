@@ -32,8 +32,9 @@ func hasASCIILetter(tok string) bool {
 // foldLatin appends the matching key of a normalised Latin token: the common
 // Arabizi spelling variants merged (sh→ch, o/ou/w→u, y→i, q→9, 5→kh) and
 // doubled letters collapsed, so "mouwakaba", "mowakaba" and "mwakaba", or
-// "dyal", "dial" and "diyal", give one key. Tokens without a letter (numbers)
-// are copied unchanged.
+// "dyal", "dial" and "diyal", give one key. A final "ee" (or "ees") stays:
+// it is French, where it makes a word feminine ("diplômée", "réfugiées").
+// Tokens without a letter (numbers) are copied unchanged.
 func foldLatin(dst []byte, tok string) []byte {
 	if !hasASCIILetter(tok) {
 		return append(dst, tok...)
@@ -69,12 +70,18 @@ func foldLatin(dst []byte, tok string) []byte {
 			last = 0
 			continue
 		}
-		if c != last {
+		if c != last || c == 'e' && feminineEnd(tok, i) {
 			dst = append(dst, c)
 			last = c
 		}
 	}
 	return dst
+}
+
+// feminineEnd reports whether tok[i], an "e" after an "e", ends the token
+// or comes before its final "s".
+func feminineEnd(tok string, i int) bool {
+	return i == len(tok)-1 || i == len(tok)-2 && tok[len(tok)-1] == 's'
 }
 
 // stripArticle removes the Arabic article ال when a word of at least two

@@ -54,7 +54,7 @@ func TestUnderstandFrench(t *testing.T) {
 		{"Besoin d'aide pour faire mon business plan et ma comptabilité", lang.FR, []string{"needs:management"}},
 		{"Y a-t-il des incubateurs pour les startups du numérique à Tanger ?", lang.FR,
 			[]string{"needs:premises", "stages:creation", "sectors:digital", "provinces:tanger-assilah"}},
-		{"Je suis réfugiée et je fais de la couture à la maison", lang.FR, []string{"publics:migrants", "sectors:crafts"}},
+		{"Je suis réfugiée et je fais de la couture à la maison", lang.FR, []string{"publics:migrants", "publics:women", "sectors:crafts"}},
 		{"Gîte rural à Akchour : comment obtenir l'autorisation ?", lang.FR,
 			[]string{"sectors:tourism", "provinces:chefchaouen", "needs:legal"}},
 		{"Je vends des msemen devant chez moi, je veux être en règle", lang.FR, []string{"sectors:agrifood", "needs:legal"}},
@@ -471,6 +471,17 @@ func TestUnderstandFeminine(t *testing.T) {
 			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
 		{"كنت خدامة فالتهريب المعيشي وبغيت نبدا مشروع فالفنيدق", lang.ARY,
 			[]string{"stages:creation", "forms:informal", "publics:women", "provinces:mdiq-fnideq"}},
+		// French past participles in -ée, kept apart from -é.
+		{"je suis diplômée en gestion et je cherche un financement", lang.FR,
+			[]string{"needs:funding", "needs:management", "publics:graduates", "publics:women"}},
+		{"nous sommes diplômées et voulons créer une coopérative", lang.FR,
+			[]string{"stages:creation", "forms:cooperative", "publics:graduates", "publics:women"}},
+		{"je suis handicapée et je veux ouvrir une épicerie", lang.FR,
+			[]string{"stages:creation", "publics:disabled", "publics:women", "sectors:commerce"}},
+		// The masculine says no woman, where -ée used to read as -é.
+		{"je suis diplômé en gestion et je cherche un financement", lang.FR,
+			[]string{"needs:funding", "needs:management", "publics:graduates"}},
+		{"je suis divorcé et je veux créer une entreprise", lang.FR, []string{"stages:creation"}},
 	})
 }
 
