@@ -63,6 +63,7 @@ func TestIntents(t *testing.T) {
 		{"3awnni", IntentConfused},
 		{"عاوني عافاك", IntentConfused},
 		{"salam, mafhamtch", IntentConfused}, // confusion outweighs a greeting
+		{"comment ça marche ?", IntentConfused},
 		// asking for a person
 		{"je veux parler à quelqu'un", IntentAdviser},
 		{"Je voudrais parler à un conseiller", IntentAdviser},
@@ -76,6 +77,11 @@ func TestIntents(t *testing.T) {
 		{"بغيت نهضر مع شي واحد", IntentAdviser},
 		{"مستشار", IntentAdviser},
 		{"merci, je veux parler à un conseiller", IntentAdviser},
+		{"je voudrais un rendez-vous avec un conseiller", IntentAdviser},
+		{"bghit rendez-vous m3a mostachar", IntentAdviser},
+		{"momkin nhder m3a chi wa7ed 3afak", IntentAdviser},
+		{"واش ممكن نتواصل مع شي مستشار", IntentAdviser},
+		{"هل يوجد مستشار", IntentAdviser},
 	} {
 		r := lx.Understand(tc.text)
 		if r.Intent != tc.want {
@@ -106,6 +112,13 @@ func TestNoIntentInProjectTalk(t *testing.T) {
 		"ma bghitch nhder m3a chi wa7ed",        // refused
 		"je ne veux pas parler à un conseiller", // refused
 		"comment créer une association",
+		"كيفاش نفتح تعاونية",
+		"3awnni nl9a chi tamwil",
+		"j'ai besoin d'aide pour financer mon projet",
+		"je suis perdu dans les démarches",
+		"ressources humaines",
+		"personne ne m'aide",
+		"السلام عليكم، بغيت نعرف واش كاين دعم للفلاحة",
 		"",
 	} {
 		if r := lx.Understand(text); r.Intent != "" {
