@@ -252,6 +252,13 @@ func (st *step) button(data string) {
 		st.adviser()
 	case data == dataForget || data == dataKeep:
 		if !st.forgetting() {
+			if st.s.Lang == "" && st.s.Node == "" && len(st.s.Hist) == 0 {
+				// Nothing is kept about the user: a second tap of "yes,
+				// erase" (the first erased everything) or an old
+				// confirmation. "Erased", then a stale-button notice and
+				// the language menu, would only confuse.
+				return
+			}
 			st.stale()
 			return
 		}

@@ -314,3 +314,29 @@ func TestForgetKeepsTheClarification(t *testing.T) {
 		})
 	}
 }
+
+// A second tap of "yes, erase" finds nothing kept: it gets no reply (the
+// first said everything was erased), where a conversation still kept gets
+// the stale-button notice for an old confirmation.
+func TestForgetTappedTwice(t *testing.T) {
+	eng := testEngine(t, "testdata/tree.yaml")
+	eng.T = locales.MustDefault()
+	st := eng.NewState()
+	st, _, _ = eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "lang:ary"})
+	st, _, _ = eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "forget"})
+	gone, replies, effects := eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "fg:y"})
+	if len(effects) != 1 || len(replies) != 1 {
+		t.Fatalf("yes: %d effects, replies %+v; want the erasure and one reply", len(effects), replies)
+	}
+	for _, from := range []dialog.State{gone, {}} { // as kept after the erasure, and as Redis has it: nothing
+		again, replies, effects := eng.Step(from, dialog.Input{Kind: dialog.InButton, Data: "fg:y"})
+		if len(replies) != 0 || len(effects) != 0 || again.Lang != "" {
+			t.Errorf("yes again: replies %+v, effects %+v, language %q; want nothing", replies, effects, again.Lang)
+		}
+	}
+	kept, _, _ := eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "fg:n"})
+	_, replies, _ = eng.Step(kept, dialog.Input{Kind: dialog.InButton, Data: "fg:y"})
+	if len(replies) == 0 || !replies[0].Stale {
+		t.Errorf("an old confirmation in a kept conversation: %+v, want the stale-button notice", replies)
+	}
+}
