@@ -480,6 +480,10 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 						up = srv.Text(chat, texts[r.IntN(len(texts))])
 					} else {
 						up = srv.Press(*last, data[r.IntN(len(data))])
+						// Its keyboard goes: an answer without buttons
+						// leaves nothing to press, as in the app (pressing
+						// it again would be a repeated tap, ignored).
+						last = nil
 					}
 				}
 				id, _ := up["update_id"].(int64)
