@@ -23,9 +23,7 @@ import (
 func TestRestartMidConversation(t *testing.T) {
 	h := start(t, nil, nil)
 	const chat = 2001
-	h.say(chat, "/start")
-	h.press(chat, "Français")
-	q := h.lastButtons(chat)
+	q := h.firstQuestion(chat)
 	h.stop() // SIGTERM
 	h.run()  // a new process on the same Redis
 	n := len(h.srv.Received(chat))

@@ -116,9 +116,7 @@ func TestSendFailuresRetried(t *testing.T) {
 	if got := h.say(chat, "/help"); !strings.Contains(got[0].Text, help[:20]) {
 		t.Fatalf("after a 400: %s", texts(got))
 	}
-	hs := httptest.NewServer(h.b.Handler(nil))
-	defer hs.Close()
-	metrics := body(t, hs.URL+"/metrics")
+	metrics := h.metrics()
 	for _, want := range []string{
 		`dalil_botapi_errors_total{code="429",method="sendMessage"} 1`,
 		`dalil_botapi_errors_total{code="502",method="sendMessage"} 2`,
@@ -148,7 +146,7 @@ func TestSendFailuresRetried(t *testing.T) {
 	}
 }
 
-func body(t *testing.T, url string) string {
+func body(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -337,9 +335,7 @@ func TestReferralPages(t *testing.T) {
 	if len(conv.State.Referred) < 2 {
 		t.Fatalf("services shown not recorded: %v", conv.State.Referred)
 	}
-	hs := httptest.NewServer(h.b.Handler(nil))
-	defer hs.Close()
-	metrics := body(t, hs.URL+"/metrics")
+	metrics := h.metrics()
 	for _, want := range []string{
 		`dalil_referral_pages_total 1`,          // the stale press is not a page
 		`dalil_referral_services_shown_total 2`, // one per page

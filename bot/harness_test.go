@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -166,6 +167,23 @@ func (h *harness) settle(chat int64) []bottest.Message {
 		}
 		n = len(h.srv.Received(chat))
 	}
+}
+
+// firstQuestion starts chat in French and returns the first question, the
+// one with buttons after the language.
+func (h *harness) firstQuestion(chat int64) bottest.Message {
+	h.t.Helper()
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	return h.lastButtons(chat)
+}
+
+// metrics returns what the bot's /metrics serves now.
+func (h *harness) metrics() string {
+	h.t.Helper()
+	hs := httptest.NewServer(h.b.Handler(nil))
+	defer hs.Close()
+	return body(h.t, hs.URL+"/metrics")
 }
 
 // lastButtons returns the last message of chat with buttons.

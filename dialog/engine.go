@@ -637,21 +637,8 @@ func (st *step) keep(c vocab.Codes, text string) {
 	}
 	st.note(text, true)
 	st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
-	n := st.e.Tree.Node(st.s.Node)
-	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
-		// Between conversations, new information starts a new one.
-		start := st.e.Tree.Start
-		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
-		st.s.Hist = nil
-		st.push(Frame{Node: start, Added: added})
-		st.skipTo(start)
-		return
-	}
-	st.s.Misses = 0
-	replaced := st.merge(added)
-	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
-	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
-		st.skipTo(n.Next)
+	if next, move := st.record(added); move {
+		st.skipTo(next)
 	}
 }
 
@@ -718,24 +705,33 @@ func (st *step) codes(c vocab.Codes, text string) {
 // then goes on: to the next question if they answered this one, else this
 // one again.
 func (st *step) apply(added vocab.Codes) {
+	if next, move := st.record(added); move {
+		st.enter(next)
+		return
+	}
+	st.ask()
+}
+
+// record records new codes at the current node, with a frame for /back,
+// and says where the conversation goes: to the next node if they answered
+// this question, to the start if they came between conversations (new
+// information starts a new one), or nowhere (move false).
+func (st *step) record(added vocab.Codes) (next string, move bool) {
 	n := st.e.Tree.Node(st.s.Node)
 	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
-		// Between conversations, new information starts a new one.
 		start := st.e.Tree.Start
 		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
 		st.s.Hist = nil
 		st.push(Frame{Node: start, Added: added}) // /back undoes the message
-		st.enter(start)
-		return
+		return start, true
 	}
 	st.s.Misses = 0
 	replaced := st.merge(added)
 	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
 	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
-		st.enter(n.Next)
-		return
+		return n.Next, true
 	}
-	st.ask()
+	return "", false
 }
 
 // push records a frame for /back, with the clarification the input found

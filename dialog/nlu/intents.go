@@ -39,28 +39,18 @@ const (
 	tierAnywhere = "anywhere" // acts in a longer message too
 )
 
-var defaultIntents = sync.OnceValue(func() *Lexicon {
-	il, err := ParseIntents(trees.Intents)
-	if err != nil {
-		panic(fmt.Sprintf("embedded intents: %v", err))
-	}
-	return il
-})
+var defaultIntents = sync.OnceValue(func() *Lexicon { return mustParse("intents", ParseIntents, trees.Intents) })
 
 // ParseIntents reads intent phrases in the YAML format documented at the
 // top of dialog/trees/intents.yaml. Errors name the line, all at once.
 func ParseIntents(data []byte) (*Lexicon, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("intents: %w", err)
+	root, err := yamlRoot(data, "intents", "intents")
+	if err != nil {
+		return nil, err
 	}
-	il := &Lexicon{ids: map[string]int32{}, edges: map[uint64]int32{}, final: []int32{-1}}
-	if len(doc.Content) == 0 {
+	il := newLexicon()
+	if root == nil {
 		return il, nil
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("intents line %d: want a mapping of intents", root.Line)
 	}
 	var errs []error
 	bad := func(line int, format string, args ...any) {

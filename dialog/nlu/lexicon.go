@@ -54,36 +54,51 @@ type facetCode struct {
 // panics if the embedded file is broken, which a test rules out.
 func Default() *Lexicon { return defaultLexicon() }
 
-var defaultLexicon = sync.OnceValue(func() *Lexicon { return mustParse(trees.Lexicon) })
+var defaultLexicon = sync.OnceValue(func() *Lexicon { return mustParse("lexicon", ParseLexicon, trees.Lexicon) })
 
-func mustParse(data []byte) *Lexicon {
-	lx, err := ParseLexicon(data)
+// mustParse parses a file embedded in the binary, which tests keep valid.
+func mustParse(what string, parse func([]byte) (*Lexicon, error), data []byte) *Lexicon {
+	lx, err := parse(data)
 	if err != nil {
-		panic(fmt.Sprintf("embedded lexicon: %v", err))
+		panic(fmt.Sprintf("embedded %s: %v", what, err))
 	}
 	return lx
+}
+
+// newLexicon returns an empty lexicon.
+func newLexicon() *Lexicon {
+	return &Lexicon{ids: map[string]int32{}, edges: map[uint64]int32{}, final: []int32{-1}}
+}
+
+// yamlRoot parses a lexicon-like file (what names it in errors) and returns
+// its top mapping, of want; nil for an empty file.
+func yamlRoot(data []byte, what, want string) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s line %d: want a mapping of %s", what, root.Line, want)
+	}
+	return root, nil
 }
 
 // ParseLexicon reads a lexicon in the YAML format documented at the top of
 // dialog/trees/lexicon.yaml. Every code is checked against the vocabulary;
 // errors name the line and the entry, all of them at once.
 func ParseLexicon(data []byte) (*Lexicon, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("lexicon: %w", err)
+	root, err := yamlRoot(data, "lexicon", "facets (needs, stages, …)")
+	if err != nil {
+		return nil, err
 	}
-	lx := &Lexicon{
-		ids:   map[string]int32{},
-		edges: map[uint64]int32{},
-		final: []int32{-1},
-	}
-	if len(doc.Content) == 0 {
+	lx := newLexicon()
+	if root == nil {
 		lx.intents = defaultIntents()
 		return lx, nil // an empty file is an empty lexicon
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("lexicon line %d: want a mapping of facets (needs, stages, …)", root.Line)
 	}
 	p := &parser{lx: lx}
 	p.facets(root, false)

@@ -223,7 +223,7 @@ func TestParseLexiconErrors(t *testing.T) {
 				t.Error("mustParse of a broken lexicon did not panic")
 			}
 		}()
-		mustParse([]byte("needs:\n  nope: [a]\n"))
+		mustParse("lexicon", ParseLexicon, []byte("needs:\n  nope: [a]\n"))
 	}()
 }
 
