@@ -319,15 +319,6 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		return
 	}
 	conv := sess.Conv
-	press := pressKey(cq)
-	if repeatedTap(conv.Extra, press, time.Now()) {
-		// The same button tapped again before its keyboard went (a slow
-		// network): the first tap counts, and a stale-button notice, or a
-		// second step back, would only confuse.
-		b.unlock(sess)
-		b.m.updates.WithLabelValues("repeated").Inc()
-		return
-	}
 	var outs []out
 	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
 		// The question is answered: its buttons go, so they cannot be
@@ -394,9 +385,6 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		}
 		conv.State = st
 	}
-	if press != 0 {
-		conv.Extra = withPress(conv.Extra, press, time.Now())
-	}
 	conv.MarkHandled(key)
 	items := make([]redisstore.Item, len(outs))
 	for i, o := range outs {
@@ -437,45 +425,6 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flushWith(snd, mine)
 		})
 	}
-}
-
-// repeatWindow is how long a second tap of the same button is taken for a
-// repeat of the first rather than a press on an old message.
-const repeatWindow = 30 * time.Second
-
-// pressKey identifies a button press by its message and data (0 for
-// anything else): two taps of one button share it, two buttons do not.
-func pressKey(cq *telegram.CallbackQuery) uint64 {
-	if cq == nil || cq.Message == nil {
-		return 0
-	}
-	h := fnv.New64a()
-	fmt.Fprint(h, cq.Message.MessageID, "|", cq.Data)
-	return max(h.Sum64(), 1)
-}
-
-// repeatedTap reports whether press is the last press taken in this
-// conversation, within repeatWindow.
-func repeatedTap(raw []byte, press uint64, now time.Time) bool {
-	if press == 0 || len(raw) == 0 {
-		return false
-	}
-	var ex extra
-	if json.Unmarshal(raw, &ex) != nil {
-		return false
-	}
-	return ex.Press == press && now.Sub(time.Unix(ex.PressAt, 0)) < repeatWindow
-}
-
-// withPress returns the transport's data raw with press taken now.
-func withPress(raw []byte, press uint64, now time.Time) []byte {
-	var ex extra
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &ex) // unreadable: only the press is kept
-	}
-	ex.Press, ex.PressAt = press, now.Unix()
-	out, _ := json.Marshal(ex)
-	return out
 }
 
 // rendered is a reply as saved in the outbox and as it was before encoding.

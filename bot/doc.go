@@ -11,7 +11,6 @@
 //	getUpdates / webhook ─▶ Redis stream of the chat's partition (acknowledged to Telegram once queued)
 //	  ─▶ the one replica holding that partition's lease ─▶ the chat's actor (one update of a chat at a time, in order)
 //	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
-//	  ─▶ the same button tapped again within 30 s (repeatedTap)? ignore
 //	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), adviser, forget
 //	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
 //	  ─▶ sender (send lock): limits · 429 retry_after · 5xx/network backoff · mark each reply sent

@@ -198,24 +198,21 @@ func TestUpdateIDsStartingAgain(t *testing.T) {
 	}
 }
 
-// A button tapped twice before its keyboard went (a slow network) counts
-// once: no stale-button notice, and a double tap of "back" goes back one
-// step, not two. Another button of the same question still gets the notice.
-func TestRepeatedTapTakenOnce(t *testing.T) {
+// A button tapped twice before its keyboard went (a slow network): the
+// second tap changes nothing and gets the stale-button notice, and a
+// double tap of "back" undoes one step, not two.
+func TestDoubleTaps(t *testing.T) {
 	h := start(t, nil, nil)
 	const chat = 1010
 	q := h.firstQuestion(chat) // "Où en est votre projet ?"
 	n := len(h.srv.Received(chat))
 	h.srv.Press(q, q.Buttons[0][0].Data)
-	h.wait(chat, n+1)
-	h.settle(chat)
-	// The same tap again, the old keyboard still shown; its answer says it
-	// was handled.
 	h.srv.Press(q, q.Buttons[0][0].Data)
-	h.srv.WaitCalls("answerCallbackQuery", 3, 10*time.Second)
+	h.srv.WaitCalls("answerCallbackQuery", 3, 10*time.Second) // both taps handled
+	h.wait(chat, n+2)
 	got := h.settle(chat)[n:]
-	if strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) || len(got) != 1 {
-		t.Fatalf("a repeated tap was answered: %s", texts(got))
+	if c := strings.Count(texts(got), h.tr.T(lang.FR, "StaleButton", nil)); c != 1 {
+		t.Fatalf("want one stale-button notice for the second tap, got %d: %s", c, texts(got))
 	}
 	conv, _, _ := h.store.Load(context.Background(), chat)
 	hist := len(conv.State.Hist)
@@ -223,12 +220,21 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 		t.Fatalf("stages %v after a double tap", conv.State.Codes.Stages)
 	}
 
-	// Back, tapped twice on the same message.
+	// One more answer, so that two steps could be undone.
 	next := h.lastButtons(chat)
+	n = len(h.srv.Received(chat))
+	h.srv.Press(next, next.Buttons[0][0].Data)
+	h.wait(chat, n+1)
+	h.settle(chat)
+	conv, _, _ = h.store.Load(context.Background(), chat)
+	if hist = len(conv.State.Hist); hist < 2 {
+		t.Fatalf("%d steps recorded, want two", hist)
+	}
+	next = h.lastButtons(chat)
 	var back string
 	for _, row := range next.Buttons {
 		for _, b := range row {
-			if b.Data == "nav:back" {
+			if strings.HasPrefix(b.Data, "nav:back") {
 				back = b.Data
 			}
 		}
@@ -236,31 +242,13 @@ func TestRepeatedTapTakenOnce(t *testing.T) {
 	if back == "" {
 		t.Fatalf("no back button on %q", next.Text)
 	}
-	n = len(h.srv.Received(chat))
 	h.srv.Press(next, back)
 	h.srv.Press(next, back)
-	h.wait(chat, n+1)
-	h.srv.WaitCalls("answerCallbackQuery", 5, 10*time.Second) // both handled
+	h.srv.WaitCalls("answerCallbackQuery", 6, 10*time.Second)
 	h.settle(chat)
 	conv, _, _ = h.store.Load(context.Background(), chat)
 	if len(conv.State.Hist) != hist-1 {
 		t.Fatalf("double tap of back: %d steps left of %d, want one undone", len(conv.State.Hist), hist)
-	}
-	if c := len(h.srv.Calls("answerCallbackQuery")); c != 5 {
-		t.Errorf("%d callback answers, want 5 (every press, repeated ones too)", c)
-	}
-
-	// Another button of an answered question is a press on an old message.
-	q = h.lastButtons(chat)
-	n = len(h.srv.Received(chat))
-	h.srv.Press(q, q.Buttons[0][0].Data)
-	h.wait(chat, n+1)
-	h.settle(chat)
-	n = len(h.srv.Received(chat))
-	h.srv.Press(q, q.Buttons[1][0].Data)
-	h.wait(chat, n+1)
-	if got := h.settle(chat)[n:]; !strings.Contains(texts(got), h.tr.T(lang.FR, "StaleButton", nil)) {
-		t.Fatalf("another button of an answered question: %s", texts(got))
 	}
 }
 

@@ -16,15 +16,11 @@ import (
 )
 
 // extra is the transport's own part of the stored conversation: the last
-// referral, to show its next page, and the last button press taken.
+// referral, to show its next page.
 type extra struct {
-	Codes vocab.Codes `json:"c,omitzero"`
-	Lang  lang.Lang   `json:"l,omitempty"`
-	Shown int         `json:"n,omitempty"` // services shown so far
-	// Press identifies the last press taken (its message and data, hashed)
-	// and PressAt when, in Unix seconds: see repeatedTap.
-	Press   uint64 `json:"p,omitempty"`
-	PressAt int64  `json:"pt,omitempty"`
+	Codes vocab.Codes `json:"c"`
+	Lang  lang.Lang   `json:"l"`
+	Shown int         `json:"n"` // services shown so far
 }
 
 // referral looks up the services for q and renders the first page: a note

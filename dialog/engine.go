@@ -49,6 +49,12 @@ var LanguageLabels = map[lang.Lang]string{
 	lang.ARY: "الدارجة",
 }
 
+// backData is the back button's data at this step: the steps recorded, so
+// that only a press at the same step goes back.
+func (st *step) backData() string {
+	return dataBack + ":" + strconv.Itoa(len(st.s.Hist))
+}
+
 func callbackData(version, node, choice string) string {
 	return dataChoice + version + ":" + node + ":" + choice
 }
@@ -244,7 +250,16 @@ func (st *step) button(data string) {
 		} else {
 			st.ask()
 		}
-	case data == dataBack:
+	case data == dataBack: // sent before back buttons carried their step
+		st.back()
+	case strings.HasPrefix(data, dataBack+":"):
+		// A back button goes back from the step it was shown at only: a
+		// second tap (a slow network) or an old message's button would
+		// undo one step more than the user meant.
+		if data != st.backData() {
+			st.stale()
+			return
+		}
 		st.back()
 	case data == dataRestart:
 		st.restart()
@@ -1015,7 +1030,7 @@ func (st *step) ask() {
 		}
 	}
 	if len(st.s.Hist) > 0 {
-		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: dataBack}})
+		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: st.backData()}})
 	}
 	st.replies = append(st.replies, r)
 }
@@ -1144,7 +1159,7 @@ func (st *step) askPick(pk vocab.Codes) {
 		r.Buttons = append(r.Buttons, row)
 	}
 	if len(st.s.Hist) > 0 {
-		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: dataBack}})
+		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: st.backData()}})
 	}
 	st.replies = append(st.replies, r)
 }

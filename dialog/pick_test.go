@@ -92,7 +92,7 @@ func TestSeveralValuesAskWhichOne(t *testing.T) {
 			var buttons []dialog.Button
 			for _, row := range q.Buttons {
 				for _, b := range row {
-					if b.Data != "nav:back" {
+					if !strings.HasPrefix(b.Data, "nav:back") {
 						buttons = append(buttons, b)
 					}
 				}
