@@ -481,8 +481,7 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 					} else {
 						up = srv.Press(*last, data[r.IntN(len(data))])
 						// Its keyboard goes: an answer without buttons
-						// leaves nothing to press, as in the app (pressing
-						// it again would be a repeated tap, ignored).
+						// leaves nothing to press, as in the app.
 						last = nil
 					}
 				}
