@@ -453,6 +453,14 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		src = r.Rest
 	}
 	codes := st.unambiguous(src)
+	if st.s.Lang == "" && codes.Empty() && r.IntentLang == "" && r.Lang != lang.FR && greetingID(r.Intent) != "" {
+		// "السلام عليكم" first: Arabic script, but nothing tells Arabic
+		// from Darija. Greeted back, then asked which, rather than taken
+		// for Arabic.
+		st.say(st.e.T.T(lang.AR, greetingID(r.Intent), nil))
+		st.chooseLanguage()
+		return
+	}
 	if st.s.Lang == "" {
 		// Someone who writes before choosing a language is answered in theirs.
 		st.s.Lang = r.Lang

@@ -236,3 +236,22 @@ func TestTalkMessagesExist(t *testing.T) {
 		}
 	}
 }
+
+// A first message that only greets in Arabic script says nothing of Arabic
+// or Darija: greeted back, then asked which, with no language taken. A
+// greeting in Latin letters tells its language, as a need beside it does.
+func TestFirstGreetingInArabicScriptAsksTheLanguage(t *testing.T) {
+	eng := testEngine(t, "testdata/tree.yaml")
+	for _, text := range []string{"السلام عليكم", "السلام عليكم ورحمة الله", "مرحبا"} {
+		st, replies, _ := eng.Step(eng.NewState(), dialog.Input{Kind: dialog.InText, Text: text})
+		got := texts(replies)
+		if st.Lang != "" || len(got) != 2 || !strings.HasPrefix(got[0], "talk.") || !strings.Contains(got[1], "ChooseLanguage/ary") {
+			t.Errorf("%q first: language %q, replies %q; want a greeting, then the choice of language", text, st.Lang, got)
+		}
+	}
+	for text, want := range map[string]lang.Lang{"salam": lang.ARY, "bonjour": lang.FR, "السلام عليكم، بغيت تمويل": lang.ARY} {
+		if st, _, _ := eng.Step(eng.NewState(), dialog.Input{Kind: dialog.InText, Text: text}); st.Lang != want {
+			t.Errorf("%q first: language %q, want %q", text, st.Lang, want)
+		}
+	}
+}
