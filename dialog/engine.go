@@ -55,6 +55,15 @@ func (st *step) backData() string {
 	return dataBack + ":" + strconv.Itoa(len(st.s.Hist))
 }
 
+// withBack returns question r with a back button when there is a step to
+// undo.
+func (st *step) withBack(r Reply) Reply {
+	if len(st.s.Hist) > 0 {
+		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: st.backData()}})
+	}
+	return r
+}
+
 func callbackData(version, node, choice string) string {
 	return dataChoice + version + ":" + node + ":" + choice
 }
@@ -453,11 +462,11 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		src = r.Rest
 	}
 	codes := st.unambiguous(src)
-	if st.s.Lang == "" && codes.Empty() && r.IntentLang == "" && r.Lang != lang.FR && greetingID(r.Intent) != "" {
+	if greet := greetingID(r.Intent); st.s.Lang == "" && codes.Empty() && r.IntentLang == "" && r.Lang != lang.FR && greet != "" {
 		// "السلام عليكم" first: Arabic script, but nothing tells Arabic
 		// from Darija. Greeted back, then asked which, rather than taken
 		// for Arabic.
-		st.say(st.e.T.T(lang.AR, greetingID(r.Intent), nil))
+		st.say(st.e.T.T(lang.AR, greet, nil))
 		st.chooseLanguage()
 		return
 	}
@@ -594,7 +603,7 @@ func (st *step) holdPick() {
 // adviser node, or the question that follows the services shown.
 func (st *step) over() bool {
 	n := st.e.Tree.Node(st.s.Node)
-	if st.s.Ended || n == nil || n.Kind == KindEnd || n.Kind == KindAdviser {
+	if st.between(n) {
 		return true
 	}
 	if st.picking() {
@@ -741,7 +750,7 @@ func (st *step) apply(added vocab.Codes) {
 // information starts a new one), or nowhere (move false).
 func (st *step) record(added vocab.Codes) (next string, move bool) {
 	n := st.e.Tree.Node(st.s.Node)
-	if n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
+	if st.between(n) {
 		start := st.e.Tree.Start
 		st.s.Codes, st.s.Ended, st.s.Misses = added, false, 0
 		st.s.Hist = nil
@@ -755,6 +764,12 @@ func (st *step) record(added vocab.Codes) (next string, move bool) {
 		return n.Next, true
 	}
 	return "", false
+}
+
+// between says whether the conversation at node n is between two
+// conversations: ended, handed to an adviser, or nowhere in the tree.
+func (st *step) between(n *Node) bool {
+	return n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd
 }
 
 // push records a frame for /back, with the clarification the input found
@@ -772,7 +787,7 @@ func (st *step) push(f Frame) {
 // nothing to undo.
 func (st *step) settled() {
 	n := st.e.Tree.Node(st.s.Node)
-	if st.s.Pending == st.asked || n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd {
+	if st.s.Pending == st.asked || st.between(n) {
 		return
 	}
 	st.push(Frame{Node: n.ID})
@@ -1037,10 +1052,7 @@ func (st *step) ask() {
 			return
 		}
 	}
-	if len(st.s.Hist) > 0 {
-		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: st.backData()}})
-	}
-	st.replies = append(st.replies, r)
+	st.replies = append(st.replies, st.withBack(r))
 }
 
 func truncateRunes(s string, n int) string {
@@ -1166,10 +1178,7 @@ func (st *step) askPick(pk vocab.Codes) {
 	if len(row) > 0 {
 		r.Buttons = append(r.Buttons, row)
 	}
-	if len(st.s.Hist) > 0 {
-		r.Buttons = append(r.Buttons, []Button{{Label: st.t("ButtonBack", nil), Data: st.backData()}})
-	}
-	st.replies = append(st.replies, r)
+	st.replies = append(st.replies, st.withBack(r))
 }
 
 // pickData is a clarification button's callback data. The tree version
