@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,28 +14,9 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 )
 
-// hsdsSchemaDir finds ../shared/hsds-3.0/schema beside the repository (the
-// official HSDS files are not copied into the repository). It fails the
-// test when they are missing.
-func hsdsSchemaDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			schema := filepath.Join(filepath.Dir(d), "shared", "hsds-3.0", "schema")
-			if _, err := os.Stat(filepath.Join(schema, "service.json")); err != nil {
-				t.Fatalf("HSDS 3.0 schemas not found at %s (expected ../shared/hsds-3.0 beside the repository): %v", schema, err)
-			}
-			return schema
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", dir)
-		}
-	}
-}
+// hsdsSchemaDir is where the HSDS 3.0 schemas are vendored (see
+// testdata/hsds-3.0/README.md for their source and licence).
+const hsdsSchemaDir = "testdata/hsds-3.0/schema"
 
 // hsdsServiceSchema compiles HSDS's service.json (and what it references),
 // asserting formats (uuid, email, uri…).
@@ -44,7 +24,7 @@ func hsdsServiceSchema(t testing.TB) *jsonschema.Schema {
 	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	sch, err := c.Compile(filepath.Join(hsdsSchemaDir(t), "service.json"))
+	sch, err := c.Compile(filepath.Join(hsdsSchemaDir, "service.json"))
 	if err != nil {
 		t.Fatalf("compiling the HSDS service schema: %v", err)
 	}
