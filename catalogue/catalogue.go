@@ -96,6 +96,12 @@ func (s *Service) SetFacet(f vocab.Facet, codes []string) {
 // Query is what a referral asks for: the codes collected in a conversation.
 type Query struct {
 	Codes vocab.Codes
+	// Not holds the codes known NOT to hold of the project holder: a man is
+	// not "women", a 50-year-old not "youth", someone who answered "no" to
+	// "are you a graduate?" not "graduates". A service reserved to publics
+	// is shown only to someone known to belong to one of them (Codes), and
+	// Not is what lets the conversation stop asking.
+	Not   vocab.Codes
 	Lang  string // conversation language, recorded for statistics
 	Limit int    // most services wanted; 0 means DefaultLimit
 }
@@ -103,18 +109,56 @@ type Query struct {
 // DefaultLimit is how many services a referral shows when the query does not say.
 const DefaultLimit = 5
 
-// Match is one service found for a query, with its score (higher first).
+// Match is one service found for a query, with its score (higher first)
+// and why it is shown.
 type Match struct {
 	Service *Service
 	Score   int
+	// Reasons are the project holder's facts the service names
+	// specifically ("women", "chefchaouen", "funding.microcredit"), most
+	// telling first: the card's "for you" line.
+	Reasons []Reason
 }
 
+// Reason is one code of the query a service answers specifically.
+type Reason struct {
+	Facet vocab.Facet
+	Code  string
+}
+
+// NeedLevel says how far a referral had to widen the need asked.
+type NeedLevel int
+
+const (
+	// NeedExact: services for the need asked (a query for "funding" takes
+	// every funding.* need, a service offering generic "funding" answers
+	// "funding.grant").
+	NeedExact NeedLevel = iota
+	// NeedFamily: another need of its family (vocab.NeedFamily): a loan or a
+	// grant when no microcredit serves the person.
+	NeedFamily
+	// NeedHelp: services that help reach it (vocab.NeedHelpers): coaching
+	// to prepare a funding request.
+	NeedHelp
+)
+
 // Result is the answer to a query. Relaxed lists, in the order they were
-// dropped, the facets that had to be ignored to find anything; empty when the
-// services match every code asked.
+// dropped, the preferences (areas, stages, forms, sectors) that had to be
+// ignored to find anything, and Widened how far the need was widened; both
+// empty when the services match every code asked. Eligibility (province,
+// reserved publics) is never relaxed: an empty Result means nothing the
+// person may use answers the need, and the caller offers an adviser.
 type Result struct {
 	Matches []Match
 	Relaxed []vocab.Facet
+	Widened NeedLevel
+}
+
+// Ranker ranks services for a query without any I/O: a catalogue held in
+// memory. The dialog engine uses one to decide which questions are worth
+// asking (dialog is pure); transports use a Matcher to show services.
+type Ranker interface {
+	Rank(q Query) Result
 }
 
 // Matcher finds services for a referral. The in-memory catalogue and the

@@ -9,10 +9,13 @@ import (
 // It never changes after NewMemory, so it is safe for concurrent use.
 type Memory struct {
 	services []*Service
-	cands    []candidate // services with their ranking profiles, computed once
+	idx      *Index
 }
 
-var _ Matcher = (*Memory)(nil)
+var (
+	_ Matcher = (*Memory)(nil)
+	_ Ranker  = (*Memory)(nil)
+)
 
 // NewMemory returns a catalogue of services (nil entries are skipped). The
 // slice is copied; the services themselves are shared and must not be
@@ -24,21 +27,20 @@ func NewMemory(services []*Service) *Memory {
 			m.services = append(m.services, s)
 		}
 	}
-	profiles := make([]profile, len(m.services))
-	m.cands = make([]candidate, len(m.services))
-	for i, s := range m.services {
-		profiles[i] = profileOf(s)
-		m.cands[i] = candidate{s, &profiles[i]}
-	}
+	m.idx = NewIndex(m.services)
 	return m
 }
 
-// Match finds the services for q with the shared ranking (see MatchWith).
+// Match finds the services for q with the shared ranking (see rank.go).
 func (m *Memory) Match(ctx context.Context, q Query) (Result, error) {
-	return matchWith(ctx, q, func(context.Context, Query) ([]candidate, error) {
-		return m.cands, nil // the filter in matchWith does the selection
-	})
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	return m.idx.Rank(q), nil
 }
+
+// Rank is Match without a context: the memory catalogue does no I/O.
+func (m *Memory) Rank(q Query) Result { return m.idx.Rank(q) }
 
 // Services returns the catalogue's services (a copy of the slice).
 func (m *Memory) Services() []*Service {

@@ -5,47 +5,55 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 )
 
-// The ranking below is the one both the in-memory and the PostgreSQL
-// catalogues use (through MatchWith), so that a referral does not depend on
-// where the catalogue is kept.
+// The ranking below is the one every catalogue uses (the in-memory one and
+// the PostgreSQL one both rank through an Index), so that a referral does
+// not depend on where the catalogue is kept.
 //
-// Filter: a service answers a query when, for every facet the query sets, it
-// shares at least one code with the query. Needs follow the hierarchy of
-// vocab.NeedCovers. An empty facet on the service means "every value" (open
-// to all publics, all sectors, all stages…); a region-wide service lists all
-// eight provinces and so matches any. A facet the query does not set does not
-// filter: in particular a service restricted to, say, women is not hidden
-// from a query that states no public (the project holder may well be a
-// woman), but it ranks below services open to all (see Score).
+// Eligibility, never relaxed: a service is shown only to someone it can
+// serve.
+//   - provinces: when the project's province is known, a service that lists
+//     provinces must list it (a region-wide service lists all eight);
+//   - publics: a service reserved to publics (women, youth…) is shown only
+//     to someone known to belong to one of them. Unknown is not yes: the
+//     conversation asks (Undecided) when such a service would be among the
+//     first shown. Living in a rural area (areas: rural) says "rural".
+//
+// Preferences, relaxed when nothing fits: a service that lists stages,
+// forms, sectors or areas must share one with the query for each of them
+// the query sets; an empty facet on the service means every value.
+//
+// Need, widened when nothing fits (Result.Widened): first the need asked
+// (vocab.NeedCovers), then another need of its family (a loan or a grant
+// for a microcredit), then services that help reach it (coaching to prepare
+// a funding request). The ladder (below) first relaxes the weak
+// preferences (areas, stages, forms) with the need exact, then widens the
+// need keeping the sector, and drops the sector last: a service for another
+// trade is rarely usable.
 //
 // Score, in points (higher first; ties broken by service id):
 //   - needs: for each need asked, the best of 100 (same code), 80 (the
-//     service is more precise: asked "funding", offers "funding.grant") or 60
-//     (the service is broader: asked "funding.grant", offers "funding"),
-//     summed over the needs asked (a service answering two of them comes
-//     first); minus 2 per other need the service offers, so focused services
-//     come before catch-all ones;
-//   - every other facet the query sets: a service that names the asked code
-//     specifically gains the facet's weight, less the more codes it lists
-//     (one province of eight: full weight; a region-wide or all-sectors
-//     service: 0); a service that does not have it (only possible after
-//     relaxation) loses the weight. Weights follow RelaxOrder: provinces 30,
-//     publics 25, sectors 20, forms 15, stages 10, areas 5;
-//   - a service restricted to publics the query does not state (or states
-//     none) loses a further 25: open services come first;
+//     service is more precise: asked "funding", offers "funding.grant"), 60
+//     (the service is broader), 40 (same family), 20 (helps reach it),
+//     summed over the needs asked; minus 5 per other need the service
+//     offers, so focused services come before catch-all ones;
+//   - every other facet the query sets (provinces, publics, sectors, forms,
+//     stages, areas): a service that names the asked code specifically
+//     gains the facet's weight, less the more codes it lists (one province
+//     of eight: full weight; a region-wide service: 0); one that does not
+//     have it (only possible after relaxation) loses the weight. Weights:
+//     provinces 30, publics 25, sectors 20, forms 15, stages 10, areas 5;
+//   - a paid service loses 8 (mixed 4) unless the need asked is paid by
+//     nature (a microcredit or a loan): free public services come before
+//     paid products of equal fit;
 //   - a service whose languages include the conversation's (Arabic and
 //     Darija count as one) gains 3, a tie-breaker more than a rule.
-//
-// The PostgreSQL catalogue pre-ranks in SQL with a transcription of these
-// numbers: change them together.
 
-// Facet weights of Score, indexed like rankFacets; they grow with the
-// importance RelaxOrder gives. Needs and languages are scored apart.
+// Facet weights of Score, indexed like rankFacets. Needs and languages are
+// scored apart.
 var weights = func() [numFacets]int {
 	var w [numFacets]int
 	for f, v := range map[vocab.Facet]int{
@@ -60,44 +68,64 @@ const (
 	needExact    = 100
 	needNarrower = 80 // the service offers a more precise need than asked
 	needBroader  = 60 // the service offers the generic need of the one asked
-	needExtra    = 2  // per need offered beyond those asked
-	publicOther  = 25 // restricted to publics the user did not state
+	needFamily   = 40 // another need of the same family
+	needHelp     = 20 // a need that helps reach the one asked
+	needExtra    = 5  // per need offered beyond those asked
+	paidPenalty  = 8
+	mixedPenalty = 4
 	langBonus    = 3
 )
 
-// RelaxOrder lists the facets MatchWith drops, one by one and cumulatively,
-// when nothing matches, least important first. Needs are never dropped: a
-// service for another need is not an answer, and an empty result sends the
-// project holder to an adviser instead. Provinces go last: a service nearby
-// for a neighbouring sector is more useful than one far away.
-var RelaxOrder = []vocab.Facet{vocab.Areas, vocab.Stages, vocab.Forms, vocab.Publics, vocab.Sectors, vocab.Provinces}
+// RelaxOrder lists the preferences the ladder drops, least important first.
+// Needs are widened, never dropped; provinces and publics are eligibility
+// and never relaxed.
+var RelaxOrder = []vocab.Facet{vocab.Areas, vocab.Stages, vocab.Forms, vocab.Sectors}
 
-// Filter reports whether the active service s answers every facet q sets.
+// ladder is the order of attempts: a need level and how many facets of
+// RelaxOrder are dropped.
+var ladder = []struct {
+	level NeedLevel
+	drop  int
+}{
+	{NeedExact, 0}, {NeedExact, 1}, {NeedExact, 2}, {NeedExact, 3},
+	{NeedFamily, 3}, {NeedHelp, 3},
+	{NeedExact, 4}, {NeedFamily, 4}, {NeedHelp, 4},
+}
+
+// Filter reports whether the active service s answers q without widening:
+// eligible, for the need asked, and fitting every preference q sets.
 func Filter(q Query, s *Service) bool {
 	if s == nil {
 		return false
 	}
-	c := compile(q)
+	c := compile(q, q, NeedExact)
 	p := profileOf(s)
 	return c.filter(&p)
 }
 
-// Score rates how well s fits q; higher is better. It does not filter: a
-// service Filter rejects gets a lower score, which is what ranks the results
-// of a relaxed query.
+// Eligible reports whether the person q describes may use s: its province
+// and the publics it is reserved to (see the top of this file).
+func Eligible(q Query, s *Service) bool {
+	if s == nil {
+		return false
+	}
+	c := compile(q, q, NeedExact)
+	p := profileOf(s)
+	return c.eligible(&p)
+}
+
+// Score rates how well s fits q; higher is better. It does not filter.
 func Score(q Query, s *Service) int {
-	c := compile(q)
+	c := compile(q, q, NeedExact)
 	p := profileOf(s)
 	return c.score(&p)
 }
 
 // The ranking works on bit sets: a service's codes are turned into a
-// profile once (the in-memory catalogue keeps them), a query into a compiled
-// form once per attempt, so that filtering and scoring a service is a few
-// machine operations. Filter and Score above are defined through the same
-// code, so there is one ranking whatever the caller.
+// profile once (an Index keeps them), a query into a compiled form once per
+// attempt, so that filtering and scoring a service is a few machine
+// operations.
 
-// facetIndex numbers the facets a profile holds.
 var rankFacets = []vocab.Facet{vocab.Needs, vocab.Stages, vocab.Forms, vocab.Publics, vocab.Sectors, vocab.Provinces, vocab.Areas, vocab.Languages}
 
 const numFacets = 8
@@ -123,12 +151,22 @@ func facetIndex(f vocab.Facet) int {
 	return -1
 }
 
+var (
+	needsIdx     = facetIndex(vocab.Needs)
+	publicsIdx   = facetIndex(vocab.Publics)
+	provincesIdx = facetIndex(vocab.Provinces)
+	areasIdx     = facetIndex(vocab.Areas)
+	langsIdx     = facetIndex(vocab.Languages)
+	ruralPublic  = codeBits[publicsIdx]["rural"]
+)
+
 // profile is a service's codes as bit sets. Codes outside the vocabulary
 // have no bit (ReadCSV refuses them) but still count in n, so that a facet
 // holding only unknown codes matches nothing rather than everything.
 type profile struct {
 	bits   [numFacets]uint32
 	n      [numFacets]uint8 // number of codes listed
+	cost   uint8            // 0 free or unknown, 1 mixed, 2 paid
 	active bool
 }
 
@@ -141,23 +179,61 @@ func profileOf(s *Service) profile {
 			p.bits[i] |= codeBits[i][c]
 		}
 	}
+	switch s.Cost {
+	case "mixed":
+		p.cost = 1
+	case "paid":
+		p.cost = 2
+	}
 	return p
 }
 
 // wantNeed is one asked need, as the bit sets of the service needs that
-// answer it exactly, more precisely or more broadly.
-type wantNeed struct{ exact, narrower, broader uint32 }
+// answer it exactly, more precisely, more broadly, in its family or by
+// helping reach it.
+type wantNeed struct{ exact, narrower, broader, family, help uint32 }
 
-// compiled is a query ready to test profiles.
-type compiled struct {
-	set    [numFacets]bool
-	want   [numFacets]uint32
-	needs  []wantNeed
-	covers uint32 // service needs that answer at least one asked need
-	lang   uint32 // service languages that can talk with the user
+func needBits(codes []string) uint32 {
+	var b uint32
+	for _, c := range codes {
+		b |= codeBits[needsIdx][c]
+	}
+	return b
 }
 
-func compile(q Query) compiled {
+func wantOf(w string) wantNeed {
+	var wn wantNeed
+	for j, h := range vocab.Values[vocab.Needs] {
+		switch {
+		case w == h:
+			wn.exact |= 1 << j
+		case vocab.NeedCovers(w, h) && len(h) > len(w):
+			wn.narrower |= 1 << j
+		case vocab.NeedCovers(w, h):
+			wn.broader |= 1 << j
+		}
+	}
+	wn.family = needBits(vocab.NeedFamily(w)) &^ (wn.exact | wn.narrower | wn.broader)
+	wn.help = needBits(vocab.NeedHelpers(w)) &^ (wn.exact | wn.narrower | wn.broader | wn.family)
+	return wn
+}
+
+// compiled is a query ready to test profiles at one rung of the ladder.
+type compiled struct {
+	set     [numFacets]bool // facets the query sets
+	filters [numFacets]bool // preferences that filter at this rung
+	want    [numFacets]uint32
+	needs   []wantNeed
+	covers  uint32 // service needs accepted at this rung
+	used    uint32 // service needs that answer the query at any level
+	publics uint32 // publics the person is known to belong to
+	lang    uint32
+	paidOK  bool
+}
+
+// compile prepares q; filter is the query whose preferences filter (q less
+// the relaxed facets), level the need level accepted.
+func compile(q, filter Query, level NeedLevel) compiled {
 	var c compiled
 	for i, f := range rankFacets {
 		if f == vocab.Languages {
@@ -168,27 +244,31 @@ func compile(q Query) compiled {
 			continue
 		}
 		c.set[i] = true
+		c.filters[i] = filter.Codes.Has(f)
 		for _, code := range codes {
 			c.want[i] |= codeBits[i][code]
 		}
 	}
-	needs := vocab.Values[vocab.Needs]
-	for _, w := range q.Codes.Needs {
-		var wn wantNeed
-		for j, h := range needs {
-			switch {
-			case w == h:
-				wn.exact |= 1 << j
-			case strings.HasPrefix(h, w+"."):
-				wn.narrower |= 1 << j
-			case strings.HasPrefix(w, h+"."):
-				wn.broader |= 1 << j
-			}
-		}
-		c.needs = append(c.needs, wn)
-		c.covers |= wn.exact | wn.narrower | wn.broader
+	c.publics = c.want[publicsIdx]
+	if c.want[areasIdx]&codeBits[areasIdx]["rural"] != 0 {
+		c.publics |= ruralPublic
 	}
-	li := facetIndex(vocab.Languages)
+	for _, w := range q.Codes.Needs {
+		wn := wantOf(w)
+		c.needs = append(c.needs, wn)
+		c.used |= wn.exact | wn.narrower | wn.broader | wn.family | wn.help
+		c.covers |= wn.exact | wn.narrower | wn.broader
+		if level >= NeedFamily {
+			c.covers |= wn.family
+		}
+		if level >= NeedHelp {
+			c.covers |= wn.help
+		}
+		if w == "funding.microcredit" || w == "funding.loan" {
+			c.paidOK = true
+		}
+	}
+	li := langsIdx
 	switch q.Lang {
 	case "":
 	case "ar", "ary":
@@ -200,24 +280,30 @@ func compile(q Query) compiled {
 	return c
 }
 
-var (
-	needsIdx   = facetIndex(vocab.Needs)
-	publicsIdx = facetIndex(vocab.Publics)
-	langsIdx   = facetIndex(vocab.Languages)
-)
-
-func (c *compiled) filter(p *profile) bool {
+// eligible: active, serving the province, and reserved (if at all) to a
+// public the person is known to belong to.
+func (c *compiled) eligible(p *profile) bool {
 	if !p.active {
 		return false
 	}
+	if c.set[provincesIdx] && p.n[provincesIdx] > 0 && p.bits[provincesIdx]&c.want[provincesIdx] == 0 {
+		return false
+	}
+	if p.n[publicsIdx] > 0 && p.bits[publicsIdx]&c.publics == 0 {
+		return false
+	}
+	return true
+}
+
+func (c *compiled) filter(p *profile) bool {
+	if !c.eligible(p) {
+		return false
+	}
+	if c.set[needsIdx] && p.bits[needsIdx]&c.covers == 0 {
+		return false
+	}
 	for i := range numFacets {
-		if !c.set[i] {
-			continue
-		}
-		if i == needsIdx {
-			if p.bits[i]&c.covers == 0 {
-				return false
-			}
+		if !c.filters[i] || i == needsIdx || i == publicsIdx || i == provincesIdx {
 			continue
 		}
 		if p.n[i] > 0 && p.bits[i]&c.want[i] == 0 {
@@ -230,42 +316,52 @@ func (c *compiled) filter(p *profile) bool {
 func (c *compiled) score(p *profile) int {
 	score := 0
 	if c.set[needsIdx] {
+		have := p.bits[needsIdx]
 		for _, w := range c.needs {
-			switch have := p.bits[needsIdx]; {
+			switch {
 			case have&w.exact != 0:
 				score += needExact
 			case have&w.narrower != 0:
 				score += needNarrower
 			case have&w.broader != 0:
 				score += needBroader
+			case have&w.family != 0:
+				score += needFamily
+			case have&w.help != 0:
+				score += needHelp
 			}
 		}
-		used := bits.OnesCount32(p.bits[needsIdx] & c.covers)
-		score -= needExtra * (int(p.n[needsIdx]) - used)
+		score -= needExtra * (int(p.n[needsIdx]) - bits.OnesCount32(have&c.used))
 	}
 	for i, f := range rankFacets {
 		wt := weights[i]
 		if wt == 0 {
 			continue
 		}
-		n := int(p.n[i])
-		if !c.set[i] {
-			if i == publicsIdx && n > 0 {
-				score -= publicOther
-			}
+		want := c.want[i]
+		if i == publicsIdx {
+			want = c.publics
+		}
+		if want == 0 {
 			continue
 		}
+		n := int(p.n[i])
 		all := len(vocab.Values[f])
 		switch {
 		case n == 0 || n >= all:
 			// open to every value: matches, nothing specific
-		case p.bits[i]&c.want[i] != 0:
+		case p.bits[i]&want != 0:
 			score += wt - wt*(n-1)/all
 		default:
 			score -= wt
-			if i == publicsIdx {
-				score -= publicOther
-			}
+		}
+	}
+	if !c.paidOK {
+		switch p.cost {
+		case 1:
+			score -= mixedPenalty
+		case 2:
+			score -= paidPenalty
 		}
 	}
 	if p.bits[langsIdx]&c.lang != 0 {
@@ -274,21 +370,56 @@ func (c *compiled) score(p *profile) int {
 	return score
 }
 
+// reasons lists the codes of the query that p names specifically, in the
+// order a person reads them best: who they are, where, what for, then the
+// rest.
+func (c *compiled) reasons(p *profile) []Reason {
+	var out []Reason
+	add := func(i int, want uint32) {
+		n := int(p.n[i])
+		f := rankFacets[i]
+		if n == 0 || n >= len(vocab.Values[f]) {
+			return
+		}
+		for j, code := range vocab.Values[f] {
+			if want&p.bits[i]&(1<<j) != 0 {
+				out = append(out, Reason{f, code})
+			}
+		}
+	}
+	add(publicsIdx, c.publics)
+	add(provincesIdx, c.want[provincesIdx])
+	if c.set[needsIdx] {
+		for j, code := range vocab.Values[vocab.Needs] {
+			b := uint32(1) << j
+			if p.bits[needsIdx]&b == 0 {
+				continue
+			}
+			for _, w := range c.needs {
+				if (w.exact|w.narrower|w.broader)&b != 0 {
+					out = append(out, Reason{vocab.Needs, code})
+					break
+				}
+			}
+		}
+	}
+	for _, f := range []vocab.Facet{vocab.Sectors, vocab.Forms, vocab.Stages, vocab.Areas} {
+		i := facetIndex(f)
+		add(i, c.want[i])
+	}
+	return out
+}
+
 // candidate is a service with its profile.
 type candidate struct {
 	s *Service
 	p *profile
 }
 
-// MatchWith runs a referral: it asks fetch for the candidate services of q
-// (fetch may return a superset — every candidate is checked with Filter —
-// but must not miss an active service that answers its query), keeps those
-// that answer, ranks them by Score against the full query and returns the
-// best q.Limit (DefaultLimit when 0). When nothing answers, it drops the
-// facets of RelaxOrder that q sets, one more at a time, calling fetch again
-// with the relaxed query, and reports the facets dropped in Result.Relaxed.
-// Nothing found even then is not an error: the Result is empty (and Relaxed
-// nil) and the caller offers an adviser.
+// MatchWith runs a referral over the services fetch returns: fetch gets the
+// query of each attempt (its needs widened as the rung allows) and may
+// return a superset of what answers it, but must not miss an active
+// service that does. See Index.Rank for the ladder.
 func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]*Service, error)) (Result, error) {
 	return matchWith(ctx, q, func(ctx context.Context, q Query) ([]candidate, error) {
 		services, err := fetch(ctx, q)
@@ -308,63 +439,114 @@ func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 	})
 }
 
+// attemptQuery is q as one rung of the ladder filters it: its needs
+// widened to the level, the first drop facets of RelaxOrder unset.
+func attemptQuery(q Query, level NeedLevel, dropped []vocab.Facet) Query {
+	cur := q
+	cur.Codes = q.Codes.Clone()
+	for _, f := range dropped {
+		cur.Codes.Set(f)
+	}
+	if level > NeedExact {
+		var needs []string
+		for _, w := range q.Codes.Needs {
+			needs = append(needs, w)
+			needs = append(needs, vocab.NeedFamily(w)...)
+			if level >= NeedHelp {
+				needs = append(needs, vocab.NeedHelpers(w)...)
+			}
+		}
+		slices.Sort(needs)
+		cur.Codes.Needs = slices.Compact(needs)
+	}
+	return cur
+}
+
 func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	full := compile(q)
-	cur := q
-	cur.Codes = q.Codes.Clone()
-	var relaxed []vocab.Facet
-	next := 0
-	for {
+	// The facets of RelaxOrder that q sets, in order: only those can be
+	// dropped, and a rung that drops nothing new is skipped.
+	var droppable []vocab.Facet
+	for _, f := range RelaxOrder {
+		if q.Codes.Has(f) {
+			droppable = append(droppable, f)
+		}
+	}
+	type rung struct {
+		level NeedLevel
+		drop  int
+	}
+	tried := map[rung]bool{}
+	for _, r := range ladder {
+		drop := 0
+		for _, f := range RelaxOrder[:r.drop] {
+			if q.Codes.Has(f) {
+				drop++
+			}
+		}
+		if !q.Codes.Has(vocab.Needs) && r.level > NeedExact {
+			continue // nothing to widen
+		}
+		if tried[rung{r.level, drop}] {
+			continue
+		}
+		tried[rung{r.level, drop}] = true
 		if err := ctx.Err(); err != nil {
 			return Result{}, fmt.Errorf("matching services: %w", err)
 		}
-		cands, err := fetch(ctx, cur)
+		dropped := droppable[:drop]
+		m, err := attempt(ctx, q, r.level, dropped, limit, fetch)
 		if err != nil {
-			return Result{}, fmt.Errorf("fetching candidate services: %w", err)
+			return Result{}, err
 		}
-		filter := compile(cur)
-		if m := best(&full, &filter, cands, limit); len(m) > 0 {
-			return restore(ctx, q, cur, relaxed, m, &full, limit, fetch)
+		if len(m) == 0 {
+			continue
 		}
-		for next < len(RelaxOrder) && !cur.Codes.Has(RelaxOrder[next]) {
-			next++
-		}
-		if next == len(RelaxOrder) {
-			return Result{}, nil
-		}
-		cur.Codes.Set(RelaxOrder[next])
-		relaxed = append(relaxed, RelaxOrder[next])
-		next++
+		return restore(ctx, q, r.level, slices.Clone(dropped), m, limit, fetch)
 	}
+	return Result{}, nil
 }
 
-// restore takes back the facets that did not need dropping. Relaxation drops
-// facets cumulatively in RelaxOrder until something matches, so when it took
-// several, the earlier ones may not have been in the way: a query for an
-// agricultural project at the creation stage that only fails on the sector
+// attempt ranks the services answering q at one rung.
+func attempt(ctx context.Context, q Query, level NeedLevel, dropped []vocab.Facet, limit int,
+	fetch func(ctx context.Context, q Query) ([]candidate, error)) ([]Match, error) {
+	cur := attemptQuery(q, level, dropped)
+	cands, err := fetch(ctx, cur)
+	if err != nil {
+		return nil, fmt.Errorf("fetching candidate services: %w", err)
+	}
+	noDrop := q
+	noDrop.Codes = q.Codes.Clone()
+	for _, f := range dropped {
+		noDrop.Codes.Set(f)
+	}
+	c := compile(q, noDrop, level)
+	return best(&c, cands, limit), nil
+}
+
+// restore takes back the dropped preferences that were not in the way: the
+// ladder drops them cumulatively, so a query that only fails on the sector
 // should not tell the user its stage was ignored. The most important facet
-// is tried first; the last one dropped was needed by construction.
-func restore(ctx context.Context, q, cur Query, relaxed []vocab.Facet, m []Match, full *compiled, limit int,
+// is tried first.
+func restore(ctx context.Context, q Query, level NeedLevel, dropped []vocab.Facet, m []Match, limit int,
 	fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
-	for i := len(relaxed) - 2; i >= 0; i-- {
-		trial := cur
-		trial.Codes = cur.Codes.Clone()
-		trial.Codes.Set(relaxed[i], q.Codes.Get(relaxed[i])...)
-		cands, err := fetch(ctx, trial)
+	for i := len(dropped) - 1; i >= 0; i-- {
+		trial := append(slices.Clone(dropped[:i]), dropped[i+1:]...)
+		tm, err := attempt(ctx, q, level, trial, limit, fetch)
 		if err != nil {
-			return Result{}, fmt.Errorf("fetching candidate services: %w", err)
+			return Result{}, err
 		}
-		filter := compile(trial)
-		if tm := best(full, &filter, cands, limit); len(tm) > 0 {
-			cur, m = trial, tm
-			relaxed = append(relaxed[:i:i], relaxed[i+1:]...)
+		if len(tm) > 0 {
+			dropped, m = trial, tm
 		}
 	}
-	return Result{Matches: m, Relaxed: relaxed}, nil
+	if len(dropped) == 0 {
+		dropped = nil
+	}
+	return Result{Matches: m, Relaxed: dropped, Widened: level}, nil
 }
 
 // before is the order of matches: higher score first, then service id.
@@ -375,27 +557,27 @@ func before(a, b Match) bool {
 	return a.Service.ID < b.Service.ID
 }
 
-// best keeps the limit best candidates answering filter, scored against q.
-// It keeps a small sorted slice instead of sorting every candidate: limit is
-// a handful, candidates may be tens of thousands.
-func best(q, filter *compiled, cands []candidate, limit int) []Match {
+// best keeps the limit best candidates answering c. It keeps a small sorted
+// slice instead of sorting every candidate: limit is a handful, candidates
+// may be tens of thousands.
+func best(c *compiled, cands []candidate, limit int) []Match {
 	var top []Match
 	var seen map[string]bool
-	for _, c := range cands {
-		if !filter.filter(c.p) {
+	for _, cd := range cands {
+		if !c.filter(cd.p) {
 			continue
 		}
-		m := Match{Service: c.s, Score: q.score(c.p)}
+		m := Match{Service: cd.s, Score: c.score(cd.p)}
 		if len(top) == limit && !before(m, top[len(top)-1]) {
 			continue
 		}
 		if seen == nil {
 			seen = make(map[string]bool)
 		}
-		if seen[c.s.ID] {
+		if seen[cd.s.ID] {
 			continue // fetch returned a service twice
 		}
-		seen[c.s.ID] = true
+		seen[cd.s.ID] = true
 		i, _ := slices.BinarySearchFunc(top, m, func(a, b Match) int {
 			if before(a, b) {
 				return -1
@@ -407,6 +589,10 @@ func best(q, filter *compiled, cands []candidate, limit int) []Match {
 			delete(seen, top[limit].Service.ID)
 			top = top[:limit]
 		}
+	}
+	for i := range top {
+		p := profileOf(top[i].Service)
+		top[i].Reasons = c.reasons(&p)
 	}
 	return top
 }

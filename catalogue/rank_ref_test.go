@@ -38,11 +38,34 @@ func refFacetMatches(f vocab.Facet, want, have []string) bool {
 	return false
 }
 
-func refFilter(q catalogue.Query, s *catalogue.Service) bool {
+// refPublics is who the person is known to be: the publics stated, and
+// "rural" for someone living in a rural area.
+func refPublics(q catalogue.Query) []string {
+	p := slices.Clone(q.Codes.Publics)
+	if slices.Contains(q.Codes.Areas, "rural") {
+		p = append(p, "rural")
+	}
+	return p
+}
+
+func refEligible(q catalogue.Query, s *catalogue.Service) bool {
 	if !s.Active {
 		return false
 	}
-	for _, f := range vocab.Facets {
+	if want := q.Codes.Provinces; len(want) > 0 && len(s.Provinces) > 0 && !refFacetMatches(vocab.Provinces, want, s.Provinces) {
+		return false
+	}
+	if len(s.Publics) > 0 && !slices.ContainsFunc(refPublics(q), func(p string) bool { return slices.Contains(s.Publics, p) }) {
+		return false
+	}
+	return true
+}
+
+func refFilter(q catalogue.Query, s *catalogue.Service) bool {
+	if !refEligible(q, s) {
+		return false
+	}
+	for _, f := range []vocab.Facet{vocab.Needs, vocab.Stages, vocab.Forms, vocab.Sectors, vocab.Areas} {
 		if want := q.Codes.Get(f); len(want) > 0 && !refFacetMatches(f, want, s.Facet(f)) {
 			return false
 		}
@@ -55,7 +78,9 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 	if want := q.Codes.Needs; len(want) > 0 {
 		used := 0
 		for _, h := range s.Needs {
-			if slices.ContainsFunc(want, func(w string) bool { return vocab.NeedCovers(w, h) }) {
+			if slices.ContainsFunc(want, func(w string) bool {
+				return vocab.NeedCovers(w, h) || slices.Contains(vocab.NeedFamily(w), h) || slices.Contains(vocab.NeedHelpers(w), h)
+			}) {
 				used++
 			}
 		}
@@ -69,18 +94,22 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 					best = max(best, 80)
 				case strings.HasPrefix(w, h+"."):
 					best = max(best, 60)
+				case slices.Contains(vocab.NeedFamily(w), h):
+					best = max(best, 40)
+				case slices.Contains(vocab.NeedHelpers(w), h):
+					best = max(best, 20)
 				}
 			}
 			score += best
 		}
-		score -= 2 * (len(s.Needs) - used)
+		score -= 5 * (len(s.Needs) - used)
 	}
 	for f, wt := range refWeights {
 		want, have := q.Codes.Get(f), s.Facet(f)
+		if f == vocab.Publics {
+			want = refPublics(q)
+		}
 		if len(want) == 0 {
-			if f == vocab.Publics && len(have) > 0 {
-				score -= 25
-			}
 			continue
 		}
 		all := len(vocab.Values[f])
@@ -90,9 +119,14 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 			score += wt - wt*(len(have)-1)/all
 		default:
 			score -= wt
-			if f == vocab.Publics {
-				score -= 25
-			}
+		}
+	}
+	if !slices.Contains(q.Codes.Needs, "funding.microcredit") && !slices.Contains(q.Codes.Needs, "funding.loan") {
+		switch s.Cost {
+		case "paid":
+			score -= 8
+		case "mixed":
+			score -= 4
 		}
 	}
 	l := q.Lang
@@ -124,6 +158,9 @@ func TestRankingMatchesReference(t *testing.T) {
 	for range 300 {
 		q := randomQuery(rng)
 		for _, s := range services {
+			if got, want := catalogue.Eligible(q, s), refEligible(q, s); got != want {
+				t.Fatalf("Eligible(%+v, %s) = %v, reference %v", q.Codes, s.ID, got, want)
+			}
 			if got, want := catalogue.Filter(q, s), refFilter(q, s); got != want {
 				t.Fatalf("Filter(%+v, %s) = %v, reference %v", q.Codes, s.ID, got, want)
 			}

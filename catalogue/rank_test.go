@@ -39,6 +39,14 @@ func TestMemoryRankingTable(t *testing.T) {
 			if !slices.Equal(r.Relaxed, tc.Relaxed) {
 				t.Errorf("relaxed = %v, want %v", r.Relaxed, tc.Relaxed)
 			}
+			if r.Widened != tc.Widened {
+				t.Errorf("widened = %v, want %v", r.Widened, tc.Widened)
+			}
+			for _, mm := range r.Matches {
+				if !catalogue.Eligible(tc.Query, mm.Service) {
+					t.Errorf("%s shown to someone it cannot serve", mm.Service.ID)
+				}
+			}
 			for i := 1; i < len(r.Matches); i++ {
 				if r.Matches[i].Score > r.Matches[i-1].Score {
 					t.Errorf("match %d scores more than match %d", i, i-1)
@@ -63,24 +71,27 @@ func TestFixtureIsValidCatalogue(t *testing.T) {
 }
 
 func TestRelaxOrder(t *testing.T) {
-	want := []vocab.Facet{vocab.Areas, vocab.Stages, vocab.Forms, vocab.Publics, vocab.Sectors, vocab.Provinces}
+	want := []vocab.Facet{vocab.Areas, vocab.Stages, vocab.Forms, vocab.Sectors}
 	if !slices.Equal(catalogue.RelaxOrder, want) {
 		t.Fatalf("RelaxOrder = %v, want %v", catalogue.RelaxOrder, want)
 	}
-	if slices.Contains(catalogue.RelaxOrder, vocab.Needs) {
-		t.Fatal("needs must never be relaxed")
+	for _, f := range []vocab.Facet{vocab.Needs, vocab.Provinces, vocab.Publics} {
+		if slices.Contains(catalogue.RelaxOrder, f) {
+			t.Fatalf("%s must never be relaxed", f)
+		}
 	}
 }
 
-// MatchWith calls fetch with each query it tries, dropping one set facet
-// more each time, in RelaxOrder.
-func TestMatchWithRelaxesCumulatively(t *testing.T) {
+// MatchWith climbs the ladder: the weak preferences dropped one by one with
+// the need exact, then the need widened keeping the sector, then the
+// sector dropped; province and publics stay in every query it fetches.
+func TestMatchWithLadder(t *testing.T) {
 	var c vocab.Codes
 	c.Set(vocab.Needs, "premises")
 	c.Set(vocab.Areas, "rural")
 	c.Set(vocab.Forms, "cooperative")
 	c.Set(vocab.Sectors, "fishing")
-	c.Set(vocab.Provinces, "ouezzane")
+	c.Set(vocab.Provinces, "tanger-assilah")
 	q := catalogue.Query{Codes: c}
 	var seen []vocab.Codes
 	fx := catalogtest.Fixture()
@@ -91,27 +102,27 @@ func TestMatchWithRelaxesCumulatively(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Dropped one by one: areas, forms, sectors, provinces; then the facets
-	// that were not in the way are taken back: the incubator does take
-	// cooperatives, so forms was not needed.
-	dropped := []vocab.Facet{vocab.Areas, vocab.Forms, vocab.Sectors, vocab.Provinces}
-	wantRelaxed := []vocab.Facet{vocab.Areas, vocab.Sectors, vocab.Provinces}
-	if !slices.Equal(r.Relaxed, wantRelaxed) {
-		t.Fatalf("relaxed = %v, want %v", r.Relaxed, wantRelaxed)
-	}
-	if len(seen) != 5+3 {
-		t.Fatalf("fetch called %d times, want 5 to relax and 3 to take facets back", len(seen))
-	}
-	for i, f := range dropped {
-		if seen[i].Has(f) == false || seen[i+1].Has(f) {
-			t.Errorf("step %d: facet %s should be dropped between calls %d and %d", i, f, i, i+1)
-		}
-		if !seen[i+1].Has(vocab.Needs) {
-			t.Errorf("call %d dropped needs", i+1)
-		}
-	}
+	// The incubator (Tanger, services and digital, urban) is the only
+	// premises: found once the sector is dropped; areas had to go too,
+	// forms had not (it takes every form).
 	if got := ids(r); !slices.Equal(got, []string{"incubator"}) {
-		t.Errorf("matches = %v", got)
+		t.Fatalf("matches = %v", got)
+	}
+	if want := []vocab.Facet{vocab.Areas, vocab.Sectors}; !slices.Equal(r.Relaxed, want) {
+		t.Errorf("relaxed = %v, want %v", r.Relaxed, want)
+	}
+	if r.Widened != catalogue.NeedExact {
+		t.Errorf("widened = %v, want the exact need", r.Widened)
+	}
+	for i, s := range seen {
+		if !s.Has(vocab.Provinces) || !s.Has(vocab.Needs) {
+			t.Errorf("call %d dropped the province or the need: %+v", i, s)
+		}
+	}
+	// areas, +stages (not set: skipped), +forms, family, help, +sectors:
+	// the first rung that finds anything, then the facets taken back.
+	if len(seen) < 5 {
+		t.Errorf("fetch called %d times, want the ladder climbed", len(seen))
 	}
 	if !q.Codes.Has(vocab.Areas) {
 		t.Error("MatchWith modified the caller's query")
@@ -145,8 +156,8 @@ func TestMatchWithDeduplicatesFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(r); len(got) != 5 {
-		t.Fatalf("matches = %v, want 5 distinct", got)
+	if got := ids(r); len(got) != 3 {
+		t.Fatalf("matches = %v, want the 3 eligible ones, each once", got)
 	}
 }
 
@@ -178,7 +189,9 @@ func TestFilter(t *testing.T) {
 		{"region-wide matches a province", codes(vocab.Provinces, "ouezzane"), svc(none), true},
 		{"other province", codes(vocab.Provinces, "ouezzane"), svc(func(s *catalogue.Service) { s.Provinces = []string{"larache"} }), false},
 		{"open to all publics", codes(vocab.Publics, "women"), svc(none), true},
-		{"restricted public, none asked", codes(vocab.Needs, "funding"), svc(func(s *catalogue.Service) { s.Publics = []string{"women"} }), true},
+		{"restricted public, none stated: unknown is not yes", codes(vocab.Needs, "funding"), svc(func(s *catalogue.Service) { s.Publics = []string{"women"} }), false},
+		{"restricted public, stated", codes(vocab.Publics, "women"), svc(func(s *catalogue.Service) { s.Publics = []string{"women", "rural"} }), true},
+		{"rural public, rural area stated", codes(vocab.Areas, "rural"), svc(func(s *catalogue.Service) { s.Publics = []string{"rural"} }), true},
 		{"restricted to another public", codes(vocab.Publics, "youth"), svc(func(s *catalogue.Service) { s.Publics = []string{"women"} }), false},
 		{"empty sectors match all", codes(vocab.Sectors, "fishing"), svc(none), true},
 		{"other sector", codes(vocab.Sectors, "fishing"), svc(func(s *catalogue.Service) { s.Sectors = []string{"crafts"} }), false},
@@ -226,8 +239,18 @@ func TestScoreRules(t *testing.T) {
 	}
 	women := base()
 	women.Publics = []string{"women"}
-	if catalogue.Score(q0, women) >= catalogue.Score(q0, base()) {
-		t.Error("a women-only service should rank below an open one when no public is stated")
+	paid, mixed := base(), base()
+	paid.Cost, mixed.Cost = "paid", "mixed"
+	if !(catalogue.Score(q0, base()) > catalogue.Score(q0, mixed) && catalogue.Score(q0, mixed) > catalogue.Score(q0, paid)) {
+		t.Error("free services should come before mixed, and mixed before paid, at equal fit")
+	}
+	qm := q0
+	qm.Codes.Set(vocab.Needs, "funding.microcredit")
+	paid.Needs = []string{"funding.microcredit"}
+	free := base()
+	free.Needs = paid.Needs
+	if catalogue.Score(qm, paid) != catalogue.Score(qm, free) {
+		t.Error("a microcredit asked for is paid by nature: no penalty")
 	}
 	qw := q(func(c *vocab.Codes) { c.Set(vocab.Publics, "women") })
 	if catalogue.Score(qw, women) <= catalogue.Score(qw, base()) {

@@ -16,7 +16,8 @@ type Case struct {
 	Name    string
 	Query   catalogue.Query
 	Want    []string      // service ids, best first
-	Relaxed []vocab.Facet // facets MatchWith had to drop, in order
+	Relaxed []vocab.Facet // preferences the ranking had to drop, in order
+	Widened catalogue.NeedLevel
 }
 
 // all returns every code of facet f (a region-wide, all-sectors… service).
@@ -60,6 +61,7 @@ func Fixture() []*catalogue.Service {
 		svc("loan-bank", "bank", codes("funding.loan"), func(s *catalogue.Service) {
 			s.Provinces = codes("tanger-assilah", "tetouan")
 			s.Forms = codes("company")
+			s.Cost = "paid"
 		}),
 		svc("coop-legal", "coop", codes("legal"), func(s *catalogue.Service) {
 			s.Forms = codes("cooperative", "informal")
@@ -106,23 +108,29 @@ func q(limit int, pairs ...any) catalogue.Query {
 	return catalogue.Query{Codes: c, Limit: limit}
 }
 
+// not adds codes known not to hold to a query.
+func not(q catalogue.Query, f vocab.Facet, codes ...string) catalogue.Query {
+	q.Not.Set(f, codes...)
+	return q
+}
+
 // Cases returns the ranking table (see the package comment).
 func Cases() []Case {
 	N, P, Pu, S, St, F, A := vocab.Needs, vocab.Provinces, vocab.Publics, vocab.Sectors, vocab.Stages, vocab.Forms, vocab.Areas
 	return []Case{
 		{
-			Name:  "funding covers every funding.* need; exact need first; restricted publics lower",
+			Name:  "funding covers every funding.* need; reserved services hidden while the public is unknown; paid after free",
 			Query: q(10, N, codes("funding")),
-			Want:  codes("grant-generic", "loan-bank", "mc-tanger", "mc-women-rural", "grant-youth-all"),
+			Want:  codes("grant-generic", "mc-tanger", "loan-bank"),
 		},
 		{
-			Name:  "precise need before the generic funding service",
-			Query: q(0, N, codes("funding.grant")),
+			Name:  "precise need before the generic funding service, for someone of its public",
+			Query: q(0, N, codes("funding.grant"), Pu, codes("youth")),
 			Want:  codes("grant-youth-all", "grant-generic"),
 		},
 		{
 			Name:  "inactive services are never shown",
-			Query: q(0, N, codes("funding.grant"), P, codes("tanger-assilah")),
+			Query: q(0, N, codes("funding.grant"), P, codes("tanger-assilah"), Pu, codes("youth")),
 			Want:  codes("grant-youth-all", "grant-generic"),
 		},
 		{
@@ -131,19 +139,29 @@ func Cases() []Case {
 			Want:  codes("mc-tanger", "grant-generic"),
 		},
 		{
-			Name:  "generic funding answers a precise need anywhere",
+			Name:  "generic funding answers a precise need anywhere; a service for rural women is not for a town dweller not known to be a woman",
 			Query: q(0, N, codes("funding.microcredit"), A, codes("urban"), P, codes("chefchaouen")),
 			Want:  codes("grant-generic"),
 		},
 		{
-			Name:  "user's public and province boost",
-			Query: q(0, N, codes("funding"), Pu, codes("youth"), P, codes("tetouan")),
-			Want:  codes("loan-bank", "grant-youth-all", "grant-generic"),
+			Name:  "living in a rural area makes one of the rural public",
+			Query: q(0, N, codes("funding.microcredit"), A, codes("rural"), P, codes("chefchaouen")),
+			Want:  codes("mc-women-rural", "grant-generic"),
 		},
 		{
-			Name:  "women-only service not hidden when no public stated, but after the open one",
+			Name:  "user's public and province boost; paid loan after free grants",
+			Query: q(0, N, codes("funding"), Pu, codes("youth"), P, codes("tetouan")),
+			Want:  codes("grant-youth-all", "grant-generic", "loan-bank"),
+		},
+		{
+			Name:  "women-only service hidden when no public is stated",
 			Query: q(0, N, codes("marketing")),
-			Want:  codes("marketing-open", "marketing-women"),
+			Want:  codes("marketing-open"),
+		},
+		{
+			Name:  "women-only service hidden from a man",
+			Query: not(q(0, N, codes("marketing")), Pu, "women"),
+			Want:  codes("marketing-open"),
 		},
 		{
 			Name:  "women-only service first for a woman",
@@ -167,11 +185,16 @@ func Cases() []Case {
 		},
 		{
 			Name:  "stage and province specific first",
-			Query: q(0, N, codes("coaching"), St, codes("idea"), P, codes("tanger-assilah")),
+			Query: q(0, N, codes("coaching"), St, codes("idea"), P, codes("tanger-assilah"), Pu, codes("youth")),
 			Want:  codes("incubator", "grant-youth-all"),
 		},
 		{
-			Name:    "relax areas first",
+			Name:  "a service naming the area and the province fits without relaxing",
+			Query: q(0, N, codes("training"), A, codes("urban"), F, codes("company"), P, codes("tetouan")),
+			Want:  codes("training-tetouan"),
+		},
+		{
+			Name:    "relax a preference: areas",
 			Query:   q(0, N, codes("training"), A, codes("rural"), P, codes("tetouan")),
 			Want:    codes("training-tetouan"),
 			Relaxed: []vocab.Facet{A},
@@ -183,31 +206,36 @@ func Cases() []Case {
 			Relaxed: []vocab.Facet{St},
 		},
 		{
-			Name:    "relax sectors then provinces, cumulatively; unset facets are not reported",
-			Query:   q(0, N, codes("premises"), S, codes("agriculture"), P, codes("larache")),
-			Want:    codes("incubator"),
-			Relaxed: []vocab.Facet{S, P},
+			Name:  "provinces are never relaxed: nothing nearby is an empty result",
+			Query: q(0, N, codes("premises"), S, codes("agriculture"), P, codes("larache")),
+			Want:  nil,
 		},
 		{
-			Name:    "relax publics then provinces",
+			Name:    "the need widens within its family, never the public or the province",
 			Query:   q(0, N, codes("networking"), Pu, codes("women"), P, codes("larache")),
-			Want:    codes("network-youth"),
-			Relaxed: []vocab.Facet{Pu, P},
+			Want:    codes("marketing-women", "procure"),
+			Widened: catalogue.NeedFamily,
 		},
 		{
-			Name:  "needs are never relaxed: nothing found is an empty result",
+			Name:    "then to services that help reach it",
+			Query:   q(0, N, codes("information"), P, codes("tanger-assilah")),
+			Want:    codes("incubator"),
+			Widened: catalogue.NeedHelp,
+		},
+		{
+			Name:  "nothing the person may use: an empty result",
 			Query: q(0, N, codes("information"), P, codes("tetouan")),
 			Want:  nil,
 		},
 		{
 			Name:  "limit caps the matches",
 			Query: q(2, N, codes("funding")),
-			Want:  codes("grant-generic", "loan-bank"),
+			Want:  codes("grant-generic", "mc-tanger"),
 		},
 		{
-			Name:  "empty query: open services by id, DefaultLimit of them",
+			Name:  "empty query: open free services by id, DefaultLimit of them",
 			Query: q(0),
-			Want:  codes("coop-legal", "crafts-card", "grant-generic", "incubator", "loan-bank"),
+			Want:  codes("coop-legal", "crafts-card", "grant-generic", "incubator", "marketing-open"),
 		},
 	}
 }

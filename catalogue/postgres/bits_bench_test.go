@@ -1,40 +1,33 @@
 package postgres
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 )
 
-// BenchmarkMatchIndexCandidates measures the in-memory part of a referral
-// (filter and pre-rank 100,000 services, then MatchWith on the best few),
-// without the database round trip.
-func BenchmarkMatchIndexCandidates(b *testing.B) {
+// BenchmarkMatchIndexRank measures the in-memory part of a referral on
+// an index loaded as Match loads it (codes decoded from facet_bits), without
+// the database round trip.
+func BenchmarkMatchIndexRank(b *testing.B) {
 	svcs := catalogue.Generate(100_000, 1)
-	slices.SortFunc(svcs, func(a, b *catalogue.Service) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
-	})
-	idx := &matchIndex{}
-	for _, s := range svcs {
-		idx.ids = append(idx.ids, s.ID)
-		idx.bits = append(idx.bits, encodeBits(s))
+	cache := map[int64][]string{}
+	stubs := make([]*catalogue.Service, len(svcs))
+	for i, s := range svcs {
+		stubs[i] = &catalogue.Service{ID: s.ID, Cost: s.Cost, Active: s.Active}
+		decodeBits(encodeBits(s), stubs[i], cache)
 	}
-	idx.buildLists()
+	idx := catalogue.NewIndex(stubs)
 	var c vocab.Codes
 	c.Add(vocab.Needs, "funding.microcredit")
 	c.Add(vocab.Provinces, "tetouan")
 	c.Add(vocab.Sectors, "crafts")
 	c.Add(vocab.Stages, "creation")
 	q := catalogue.Query{Codes: c, Lang: "ary"}
-	cache := map[int64][]string{}
 	for b.Loop() {
-		if len(idx.candidates(q, q, 15, cache)) == 0 {
-			b.Fatal("no candidate")
+		if len(idx.Rank(q).Matches) == 0 {
+			b.Fatal("no match")
 		}
 	}
 }

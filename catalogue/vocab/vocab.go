@@ -209,3 +209,44 @@ func (c Codes) Validate() error {
 	}
 	return nil
 }
+
+// needFamilies groups the needs that can stand in for one another when the
+// need asked is nowhere to be found: a loan or a grant for a microcredit.
+var needFamilies = [][]string{
+	{"funding", "funding.microcredit", "funding.grant", "funding.loan"},
+	{"coaching", "training"},
+	{"legal", "management"},
+	{"marketing", "procurement", "networking"},
+	{"premises"},
+	{"information"},
+}
+
+// NeedFamily returns the needs of need's family, need included (nil for a
+// code outside the vocabulary).
+func NeedFamily(need string) []string {
+	for _, f := range needFamilies {
+		if slices.Contains(f, need) {
+			return f
+		}
+	}
+	return nil
+}
+
+// NeedHelpers returns the needs of services that help reach need when no
+// service answers it: coaching to prepare a funding request or a tender,
+// orientation to find the right office. Widening tries them after the
+// need's family.
+func NeedHelpers(need string) []string {
+	switch {
+	case need == "funding" || strings.HasPrefix(need, "funding."):
+		return []string{"coaching", "management", "information"}
+	case need == "procurement":
+		return []string{"coaching", "management", "information"}
+	case need == "coaching" || need == "training":
+		return []string{"information", "networking"}
+	case need == "information":
+		return []string{"coaching"}
+	default:
+		return []string{"coaching", "information"}
+	}
+}

@@ -1,0 +1,182 @@
+package catalogue
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+)
+
+// Index is the ranking's view of a set of services: each one's codes as bit
+// sets, and the services answering each need, and each need in each
+// province, so that a referral visits only those. The in-memory catalogue
+// ranks on one; the PostgreSQL catalogue keeps one of its active services
+// (ids and codes only) and reads the rows of the few it shows. An Index
+// never changes once built and is safe for concurrent use.
+type Index struct {
+	services []*Service
+	profiles []profile
+	lists    map[string][]int32
+}
+
+// NewIndex indexes services (nil entries are skipped). The services are
+// shared, not copied: they must not be modified afterwards.
+func NewIndex(services []*Service) *Index {
+	idx := &Index{lists: map[string][]int32{}}
+	for _, s := range services {
+		if s != nil {
+			idx.services = append(idx.services, s)
+			idx.profiles = append(idx.profiles, profileOf(s))
+		}
+	}
+	for _, need := range vocab.Values[vocab.Needs] {
+		wn := wantOf(need)
+		ans := wn.exact | wn.narrower | wn.broader
+		for i := range idx.profiles {
+			if idx.profiles[i].bits[needsIdx]&ans != 0 {
+				idx.lists[need] = append(idx.lists[need], int32(i))
+			}
+		}
+		for j, p := range vocab.Values[vocab.Provinces] {
+			for _, i := range idx.lists[need] {
+				pr := &idx.profiles[i]
+				if pr.n[provincesIdx] == 0 || pr.bits[provincesIdx]&(1<<j) != 0 {
+					idx.lists[need+"|"+p] = append(idx.lists[need+"|"+p], i)
+				}
+			}
+		}
+	}
+	return idx
+}
+
+// Len is the number of services indexed.
+func (idx *Index) Len() int { return len(idx.services) }
+
+// Rank finds the services for q (see rank.go): it never fails and does no
+// I/O.
+func (idx *Index) Rank(q Query) Result {
+	res, _ := matchWith(context.Background(), q, func(_ context.Context, cur Query) ([]candidate, error) {
+		return idx.candidates(cur), nil
+	})
+	return res
+}
+
+// candidates returns the services to visit for one attempt: those on the
+// lists of its needs (in its province when it sets one), or every service
+// when it asks no need or a code outside the vocabulary.
+func (idx *Index) candidates(q Query) []candidate {
+	var lists [][]int32
+	for _, w := range q.Codes.Needs {
+		keys := []string{w}
+		if len(q.Codes.Provinces) > 0 {
+			keys = keys[:0]
+			for _, p := range q.Codes.Provinces {
+				keys = append(keys, w+"|"+p)
+			}
+		}
+		for _, k := range keys {
+			l, ok := idx.lists[k]
+			if !ok {
+				if vocab.Valid(vocab.Needs, w) && (len(q.Codes.Provinces) == 0 || vocab.Valid(vocab.Provinces, k[len(w)+1:])) {
+					continue // nothing answers this pair
+				}
+				return idx.all()
+			}
+			lists = append(lists, l)
+		}
+	}
+	if len(q.Codes.Needs) == 0 {
+		return idx.all()
+	}
+	var out []candidate
+	seen := make([]uint64, (len(idx.services)+63)/64)
+	for _, l := range lists {
+		for _, i := range l {
+			if seen[i/64]&(1<<(i%64)) == 0 {
+				seen[i/64] |= 1 << (i % 64)
+				out = append(out, candidate{idx.services[i], &idx.profiles[i]})
+			}
+		}
+	}
+	return out
+}
+
+func (idx *Index) all() []candidate {
+	out := make([]candidate, len(idx.services))
+	for i := range idx.services {
+		out[i] = candidate{idx.services[i], &idx.profiles[i]}
+	}
+	return out
+}
+
+// ShownFirst is how many services of a referral count as "the first shown"
+// when deciding whether a question is worth asking.
+const ShownFirst = 3
+
+// Undecided returns the public (a code of vocab.Publics) worth asking the
+// person about before a referral: a service reserved to it would be among
+// the first n shown if they belonged to it, and they have said neither that
+// they do nor that they do not. "" when no answer would change what is
+// shown. The most telling service decides which public is asked first.
+func Undecided(r Ranker, q Query, n int) string {
+	known := func(p string) bool {
+		return slices.Contains(q.Codes.Publics, p) || slices.Contains(q.Not.Publics, p) ||
+			p == "rural" && len(q.Codes.Areas) > 0
+	}
+	var unknown []string
+	for _, p := range vocab.Values[vocab.Publics] {
+		if !known(p) {
+			unknown = append(unknown, p)
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	hopeful := q
+	hopeful.Codes = q.Codes.Clone()
+	hopeful.Codes.Add(vocab.Publics, unknown...)
+	hopeful.Limit = n
+	strict := q
+	strict.Limit = n
+	for _, m := range r.Rank(hopeful).Matches {
+		if Eligible(strict, m.Service) {
+			continue
+		}
+		for _, p := range unknown {
+			if slices.Contains(m.Service.Publics, p) {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// Distinct counts the different lists of the first n services that the
+// answers give: a question whose answers all give the same list changes
+// nothing shown and is not worth asking. Each answer's codes are added to
+// q (replacing a single-valued facet's).
+func Distinct(r Ranker, q Query, answers []vocab.Codes, n int) int {
+	var seen [][]string
+	for _, a := range answers {
+		trial := q
+		trial.Codes = q.Codes.Clone()
+		for _, f := range vocab.Facets {
+			if codes := a.Get(f); len(codes) > 0 {
+				if slices.Contains(vocab.SingleValued, f) {
+					trial.Codes.Set(f, codes...)
+				} else {
+					trial.Codes.Add(f, codes...)
+				}
+			}
+		}
+		trial.Limit = n
+		var ids []string
+		for _, m := range r.Rank(trial).Matches {
+			ids = append(ids, m.Service.ID)
+		}
+		if !slices.ContainsFunc(seen, func(s []string) bool { return slices.Equal(s, ids) }) {
+			seen = append(seen, ids)
+		}
+	}
+	return len(seen)
+}
