@@ -48,8 +48,9 @@ type Options struct {
 	Engine  Engine
 	Matcher catalogue.Matcher
 	T       Translator
-	// Card renders one service; default catalogue.Card with T.
-	Card func(s *catalogue.Service, l lang.Lang) string
+	// Card renders one service found; default catalogue.MatchCard with T
+	// (why it is shown, then the service), as every transport shows it.
+	Card func(m catalogue.Match, l lang.Lang) string
 
 	// RateLimit is the most messages per second overall (0 = no limit).
 	RateLimit int
@@ -161,7 +162,7 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.Card == nil {
 		tr := o.T
-		o.Card = func(s *catalogue.Service, l lang.Lang) string { return catalogue.Card(s, l, tr) }
+		o.Card = func(m catalogue.Match, l lang.Lang) string { return catalogue.MatchCard(m, l, tr) }
 	}
 	if o.ChatInterval == 0 {
 		o.ChatInterval = time.Second

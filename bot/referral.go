@@ -19,6 +19,7 @@ import (
 // referral, to show its next page.
 type extra struct {
 	Codes vocab.Codes `json:"c"`
+	Not   vocab.Codes `json:"o"`
 	Lang  lang.Lang   `json:"l"`
 	Shown int         `json:"n"` // services shown so far
 }
@@ -42,31 +43,24 @@ func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Convers
 	switch {
 	case len(res.Matches) == 0:
 		b.m.referral("none", q.Codes)
-	case len(res.Relaxed) > 0:
+	case len(res.Relaxed) > 0 || res.Widened > catalogue.NeedExact:
 		b.m.referral("widened", q.Codes)
 	default:
 		b.m.referral("matched", q.Codes)
 	}
+	note := catalogue.Note(q, res, l, b.o.T)
 	if len(res.Matches) == 0 {
 		conv.Extra = nil
-		return b.message(chat, b.o.T.T(l, "ReferralNone", nil), nil), nil
+		return b.message(chat, note, nil), nil
 	}
-	if len(res.Relaxed) > 0 {
-		names := make([]string, 0, len(res.Relaxed))
-		for _, f := range res.Relaxed {
-			names = append(names, b.o.T.T(l, "facet."+string(f), nil))
-		}
-		sep := ", "
-		if l.RTL() {
-			sep = "، "
-		}
-		outs = append(outs, b.message(chat, b.o.T.T(l, "ReferralRelaxed", map[string]any{"Facets": strings.Join(names, sep)}), nil)...)
+	if note != "" {
+		outs = append(outs, b.message(chat, note, nil)...)
 	}
 	page := b.page(chat, l, res.Matches, 0)
 	for _, m := range res.Matches[:min(len(res.Matches), b.o.PageSize)] {
 		st.Referred = appendNew(st.Referred, m.Service.ID)
 	}
-	ex, _ := json.Marshal(extra{Codes: q.Codes, Lang: l, Shown: min(len(res.Matches), b.o.PageSize)})
+	ex, _ := json.Marshal(extra{Codes: q.Codes, Not: q.Not, Lang: l, Shown: min(len(res.Matches), b.o.PageSize)})
 	conv.Extra = ex
 	return append(outs, page...), nil
 }
@@ -81,7 +75,7 @@ func (b *Bot) nextPage(ctx context.Context, chat int64, conv *redisstore.Convers
 		return nil, nil
 	}
 	defer b.typing(chat)()
-	res, err := b.o.Matcher.Match(ctx, catalogue.Query{Codes: ex.Codes, Lang: string(ex.Lang), Limit: b.o.MaxResults})
+	res, err := b.o.Matcher.Match(ctx, catalogue.Query{Codes: ex.Codes, Not: ex.Not, Lang: string(ex.Lang), Limit: b.o.MaxResults})
 	if err != nil {
 		return nil, fmt.Errorf("match services: %w", err)
 	}
@@ -106,7 +100,7 @@ func (b *Bot) page(chat int64, l lang.Lang, ms []catalogue.Match, from int) []ou
 	b.m.servicesShown.Add(float64(max(end-from, 0)))
 	for i := from; i < end; i++ {
 		s := ms[i].Service
-		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(s, l)), nil)...)
+		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(ms[i], l)), nil)...)
 		if v := venue(chat, s, l); v != nil {
 			outs = append(outs, *v)
 		}

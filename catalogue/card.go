@@ -86,6 +86,17 @@ func Card(s *Service, l lang.Lang, tr Translator) string {
 	if d := pick(s.DescriptionFR, s.DescriptionAR); d != "" {
 		add("", d)
 	}
+	if len(s.Publics) > 0 {
+		// Who it is reserved to, before how to reach it: nobody should
+		// call a door that is not theirs.
+		var names []string
+		for _, code := range s.Publics {
+			if vocab.Valid(vocab.Publics, code) {
+				names = append(names, tr.T(l, "code.publics."+code, nil))
+			}
+		}
+		add("🔒 ", line("card.reserved", strings.Join(names, sep(l))))
+	}
 	if c := pick(s.ConditionsFR, s.ConditionsAR); c != "" {
 		add("✅ ", line("card.conditions", c))
 	}

@@ -29,13 +29,16 @@ func loadCardLocales(t testing.TB) *fileTranslator {
 	t.Helper()
 	ft := &fileTranslator{t: t, msgs: map[lang.Lang]map[string]string{}, used: map[string]bool{}}
 	for _, l := range lang.All {
-		data, err := os.ReadFile("../locales/card." + string(l) + ".yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
 		m := map[string]string{}
-		if err := yaml.Unmarshal(data, &m); err != nil {
-			t.Fatalf("card.%s.yaml: %v", l, err)
+		// A card names publics and codes with the vocabulary's labels.
+		for _, domain := range []string{"card", "vocab", "referral", "ui"} {
+			data, err := os.ReadFile("../locales/" + domain + "." + string(l) + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := yaml.Unmarshal(data, &m); err != nil {
+				t.Fatalf("%s.%s.yaml: %v", domain, l, err)
+			}
 		}
 		ft.msgs[l] = m
 	}
@@ -67,6 +70,7 @@ func fullService() *catalogue.Service {
 		Org:    catalogue.Organisation{ID: "org", NameFR: "Association Exemple", NameAR: "جمعية مثال", Kind: "association"},
 		NameFR: "Microcrédit", NameAR: "قرض صغير",
 		DescriptionFR: "Prêts de 5 000 dirhams.", DescriptionAR: "قروض بقيمة 5000 درهم.",
+		Publics:      []string{"women", "rural"},
 		ConditionsFR: "Avoir 18 ans", ConditionsAR: "السن 18 سنة",
 		Needs: []string{"funding.microcredit"}, Provinces: []string{"tetouan"},
 		Languages: []string{"ar", "ary", "fr", "es", "en", "rif"},
@@ -178,7 +182,14 @@ func TestCardLocaleIDs(t *testing.T) {
 	}
 	used := slices.Sorted(maps.Keys(tr.used))
 	for _, l := range lang.All {
-		have := slices.Sorted(maps.Keys(tr.msgs[l]))
+		var have []string
+		for id := range tr.msgs[l] {
+			if strings.HasPrefix(id, "card.") {
+				have = append(have, id)
+			}
+		}
+		slices.Sort(have)
+		used := slices.DeleteFunc(slices.Clone(used), func(id string) bool { return !strings.HasPrefix(id, "card.") })
 		if !slices.Equal(have, used) {
 			t.Errorf("card.%s.yaml ids %v, Card uses %v", l, have, used)
 		}
@@ -196,6 +207,53 @@ func TestCardWithLocalesPackage(t *testing.T) {
 		card := catalogue.Card(fullService(), l, cat)
 		if strings.Contains(card, "card.") {
 			t.Errorf("%s card shows a message id:\n%s", l, card)
+		}
+	}
+}
+
+// A match's card says why it is shown, and who the service is reserved to
+// comes before how to reach it.
+func TestMatchCardReasonsAndReserved(t *testing.T) {
+	tr := loadCardLocales(t)
+	s := fullService()
+	m := catalogue.Match{Service: s, Reasons: []catalogue.Reason{
+		{Facet: vocab.Publics, Code: "women"}, {Facet: vocab.Provinces, Code: "chefchaouen"}, {Facet: vocab.Needs, Code: "funding.microcredit"},
+	}}
+	card := catalogue.MatchCard(m, lang.FR, tr)
+	first, _, _ := strings.Cut(card, "\n")
+	if first != "🎯 Pour vous : femmes · Chefchaouen · microcrédit" {
+		t.Errorf("reasons line = %q", first)
+	}
+	reserved, phone := strings.Index(card, "Réservé à : femmes, population rurale"), strings.Index(card, "Téléphone")
+	if reserved < 0 || phone < 0 || reserved > phone {
+		t.Errorf("the reserved line should come before the contacts:\n%s", card)
+	}
+	for _, l := range []lang.Lang{lang.AR, lang.ARY} {
+		if c := catalogue.MatchCard(m, l, tr); !strings.HasPrefix(c, "🎯 \u200f") || strings.Contains(c, "Pour vous") {
+			t.Errorf("%s reasons line not in %s or not marked right-to-left:\n%s", l, l, c)
+		}
+	}
+}
+
+func TestNoteSaysWhatWasNotFound(t *testing.T) {
+	tr := loadCardLocales(t)
+	var c vocab.Codes
+	c.Set(vocab.Needs, "funding.microcredit")
+	c.Set(vocab.Provinces, "ouezzane")
+	q := catalogue.Query{Codes: c}
+	one := []catalogue.Match{{Service: fullService()}}
+	for _, tc := range []struct {
+		res  catalogue.Result
+		want string
+	}{
+		{catalogue.Result{Matches: one}, ""},
+		{catalogue.Result{Matches: one, Widened: catalogue.NeedFamily}, "aucun service de microcrédit ouvert aux projets de la province de Ouezzane. Voici ce qui peut vous aider quand même"},
+		{catalogue.Result{}, "aucun service de microcrédit, ni rien d'approchant, ouvert aux projets de la province de Ouezzane"},
+		{catalogue.Result{Matches: one, Relaxed: []vocab.Facet{vocab.Sectors}}, "secteur"},
+	} {
+		got := catalogue.Note(q, tc.res, lang.FR, tr)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("Note(%+v) = %q, want it to contain %q", tc.res, got, tc.want)
 		}
 	}
 }

@@ -74,6 +74,11 @@ type Engine struct {
 	Tree *Tree
 	NLU  Understander
 	T    Translator
+	// Catalogue, when set, lets the engine ask only the questions whose
+	// answers change the services shown, and the yes/no questions that
+	// decide whether a reserved service may be shown (eligibility.go). It
+	// ranks in memory: Step stays free of I/O.
+	Catalogue catalogue.Ranker
 }
 
 // NewState is the state of a conversation that has not begun.
@@ -105,6 +110,7 @@ func (e *Engine) Step(s State, in Input) (State, []Reply, []Effect) {
 func (s State) clone() State {
 	c := s
 	c.Codes = s.Codes.Clone()
+	c.Not = s.Not.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
 		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick}
@@ -310,6 +316,8 @@ func (st *step) button(data string) {
 		}
 		st.clearPick() // the question itself answered: the clarification is moot
 		st.choose(n, c, vocab.Codes{})
+	case strings.HasPrefix(data, dataYesNo):
+		st.yesNoButton(data)
 	case strings.HasPrefix(data, dataPick):
 		parts := strings.Split(strings.TrimPrefix(data, dataPick), ":")
 		pk := st.pick()
@@ -404,6 +412,7 @@ func (st *step) back() {
 		return
 	}
 	st.clearPick() // going back leaves the clarification behind
+	st.s.Asking, st.s.Resume = "", ""
 	if len(st.s.Hist) == 0 {
 		st.say(st.t("BackAtStart", nil))
 		st.ask()
@@ -454,6 +463,14 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		}
 	}
 	r := st.e.NLU.Understand(text)
+	if st.s.Lang != "" {
+		if yes, ok := st.typedYesNo(text, r); ok {
+			st.learn(r)
+			st.answerYesNo(st.s.Asking, yes)
+			return
+		}
+	}
+	st.learn(r)
 	src := r.Codes
 	if r.Intent != "" {
 		// About the conversation itself: only what it says beside its
@@ -542,7 +559,7 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 			return
 		}
 		st.note(text, !codes.Empty())
-		st.advanceWith(n, codes, n.Next)
+		st.advanceWith(n, codes, st.after(n))
 		return
 	}
 	st.codes(codes, text)
@@ -701,7 +718,7 @@ func (st *step) known(c vocab.Codes) {
 	st.settled()
 	st.say(st.t("Understood", map[string]any{"List": st.describe(c)}))
 	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) {
-		st.enter(n.Next)
+		st.enter(st.after(n))
 		return
 	}
 	st.ask()
@@ -761,7 +778,7 @@ func (st *step) record(added vocab.Codes) (next string, move bool) {
 	replaced := st.merge(added)
 	st.push(Frame{Node: n.ID, Added: added, Removed: replaced})
 	if n.Facet != "" && st.s.Codes.Has(n.Facet) {
-		return n.Next, true
+		return st.after(n), true
 	}
 	return "", false
 }
@@ -875,7 +892,7 @@ func (st *step) choose(n *Node, c *Choice, extra vocab.Codes) {
 	st.s.Misses = 0
 	next := c.Next
 	if next == "" {
-		next = n.Next
+		next = st.after(n)
 	}
 	st.enter(next)
 }
@@ -886,6 +903,17 @@ func choiceCodes(c *Choice) vocab.Codes {
 		set.Add(f, c.Set[f]...)
 	}
 	return set
+}
+
+// after is where the conversation goes once question n is answered: its
+// next node, or the question it was asked ahead of (State.Resume).
+func (st *step) after(n *Node) string {
+	r := st.s.Resume
+	st.s.Resume = ""
+	if r != "" && r != n.ID {
+		return r
+	}
+	return n.Next
 }
 
 // advanceWith records codes as the answer to n and goes on to next.
@@ -958,9 +986,15 @@ func (st *step) enter(id string) {
 		}
 		switch n.Kind {
 		case KindChoice, KindText:
-			if n.Facet != "" && st.s.Codes.Has(n.Facet) {
+			if n.Facet != "" && st.s.Codes.Has(n.Facet) || !st.worthAsking(n) {
 				id = n.Next
 				continue
+			}
+			if m := st.ahead(n); m != n {
+				// A later question tells the services apart better: it
+				// first, then back here (State.Resume).
+				st.s.Resume = n.ID
+				n = m
 			}
 			st.s.Node = n.ID
 			st.ask()
@@ -976,10 +1010,19 @@ func (st *step) enter(id string) {
 				st.ask()
 				return
 			}
+			if code := st.undecided(); code != "" {
+				// A service reserved to a public the person has not spoken
+				// of would be among the first shown: ask, then show.
+				st.s.Node = n.ID
+				st.askYesNo(code)
+				return
+			}
+			st.s.Asking, st.s.Resume = "", ""
 			if s := n.Text.In(st.s.Lang); s != "" {
 				st.say(s)
 			}
-			st.replies = append(st.replies, Reply{Referral: &catalogue.Query{Codes: st.s.Codes.Clone(), Lang: string(st.s.Lang)}})
+			q := st.query()
+			st.replies = append(st.replies, Reply{Referral: &q})
 			id = n.Next
 		case KindAdviser:
 			st.s.Node = n.ID
@@ -1025,7 +1068,8 @@ func (st *step) ask() {
 		return
 	}
 	if n.Kind == KindReferral {
-		// Held there by a clarification now settled: show the services.
+		// Held there by a clarification now settled, or by a yes/no
+		// question: show the services, or ask what still decides them.
 		st.enter(n.ID)
 		return
 	}
@@ -1212,7 +1256,7 @@ func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 	st.settled()
 	st.s.Misses = 0
 	if n := st.e.Tree.Node(st.s.Node); n != nil && n.Facet != "" && st.s.Codes.Has(n.Facet) && !st.s.Ended {
-		st.enter(n.Next)
+		st.enter(st.after(n))
 		return
 	}
 	st.ask()

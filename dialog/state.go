@@ -21,6 +21,11 @@ type State struct {
 	Node   string      `json:"n,omitempty"` // node waiting for an answer; "" = language not chosen yet
 	Hist   []Frame     `json:"h,omitempty"` // answered questions, for /back
 	Codes  vocab.Codes `json:"-"`           // stored packed, see statejson.go
+	// Not is what is known NOT to hold of the person (a man is not
+	// "women"): it stops the bot asking again and hides the services they
+	// cannot use. Stored packed like Codes; /back does not undo it (it is
+	// about the person, not an answer to a step of the tree).
+	Not vocab.Codes `json:"-"`
 	Source string      `json:"s,omitempty"` // /start deep-link payload
 	Misses int         `json:"m,omitempty"` // free texts not understood in a row
 	// Notes are the last free texts the bot understood something from, kept
@@ -33,6 +38,12 @@ type State struct {
 	Ended   bool   `json:"e,omitempty"` // reached an end node
 	// Referred lists the ids of services already shown, for the adviser.
 	Referred []string `json:"r,omitempty"`
+	// Asking is the public a yes/no eligibility question awaits an answer
+	// about ("women"), at a referral node; "" when none.
+	Asking string `json:"q,omitempty"`
+	// Resume is the question to come back to after one asked ahead of it
+	// because it told the services apart better; "" when none.
+	Resume string `json:"u,omitempty"`
 }
 
 // Frame is one answered question: the node asked and the codes its answer added.
@@ -79,6 +90,16 @@ type Reply struct {
 	Node string
 	// Stale is true on the reply to a button pressed on an old message.
 	Stale bool
+	// YesNo, on a yes/no question, says what it asks about; its buttons
+	// are Buttons[0][0] (yes) and Buttons[0][1] (no).
+	YesNo *YesNo
+}
+
+// YesNo is what a yes/no question asks: whether the person belongs to a
+// public a service is reserved to.
+type YesNo struct {
+	Facet vocab.Facet
+	Code  string
 }
 
 // Button is one inline button.

@@ -97,6 +97,7 @@ type stateAlias State
 type stateJSON struct {
 	*stateAlias
 	Codes packed `json:"c,omitempty"`
+	Not   packed `json:"o,omitempty"`
 }
 
 // AppendJSON appends the state's JSON form to b.
@@ -133,7 +134,10 @@ func (s *State) AppendJSON(b []byte) []byte {
 		b = append(b, `,"r":`...)
 		b = jsonenc.AppendStrings(b, s.Referred)
 	}
+	b = appendField(b, "q", s.Asking)
+	b = appendField(b, "u", s.Resume)
 	b = appendCodes(b, "c", s.Codes)
+	b = appendCodes(b, "o", s.Not)
 	return append(b, '}')
 }
 
@@ -149,6 +153,7 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	s.Codes = j.Codes.unpack()
+	s.Not = j.Not.unpack()
 	return nil
 }
 

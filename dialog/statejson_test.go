@@ -31,7 +31,7 @@ func refState(t *testing.T, s State) []byte {
 	a := stateAlias(s)
 	hist := a.Hist
 	a.Hist = nil
-	b, err := json.Marshal(stateJSON{&a, refPack(s.Codes)})
+	b, err := json.Marshal(stateJSON{&a, refPack(s.Codes), refPack(s.Not)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func refState(t *testing.T, s State) []byte {
 	var out bytes.Buffer
 	out.WriteByte('{')
 	first := true
-	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "c"} {
+	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "q", "u", "c", "o"} {
 		v, ok := m[k]
 		if !ok {
 			continue
@@ -115,7 +115,7 @@ func randomState(r *rand.Rand) State {
 	}
 	s := State{V: r.IntN(3), Tree: pick(), Lang: lang.Lang(pick()), Node: pick(), Source: pick(),
 		Misses: r.IntN(3) - 1, Notes: picks(), Pending: pick(), Ended: r.IntN(2) == 0, Referred: picks(),
-		Codes: randomCodes(r)}
+		Codes: randomCodes(r), Not: randomCodes(r), Asking: pick(), Resume: pick()}
 	for range r.IntN(4) {
 		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: pick()})
 	}

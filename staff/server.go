@@ -28,6 +28,10 @@ type Catalogue interface {
 	Import(ctx context.Context, services []*catalogue.Service, opts postgres.ImportOptions) (postgres.ImportReport, error)
 	Search(ctx context.Context, text string, limit int) ([]postgres.SearchHit, error)
 	Match(ctx context.Context, q catalogue.Query) (catalogue.Result, error)
+	// LoadIndex and Ranker give the simulator the ranking the bot asks its
+	// questions by.
+	LoadIndex(ctx context.Context) error
+	Ranker() catalogue.Ranker
 }
 
 // Options configure the console. The zero value works over plain HTTP with

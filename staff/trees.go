@@ -349,7 +349,13 @@ func (s *Server) simulate(r *http.Request, content []byte, reset bool) (sim *sim
 	if err == nil {
 		lexicon = cur.Lexicon
 	}
-	eng := &dialog.Engine{Tree: t, NLU: lexicon, T: s.tr}
+	eng := &dialog.Engine{Tree: t, NLU: lexicon, T: s.tr, Catalogue: catalogue.NewMemory(catalogue.Demo())}
+	if s.opts.Catalogue != nil {
+		eng.Catalogue = nil // the tree as written if the catalogue cannot be read
+		if err := s.opts.Catalogue.LoadIndex(ctx); err == nil {
+			eng.Catalogue = s.opts.Catalogue.Ranker()
+		}
+	}
 	var state dialog.State
 	var in []dialog.Input
 	var shown [][]dialog.Button // buttons on screen before this step
@@ -438,12 +444,13 @@ func (s *Server) referralLines(r *http.Request, q catalogue.Query, l lang.Lang) 
 	if err != nil {
 		return []simLine{{Text: "catalogue error: " + err.Error()}}
 	}
-	if len(res.Matches) == 0 {
-		return []simLine{{Text: tr(uiLang(r), "sim.noref"), Note: note}}
-	}
+	// The same words as in Telegram (catalogue.Note, catalogue.MatchCard).
 	var out []simLine
+	if n := catalogue.Note(q, res, l, s.tr); n != "" {
+		out = append(out, simLine{Text: n, Dir: "auto", Note: note})
+	}
 	for _, mt := range res.Matches {
-		out = append(out, simLine{Text: catalogue.Card(mt.Service, l, s.tr), Dir: "auto", Note: "service " + mt.Service.ID + " " + note})
+		out = append(out, simLine{Text: catalogue.MatchCard(mt, l, s.tr), Dir: "auto", Note: "service " + mt.Service.ID + " " + note})
 	}
 	return out
 }

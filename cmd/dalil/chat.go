@@ -35,13 +35,14 @@ func runChat(ctx context.Context, args []string, s stdio) error {
 		}
 		start = l
 	}
-	eng, err := defaultEngine()
+	demo := catalogue.NewMemory(catalogue.Demo())
+	eng, err := engineOn(demo)
 	if err != nil {
 		return err
 	}
 	c := &terminalChat{
 		eng:     eng,
-		matcher: catalogue.NewMemory(catalogue.Demo()),
+		matcher: demo,
 		out:     s.out,
 		state:   eng.NewState(),
 		prompt:  isTerminal(s.in),
@@ -76,6 +77,17 @@ func runChat(ctx context.Context, args []string, s stdio) error {
 }
 
 // defaultEngine is the engine on the built-in tree, lexicon and locales.
+// engineOn is the engine on the built-in tree that asks its questions by
+// catalogue cat (nil: the tree as written).
+func engineOn(cat catalogue.Ranker) (*dialog.Engine, error) {
+	e, err := defaultEngine()
+	if err != nil {
+		return nil, err
+	}
+	e.Catalogue = cat
+	return e, nil
+}
+
 func defaultEngine() (*dialog.Engine, error) {
 	tree, err := dialog.Parse(trees.Default)
 	if err != nil {
@@ -157,31 +169,21 @@ func (c *terminalChat) referral(ctx context.Context, q catalogue.Query) {
 		fmt.Fprintf(c.out, "\nDalil: %s\n", c.eng.T.T(l, "TechnicalError", nil))
 		return
 	}
-	for _, text := range presentReferral(res, l, c.eng.T) {
+	for _, text := range presentReferral(q, res, l, c.eng.T) {
 		fmt.Fprintf(c.out, "\n%s\n", text)
 	}
 }
 
-// presentReferral turns a match result into messages: a note when the search
-// was widened or found nothing, then one card per service.
-func presentReferral(res catalogue.Result, l lang.Lang, tr dialog.Translator) []string {
+// presentReferral turns a match result into messages, as every transport
+// shows it: a note when the search was widened or found nothing, then one
+// card per service with why it is shown.
+func presentReferral(q catalogue.Query, res catalogue.Result, l lang.Lang, tr dialog.Translator) []string {
 	var out []string
-	if len(res.Matches) == 0 {
-		return append(out, tr.T(l, "ReferralNone", nil))
-	}
-	if len(res.Relaxed) > 0 {
-		var names []string
-		for _, f := range res.Relaxed {
-			names = append(names, tr.T(l, "facet."+string(f), nil))
-		}
-		sep := ", "
-		if l.RTL() {
-			sep = "، "
-		}
-		out = append(out, tr.T(l, "ReferralRelaxed", map[string]any{"Facets": strings.Join(names, sep)}))
+	if note := catalogue.Note(q, res, l, tr); note != "" {
+		out = append(out, note)
 	}
 	for i, m := range res.Matches {
-		out = append(out, fmt.Sprintf("%d) %s", i+1, catalogue.Card(m.Service, l, tr)))
+		out = append(out, fmt.Sprintf("%d) %s", i+1, catalogue.MatchCard(m, l, tr)))
 	}
 	return out
 }

@@ -59,7 +59,9 @@ var botPlugins []func(ctx context.Context, deps serveDeps, o *bot.Options) (run 
 
 // serveEngine gives the dialog engine the bot runs (the built-in tree by
 // default; a live tree published in PostgreSQL when that is wired here).
-var serveEngine = func(ctx context.Context, cfg *Config) (bot.Engine, error) { return defaultEngine() }
+var serveEngine = func(ctx context.Context, cfg *Config, cat catalogue.Ranker) (bot.Engine, error) {
+	return engineOn(cat)
+}
 
 // runServe runs the Telegram bot and the HTTP server.
 //
@@ -103,10 +105,12 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	store := redisstore.New(rdb, redisstore.Options{TTL: cfg.StateTTL})
 
 	var matcher catalogue.Matcher
+	var ranker catalogue.Ranker
 	var checks []bot.Check
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL not set; answering from the built-in demo catalogue in memory")
-		matcher = catalogue.NewMemory(catalogue.Demo())
+		mem := catalogue.NewMemory(catalogue.Demo())
+		matcher, ranker = mem, mem
 	} else {
 		pg, err := openCatalogue(ctx, cfg.DatabaseURL, log)
 		if err != nil {
@@ -114,10 +118,16 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 		}
 		defer pg.Close()
 		matcher = pg
+		if err := pg.LoadIndex(ctx); err != nil {
+			// Without the index the engine asks the tree as written.
+			log.Error("loading the catalogue's ranking index; every question will be asked", "err", err)
+		} else {
+			ranker = pg.Ranker()
+		}
 		checks = append(checks, bot.Check{Name: "postgres", Fn: pg.Ping})
 	}
 
-	engine, err := serveEngine(ctx, cfg)
+	engine, err := serveEngine(ctx, cfg, ranker)
 	if err != nil {
 		return err
 	}

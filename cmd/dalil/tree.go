@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dalil-tt/dalil/catalogue"
 	"log/slog"
 	"os"
 	"strconv"
@@ -248,9 +249,9 @@ func treeVersions(ctx context.Context, sub string, args []string, s stdio) error
 // PostgreSQL and follows every publish and rollback (treestore.Watch), on
 // every replica; without it, on the built-in ones.
 func init() {
-	serveEngine = func(ctx context.Context, cfg *Config) (bot.Engine, error) {
+	serveEngine = func(ctx context.Context, cfg *Config, cat catalogue.Ranker) (bot.Engine, error) {
 		if cfg.DatabaseURL == "" {
-			return defaultEngine()
+			return engineOn(cat)
 		}
 		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -273,7 +274,7 @@ func init() {
 				return nil, err
 			}
 		}
-		engine := treestore.NewLiveEngine(cur, tr)
+		engine := treestore.NewLiveEngineWith(cur, tr, cat)
 		slog.InfoContext(ctx, "question tree", "tree_version", cur.TreeVersion.N, "lexicon_version", cur.LexiconVersion.N)
 		go func() {
 			defer pool.Close()

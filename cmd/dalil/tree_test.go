@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/dalil-tt/dalil/catalogue"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -175,7 +176,7 @@ func TestServeWiring(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := &Config{DatabaseURL: db}
-	eng, err := serveEngine(ctx, cfg)
+	eng, err := serveEngine(ctx, cfg, catalogue.NewMemory(catalogue.Demo()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,9 @@ func (c *talk) said(text string) bool {
 
 // The buttons offer every code of the vocabulary a project holder answers
 // with, so no catalogue service is out of reach of a button-only path.
+// Publics (and the rural area) are not tree buttons: the engine asks about
+// each with a yes/no question when a service reserved to it would be shown
+// (dialog/eligibility.go, tested there).
 func TestButtonsCoverTheVocabulary(t *testing.T) {
 	tree := defaultTree(t)
 	offered := map[vocab.Facet][]string{}
@@ -104,10 +107,7 @@ func TestButtonsCoverTheVocabulary(t *testing.T) {
 			}
 		}
 	}
-	want := map[vocab.Facet][]string{
-		vocab.Publics: {"women", "youth", "rural"},
-		vocab.Areas:   {"rural"},
-	}
+	want := map[vocab.Facet][]string{}
 	for _, f := range []vocab.Facet{vocab.Stages, vocab.Needs, vocab.Forms, vocab.Sectors, vocab.Provinces} {
 		want[f] = slices.DeleteFunc(slices.Clone(vocab.Values[f]), func(c string) bool { return c == "funding" })
 	}
@@ -120,17 +120,18 @@ func TestButtonsCoverTheVocabulary(t *testing.T) {
 	}
 }
 
-// Random button-only walks: every one reaches a referral after at most six
-// questions, whatever the answers.
-func TestEveryButtonPathReachesAReferralWithinSixQuestions(t *testing.T) {
+// Random button-only walks: every one reaches a referral after at most five
+// questions, whatever the answers (without a catalogue the tree is asked as
+// written).
+func TestEveryButtonPathReachesAReferralWithinFiveQuestions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 200 {
 		l := lang.All[i%len(lang.All)]
 		c := newTalk(t, l)
 		var path []string
 		for questions := 1; ; questions++ {
-			if questions > 6 {
-				t.Fatalf("%s path %v: a seventh question %q before any referral", l, path, c.s.Node)
+			if questions > 5 {
+				t.Fatalf("%s path %v: a sixth question %q before any referral", l, path, c.s.Node)
 			}
 			n := c.e.Tree.Node(c.s.Node)
 			if n == nil || n.Kind != dialog.KindChoice {
@@ -184,15 +185,15 @@ func TestTips(t *testing.T) {
 
 func TestAnswersReachTheQuery(t *testing.T) {
 	c := newTalk(t, lang.ARY)
-	for _, a := range []string{"creation", "premises", "cooperative", "agrifood", "chefchaouen", "rural_woman"} {
+	for _, a := range []string{"creation", "premises", "cooperative", "agrifood", "chefchaouen"} {
 		c.press(a)
 	}
 	q := c.referral()
 	if q == nil {
-		t.Fatal("no referral after six answers")
+		t.Fatal("no referral after five answers")
 	}
 	want := vocab.Codes{Needs: []string{"premises"}, Stages: []string{"creation"}, Forms: []string{"cooperative"},
-		Publics: []string{"rural", "women"}, Sectors: []string{"agrifood"}, Provinces: []string{"chefchaouen"}, Areas: []string{"rural"}}
+		Sectors: []string{"agrifood"}, Provinces: []string{"chefchaouen"}}
 	if got := q.Codes.Normalized(); !equalCodes(got, want.Normalized()) {
 		t.Fatalf("query codes %+v, want %+v", got, want)
 	}
@@ -219,7 +220,7 @@ func TestAnswersReachTheQuery(t *testing.T) {
 
 func TestAdviserFromTheMenu(t *testing.T) {
 	c := newTalk(t, lang.AR)
-	for _, a := range []string{"idea", "coaching", "undecided", "other", "alhoceima", "none"} {
+	for _, a := range []string{"idea", "coaching", "undecided", "other", "alhoceima"} {
 		c.press(a)
 	}
 	c.press("adviser")

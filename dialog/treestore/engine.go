@@ -3,6 +3,7 @@ package treestore
 import (
 	"sync/atomic"
 
+	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
 )
 
@@ -13,9 +14,10 @@ import (
 // still exists, else starts the tree again); a button of an older version
 // gets the engine's "this button is old" answer and the current question.
 type LiveEngine struct {
-	t dialog.Translator
-	p atomic.Pointer[dialog.Engine]
-	v atomic.Pointer[Live]
+	t   dialog.Translator
+	cat catalogue.Ranker
+	p   atomic.Pointer[dialog.Engine]
+	v   atomic.Pointer[Live]
 }
 
 // NewLiveEngine returns an engine on l with the UI strings t.
@@ -25,9 +27,17 @@ func NewLiveEngine(l Live, t dialog.Translator) *LiveEngine {
 	return e
 }
 
+// NewLiveEngineWith is NewLiveEngine with the catalogue the engine asks
+// its questions by (dialog.Engine.Catalogue).
+func NewLiveEngineWith(l Live, t dialog.Translator, cat catalogue.Ranker) *LiveEngine {
+	e := &LiveEngine{t: t, cat: cat}
+	e.Set(l)
+	return e
+}
+
 // Set makes l the versions the next Steps run on.
 func (e *LiveEngine) Set(l Live) {
-	e.p.Store(&dialog.Engine{Tree: l.Tree, NLU: l.Lexicon, T: e.t})
+	e.p.Store(&dialog.Engine{Tree: l.Tree, NLU: l.Lexicon, T: e.t, Catalogue: e.cat})
 	e.v.Store(&l)
 }
 

@@ -1,0 +1,219 @@
+package dialog
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/nlu"
+)
+
+// Asking only what changes the answer. With a catalogue (Engine.Catalogue),
+// the engine
+//   - skips a tree question when no answer to it would change the first
+//     services shown (catalogue.Distinct), and asks first, among the
+//     questions still ahead, the one whose answers tell the services apart
+//     the most;
+//   - before showing services, asks the one yes/no question that decides
+//     whether a service reserved to a public (women, youth…) the person has
+//     not spoken of would be among the first shown (catalogue.Undecided),
+//     and remembers the answer (State.Codes or State.Not).
+// Without a catalogue it asks the tree as written.
+
+// dataYesNo is a yes/no button's callback data: yn:version:code:y|n.
+const dataYesNo = "yn:"
+
+// maxYesNo bounds the eligibility questions before one referral: each
+// changes what is shown, but a person asked about every public would feel
+// interrogated.
+const maxYesNo = 3
+
+// query is what the conversation knows, as a catalogue query.
+func (st *step) query() catalogue.Query {
+	return catalogue.Query{Codes: st.s.Codes.Clone(), Not: st.s.Not.Clone(), Lang: string(st.s.Lang)}
+}
+
+// answers returns the codes each choice of n would add ("none of these"
+// and the like add nothing).
+func answers(n *Node) []vocab.Codes {
+	var out []vocab.Codes
+	for _, c := range n.Choices {
+		if c.Action != "" {
+			continue
+		}
+		out = append(out, choiceCodes(c))
+	}
+	return out
+}
+
+// splits counts the different first services n's answers lead to; 0 when
+// there is no catalogue to tell (the question is then asked).
+func (st *step) splits(n *Node) int {
+	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
+		return 0
+	}
+	return catalogue.Distinct(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
+}
+
+// worthAsking says whether question n may change the services shown.
+func (st *step) worthAsking(n *Node) bool {
+	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
+		return true
+	}
+	return st.splits(n) > 1
+}
+
+// ahead returns the question to ask instead of n, which is worth asking: a
+// later question of the same run (the questions up to the next referral,
+// past messages) whose answers tell the services apart more. n itself when
+// none does; the caller keeps n to come back to.
+func (st *step) ahead(n *Node) *Node {
+	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" {
+		return n
+	}
+	best, most := n, st.splits(n)
+	id := n.Next
+	for range len(st.e.Tree.Nodes) {
+		m := st.e.Tree.Node(id)
+		if m == nil || m.Kind == KindReferral || m.Kind == KindAdviser || m.Kind == KindEnd || (m.Kind == KindChoice && m.Facet == "") {
+			break
+		}
+		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 {
+			if k := st.splits(m); k > most {
+				best, most = m, k
+			}
+		}
+		id = m.Next
+	}
+	return best
+}
+
+// undecided returns the public worth asking about before the referral at
+// node n, "" when none (or when the questions allowed were asked).
+func (st *step) undecided() string {
+	if st.e.Catalogue == nil {
+		return ""
+	}
+	asked := 0
+	for _, p := range vocab.Values[vocab.Publics] {
+		if slices.Contains(st.s.Not.Publics, p) {
+			asked++
+		}
+	}
+	if asked >= maxYesNo {
+		return ""
+	}
+	return catalogue.Undecided(st.e.Catalogue, st.query(), catalogue.ShownFirst)
+}
+
+// askYesNo asks whether the person belongs to public code, saying why; for
+// disability and migration, also that "no" or no answer is fine.
+func (st *step) askYesNo(code string) {
+	st.s.Asking = code
+	r := Reply{
+		Text:  st.t("eligibility.ask."+code, nil),
+		YesNo: &YesNo{Facet: vocab.Publics, Code: code},
+		Buttons: [][]Button{{
+			{Label: st.t("eligibility.yes", nil), Data: yesNoData(st.e.Tree.Version, code, true)},
+			{Label: st.t("eligibility.no", nil), Data: yesNoData(st.e.Tree.Version, code, false)},
+		}},
+	}
+	st.replies = append(st.replies, st.withBack(r))
+}
+
+func yesNoData(version, code string, yes bool) string {
+	a := "n"
+	if yes {
+		a = "y"
+	}
+	return dataYesNo + version + ":" + code + ":" + a
+}
+
+// yesNoButton handles a press of a yes/no button.
+func (st *step) yesNoButton(data string) {
+	parts := strings.Split(strings.TrimPrefix(data, dataYesNo), ":")
+	if len(parts) != 3 || parts[0] != st.e.Tree.Version || parts[1] != st.s.Asking || st.s.Asking == "" || st.s.Lang == "" {
+		st.stale()
+		return
+	}
+	st.answerYesNo(parts[1], parts[2] == "y")
+}
+
+// answerYesNo records the answer about public code and goes on to the
+// services (or the next question that decides them).
+func (st *step) answerYesNo(code string, yes bool) {
+	st.s.Asking = ""
+	st.s.Misses = 0
+	if yes {
+		st.s.Codes.Add(vocab.Publics, code)
+		st.s.Not.Publics = slices.DeleteFunc(st.s.Not.Publics, func(p string) bool { return p == code })
+	} else {
+		st.s.Not.Add(vocab.Publics, code)
+		st.s.Codes.Publics = slices.DeleteFunc(st.s.Codes.Publics, func(p string) bool { return p == code })
+	}
+	if code == "rural" && !st.s.Codes.Has(vocab.Areas) {
+		// "Do you live in the countryside?" says the area too.
+		area := "urban"
+		if yes {
+			area = "rural"
+		}
+		st.s.Codes.Set(vocab.Areas, area)
+	}
+	st.enter(st.s.Node)
+}
+
+// typedYesNo answers the yes/no question awaited from free text: a plain
+// yes or no in any of the languages, or a message saying it ("je suis une
+// femme", "ana rajel"). ok is false when the text says neither.
+func (st *step) typedYesNo(text string, r nlu.Result) (yes, ok bool) {
+	code := st.s.Asking
+	if code == "" {
+		return false, false
+	}
+	switch w := nlu.Normalize(text); {
+	case yesWords[w]:
+		return true, true
+	case noWords[w]:
+		return false, true
+	}
+	if slices.Contains(r.Codes.Publics, code) {
+		return true, true
+	}
+	if slices.Contains(r.Not.Publics, code) {
+		return false, true
+	}
+	return false, false
+}
+
+// yesWords and noWords are plain answers, normalised (nlu.Normalize), in
+// French, Arabic and Darija in both scripts.
+var yesWords, noWords = wordSet("oui", "ouais", "ouii", "yes", "oui oui", "bien sur", "نعم", "ايه", "اه", "آه", "إيه", "واه", "اييه",
+	"wah", "wa", "iyeh", "iyyeh", "eyh", "ah", "aah", "na3am", "naam", "ih", "ayeh"),
+	wordSet("non", "no", "nn", "non non", "pas du tout", "لا", "لالا", "لا لا", "ابدا", "la", "lla", "lala", "la la", "abadan", "walo", "والو")
+
+func wordSet(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[nlu.Normalize(w)] = true
+	}
+	return m
+}
+
+// learn keeps what a message says of the person beyond codes: the publics
+// it says they do not belong to (r.Not), and drops from Not what it says
+// they do belong to.
+func (st *step) learn(r nlu.Result) {
+	for _, p := range r.Not.Publics {
+		if !slices.Contains(r.Codes.Publics, p) {
+			st.s.Not.Add(vocab.Publics, p)
+			st.s.Codes.Publics = slices.DeleteFunc(st.s.Codes.Publics, func(c string) bool { return c == p })
+		}
+	}
+	for _, p := range r.Codes.Publics {
+		st.s.Not.Publics = slices.DeleteFunc(st.s.Not.Publics, func(c string) bool { return c == p })
+	}
+	if len(st.s.Not.Publics) == 0 {
+		st.s.Not.Publics = nil
+	}
+}
