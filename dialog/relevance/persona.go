@@ -168,7 +168,7 @@ func Validate(ps []Persona, services []*catalogue.Service, u dialog.Understander
 			bad(p, "facts need one province and at least one need")
 		}
 		if p.Has(vocab.Publics, "rural") != p.Has(vocab.Areas, "rural") {
-			bad(p, "public rural and area rural go together (the tree sets both)")
+			bad(p, "public rural and area rural go together (the tree asks \"I live in a rural area\" and sets both)")
 		}
 		if len(p.Ideal) == 0 {
 			bad(p, "no ideal service")
