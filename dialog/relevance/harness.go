@@ -219,8 +219,7 @@ func choose(eng *dialog.Engine, p Persona, r dialog.Reply) (string, error) {
 //
 // TODO(lead, issue 13): return r.YesNo.Facet, r.YesNo.Code, r.YesNo != nil
 // once dialog.Reply.YesNo exists; until then no reply is one.
-func yesNo(r dialog.Reply) (facet vocab.Facet, code string, ok bool) {
-	_ = r
+func yesNo(dialog.Reply) (facet vocab.Facet, code string, ok bool) {
 	return "", "", false
 }
 
