@@ -31,6 +31,7 @@ Usage:
   dalil tree list | diff A B | rollback [VERSION]   [--lexicon]
   dalil staff add EMAIL --role editor|adviser|viewer
   dalil staff list | passwd | role | disable | enable
+  dalil relevance [-v] [-personas FILE] [-catalogue FILE]   referral quality figures on the relevance test set
 `
 
 // command is one subcommand: it gets its arguments and the process's streams.
@@ -50,6 +51,7 @@ var commands = map[string]command{
 	"catalogue":  runCatalogue,
 	"tree":       runTree,
 	"staff":      runStaff,
+	"relevance":  runRelevance,
 }
 
 // exitError carries an exit code without printing anything more.

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const relevanceHeader = "org_id,org_name_fr,org_name_ar,org_kind,service_id,service_name_fr,service_name_ar,description_fr,description_ar,needs,stages,forms,publics,sectors,provinces,areas,languages,cost,conditions_fr,conditions_ar,address,city,latitude,longitude,phone,email,website,hours,updated_at\n"
+
+// relevanceRow is a service offering a microcredit everywhere, reserved
+// to publics when given.
+func relevanceRow(id, publics string) string {
+	return "t-org,Org (fictif),,microfinance," + id + ",Microcrédit " + id + ",,,,funding.microcredit,,," + publics + ",,*,,,,,,,,,,,t-org@example.org,,,\n"
+}
+
+const relevancePersonas = `personas:
+  - id: homme-tetouan
+    lang: fr
+    text: "bonjour je suis un homme a Tetouan et je cherche un microcredit pour mon epicerie"
+    facts: {needs: [funding.microcredit], stages: [creation], forms: [individual], sectors: [commerce], provinces: [tetouan], areas: [urban]}
+    ideal: [t-open]
+    why: "a man: never the women's microcredit"
+`
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRelevanceOnATinySet(t *testing.T) {
+	personas := writeTemp(t, "personas.yaml", relevancePersonas)
+
+	// Only a service he may use: perfect figures, exit 0.
+	clean := writeTemp(t, "clean.csv", relevanceHeader+relevanceRow("t-open", ""))
+	code, out, errs := runCmd(t, "", "relevance", "-v", "-personas", personas, "-catalogue", clean)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
+	}
+	for _, want := range []string{"mode free-text", "mode buttons", "personas                         1", "mean nDCG@3                      1.000",
+		"first card ideal                 100.0% (1/1)", "harmful shown in top 3           0", "median 6, worst 6", "homme-tetouan", "*t-open"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A microcredit reserved to women beside it: shown to a man, exit 1,
+	// with the line that says so.
+	harmful := writeTemp(t, "harmful.csv", relevanceHeader+relevanceRow("t-open", "")+relevanceRow("t-women", "women"))
+	code, out, _ = runCmd(t, "", "relevance", "-personas", personas, "-catalogue", harmful)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 when a harmful service is shown:\n%s", code, out)
+	}
+	if !strings.Contains(out, "homme-tetouan") || !strings.Contains(out, "t-women") || !strings.Contains(out, "reserved to women") {
+		t.Errorf("output does not name the harmful service and why:\n%s", out)
+	}
+}
+
+func TestRelevanceRefusesABadSet(t *testing.T) {
+	personas := writeTemp(t, "personas.yaml", strings.Replace(relevancePersonas, "ideal: [t-open]", "ideal: [t-missing]", 1))
+	clean := writeTemp(t, "clean.csv", relevanceHeader+relevanceRow("t-open", ""))
+	code, _, errs := runCmd(t, "", "relevance", "-personas", personas, "-catalogue", clean)
+	if code != 1 || !strings.Contains(errs, `ideal service "t-missing" is not in the catalogue`) {
+		t.Errorf("exit %d, stderr %q: want 1 and the problem named", code, errs)
+	}
+	code, _, errs = runCmd(t, "", "relevance", "-personas", filepath.Join(t.TempDir(), "none.yaml"))
+	if code != 1 || !strings.Contains(errs, "personas") {
+		t.Errorf("missing file: exit %d, stderr %q", code, errs)
+	}
+}
+
+// The embedded set runs without any flag (today it shows harmful services:
+// the exit code is not checked here, TestRelevanceGate guards it).
+func TestRelevanceDefaultSet(t *testing.T) {
+	code, out, errs := runCmd(t, "", "relevance")
+	if code != 0 && code != 1 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "personas                         50") || strings.Count(out, "mean nDCG@3") != 2 {
+		t.Errorf("want both modes over the 50 personas:\n%s", out)
+	}
+}
