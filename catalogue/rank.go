@@ -15,8 +15,9 @@ import (
 //
 // Eligibility, never relaxed: a service is shown only to someone it can
 // serve.
-//   - provinces: when the project's province is known, a service that lists
-//     provinces must list it (a region-wide service lists all eight);
+//   - provinces: a service that lists some provinces only is shown only
+//     when the project's province is known and among them (a region-wide
+//     service lists all eight, or none);
 //   - publics: a service reserved to publics (women, youth…) is shown only
 //     to someone known to belong to one of them. Unknown is not yes: the
 //     conversation asks (Undecided) when such a service would be among the
@@ -150,6 +151,8 @@ func facetIndex(f vocab.Facet) int {
 	}
 	return -1
 }
+
+var numProvinces = len(vocab.Values[vocab.Provinces])
 
 var (
 	needsIdx     = facetIndex(vocab.Needs)
@@ -286,7 +289,9 @@ func (c *compiled) eligible(p *profile) bool {
 	if !p.active {
 		return false
 	}
-	if c.set[provincesIdx] && p.n[provincesIdx] > 0 && p.bits[provincesIdx]&c.want[provincesIdx] == 0 {
+	if n := int(p.n[provincesIdx]); n > 0 && n < numProvinces && (!c.set[provincesIdx] || p.bits[provincesIdx]&c.want[provincesIdx] == 0) {
+		// A service of some provinces only is for someone known to be in
+		// one of them: unknown is not yes.
 		return false
 	}
 	if p.n[publicsIdx] > 0 && p.bits[publicsIdx]&c.publics == 0 {

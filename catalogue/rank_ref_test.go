@@ -52,7 +52,7 @@ func refEligible(q catalogue.Query, s *catalogue.Service) bool {
 	if !s.Active {
 		return false
 	}
-	if want := q.Codes.Provinces; len(want) > 0 && len(s.Provinces) > 0 && !refFacetMatches(vocab.Provinces, want, s.Provinces) {
+	if n := len(s.Provinces); n > 0 && n < len(vocab.Values[vocab.Provinces]) && !refFacetMatches(vocab.Provinces, q.Codes.Provinces, s.Provinces) {
 		return false
 	}
 	if len(s.Publics) > 0 && !slices.ContainsFunc(refPublics(q), func(p string) bool { return slices.Contains(s.Publics, p) }) {

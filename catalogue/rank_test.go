@@ -150,6 +150,7 @@ func TestMatchWithDeduplicatesFetch(t *testing.T) {
 	dup := append(slices.Clone(fx), fx...)
 	var c vocab.Codes
 	c.Set(vocab.Needs, "funding")
+	c.Set(vocab.Provinces, "tanger-assilah")
 	r, err := catalogue.MatchWith(context.Background(), catalogue.Query{Codes: c, Limit: 20}, func(context.Context, catalogue.Query) ([]*catalogue.Service, error) {
 		return dup, nil
 	})

@@ -79,7 +79,7 @@ func (st *step) ahead(n *Node) *Node {
 		if m == nil || m.Kind == KindReferral || m.Kind == KindAdviser || m.Kind == KindEnd || (m.Kind == KindChoice && m.Facet == "") {
 			break
 		}
-		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 {
+		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
 			if k := st.splits(m); k > most {
 				best, most = m, k
 			}
@@ -87,6 +87,13 @@ func (st *step) ahead(n *Node) *Node {
 		id = m.Next
 	}
 	return best
+}
+
+// answered says whether question n was answered in this walk (an answer
+// like "other" sets no code, and a walk that came back to an earlier
+// question must not ask it again).
+func (st *step) answered(n *Node) bool {
+	return slices.ContainsFunc(st.s.Hist, func(f Frame) bool { return f.Node == n.ID })
 }
 
 // undecided returns the public worth asking about before the referral at

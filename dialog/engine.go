@@ -986,7 +986,7 @@ func (st *step) enter(id string) {
 		}
 		switch n.Kind {
 		case KindChoice, KindText:
-			if n.Facet != "" && st.s.Codes.Has(n.Facet) || !st.worthAsking(n) {
+			if n.Facet != "" && st.s.Codes.Has(n.Facet) || !st.worthAsking(n) || st.e.Catalogue != nil && st.answered(n) {
 				id = n.Next
 				continue
 			}

@@ -120,8 +120,8 @@ func Cases() []Case {
 	return []Case{
 		{
 			Name:  "funding covers every funding.* need; reserved services hidden while the public is unknown; paid after free",
-			Query: q(10, N, codes("funding")),
-			Want:  codes("grant-generic", "mc-tanger", "loan-bank"),
+			Query: q(10, N, codes("funding"), P, codes("tanger-assilah")),
+			Want:  codes("mc-tanger", "grant-generic", "loan-bank"),
 		},
 		{
 			Name:  "precise need before the generic funding service, for someone of its public",
@@ -154,23 +154,28 @@ func Cases() []Case {
 			Want:  codes("grant-youth-all", "grant-generic", "loan-bank"),
 		},
 		{
+			Name:  "a service of some provinces only is hidden while the province is unknown",
+			Query: q(0, N, codes("funding")),
+			Want:  codes("grant-generic"),
+		},
+		{
 			Name:  "women-only service hidden when no public is stated",
-			Query: q(0, N, codes("marketing")),
+			Query: q(0, N, codes("marketing"), P, codes("tetouan")),
 			Want:  codes("marketing-open"),
 		},
 		{
 			Name:  "women-only service hidden from a man",
-			Query: not(q(0, N, codes("marketing")), Pu, "women"),
+			Query: not(q(0, N, codes("marketing"), P, codes("tetouan")), Pu, "women"),
 			Want:  codes("marketing-open"),
 		},
 		{
-			Name:  "women-only service first for a woman",
-			Query: q(0, N, codes("marketing"), Pu, codes("women")),
-			Want:  codes("marketing-women", "marketing-open"),
+			Name:  "for a woman, the service of her province first, then the region-wide one reserved to women",
+			Query: q(0, N, codes("marketing"), Pu, codes("women"), P, codes("tetouan")),
+			Want:  codes("marketing-open", "marketing-women"),
 		},
 		{
 			Name:  "youth-only service excluded for women",
-			Query: q(0, N, codes("coaching"), Pu, codes("women")),
+			Query: q(0, N, codes("coaching"), Pu, codes("women"), P, codes("tanger-assilah")),
 			Want:  codes("incubator"),
 		},
 		{
@@ -229,13 +234,13 @@ func Cases() []Case {
 		},
 		{
 			Name:  "limit caps the matches",
-			Query: q(2, N, codes("funding")),
-			Want:  codes("grant-generic", "mc-tanger"),
+			Query: q(2, N, codes("funding"), P, codes("tanger-assilah")),
+			Want:  codes("mc-tanger", "grant-generic"),
 		},
 		{
-			Name:  "empty query: open free services by id, DefaultLimit of them",
+			Name:  "empty query: region-wide open free services by id, DefaultLimit of them",
 			Query: q(0),
-			Want:  codes("coop-legal", "crafts-card", "grant-generic", "incubator", "marketing-open"),
+			Want:  codes("coop-legal", "crafts-card", "grant-generic", "procure"),
 		},
 	}
 }

@@ -48,11 +48,11 @@ func runRelevance(ctx context.Context, args []string, s stdio) error {
 	if errs := relevance.Validate(ps, services, nlu.Default()); len(errs) > 0 {
 		return fmt.Errorf("the test set does not fit its catalogue:\n%w", errors.Join(errs...))
 	}
-	eng, err := defaultEngine()
+	m := catalogue.NewMemory(services)
+	eng, err := engineOn(m)
 	if err != nil {
 		return err
 	}
-	m := catalogue.NewMemory(services)
 	byID := relevance.Index(services)
 	var sums []relevance.Summary
 	bad := false

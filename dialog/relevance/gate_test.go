@@ -17,6 +17,7 @@ func TestRelevanceGate(t *testing.T) {
 	ps, services := testSet(t)
 	eng := defaultEngine(t)
 	m := catalogue.NewMemory(services)
+	eng.Catalogue = m // the engine asks its questions by the catalogue it refers to
 	byID := relevance.Index(services)
 	for _, mode := range relevance.Modes {
 		sum, err := relevance.Evaluate(context.Background(), eng, m, byID, ps, mode)

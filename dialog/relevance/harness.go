@@ -216,11 +216,11 @@ func choose(eng *dialog.Engine, p Persona, r dialog.Reply) (string, error) {
 
 // yesNo tells a yes/no eligibility question ("are you a woman?") and what
 // it asks. Buttons[0][0] is yes, Buttons[0][1] no.
-//
-// TODO(lead, issue 13): return r.YesNo.Facet, r.YesNo.Code, r.YesNo != nil
-// once dialog.Reply.YesNo exists; until then no reply is one.
-func yesNo(dialog.Reply) (facet vocab.Facet, code string, ok bool) {
-	return "", "", false
+func yesNo(r dialog.Reply) (facet vocab.Facet, code string, ok bool) {
+	if r.YesNo == nil {
+		return "", "", false
+	}
+	return r.YesNo.Facet, r.YesNo.Code, true
 }
 
 // lastText is the last reply's text, shortened, for error messages.
