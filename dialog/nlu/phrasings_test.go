@@ -22,12 +22,14 @@ type phrasing struct {
 	Outside bool      `yaml:"outside"`
 }
 
-// The figures reached on testdata/phrasings.yaml (issue 16): the test fails
-// when a change of the lexicon or of the matcher brings one below.
+// The figures reached on testdata/phrasings.yaml (issue 16), counting the
+// codes, the negative facts and places outside the region: the test fails
+// when a change of the lexicon or of the matcher brings one below. Before
+// the work of issue 16 (codes alone): recall 0.896, precision 0.905.
 const (
 	minLangAccuracy = 1.0
-	minRecall       = 0.89
-	minPrecision    = 0.90
+	minRecall       = 0.95
+	minPrecision    = 0.94
 )
 
 // score counts facts found against facts labelled.
@@ -55,7 +57,7 @@ func facts(prefix string, c vocab.Codes) []string {
 
 // measure adds one phrasing's facts to s and returns what it missed and
 // what it found wrongly.
-func (s *score) measure(t *testing.T, lx *Lexicon, p phrasing) (missed, wrong []string) {
+func (s *score) measure(t *testing.T, lx *Lexicon, p phrasing, negatives bool) (missed, wrong []string) {
 	t.Helper()
 	got := lx.Understand(p.Text)
 	s.langSeen++
@@ -65,8 +67,20 @@ func (s *score) measure(t *testing.T, lx *Lexicon, p phrasing) (missed, wrong []
 		wrong = append(wrong, "lang:"+string(got.Lang))
 		missed = append(missed, "lang:"+string(p.Lang))
 	}
+	// What the writer is not of (Result.Not) and a place outside the
+	// region (Result.Outside) count as facts too.
 	want := facts("", codesOf(t, p.Codes))
 	have := facts("", got.Codes.Normalized())
+	if negatives {
+		want = append(want, facts("not:", codesOf(t, p.Not))...)
+		have = append(have, facts("not:", got.Not.Normalized())...)
+		if p.Outside {
+			want = append(want, "outside")
+		}
+		if got.Outside != "" {
+			have = append(have, "outside")
+		}
+	}
 	for _, w := range want {
 		if slices.Contains(have, w) {
 			s.tp++
@@ -111,7 +125,7 @@ func loadPhrasings(t *testing.T) []phrasing {
 // see the figures and every miss.
 func TestPhrasings(t *testing.T) {
 	lx := Default()
-	var all score
+	var all, codesOnly score
 	byLang := map[lang.Lang]*score{}
 	var report strings.Builder
 	for _, p := range loadPhrasings(t) {
@@ -119,7 +133,8 @@ func TestPhrasings(t *testing.T) {
 			byLang[p.Lang] = &score{}
 		}
 		var one score
-		missed, wrong := one.measure(t, lx, p)
+		missed, wrong := one.measure(t, lx, p, true)
+		codesOnly.measure(t, lx, p, false)
 		for _, s := range []*score{&all, byLang[p.Lang]} {
 			s.tp += one.tp
 			s.fp += one.fp
@@ -137,6 +152,8 @@ func TestPhrasings(t *testing.T) {
 	}
 	t.Logf("all: recall %.3f (%d/%d) precision %.3f (%d/%d) lang %.3f",
 		all.recall(), all.tp, all.tp+all.fn, all.precision(), all.tp, all.tp+all.fp, all.langAccuracy())
+	t.Logf("codes alone (as measured before Not and Outside existed): recall %.3f (%d/%d) precision %.3f (%d/%d)",
+		codesOnly.recall(), codesOnly.tp, codesOnly.tp+codesOnly.fn, codesOnly.precision(), codesOnly.tp, codesOnly.tp+codesOnly.fp)
 	t.Logf("misses:\n%s", report.String())
 	if all.langAccuracy() < minLangAccuracy || all.recall() < minRecall || all.precision() < minPrecision {
 		t.Errorf("below the figures reached: lang %.3f (min %.3f), recall %.3f (min %.3f), precision %.3f (min %.3f)",
