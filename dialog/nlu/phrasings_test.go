@@ -25,7 +25,8 @@ type phrasing struct {
 // The figures reached on testdata/phrasings.yaml (issue 16), counting the
 // codes, the negative facts and places outside the region: the test fails
 // when a change of the lexicon or of the matcher brings one below. Before
-// the work of issue 16 (codes alone): recall 0.896, precision 0.905.
+// the work of issue 16 (codes alone, the same 213 phrasings): recall 0.898,
+// precision 0.908, language 0.995; after: 0.954, 0.942, 1.000.
 const (
 	minLangAccuracy = 1.0
 	minRecall       = 0.95
