@@ -745,3 +745,25 @@ func TestUnderstandOutside(t *testing.T) {
 		t.Errorf("JSON %s (Not %v, Outside %q): want Not and Outside set and left out", j, res.Not, res.Outside)
 	}
 }
+
+// TestUnderstandNotFalseHits: a negative fact must be sure, or a woman
+// would miss the services reserved to women.
+func TestUnderstandNotFalseHits(t *testing.T) {
+	lx := Default()
+	for _, text := range []string{
+		"الراجل ديالي مات وبغيت نخدم",
+		"rajli mat w bghit nkhdem",
+		"je cherche un homme de confiance pour m'aider",
+		"3andi mochkil f rjli",
+		"ma 3ndich lflous",
+		"je n'ai pas de local",
+		"ماعنديش الوقت",
+		"j'ai 3 enfants",
+		"3ndi 50 ras dyal lghanam",
+		"j'ai 40 ans d'expérience",
+	} {
+		if got := lx.Understand(text).Not; !got.Empty() {
+			t.Errorf("%q: Not %v, want nothing", text, got)
+		}
+	}
+}
