@@ -374,6 +374,18 @@ func (st *step) outsideRegion() {
 	st.ask()
 }
 
+// outsideText answers a message naming a town outside the region and no
+// province of it ("un café à Fès", "f casa") as a shared location outside
+// it is answered, with the services found anywhere in Morocco; it reports
+// whether it did. What else the message says is understood as usual.
+func (st *step) outsideText(r nlu.Result) bool {
+	if r.Outside == "" || r.Codes.Has(vocab.Provinces) {
+		return false
+	}
+	st.say(st.t("TextOutsideRegion", nil))
+	return true
+}
+
 func (st *step) chooseLanguage() {
 	var lines []string
 	for _, l := range lang.All {
@@ -505,10 +517,12 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 			st.say(st.t(id, nil))
 		}
 		st.say(st.t("LanguageChosen", nil))
+		st.outsideText(r)
 		st.codes(codes, text)
 		return
 	}
 	n := st.e.Tree.Node(st.s.Node)
+	outside := st.outsideText(r)
 	if n != nil && n.Kind == KindChoice {
 		// A button named by its label or number first ("Merci" may be one);
 		// a message about the conversation selects none by its codes.
@@ -524,6 +538,10 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 	}
 	if r.Intent != "" {
 		st.talk(r.Intent, codes, text)
+		return
+	}
+	if outside && codes.Empty() {
+		st.ask()
 		return
 	}
 	if n != nil && n.Kind == KindText {

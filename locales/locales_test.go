@@ -25,7 +25,7 @@ var engineIDs = []string{
 	"ChooseLanguage", "LanguageChosen", "Help",
 	"ButtonBack", "ButtonRestart", "ButtonAdviser", "ButtonYes", "ButtonNo", "ButtonChangeLanguage",
 	"BackAtStart", "Restarted", "NotUnderstood", "NotUnderstoodAgain", "Understood",
-	"Unsupported", "LocationOutsideRegion", "TooLong", "StaleButton", "ForgetConfirm", "Forgotten", "ForgetCancelled",
+	"Unsupported", "LocationOutsideRegion", "TextOutsideRegion", "TooLong", "StaleButton", "ForgetConfirm", "Forgotten", "ForgetCancelled",
 	"AdviserRequested", "ReferralIntro", "ReferralRelaxed", "ReferralNone",
 	"UnknownCommand", "TechnicalError", "Ended",
 	"pick.stages", "pick.forms", "pick.provinces", "pick.areas", // one per vocab.SingleValued facet

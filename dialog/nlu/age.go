@@ -1,6 +1,9 @@
 package nlu
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Youth programmes in Morocco take people up to 35; an age said in the
 // message ("j'ai 25 ans", "3ndi 22 3am", "عمري 30 سنة") makes a young
@@ -8,10 +11,12 @@ import "strconv"
 const youthMinAge, youthMaxAge = 15, 35
 
 // agePrefixes are the words that put an age just before a number; a unit
-// after it is then optional only for "عمري"/"age" ("عمري 25").
+// after it is then optional only for bareAgePrefixes.
 var agePrefixes = map[string]bool{
 	"ai": true, "3ndi": true, "3andi": true, "3endi": true, "عندي": true, "عمري": true,
 	"3mri": true, "3omri": true, "3oumri": true, "age": true, "agee": true,
+	// "j'ai" without its apostrophe, "3andi" without its 3, "من العمر"
+	"jai": true, "andi": true, "aandi": true, "العمر": true,
 }
 
 // workWords, after an age ("j'ai 20 ans d'expérience", "3ndi 15 3am f
@@ -44,21 +49,41 @@ var ageUnits = map[string]bool{
 	"عام": true, "سنه": true, "سنين": true, "سنوات": true, "years": true,
 }
 
-// statesYouthAge reports whether normalised tokens state an age of a young
-// person: PREFIX N UNIT ("j'ai 25 ans", "25ans" glued too), or "عمري"/"age"/
-// "âgé de" N.
-func statesYouthAge(toks []string) bool {
+// personWords, before "de N ans" ("une femme de 28 ans", "un homme de 52
+// ans", "âgé de 30 ans"), make N the writer's age.
+var personWords = map[string]bool{
+	"age": true, "agee": true, "homme": true, "femme": true, "dame": true, "monsieur": true,
+	"mere": true, "pere": true, "veuve": true, "veuf": true, "jeune": true,
+}
+
+// bareAgePrefixes need no unit after the number ("عمري 25", "âgé de 30").
+var bareAgePrefixes = map[string]bool{
+	"عمري": true, "3mri": true, "3omri": true, "3oumri": true, "age": true, "agee": true,
+}
+
+// Ages outside these bounds are taken for counts of something else.
+const minStatedAge, maxStatedAge = 10, 99
+
+// statedAge returns the writer's age said in normalised tokens, ok false
+// when none is: PREFIX N UNIT ("j'ai 25 ans", "25ans" glued too, "3ndi 45
+// 3am"), "عمري"/"âgé de" N, "من العمر" N UNIT, or a person "de N ans"
+// ("une femme de 60 ans"). Years of work are no age ("j'ai 20 ans
+// d'expérience").
+func statedAge(toks []string) (age int, ok bool) {
 	for i := 1; i < len(toks); i++ {
 		prev := toks[i-1]
-		if prev == "de" && i >= 2 && (toks[i-2] == "age" || toks[i-2] == "agee") {
-			prev = toks[i-2] // "âgé de 30 ans"
+		if rest, ok := strings.CutPrefix(prev, "و"); ok && agePrefixes[rest] {
+			prev = rest // وعمري، وعندي: "and my age"
 		}
-		if !agePrefixes[prev] {
+		if prev == "de" && i >= 2 && personWords[toks[i-2]] {
+			prev = toks[i-2]
+		}
+		if !agePrefixes[prev] && !personWords[prev] {
 			continue
 		}
 		num, glued := splitNumber(toks[i]) // "25" or "25ans"
 		n, err := strconv.Atoi(num)
-		if err != nil || n < youthMinAge || n > youthMaxAge || glued != "" && !ageUnits[glued] {
+		if err != nil || n < minStatedAge || n > maxStatedAge || glued != "" && !ageUnits[glued] {
 			continue
 		}
 		unit := glued != "" || i+1 < len(toks) && ageUnits[toks[i+1]]
@@ -69,15 +94,25 @@ func statesYouthAge(toks []string) bool {
 		if ofWork(toks, after) {
 			continue
 		}
-		switch prev {
-		case "عمري", "3mri", "3omri", "3oumri", "age", "agee":
-			return true
-		}
-		if unit {
-			return true
+		if unit || bareAgePrefixes[prev] {
+			return n, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// statesYouthAge reports whether normalised tokens state the age of a
+// young person (youthMinAge to youthMaxAge).
+func statesYouthAge(toks []string) bool {
+	n, ok := statedAge(toks)
+	return ok && n >= youthMinAge && n <= youthMaxAge
+}
+
+// statesOlderAge reports whether normalised tokens state an age above the
+// youth programmes' ("j'ai 50 ans", "3andi 45 3am", "عمري 52 سنة").
+func statesOlderAge(toks []string) bool {
+	n, ok := statedAge(toks)
+	return ok && n > youthMaxAge
 }
 
 // splitNumber splits a token into its leading ASCII digits and the rest.

@@ -49,3 +49,28 @@ func splitTokens(s string) []string {
 	}
 	return out
 }
+
+func TestStatesOlderAge(t *testing.T) {
+	for text, want := range map[string]bool{
+		"j'ai 50 ans":                true,
+		"jai 45 ans":                 true,
+		"3andi 45 3am":               true,
+		"عمري 52 سنة":                true,
+		"وعمري 60 عام":               true,
+		"أبلغ من العمر 48 سنة":       true,
+		"je suis un homme de 52 ans": true,
+		"âgée de 50 ans":             true,
+		"j'ai 35 ans":                false,
+		"j'ai 24 ans":                false,
+		"j'ai 40 ans d'expérience":   false,
+		"3ndi 50 ras dyal lghanam":   false,
+		"un projet de 50 ans":        false,
+		"une femme de 60 ans":        true,
+		"j'ai 120 ans":               false,
+		"عندي 40 عام ديال الخبرة فالفلاحة": false,
+	} {
+		if got := statesOlderAge(splitTokens(Normalize(text))); got != want {
+			t.Errorf("statesOlderAge(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

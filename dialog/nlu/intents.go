@@ -62,7 +62,7 @@ func ParseIntents(data []byte) (*Lexicon, error) {
 			return
 		}
 		for _, ph := range n.Content {
-			if err := il.addAll(ph, facet, code, nil); err != nil {
+			if err := il.addAll(ph, facet, code, nil, false); err != nil {
 				bad(ph.Line, "%s: phrase %q: %v", what, ph.Value, err)
 			}
 		}

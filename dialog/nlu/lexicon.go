@@ -39,6 +39,13 @@ type lexEntry struct {
 	// negator phrases ("machi", "je ne veux pas") cancel the phrase that
 	// follows them closely.
 	negator bool
+	// denial phrases ("je ne suis pas", "ma 3ndich", "لست") say the writer
+	// is not of the public named right after them (Result.Not); the other
+	// codes of that phrase stand ("ma 3ndich lflous" still needs funding).
+	denial bool
+	// outside phrases name a place of Morocco outside the region
+	// (Result.Outside).
+	outside bool
 }
 
 type facetCode struct {
@@ -48,6 +55,9 @@ type facetCode struct {
 	// expresses one of these codes (a bare "9ard" is a microcredit unless
 	// a bank loan is named).
 	unless []string
+	// not puts the code in Result.Not: the phrase says the writer is not
+	// of it ("je suis un homme": not women).
+	not bool
 }
 
 // Default returns the built-in lexicon, parsed once from trees.Lexicon. It
@@ -115,6 +125,15 @@ func ParseLexicon(data []byte) (*Lexicon, error) {
 type parser struct {
 	lx   *Lexicon
 	errs []error
+	not  bool // inside the "not" section
+}
+
+// listSections are the top-level sections that list phrases of one kind,
+// with the mark add knows them by.
+var listSections = map[string]vocab.Facet{
+	"negators": negatorFacet,
+	"denials":  denialFacet,
+	"outside":  outsideFacet,
 }
 
 func (p *parser) bad(line int, format string, args ...any) {
@@ -122,35 +141,46 @@ func (p *parser) bad(line int, format string, args ...any) {
 }
 
 // facets reads a mapping of facets to codes to phrases; at the top level
-// it also reads the "ignore" and "weak" sections.
+// it also reads the "ignore", "negators", "denials", "outside", "not" and
+// "weak" sections.
 func (p *parser) facets(m *yaml.Node, weak bool) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		fk, fv := m.Content[i], m.Content[i+1]
-		if !weak && fk.Value == "ignore" {
+		if !weak && !p.not && fk.Value == "ignore" {
 			if fv.Kind != yaml.SequenceNode {
 				p.bad(fv.Line, "ignore: want a list of phrases")
 				continue
 			}
 			for _, ph := range fv.Content {
-				if err := p.lx.addAll(ph, "", "", nil); err != nil {
+				if err := p.lx.addAll(ph, "", "", nil, false); err != nil {
 					p.bad(ph.Line, "ignore: phrase %q: %v", ph.Value, err)
 				}
 			}
 			continue
 		}
-		if !weak && fk.Value == "negators" {
+		if mark, ok := listSections[fk.Value]; ok && !weak && !p.not {
 			if fv.Kind != yaml.SequenceNode {
-				p.bad(fv.Line, "negators: want a list of phrases")
+				p.bad(fv.Line, "%s: want a list of phrases", fk.Value)
 				continue
 			}
 			for _, ph := range fv.Content {
-				if err := p.lx.addAll(ph, negatorFacet, "", nil); err != nil {
-					p.bad(ph.Line, "negators: phrase %q: %v", ph.Value, err)
+				if err := p.lx.addAll(ph, mark, "", nil, false); err != nil {
+					p.bad(ph.Line, "%s: phrase %q: %v", fk.Value, ph.Value, err)
 				}
 			}
 			continue
 		}
-		if !weak && fk.Value == "weak" {
+		if !weak && !p.not && fk.Value == "not" {
+			if fv.Kind != yaml.MappingNode {
+				p.bad(fv.Line, "not: want a mapping of facets")
+				continue
+			}
+			p.not = true
+			p.facets(fv, false)
+			p.not = false
+			continue
+		}
+		if !weak && !p.not && fk.Value == "weak" {
 			if fv.Kind != yaml.MappingNode {
 				p.bad(fv.Line, "weak: want a mapping of facets")
 				continue
@@ -187,7 +217,7 @@ func (p *parser) facets(m *yaml.Node, weak bool) {
 				continue
 			}
 			for _, ph := range phrases {
-				if err := p.lx.addAll(ph, facet, code, unless); err != nil {
+				if err := p.lx.addAll(ph, facet, code, unless, p.not); err != nil {
 					p.bad(ph.Line, "%s.%s: phrase %q: %v", facet, code, ph.Value, err)
 				}
 			}
@@ -235,7 +265,7 @@ const maxExpansions = 4096
 
 // addAll indexes every phrase a YAML scalar stands for; facet "" is an
 // ignored phrase.
-func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string, unless []string) error {
+func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string, unless []string, not bool) error {
 	if p.Kind != yaml.ScalarNode {
 		return errors.New("a phrase must be a plain text")
 	}
@@ -244,7 +274,7 @@ func (lx *Lexicon) addAll(p *yaml.Node, facet vocab.Facet, code string, unless [
 		return err
 	}
 	for _, ph := range phrases {
-		if err := lx.add(ph, p.Line, facet, code, unless); err != nil {
+		if err := lx.add(ph, p.Line, facet, code, unless, not); err != nil {
 			return err
 		}
 	}
@@ -287,11 +317,17 @@ func expand(s string) ([]string, error) {
 	return out, nil
 }
 
-// negatorFacet marks a negator phrase in add; facet "" an ignored one.
-const negatorFacet vocab.Facet = "!negator"
+// negatorFacet, denialFacet and outsideFacet mark phrases of those
+// sections in add; facet "" an ignored one.
+const (
+	negatorFacet vocab.Facet = "!negator"
+	denialFacet  vocab.Facet = "!denial"
+	outsideFacet vocab.Facet = "!outside"
+)
 
-// add indexes one phrase for facet and code (facet "": ignored phrase).
-func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, unless []string) error {
+// add indexes one phrase for facet and code (facet "": ignored phrase;
+// not: the code goes to Result.Not).
+func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, unless []string, not bool) error {
 	toks := strings.Fields(Normalize(phrase))
 	if len(toks) == 0 {
 		return errors.New("has no letter or digit")
@@ -318,21 +354,29 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, 
 		lx.entries = append(lx.entries, lexEntry{phrase: strings.Join(toks, " "), line: line})
 	}
 	en := &lx.entries[lx.final[node]]
+	special := facet == "" || facet == negatorFacet || facet == denialFacet || facet == outsideFacet
 	switch {
-	case facet == "" || facet == negatorFacet:
-		if len(en.codes) > 0 || en.ignored && facet != "" || en.negator && facet != negatorFacet {
+	case special:
+		if len(en.codes) > 0 || en.ignored && facet != "" || en.negator && facet != negatorFacet ||
+			en.denial && facet != denialFacet || en.outside && facet != outsideFacet {
 			return fmt.Errorf("is listed twice with different meanings (line %d)", en.line)
 		}
 		en.ignored = facet == ""
 		en.negator = facet == negatorFacet
+		en.denial = facet == denialFacet
+		en.outside = facet == outsideFacet
 		return nil
 	case en.ignored:
 		return fmt.Errorf("is listed under ignore (line %d)", en.line)
 	case en.negator:
 		return fmt.Errorf("is listed under negators (line %d)", en.line)
+	case en.denial:
+		return fmt.Errorf("is listed under denials (line %d)", en.line)
+	case en.outside:
+		return fmt.Errorf("is listed under outside (line %d)", en.line)
 	}
 	for i, fc := range en.codes {
-		if fc.facet == facet && fc.code == code {
+		if fc.facet == facet && fc.code == code && fc.not == not {
 			// a spelling variant that folds to a phrase already listed;
 			// listed once as a plain phrase, it is not weak
 			if fc.unless != nil && unless == nil {
@@ -343,7 +387,7 @@ func (lx *Lexicon) add(phrase string, line int, facet vocab.Facet, code string, 
 	}
 	// Several codes of one facet are allowed: "jeune fille" is youth and
 	// women. The tests lint the shipped lexicon for accidental ones.
-	en.codes = append(en.codes, facetCode{facet, code, unless})
+	en.codes = append(en.codes, facetCode{facet: facet, code: code, unless: unless, not: not})
 	return nil
 }
 
@@ -354,6 +398,10 @@ func (lx *Lexicon) Len() int { return len(lx.entries) }
 // phrase it cancels ("machi 9ard", "je ne veux pas de crédit", "ma bghitch
 // nakhod 9ard").
 const negationReach = 2
+
+// denialReach is how many tokens may stand between a denial and the public
+// it denies ("je n'ai pas de handicap", "لست حاصلا على أي شهادة").
+const denialReach = 3
 
 // maxCands bounds the forms of one token tried against the lexicon.
 const maxCands = 8
@@ -443,7 +491,7 @@ func (lx *Lexicon) match(sc *scratch, from, to int, res *Result) {
 	sc.weak = sc.weak[:0]
 	// Greedy leftmost-longest phrase matching over the trie. A negator
 	// cancels the next phrase if it starts within negationReach tokens.
-	negatedUntil := -1
+	negatedUntil, deniedUntil := -1, -1
 	for i := from; i < to; {
 		end, entry := lx.longest(sc, 0, i, to, -1, -1)
 		if end < 0 {
@@ -451,22 +499,53 @@ func (lx *Lexicon) match(sc *scratch, from, to int, res *Result) {
 			continue
 		}
 		en := &lx.entries[entry]
-		if en.negator {
+		switch {
+		case en.negator:
 			negatedUntil = end + negationReach
 			i = end
 			continue
+		case en.denial:
+			// Its words stay readable: "je n'ai pas de statut" is
+			// informal work, whatever "je n'ai pas" denies.
+			deniedUntil = end + denialReach
+			i++
+			continue
+		case en.outside:
+			if res.Outside == "" {
+				res.Outside = en.phrase
+			}
 		}
-		if i < negatedUntil && !en.ignored {
+		if i < negatedUntil && !en.ignored && !en.outside {
+			// A refused public is one the writer is not of ("ماشي
+			// معاق"); a refused negative fact says nothing.
+			for _, fc := range en.codes {
+				if isPublic(fc) {
+					if keepsGender(en, fc) {
+						res.Codes.Add(fc.facet, fc.code)
+					} else {
+						res.Not.Add(fc.facet, fc.code)
+					}
+				}
+			}
 			negatedUntil = -1
 			i = end
 			continue
 		}
+		denied := i < deniedUntil && slices.ContainsFunc(en.codes, isPublic)
+		if denied {
+			deniedUntil = -1
+		}
 		for _, fc := range en.codes {
-			if fc.unless != nil {
+			switch {
+			case fc.not:
+				res.Not.Add(fc.facet, fc.code)
+			case denied && isPublic(fc) && !keepsGender(en, fc):
+				res.Not.Add(fc.facet, fc.code)
+			case fc.unless != nil:
 				sc.weak = append(sc.weak, fc)
-				continue
+			default:
+				res.Codes.Add(fc.facet, fc.code)
 			}
-			res.Codes.Add(fc.facet, fc.code)
 		}
 		if !en.ignored {
 			res.Matched = append(res.Matched, en.phrase)
@@ -482,7 +561,35 @@ func (lx *Lexicon) match(sc *scratch, from, to int, res *Result) {
 	if statesYouthAge(sc.toks[from:to]) {
 		res.Codes.Add(vocab.Publics, "youth")
 	}
+	if statesOlderAge(sc.toks[from:to]) {
+		res.Not.Add(vocab.Publics, "youth")
+	}
+	// A public said both ways ("je suis une femme… pas une femme") stays
+	// unknown, to be asked.
+	var both vocab.Codes
+	for _, c := range res.Codes.Get(vocab.Publics) {
+		if slices.Contains(res.Not.Get(vocab.Publics), c) {
+			both.Add(vocab.Publics, c)
+		}
+	}
+	if !both.Empty() {
+		res.Codes.Remove(both)
+		res.Not.Remove(both)
+	}
 }
+
+// keepsGender reports whether fc is the gender a feminine form tells
+// beside another public: denied, "diplômée" is still a woman's word ("je
+// ne suis pas diplômée"), only the degree is denied.
+func keepsGender(en *lexEntry, fc facetCode) bool {
+	if fc.facet != vocab.Publics || fc.code != "women" {
+		return false
+	}
+	return slices.ContainsFunc(en.codes, func(o facetCode) bool { return isPublic(o) && o.code != "women" })
+}
+
+// isPublic reports whether a code is a public the writer belongs to.
+func isPublic(fc facetCode) bool { return fc.facet == vocab.Publics && !fc.not }
 
 // longest returns the end (exclusive) and entry of the longest phrase from
 // node that continues at token pos and ends by token to, or the given best

@@ -156,7 +156,7 @@ func TestDefaultLexiconParses(t *testing.T) {
 		t.Errorf("embedded lexicon has %d phrases, want a real lexicon", lx.Len())
 	}
 	for _, en := range lx.entries {
-		if len(en.codes) == 0 && !en.ignored && !en.negator {
+		if len(en.codes) == 0 && !en.ignored && !en.negator && !en.denial && !en.outside {
 			t.Errorf("phrase %q has no code", en.phrase)
 		}
 		seen := map[vocab.Facet]string{}
@@ -204,6 +204,11 @@ func TestParseLexiconErrors(t *testing.T) {
 		{"negators not a list", "negators: machi\n", []string{"line 1", "negators"}},
 		{"negator and code", "negators: [machi]\nneeds:\n  training: [machi]\n", []string{"line 3", "negators"}},
 		{"two errors", "needs:\n  nope: [a]\nstages:\n  never: [b]\n", []string{"nope", "never"}},
+		{"denials not a list", "denials: je ne suis pas\n", []string{"line 1", "denials"}},
+		{"denial and outside", "denials: [fes]\noutside: [Fès]\n", []string{"line 2", "Fès", "line 1"}},
+		{"outside and code", "outside: [casa]\nprovinces:\n  tetouan: [casa]\n", []string{"line 3", "outside"}},
+		{"not: unknown code", "not:\n  publics:\n    men: [homme]\n", []string{"line 3", "men"}},
+		{"not: not a mapping", "not: [homme]\n", []string{"line 1", "not"}},
 	}
 	for _, tt := range tests {
 		_, err := ParseLexicon([]byte(tt.yaml))

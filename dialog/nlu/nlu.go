@@ -49,4 +49,14 @@ type Result struct {
 	// language, is that language ("ahlan", "mafhamtch" are Darija though
 	// nothing in them tells Lang so); "" otherwise.
 	IntentLang lang.Lang `json:"-"`
+	// Not holds the codes the text says do NOT hold of the writer: today
+	// publics only ("je suis un homme": women; "j'ai 50 ans": youth; "je
+	// ne suis pas diplômé", "ماشي معاق"). A public found both ways is in
+	// neither. Not part of `dalil understand`'s output.
+	Not vocab.Codes `json:"-"`
+	// Outside is the first place of Morocco outside the region the text
+	// names ("un café à Fès", "فكازا"), normalised, "" if none; the text
+	// may name a province of the region too. Not part of `dalil
+	// understand`'s output.
+	Outside string `json:"-"`
 }

@@ -18,7 +18,7 @@ func TestUnderstandFrench(t *testing.T) {
 		{"J'ai besoin d'un prêt bancaire pour agrandir mon atelier de poterie à Tétouan", lang.FR,
 			[]string{"needs:funding.loan", "stages:development", "sectors:crafts", "provinces:tetouan"}},
 		{"Où trouver une formation en comptabilité ? Je suis une femme de 28 ans à Larache", lang.FR,
-			[]string{"needs:training", "needs:management", "publics:women", "provinces:larache"}},
+			[]string{"needs:training", "needs:management", "publics:women", "publics:youth", "provinces:larache"}},
 		{"Je voudrais ouvrir une maison d'hôtes dans un douar près d'Al Hoceïma", lang.FR,
 			[]string{"stages:creation", "sectors:tourism", "publics:rural", "areas:rural", "provinces:al-hoceima"}},
 		{"Comment obtenir la carte d'auto-entrepreneur ? Je vends du miel à Ouezzane", lang.FR,
@@ -139,7 +139,7 @@ func TestUnderstandDarijaArabicScript(t *testing.T) {
 			[]string{"forms:association", "stages:development", "provinces:al-hoceima", "needs:marketing", "sectors:agrifood"}},
 		{"بغيت شي بلاصة نخدم فيها فوزان", lang.ARY,
 			[]string{"needs:premises", "provinces:ouezzane"}},
-		{"بغيت نحل مطعم فمرتيل", lang.ARY, []string{"stages:creation", "sectors:tourism", "provinces:tetouan"}},
+		{"بغيت نحل مطعم فمرتيل", lang.ARY, []string{"stages:creation", "sectors:tourism", "provinces:mdiq-fnideq"}},
 		// "nhal" is how many write نحل without digits: "to open" after bghit,
 		// bees otherwise.
 		{"bghit nhal chi mchrou3 dyal l7lwa f tanja", lang.ARY, []string{"stages:creation", "sectors:agrifood", "provinces:tanger-assilah"}},
@@ -241,10 +241,10 @@ func TestUnderstandPlaces(t *testing.T) {
 	lx := Default()
 	for province, names := range map[string][]string{
 		"tanger-assilah": {"Tanger", "Tangier", "طنجة", "tanja", "Assilah", "Asilah", "أصيلة", "f tanja", "فطنجة", "Gueznaya", "Bni Makada"},
-		"tetouan":        {"Tétouan", "تطوان", "tetwan", "Martil", "مرتيل", "Oued Laou", "Azla"},
-		"mdiq-fnideq":    {"M'diq", "Mdiq", "المضيق", "mdi9", "Fnideq", "الفنيدق", "Castillejos", "Belyounech", "Cabo Negro"},
+		"tetouan":        {"Tétouan", "تطوان", "tetwan", "Oued Laou", "Azla"},
+		"mdiq-fnideq":    {"M'diq", "Mdiq", "المضيق", "mdi9", "Fnideq", "الفنيدق", "Castillejos", "Belyounech", "Cabo Negro", "Martil", "مرتيل"},
 		"larache":        {"Larache", "العرائش", "l3rayech", "Ksar El Kebir", "القصر الكبير", "Laaouamra", "Moulay Bousselham Larache"},
-		"chefchaouen":    {"Chefchaouen", "Chaouen", "شفشاون", "الشاون", "chawn", "Bab Berred", "Akchour", "El Jebha"},
+		"chefchaouen":    {"Chefchaouen", "Chaouen", "شفشاون", "الشاون", "chawn", "Bab Berred", "Akchour", "El Jebha", "Kaa Asras", "قاع أسراس"},
 		"ouezzane":       {"Ouezzane", "وزان", "Ouazzane", "Mokrisset", "wazzan"},
 		"al-hoceima":     {"Al Hoceima", "Al Hoceïma", "الحسيمة", "l7ouceima", "Imzouren", "إمزورن", "Targuist", "Ketama", "Bni Bouayach"},
 		"fahs-anjra":     {"Fahs-Anjra", "الفحص أنجرة", "Ksar Sghir", "القصر الصغير", "Tanger Med", "Ksar Es-Seghir"},
@@ -522,7 +522,7 @@ func TestUnderstandPlainPhrases(t *testing.T) {
 		{"quels sont les programmes pour les femmes a Fahs Anjra", lang.FR,
 			[]string{"needs:information", "publics:women", "provinces:fahs-anjra"}},
 		{"je travaille seul comme photographe a Martil, je veux me declarer", lang.FR,
-			[]string{"needs:legal", "forms:individual", "sectors:services", "provinces:tetouan"}},
+			[]string{"needs:legal", "forms:individual", "sectors:services", "provinces:mdiq-fnideq"}},
 		{"Je cherche à rencontrer d'autres entrepreneurs à Tanger", lang.FR,
 			[]string{"needs:networking", "provinces:tanger-assilah"}},
 		{"je suis couturiere a domicile a larache et je n'ai pas de statut", lang.FR,
@@ -602,4 +602,168 @@ func TestUnderstandNoFalseHits(t *testing.T) {
 			[]string{"stages:development", "sectors:tourism", "provinces:mdiq-fnideq"}},
 		{"بغيت نرجع للبداية", lang.ARY, nil},
 	})
+}
+
+// selfCase is what a message says of its writer: publics they belong to
+// (in Codes) and publics they are not of (in Not).
+type selfCase struct {
+	text    string
+	lang    lang.Lang
+	publics []string // Codes.Publics
+	not     []string // Not.Publics
+}
+
+// TestUnderstandSelf: what people say about themselves, both ways, in
+// French, Arabic and Darija in both scripts (issue 13).
+func TestUnderstandSelf(t *testing.T) {
+	lx := Default()
+	for _, tc := range []selfCase{
+		// gender
+		{"je suis un homme", lang.FR, nil, []string{"women"}},
+		{"ana rajel w bghit nkhdem", lang.ARY, nil, []string{"women"}},
+		{"ana rajl", lang.ARY, nil, []string{"women"}},
+		{"أنا رجل", lang.AR, nil, []string{"women"}},
+		{"أنا راجل وبغيت نخدم", lang.ARY, nil, []string{"women"}},
+		{"راجل", lang.ARY, nil, []string{"women"}},
+		{"je suis une femme", lang.FR, []string{"women"}, nil},
+		{"ana mra", lang.ARY, []string{"women"}, nil},
+		{"أنا امرأة", lang.AR, []string{"women"}, nil},
+		{"أنا مرا", lang.ARY, []string{"women"}, nil},
+		{"ana chab 3ndi 20 3am", lang.ARY, []string{"youth"}, []string{"women"}},
+		{"أنا شاب وبغيت نخدم", lang.ARY, []string{"youth"}, []string{"women"}},
+		// Women one works with make a women's project, not the writer's gender.
+		{"je travaille avec des femmes du douar", lang.FR, []string{"women", "rural"}, nil},
+		{"coopérative féminine", lang.FR, []string{"women"}, nil},
+		// age
+		{"j'ai 50 ans", lang.FR, nil, []string{"youth"}},
+		{"3andi 45 3am", lang.ARY, nil, []string{"youth"}},
+		{"عمري 52 سنة", lang.AR, nil, []string{"youth"}},
+		{"أنا راجل وعمري 50 عام", lang.ARY, nil, []string{"women", "youth"}},
+		{"je suis un homme de 52 ans", lang.FR, nil, []string{"women", "youth"}},
+		{"une femme de 60 ans", lang.FR, []string{"women"}, []string{"youth"}},
+		{"j'ai 24 ans", lang.FR, []string{"youth"}, nil},
+		{"3andi 22 3am", lang.ARY, []string{"youth"}, nil},
+		{"أبلغ من العمر 24 سنة", lang.AR, []string{"youth"}, nil},
+		{"j'ai 40 ans d'expérience", lang.FR, nil, nil},
+		// graduates
+		{"je ne suis pas diplômé", lang.FR, nil, []string{"graduates"}},
+		{"je suis pas diplômée", lang.FR, []string{"women"}, []string{"graduates"}},
+		{"sans diplôme", lang.FR, nil, []string{"graduates"}},
+		{"ma 3ndich diplôme", lang.ARY, nil, []string{"graduates"}},
+		{"ماعنديش ديبلوم", lang.ARY, nil, []string{"graduates"}},
+		{"لست حاصلا على أي شهادة", lang.AR, nil, []string{"graduates"}},
+		{"diplômé en informatique", lang.FR, []string{"graduates"}, nil},
+		{"j'ai une licence", lang.FR, []string{"graduates"}, nil},
+		{"j'ai un master", lang.FR, []string{"graduates"}, nil},
+		{"j'ai un BTS", lang.FR, []string{"graduates"}, nil},
+		{"أنا حاصل على الإجازة", lang.AR, []string{"graduates"}, nil},
+		{"أنا خريج", lang.AR, []string{"graduates"}, nil},
+		{"3andi licence", lang.ARY, []string{"graduates"}, nil},
+		{"ana mjaz", lang.ARY, []string{"graduates"}, nil},
+		// disability
+		{"je n'ai pas de handicap", lang.FR, nil, []string{"disabled"}},
+		{"لا أعاني من أي إعاقة", lang.AR, nil, []string{"disabled"}},
+		{"ma 3ndich i3aqa", lang.ARY, nil, []string{"disabled"}},
+		{"أنا ماشي معاق", lang.ARY, nil, []string{"disabled"}},
+		{"je suis handicapé", lang.FR, []string{"disabled"}, nil},
+		{"en situation de handicap", lang.FR, []string{"disabled"}, nil},
+		{"3andi i3aqa", lang.ARY, []string{"disabled"}, nil},
+		{"عندي إعاقة", "", []string{"disabled"}, nil}, // عندي is both
+		{"معاق", lang.AR, []string{"disabled"}, nil},
+		{"je suis malvoyant", lang.FR, []string{"disabled"}, nil},
+		{"je suis en fauteuil", lang.FR, []string{"disabled"}, nil},
+		// migrants
+		{"je suis migrant", lang.FR, []string{"migrants"}, nil},
+		{"je suis réfugié", lang.FR, []string{"migrants"}, nil},
+		{"je viens du Sénégal", lang.FR, []string{"migrants"}, nil},
+		{"je viens de Guinée", lang.FR, []string{"migrants"}, nil},
+		{"je viens du Cameroun", lang.FR, []string{"migrants"}, nil},
+		{"je suis subsaharien", lang.FR, []string{"migrants"}, nil},
+		{"أنا مهاجر", lang.AR, []string{"migrants"}, nil},
+		{"أنا لاجئ", lang.AR, []string{"migrants"}, nil},
+		{"ana mhajer", lang.ARY, []string{"migrants"}, nil},
+		{"rje3t mn sbanya", lang.ARY, []string{"migrants"}, nil},
+		// said both ways: unknown
+		{"je suis une femme, enfin je suis un homme", lang.FR, nil, nil},
+		// a refusal of a need is no negative public; "ma 3ndich lflous" is a funding need
+		{"je ne veux pas de crédit", lang.FR, nil, nil},
+	} {
+		got := lx.Understand(tc.text)
+		if tc.lang != "" && got.Lang != tc.lang {
+			t.Errorf("%q: lang %s, want %s", tc.text, got.Lang, tc.lang)
+		}
+		if g := got.Codes.Normalized().Publics; !slices.Equal(g, sorted(tc.publics)) {
+			t.Errorf("%q: publics %v, want %v (matched %q)", tc.text, g, tc.publics, got.Matched)
+		}
+		if g := got.Not.Normalized().Publics; !slices.Equal(g, sorted(tc.not)) {
+			t.Errorf("%q: not %v, want %v (matched %q)", tc.text, g, tc.not, got.Matched)
+		}
+	}
+	if got := lx.Understand("ma 3ndich lflous").Codes.Needs; !slices.Equal(got, []string{"funding"}) {
+		t.Errorf(`"ma 3ndich lflous": needs %v, want [funding]`, got)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// TestUnderstandOutside: a place of Morocco outside the region is reported
+// (Result.Outside) apart from the provinces, in every language.
+func TestUnderstandOutside(t *testing.T) {
+	lx := Default()
+	for text, want := range map[string]string{
+		"un café à Fès":                                    "fes",
+		"je veux ouvrir un snack à Rabat":                  "rabat",
+		"Agadir":                                           "agadir",
+		"بغيت نفتح مقهى فكازا":                             "كازا",
+		"bghit n7el mahal f casa":                          "casa",
+		"مشروعي في الدار البيضاء":                          Normalize("الدار البيضاء"),
+		"je vis à Casablanca mais mon projet est à Tanger": "casablanca",
+		// the region's own towns, and words that are also town names
+		"je veux ouvrir un café à Tétouan":   "",
+		"Bab Taza":                           "",
+		"safi, bghit 9ard":                   "",
+		"الجمعية الجديدة":                    "",
+		"Tanger-Tétouan-Al Hoceïma":          "",
+		"une table sale":                     "",
+		"Moulay Bousselham, près de Larache": "moulay bousselham",
+	} {
+		if got := lx.Understand(text).Outside; got != want {
+			t.Errorf("Understand(%q).Outside = %q, want %q", text, got, want)
+		}
+	}
+	// Not printed by `dalil understand`.
+	res := lx.Understand("je suis un homme de 50 ans à Fès")
+	j, err := res.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Not.Empty() || res.Outside == "" || strings.Contains(string(j), "fes") || strings.Contains(string(j), "not") {
+		t.Errorf("JSON %s (Not %v, Outside %q): want Not and Outside set and left out", j, res.Not, res.Outside)
+	}
+}
+
+// TestUnderstandNotFalseHits: a negative fact must be sure, or a woman
+// would miss the services reserved to women.
+func TestUnderstandNotFalseHits(t *testing.T) {
+	lx := Default()
+	for _, text := range []string{
+		"الراجل ديالي مات وبغيت نخدم",
+		"rajli mat w bghit nkhdem",
+		"je cherche un homme de confiance pour m'aider",
+		"3andi mochkil f rjli",
+		"ma 3ndich lflous",
+		"je n'ai pas de local",
+		"ماعنديش الوقت",
+		"j'ai 3 enfants",
+		"3ndi 50 ras dyal lghanam",
+		"j'ai 40 ans d'expérience",
+	} {
+		if got := lx.Understand(text).Not; !got.Empty() {
+			t.Errorf("%q: Not %v, want nothing", text, got)
+		}
+	}
 }
