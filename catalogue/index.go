@@ -151,11 +151,15 @@ func Undecided(r Ranker, q Query, n int) string {
 	return ""
 }
 
-// Distinct counts the different lists of the first n services that the
-// answers give: a question whose answers all give the same list changes
-// nothing shown and is not worth asking. Each answer's codes are added to
-// q (replacing a single-valued facet's).
-func Distinct(r Ranker, q Query, answers []vocab.Codes, n int) int {
+// Split tells how the answers to a question divide the services: First is
+// the number of different first services they lead to, Sets the number of
+// different sets of the first n (order aside). A question whose answers
+// all lead to the same set changes nothing shown and is not worth asking;
+// the one with the most different first services tells the person's best
+// door apart most. Each answer's codes are added to q (replacing a
+// single-valued facet's).
+func Split(r Ranker, q Query, answers []vocab.Codes, n int) (first, sets int) {
+	var firsts []string
 	var seen [][]string
 	for _, a := range answers {
 		trial := q
@@ -174,9 +178,17 @@ func Distinct(r Ranker, q Query, answers []vocab.Codes, n int) int {
 		for _, m := range r.Rank(trial).Matches {
 			ids = append(ids, m.Service.ID)
 		}
+		head := ""
+		if len(ids) > 0 {
+			head = ids[0]
+		}
+		if !slices.Contains(firsts, head) {
+			firsts = append(firsts, head)
+		}
+		slices.Sort(ids)
 		if !slices.ContainsFunc(seen, func(s []string) bool { return slices.Equal(s, ids) }) {
 			seen = append(seen, ids)
 		}
 	}
-	return len(seen)
+	return len(firsts), len(seen)
 }

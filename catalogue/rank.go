@@ -31,9 +31,9 @@ import (
 // (vocab.NeedCovers), then another need of its family (a loan or a grant
 // for a microcredit), then services that help reach it (coaching to prepare
 // a funding request). The ladder (below) first relaxes the weak
-// preferences (areas, stages, forms) with the need exact, then widens the
-// need keeping the sector, and drops the sector last: a service for another
-// trade is rarely usable.
+// preferences (areas, stages) with the need exact, then widens the
+// need keeping the legal form and the sector, and drops those last: a
+// service for cooperatives or for another trade is rarely usable.
 //
 // Score, in points (higher first; ties broken by service id):
 //   - needs: for each need asked, the best of 100 (same code), 80 (the
@@ -88,8 +88,9 @@ var ladder = []struct {
 	level NeedLevel
 	drop  int
 }{
-	{NeedExact, 0}, {NeedExact, 1}, {NeedExact, 2}, {NeedExact, 3},
-	{NeedFamily, 3}, {NeedHelp, 3},
+	{NeedExact, 0}, {NeedExact, 1}, {NeedExact, 2},
+	{NeedFamily, 2}, {NeedHelp, 2},
+	{NeedExact, 3}, {NeedFamily, 3}, {NeedHelp, 3},
 	{NeedExact, 4}, {NeedFamily, 4}, {NeedHelp, 4},
 }
 

@@ -26,8 +26,8 @@ const dataYesNo = "yn:"
 
 // maxYesNo bounds the eligibility questions before one referral: each
 // changes what is shown, but a person asked about every public would feel
-// interrogated.
-const maxYesNo = 3
+// interrogated. The one about the best-placed service comes first.
+const maxYesNo = 2
 
 // query is what the conversation knows, as a catalogue query.
 func (st *step) query() catalogue.Query {
@@ -47,32 +47,33 @@ func answers(n *Node) []vocab.Codes {
 	return out
 }
 
-// splits counts the different first services n's answers lead to; 0 when
-// there is no catalogue to tell (the question is then asked).
-func (st *step) splits(n *Node) int {
+// split tells how n's answers divide the services (catalogue.Split); ok
+// is false when there is no catalogue to tell (the question is then asked
+// as the tree says).
+func (st *step) split(n *Node) (first, sets int, ok bool) {
 	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
-		return 0
+		return 0, 0, false
 	}
-	return catalogue.Distinct(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
+	first, sets = catalogue.Split(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
+	return first, sets, true
 }
 
 // worthAsking says whether question n may change the services shown.
 func (st *step) worthAsking(n *Node) bool {
-	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
-		return true
-	}
-	return st.splits(n) > 1
+	_, sets, ok := st.split(n)
+	return !ok || sets > 1
 }
 
 // ahead returns the question to ask instead of n, which is worth asking: a
 // later question of the same run (the questions up to the next referral,
-// past messages) whose answers tell the services apart more. n itself when
-// none does; the caller keeps n to come back to.
+// past messages) whose answers lead to more different first services. n
+// itself when none does; the caller keeps n to come back to.
 func (st *step) ahead(n *Node) *Node {
-	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" {
+	first, sets, ok := st.split(n)
+	if !ok {
 		return n
 	}
-	best, most := n, st.splits(n)
+	best := n
 	id := n.Next
 	for range len(st.e.Tree.Nodes) {
 		m := st.e.Tree.Node(id)
@@ -80,8 +81,8 @@ func (st *step) ahead(n *Node) *Node {
 			break
 		}
 		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
-			if k := st.splits(m); k > most {
-				best, most = m, k
+			if f, s, _ := st.split(m); f > first || f == first && s > sets {
+				best, first, sets = m, f, s
 			}
 		}
 		id = m.Next
@@ -102,13 +103,7 @@ func (st *step) undecided() string {
 	if st.e.Catalogue == nil {
 		return ""
 	}
-	asked := 0
-	for _, p := range vocab.Values[vocab.Publics] {
-		if slices.Contains(st.s.Not.Publics, p) {
-			asked++
-		}
-	}
-	if asked >= maxYesNo {
+	if st.s.YesNos >= maxYesNo {
 		return ""
 	}
 	return catalogue.Undecided(st.e.Catalogue, st.query(), catalogue.ShownFirst)
@@ -118,6 +113,7 @@ func (st *step) undecided() string {
 // disability and migration, also that "no" or no answer is fine.
 func (st *step) askYesNo(code string) {
 	st.s.Asking = code
+	st.s.YesNos++
 	r := Reply{
 		Text:  st.t("eligibility.ask."+code, nil),
 		YesNo: &YesNo{Facet: vocab.Publics, Code: code},

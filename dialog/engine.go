@@ -1035,7 +1035,7 @@ func (st *step) enter(id string) {
 				st.askYesNo(code)
 				return
 			}
-			st.s.Asking, st.s.Resume = "", ""
+			st.s.Asking, st.s.Resume, st.s.YesNos = "", "", 0
 			if s := n.Text.In(st.s.Lang); s != "" {
 				st.say(s)
 			}

@@ -44,6 +44,9 @@ type State struct {
 	// Resume is the question to come back to after one asked ahead of it
 	// because it told the services apart better; "" when none.
 	Resume string `json:"u,omitempty"`
+	// YesNos counts the yes/no questions asked since the last services
+	// shown (at most maxYesNo).
+	YesNos int `json:"y,omitempty"`
 }
 
 // Frame is one answered question: the node asked and the codes its answer added.

@@ -136,6 +136,10 @@ func (s *State) AppendJSON(b []byte) []byte {
 	}
 	b = appendField(b, "q", s.Asking)
 	b = appendField(b, "u", s.Resume)
+	if s.YesNos != 0 {
+		b = append(b, `,"y":`...)
+		b = strconv.AppendInt(b, int64(s.YesNos), 10)
+	}
 	b = appendCodes(b, "c", s.Codes)
 	b = appendCodes(b, "o", s.Not)
 	return append(b, '}')

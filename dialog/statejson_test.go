@@ -59,7 +59,7 @@ func refState(t *testing.T, s State) []byte {
 	var out bytes.Buffer
 	out.WriteByte('{')
 	first := true
-	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "q", "u", "c", "o"} {
+	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "q", "u", "y", "c", "o"} {
 		v, ok := m[k]
 		if !ok {
 			continue
@@ -115,7 +115,7 @@ func randomState(r *rand.Rand) State {
 	}
 	s := State{V: r.IntN(3), Tree: pick(), Lang: lang.Lang(pick()), Node: pick(), Source: pick(),
 		Misses: r.IntN(3) - 1, Notes: picks(), Pending: pick(), Ended: r.IntN(2) == 0, Referred: picks(),
-		Codes: randomCodes(r), Not: randomCodes(r), Asking: pick(), Resume: pick()}
+		Codes: randomCodes(r), Not: randomCodes(r), Asking: pick(), Resume: pick(), YesNos: r.IntN(3)}
 	for range r.IntN(4) {
 		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: pick()})
 	}

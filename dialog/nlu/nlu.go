@@ -41,10 +41,6 @@ type Result struct {
 	// project ("parler à un conseiller pour un crédit"). Codes is still
 	// everything the text expresses.
 	Rest vocab.Codes `json:"-"`
-	// Not holds the codes the text says do NOT hold of the writer ("je
-	// suis un homme": not women; "j'ai 50 ans": not youth). Not part of
-	// `dalil understand`'s output.
-	Not vocab.Codes `json:"-"`
 	// IntentLang, for a message made only of intent phrases of one
 	// language, is that language ("ahlan", "mafhamtch" are Darija though
 	// nothing in them tells Lang so); "" otherwise.
