@@ -473,3 +473,35 @@ func TestPlainMessagesCached(t *testing.T) {
 		t.Fatalf("templated message: %q and %q", a, b)
 	}
 }
+
+// Counts take the plural form of their language: Arabic's dual and its
+// 3–10 plural, French's singular, Darija's "جوج ديال".
+func TestPluralForms(t *testing.T) {
+	c := MustDefault()
+	for _, tc := range []struct {
+		l     lang.Lang
+		id    string
+		n     int
+		want  string
+		wrong string
+	}{
+		{lang.FR, "bot.more", 1, "encore 1 service qui peut", "services"},
+		{lang.FR, "bot.more", 7, "encore 7 services qui peuvent", "(s)"},
+		{lang.AR, "bot.more", 1, "هناك خدمة أخرى", "1"},
+		{lang.AR, "bot.more", 2, "خدمتان أخريان", "2"},
+		{lang.AR, "bot.more", 5, "5 خدمات أخرى", "خدمة"},
+		{lang.AR, "bot.more", 12, "12 خدمة أخرى", "خدمات"},
+		{lang.ARY, "bot.more", 2, "جوج ديال الخدمات", "2"},
+		{lang.ARY, "bot.more", 4, "4 ديال الخدمات", "خدمة"},
+		{lang.ARY, "bot.more", 1, "خدمة وحدة", "1"},
+		{lang.FR, "handoff.user.waiting", 30, "moins de 30 minutes", "minute "},
+		{lang.AR, "handoff.user.waiting", 30, "أقل من 30 دقيقة", "دقائق"},
+		{lang.AR, "handoff.user.waiting", 5, "أقل من 5 دقائق", "دقيقة"},
+		{lang.ARY, "handoff.user.waiting", 10, "أقل من 10 دقايق", "دقيقة"},
+	} {
+		got := c.T(tc.l, tc.id, map[string]any{"Count": tc.n, "Hours": "H"})
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.wrong) {
+			t.Errorf("%s %s %d = %q, want %q without %q", tc.l, tc.id, tc.n, got, tc.want, tc.wrong)
+		}
+	}
+}
