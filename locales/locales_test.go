@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -502,6 +503,21 @@ func TestPluralForms(t *testing.T) {
 		got := c.T(tc.l, tc.id, map[string]any{"Count": tc.n, "Hours": "H"})
 		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.wrong) {
 			t.Errorf("%s %s %d = %q, want %q without %q", tc.l, tc.id, tc.n, got, tc.want, tc.wrong)
+		}
+	}
+}
+
+// DESIGN.md (contract): yes/no buttons start with Oui/Non, نعم/لا, ايه/لا
+// once their emoji is set aside ("ايه" without hamza, as Darija writes it).
+func TestYesNoLabels(t *testing.T) {
+	c := MustDefault()
+	want := map[lang.Lang][2]string{lang.FR: {"Oui", "Non"}, lang.AR: {"نعم", "لا"}, lang.ARY: {"ايه", "لا"}}
+	for l, w := range want {
+		for i, id := range []string{"ButtonYes", "ButtonNo"} {
+			label := strings.TrimLeftFunc(c.T(l, id, nil), func(r rune) bool { return !unicode.IsLetter(r) })
+			if !strings.HasPrefix(label, w[i]) {
+				t.Errorf("%s %s = %q, want it to start with %q", l, id, c.T(l, id, nil), w[i])
+			}
 		}
 	}
 }
