@@ -34,8 +34,8 @@ var Columns = []string{
 // the Arabic address and opening hours shown on Arabic and Darija cards.
 var OptionalColumns = []string{"address_ar", "hours_ar"}
 
-// allColumns is every column a file may have, in the order WriteCSV writes.
-func allColumns() []string { return slices.Concat(Columns, OptionalColumns) }
+// AllColumns is every column a file may have, in the order WriteCSV writes.
+func AllColumns() []string { return slices.Concat(Columns, OptionalColumns) }
 
 // OrgKinds lists the values of org_kind.
 var OrgKinds = []string{"public", "association", "cooperative", "microfinance", "bank", "chamber", "network", "private", "international"}
@@ -301,7 +301,7 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 		return nil
 	}
 	r := &row{rd: rd, cr: cr, rec: rec, cells: make(map[string]string, len(Columns)+len(OptionalColumns))}
-	for _, c := range allColumns() {
+	for _, c := range AllColumns() {
 		i, ok := rd.index[c]
 		if !ok {
 			continue // an optional column the file does not have
@@ -571,7 +571,7 @@ func ValidURL(s string) bool {
 // active: the file has no such column).
 func WriteCSV(w io.Writer, services []*Service) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(allColumns()); err != nil {
+	if err := cw.Write(AllColumns()); err != nil {
 		return fmt.Errorf("writing catalogue header: %w", err)
 	}
 	rec := make([]string, len(Columns)+len(OptionalColumns))
