@@ -3,6 +3,7 @@ package catalogue
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
@@ -14,7 +15,8 @@ import (
 // card.conditions, card.cost, card.cost.free, card.cost.paid,
 // card.cost.mixed, card.phone, card.email, card.website, card.address,
 // card.map, card.hours, card.languages, card.language.CODE (one per
-// vocabulary language), card.updated.
+// vocabulary language), card.updated with card.date and card.month.N
+// (1–12), card.in_french.
 type Translator interface {
 	T(l lang.Lang, id string, data map[string]any) string
 }
@@ -126,15 +128,40 @@ func Card(s *Service, l lang.Lang, tr Translator) string {
 		}
 		addr += s.City
 	}
-	add("📍 ", valueLine(line, "card.address", either(addr)))
+	add("📍 ", valueLine(line, "card.address", localText(l, tr, addr, s.AddressAR, either)))
 	if s.Latitude != nil && s.Longitude != nil {
 		add("🗺 ", line("card.map", latin(MapURL(*s.Latitude, *s.Longitude))))
 	}
-	add("🕘 ", valueLine(line, "card.hours", either(s.Hours)))
+	add("🕘 ", valueLine(line, "card.hours", localText(l, tr, s.Hours, s.HoursAR, either)))
 	if !s.UpdatedAt.IsZero() {
-		add("", line("card.updated", latin(s.UpdatedAt.Format(DateLayout))))
+		add("", line("card.updated", tr.T(l, "card.date", map[string]any{
+			"Day": s.UpdatedAt.Day(), "Month": tr.T(l, "card.month."+strconv.Itoa(int(s.UpdatedAt.Month())), nil),
+			"Year": s.UpdatedAt.Year()})))
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// localText is an address or opening hours in l: the Arabic text in an
+// Arabic or Darija card when the catalogue has one (it already names the
+// town), else the French one, isolated and followed by a short note saying
+// it is in French, so the reader knows why it is in Latin letters.
+func localText(l lang.Lang, tr Translator, fr, ar string, isolate func(string) string) string {
+	if !l.RTL() {
+		if fr != "" {
+			return fr
+		}
+		return ar
+	}
+	if ar != "" {
+		return ar
+	}
+	if fr == "" {
+		return ""
+	}
+	if isArabicText(fr) {
+		return fr
+	}
+	return isolate(fr) + " " + tr.T(l, "card.in_french", nil)
 }
 
 // MapURL links to a point on OpenStreetMap, which phones open in a browser

@@ -86,7 +86,7 @@ func TestCardFrench(t *testing.T) {
 	for _, want := range []string{
 		"Association Exemple", "Microcrédit", "Prêts de 5 000 dirhams.", "Conditions : Avoir 18 ans", "Coût : gratuit",
 		"Téléphone : +212539000001", "E-mail : contact@example.org", "Site web : https://example.org/mc",
-		"Adresse : 12, avenue Exemple, Tétouan", "Horaires : lun.-ven. 9h-16h", "espagnol", "2026-11-01",
+		"Adresse : 12, avenue Exemple, Tétouan", "Horaires : lun.-ven. 9h-16h", "espagnol", "vérifiées le 1 novembre 2026",
 		"Plan : https://www.openstreetmap.org/?mlat=35.57000&mlon=-5.37000#map=17/35.57000/-5.37000",
 	} {
 		if !strings.Contains(card, want) {
@@ -105,7 +105,7 @@ func TestCardRTLIsolatesLatinRuns(t *testing.T) {
 		for _, want := range []string{
 			"جمعية مثال", "قرض صغير", "قروض بقيمة 5000 درهم.", "السن 18 سنة",
 			"\u2066+212539000001\u2069", "\u2066contact@example.org\u2069", "\u2066https://example.org/mc\u2069",
-			"\u206812, avenue Exemple, Tétouan\u2069", "\u2068lun.-ven. 9h-16h\u2069", "\u20662026-11-01\u2069",
+			"\u206812, avenue Exemple, Tétouan\u2069 (بالفرنسية)", "\u2068lun.-ven. 9h-16h\u2069 (بالفرنسية)", "1 نونبر 2026",
 			"\u2066https://www.openstreetmap.org/?mlat=35.57000&mlon=-5.37000#map=17/35.57000/-5.37000\u2069",
 		} {
 			if !strings.Contains(card, want) {
@@ -145,6 +145,48 @@ func TestCardFallsBackToOtherLanguage(t *testing.T) {
 	}
 }
 
+// Arabic and Darija cards show the Arabic address and hours when the
+// catalogue has them, and French ones say they are in French; French cards
+// keep the French ones.
+func TestCardArabicAddressAndHours(t *testing.T) {
+	tr := loadCardLocales(t)
+	s := fullService()
+	s.AddressAR, s.HoursAR = "12، شارع المثال، تطوان", "من الاثنين إلى الجمعة، 9:00–16:00"
+	for _, l := range []lang.Lang{lang.AR, lang.ARY} {
+		card := catalogue.Card(s, l, tr)
+		for _, want := range []string{"12، شارع المثال، تطوان", "من الاثنين إلى الجمعة، 9:00–16:00"} {
+			if !strings.Contains(card, want) {
+				t.Errorf("%s card lacks %q:\n%s", l, want, card)
+			}
+		}
+		if strings.Contains(card, "avenue Exemple") || strings.Contains(card, "lun.-ven.") || strings.Contains(card, "بالفرنسية") {
+			t.Errorf("%s card shows the French address or hours beside the Arabic ones:\n%s", l, card)
+		}
+	}
+	card := catalogue.Card(s, lang.FR, tr)
+	if !strings.Contains(card, "Adresse : 12, avenue Exemple, Tétouan") || !strings.Contains(card, "Horaires : lun.-ven. 9h-16h") || strings.Contains(card, "شارع") {
+		t.Errorf("French card should keep the French address and hours:\n%s", card)
+	}
+	// Only an Arabic address: a French card still shows it rather than nothing.
+	s.Address, s.City, s.Hours = "", "", ""
+	if card := catalogue.Card(s, lang.FR, tr); !strings.Contains(card, "12، شارع المثال، تطوان") {
+		t.Errorf("French card without a French address:\n%s", card)
+	}
+}
+
+// Dates are written with the month's name in every language, never as ISO.
+func TestCardDates(t *testing.T) {
+	tr := loadCardLocales(t)
+	want := map[lang.Lang]string{lang.FR: "12 mars 2027", lang.AR: "12 مارس 2027", lang.ARY: "12 مارس 2027"}
+	s := fullService()
+	s.UpdatedAt = time.Date(2027, 3, 12, 0, 0, 0, 0, time.UTC)
+	for l, w := range want {
+		if card := catalogue.Card(s, l, tr); !strings.Contains(card, w) || strings.Contains(card, "2027-03-12") {
+			t.Errorf("%s card date, want %q:\n%s", l, w, card)
+		}
+	}
+}
+
 func TestCardSkipsUnknownValues(t *testing.T) {
 	tr := loadCardLocales(t)
 	s := fullService()
@@ -171,6 +213,13 @@ func TestCardLocaleIDs(t *testing.T) {
 	for _, cost := range catalogue.Costs {
 		s := fullService()
 		s.Cost = cost
+		for _, l := range lang.All {
+			catalogue.Card(s, l, tr)
+		}
+	}
+	for m := time.January; m <= time.December; m++ {
+		s := fullService()
+		s.UpdatedAt = time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC)
 		for _, l := range lang.All {
 			catalogue.Card(s, l, tr)
 		}

@@ -50,6 +50,8 @@ type Service struct {
 	Email        string
 	Website      string
 	Hours        string
+	AddressAR    string    // the address in Arabic, for ar and ary cards; empty when not given
+	HoursAR      string    // the opening hours in Arabic; empty when not given
 	UpdatedAt    time.Time // zero when unknown
 	Active       bool
 }

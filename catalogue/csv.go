@@ -29,6 +29,14 @@ var Columns = []string{
 	"phone", "email", "website", "hours", "updated_at",
 }
 
+// OptionalColumns may be left out of a file (files written before they
+// existed are read as before); WriteCSV writes them after Columns. They hold
+// the Arabic address and opening hours shown on Arabic and Darija cards.
+var OptionalColumns = []string{"address_ar", "hours_ar"}
+
+// AllColumns is every column a file may have, in the order WriteCSV writes.
+func AllColumns() []string { return slices.Concat(Columns, OptionalColumns) }
+
 // OrgKinds lists the values of org_kind.
 var OrgKinds = []string{"public", "association", "cooperative", "microfinance", "bank", "chamber", "network", "private", "international"}
 
@@ -220,8 +228,9 @@ func (rd *reader) readHeader(cr *csv.Reader, header []string) bool {
 		switch {
 		case name == "":
 			rd.add(line, i+1, "", "empty column name in the header")
-		case !slices.Contains(Columns, name):
-			rd.add(line, i+1, name, "unknown column %q (expected columns: %s)", name, strings.Join(Columns, ","))
+		case !slices.Contains(Columns, name) && !slices.Contains(OptionalColumns, name):
+			rd.add(line, i+1, name, "unknown column %q (expected columns: %s; optional: %s)", name,
+				strings.Join(Columns, ","), strings.Join(OptionalColumns, ","))
 		default:
 			if first, dup := rd.index[name]; dup {
 				rd.add(line, i+1, name, "column %q appears twice (first in column %d)", name, first+1)
@@ -291,9 +300,12 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 		rd.add(first, 0, "", "row has %d cells, the header has %d", len(rec), rd.width)
 		return nil
 	}
-	r := &row{rd: rd, cr: cr, rec: rec, cells: make(map[string]string, len(Columns))}
-	for _, c := range Columns {
-		i := rd.index[c]
+	r := &row{rd: rd, cr: cr, rec: rec, cells: make(map[string]string, len(Columns)+len(OptionalColumns))}
+	for _, c := range AllColumns() {
+		i, ok := rd.index[c]
+		if !ok {
+			continue // an optional column the file does not have
+		}
 		v := rec[i]
 		if !utf8.ValidString(v) {
 			line, _ := cr.FieldPos(i)
@@ -383,6 +395,8 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 		r.bad("phone", "no contact: give at least a phone, an e-mail or a website")
 	}
 	s.Hours = r.get("hours")
+	s.AddressAR = r.get("address_ar")
+	s.HoursAR = r.get("hours_ar")
 	if d := r.get("updated_at"); d != "" {
 		t, err := time.Parse(DateLayout, d)
 		if err != nil {
@@ -557,10 +571,10 @@ func ValidURL(s string) bool {
 // active: the file has no such column).
 func WriteCSV(w io.Writer, services []*Service) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(Columns); err != nil {
+	if err := cw.Write(AllColumns()); err != nil {
 		return fmt.Errorf("writing catalogue header: %w", err)
 	}
-	rec := make([]string, len(Columns))
+	rec := make([]string, len(Columns)+len(OptionalColumns))
 	for _, s := range services {
 		i := 0
 		put := func(v string) { rec[i] = v; i++ }
@@ -592,6 +606,8 @@ func WriteCSV(w io.Writer, services []*Service) error {
 		} else {
 			put(s.UpdatedAt.Format(DateLayout))
 		}
+		put(s.AddressAR)
+		put(s.HoursAR)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("writing service %s: %w", s.ID, err)
 		}

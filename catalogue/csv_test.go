@@ -420,3 +420,44 @@ func TestSampleParses(t *testing.T) {
 		t.Fatal("sample does not round trip")
 	}
 }
+
+// address_ar and hours_ar are optional columns: a file without them reads
+// as before, one with them gives the Arabic texts, and WriteCSV writes them
+// after the contract's columns.
+func TestOptionalArabicColumns(t *testing.T) {
+	head := strings.Join(catalogue.Columns, ",")
+	row := make([]string, len(catalogue.Columns))
+	set := func(col, v string) { row[slices.Index(catalogue.Columns, col)] = v }
+	set("org_id", "o")
+	set("org_name_fr", "Org")
+	set("org_kind", "public")
+	set("service_id", "s")
+	set("service_name_fr", "Service")
+	set("needs", "training")
+	set("provinces", "tetouan")
+	set("email", "a@example.org")
+	set("address", "1 rue Exemple")
+	set("hours", "lun.-ven.")
+	without, err := catalogue.ReadCSV(strings.NewReader(head+"\n"+strings.Join(row, ",")+"\n"), "without.csv")
+	if err != nil || len(without) != 1 || without[0].AddressAR != "" || without[0].Address != "1 rue Exemple" {
+		t.Fatalf("file without the optional columns: %v %+v", err, without)
+	}
+	with, err := catalogue.ReadCSV(strings.NewReader("hours_ar,"+head+",address_ar\nمن الاثنين إلى الجمعة,"+strings.Join(row, ",")+",1، زنقة المثال\n"), "with.csv")
+	if err != nil || len(with) != 1 || with[0].AddressAR != "1، زنقة المثال" || with[0].HoursAR != "من الاثنين إلى الجمعة" {
+		t.Fatalf("file with the optional columns: %v %+v", err, with)
+	}
+	var buf strings.Builder
+	if err := catalogue.WriteCSV(&buf, with); err != nil {
+		t.Fatal(err)
+	}
+	if first := strings.SplitN(buf.String(), "\n", 2)[0]; first != head+",address_ar,hours_ar" {
+		t.Fatalf("header written: %q", first)
+	}
+	back, err := catalogue.ReadCSV(strings.NewReader(buf.String()), "back.csv")
+	if err != nil || back[0].AddressAR != with[0].AddressAR || back[0].HoursAR != with[0].HoursAR {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	if _, err := catalogue.ReadCSV(strings.NewReader("address_en,"+head+"\nx,"+strings.Join(row, ",")+"\n"), "bad.csv"); err == nil {
+		t.Fatal("an unknown column was accepted")
+	}
+}

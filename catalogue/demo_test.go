@@ -25,13 +25,21 @@ func TestDemoCatalogue(t *testing.T) {
 		t.Fatalf("demo.csv:\n%v", err)
 	}
 	demo := catalogue.Demo()
-	if len(demo) < 35 {
-		t.Fatalf("demo has %d services, want about 40", len(demo))
+	if len(demo) < 45 || len(demo) > 70 {
+		t.Fatalf("demo has %d services, want 45 to 70", len(demo))
 	}
 	needs, provinces, publics, sectors := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	costs, kinds := map[string]bool{}, map[string]bool{}
+	broad := 0
 	for _, s := range demo {
-		if !strings.Contains(s.Org.NameFR, "(démo)") || !strings.Contains(s.Org.NameAR, "(تجريبي)") {
-			t.Errorf("%s: organisation not marked as demonstration data: %q / %q", s.ID, s.Org.NameFR, s.Org.NameAR)
+		if !strings.HasSuffix(s.Org.NameFR, "(fictif)") || !strings.HasSuffix(s.Org.NameAR, "(مثال خيالي)") {
+			t.Errorf("%s: organisation not marked as fictional: %q / %q", s.ID, s.Org.NameFR, s.Org.NameAR)
+		}
+		for _, text := range []string{s.Org.NameAR, s.NameAR, s.DescriptionAR, s.ConditionsAR} {
+			// تجريبي reads as "pilot"; المضيق is the town of M'diq, not the Strait (البوغاز).
+			if strings.Contains(text, "تجريبي") || strings.Contains(text, "المضيق") && !strings.Contains(text, "المضيق الفنيدق") {
+				t.Errorf("%s: ambiguous Arabic %q", s.ID, text)
+			}
 		}
 		if s.Email != "" && !strings.HasSuffix(s.Email, "@example.org") {
 			t.Errorf("%s: e-mail %q outside example.org", s.ID, s.Email)
@@ -39,8 +47,21 @@ func TestDemoCatalogue(t *testing.T) {
 		if s.Website != "" && !strings.HasPrefix(s.Website, "https://example.org/") {
 			t.Errorf("%s: website %q outside example.org", s.ID, s.Website)
 		}
-		if s.Phone != "" && !strings.HasPrefix(s.Phone, "+2125390000") {
-			t.Errorf("%s: phone %q not a demonstration number", s.ID, s.Phone)
+		if s.Phone != "" || s.Latitude != nil || s.Longitude != nil {
+			t.Errorf("%s: a dialable phone %q or a real map point: demo data must have neither", s.ID, s.Phone)
+		}
+		if !s.UpdatedAt.IsZero() {
+			t.Errorf("%s: invented data claims a check date %s", s.ID, s.UpdatedAt)
+		}
+		if s.Address != "" && (s.Address != "adresse fictive" || !strings.HasPrefix(s.AddressAR, "عنوان خيالي")) {
+			t.Errorf("%s: address %q / %q not marked fictional, or no Arabic address", s.ID, s.Address, s.AddressAR)
+		}
+		if (s.Hours == "") != (s.HoursAR == "") {
+			t.Errorf("%s: opening hours in one language only: %q / %q", s.ID, s.Hours, s.HoursAR)
+		}
+		costs[s.Cost], kinds[s.Org.Kind] = true, true
+		if len(s.Needs) >= 4 && slices.Equal(s.Provinces, vocab.Values[vocab.Provinces]) && len(s.Publics) == 0 {
+			broad++
 		}
 		if s.NameAR == "" || s.DescriptionFR == "" || s.DescriptionAR == "" {
 			t.Errorf("%s: missing Arabic name or a description", s.ID)
@@ -73,6 +94,12 @@ func TestDemoCatalogue(t *testing.T) {
 			}
 		}
 	}
+	if !costs["free"] || !costs["paid"] || !kinds["public"] || !kinds["bank"] || !kinds["microfinance"] {
+		t.Errorf("demo lacks free public services or paid products: costs %v, kinds %v", costs, kinds)
+	}
+	if broad < 1 || broad > 3 {
+		t.Errorf("%d broad catch-all services (four needs or more, everywhere, for everyone), want one to three", broad)
+	}
 	if !reflect.DeepEqual(roundTrip(t, demo), demo) {
 		t.Error("demo catalogue does not round trip")
 	}
@@ -104,12 +131,53 @@ func TestDemoAnswersEveryNeedEverywhere(t *testing.T) {
 	}
 }
 
+// Every province has, among the services it may use (its own and the
+// region-wide ones), at least one of each family of need, and one focused
+// on it or on a few provinces for most families.
+func TestDemoCoversEveryProvinceAndFamily(t *testing.T) {
+	demo := catalogue.Demo()
+	for _, p := range vocab.Values[vocab.Provinces] {
+		for fam, needs := range catalogue.DemoFamilies {
+			any := 0
+			for _, s := range demo {
+				if slices.Contains(s.Provinces, p) && slices.ContainsFunc(s.Needs, func(n string) bool { return slices.Contains(needs, n) }) {
+					any++
+				}
+			}
+			if any == 0 {
+				t.Errorf("%s: no demo service for %s", p, fam)
+			}
+		}
+	}
+	for _, pub := range vocab.Values[vocab.Publics] {
+		n := 0
+		for _, s := range demo {
+			if slices.Contains(s.Publics, pub) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no service reserved to %s", pub)
+		}
+	}
+}
+
+// Cards of demo services say they are fictional in every language, in
+// Arabic script for ar and ary, and claim no check date.
 func TestDemoCardsRender(t *testing.T) {
 	tr := loadCardLocales(t)
+	label := map[lang.Lang]string{lang.FR: "(fictif)", lang.AR: "(مثال خيالي)", lang.ARY: "(مثال خيالي)"}
 	for _, s := range catalogue.Demo() {
 		for _, l := range lang.All {
-			if card := catalogue.Card(s, l, tr); strings.Count(card, "\n") < 4 {
+			card := catalogue.Card(s, l, tr)
+			if strings.Count(card, "\n") < 4 {
 				t.Errorf("%s %s card too short:\n%s", s.ID, l, card)
+			}
+			if !strings.Contains(card, label[l]) || strings.Contains(card, "vérifiées le") || strings.Contains(card, "تم التحقق من هذه المعلومات") || strings.Contains(card, "تأكدنا من هاد المعلومات") {
+				t.Errorf("%s %s card not labelled fictional, or claims a check:\n%s", s.ID, l, card)
+			}
+			if l.RTL() && (strings.Contains(card, "adresse fictive") || strings.Contains(card, " au ")) {
+				t.Errorf("%s %s card shows the French address or hours:\n%s", s.ID, l, card)
 			}
 		}
 	}

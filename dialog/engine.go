@@ -1018,7 +1018,11 @@ func (st *step) enter(id string) {
 			st.ask()
 			return
 		case KindInfo:
-			st.say(n.Text.In(st.s.Lang))
+			// The start's introduction invites people to write what they
+			// look for: someone who just did is not asked to again.
+			if n.ID != t.Start || st.s.Codes.Empty() {
+				st.say(n.Text.In(st.s.Lang))
+			}
 			id = n.Next
 		case KindReferral:
 			if st.picking() {

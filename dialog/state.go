@@ -15,17 +15,17 @@ const StateVersion = 1
 // serialisable (it lives in Redis as JSON) and records the tree version it
 // runs on. Short JSON names keep it small.
 type State struct {
-	V      int         `json:"v"`
-	Tree   string      `json:"t,omitempty"` // tree version
-	Lang   lang.Lang   `json:"l,omitempty"`
-	Node   string      `json:"n,omitempty"` // node waiting for an answer; "" = language not chosen yet
-	Hist   []Frame     `json:"h,omitempty"` // answered questions, for /back
-	Codes  vocab.Codes `json:"-"`           // stored packed, see statejson.go
+	V     int         `json:"v"`
+	Tree  string      `json:"t,omitempty"` // tree version
+	Lang  lang.Lang   `json:"l,omitempty"`
+	Node  string      `json:"n,omitempty"` // node waiting for an answer; "" = language not chosen yet
+	Hist  []Frame     `json:"h,omitempty"` // answered questions, for /back
+	Codes vocab.Codes `json:"-"`           // stored packed, see statejson.go
 	// Not is what is known NOT to hold of the person (a man is not
 	// "women"): it stops the bot asking again and hides the services they
 	// cannot use. Stored packed like Codes; /back does not undo it (it is
 	// about the person, not an answer to a step of the tree).
-	Not vocab.Codes `json:"-"`
+	Not    vocab.Codes `json:"-"`
 	Source string      `json:"s,omitempty"` // /start deep-link payload
 	Misses int         `json:"m,omitempty"` // free texts not understood in a row
 	// Notes are the last free texts the bot understood something from, kept

@@ -14,6 +14,9 @@
 // run from reordering its neighbours. A line that would otherwise begin with
 // such a run starts with RLM (U+200F), because some clients guess a line's
 // direction from its first strong character without skipping isolates.
+// A message that shows a number has plural forms (go-i18n's one, few, many…
+// of CLDR) and takes the number as data key "Count"; Darija, loaded as ar-MA,
+// uses Arabic's forms, which fit its counting too (جوج ديال…, 3 ديال…).
 // Template values ({{.List}}) are inserted as they come: callers that put
 // Latin text in an Arabic message should isolate it with Isolate.
 package locales
@@ -204,6 +207,7 @@ func (c *Catalog) localize(l lang.Lang, id string, data map[string]any) string {
 		cfg := &i18n.LocalizeConfig{MessageID: id}
 		if data != nil {
 			cfg.TemplateData = data
+			cfg.PluralCount = pluralCount(data)
 		}
 		s, err := c.loc[fl].Localize(cfg)
 		if err == nil && s != "" {
@@ -211,6 +215,18 @@ func (c *Catalog) localize(l lang.Lang, id string, data map[string]any) string {
 		}
 	}
 	return id
+}
+
+// pluralCount is the number that chooses a message's plural form: the
+// integer under the "Count" key, so that one convention serves every message
+// that shows a count. Anything else leaves the choice to go-i18n, which then
+// uses the "other" form.
+func pluralCount(data map[string]any) any {
+	switch n := data["Count"].(type) {
+	case int, int64, int32:
+		return n
+	}
+	return nil
 }
 
 // Has reports whether id is defined in l itself (no fallback).

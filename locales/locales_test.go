@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -471,5 +472,52 @@ func TestPlainMessagesCached(t *testing.T) {
 	b := c.T(lang.FR, "bot.more", map[string]any{"Count": 7})
 	if a == b || !strings.Contains(b, "7") {
 		t.Fatalf("templated message: %q and %q", a, b)
+	}
+}
+
+// Counts take the plural form of their language: Arabic's dual and its
+// 3–10 plural, French's singular, Darija's "جوج ديال".
+func TestPluralForms(t *testing.T) {
+	c := MustDefault()
+	for _, tc := range []struct {
+		l     lang.Lang
+		id    string
+		n     int
+		want  string
+		wrong string
+	}{
+		{lang.FR, "bot.more", 1, "encore 1 service qui peut", "services"},
+		{lang.FR, "bot.more", 7, "encore 7 services qui peuvent", "(s)"},
+		{lang.AR, "bot.more", 1, "هناك خدمة أخرى", "1"},
+		{lang.AR, "bot.more", 2, "خدمتان أخريان", "2"},
+		{lang.AR, "bot.more", 5, "5 خدمات أخرى", "خدمة"},
+		{lang.AR, "bot.more", 12, "12 خدمة أخرى", "خدمات"},
+		{lang.ARY, "bot.more", 2, "جوج ديال الخدمات", "2"},
+		{lang.ARY, "bot.more", 4, "4 ديال الخدمات", "خدمة"},
+		{lang.ARY, "bot.more", 1, "خدمة وحدة", "1"},
+		{lang.FR, "handoff.user.waiting", 30, "moins de 30 minutes", "minute "},
+		{lang.AR, "handoff.user.waiting", 30, "أقل من 30 دقيقة", "دقائق"},
+		{lang.AR, "handoff.user.waiting", 5, "أقل من 5 دقائق", "دقيقة"},
+		{lang.ARY, "handoff.user.waiting", 10, "أقل من 10 دقايق", "دقيقة"},
+	} {
+		got := c.T(tc.l, tc.id, map[string]any{"Count": tc.n, "Hours": "H"})
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.wrong) {
+			t.Errorf("%s %s %d = %q, want %q without %q", tc.l, tc.id, tc.n, got, tc.want, tc.wrong)
+		}
+	}
+}
+
+// DESIGN.md (contract): yes/no buttons start with Oui/Non, نعم/لا, ايه/لا
+// once their emoji is set aside ("ايه" without hamza, as Darija writes it).
+func TestYesNoLabels(t *testing.T) {
+	c := MustDefault()
+	want := map[lang.Lang][2]string{lang.FR: {"Oui", "Non"}, lang.AR: {"نعم", "لا"}, lang.ARY: {"ايه", "لا"}}
+	for l, w := range want {
+		for i, id := range []string{"ButtonYes", "ButtonNo"} {
+			label := strings.TrimLeftFunc(c.T(l, id, nil), func(r rune) bool { return !unicode.IsLetter(r) })
+			if !strings.HasPrefix(label, w[i]) {
+				t.Errorf("%s %s = %q, want it to start with %q", l, id, c.T(l, id, nil), w[i])
+			}
+		}
 	}
 }

@@ -244,7 +244,7 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	d := &serviceData{ID: sv.ID, Active: sv.Active, Orig: cellsHash(cells)}
-	for _, c := range catalogue.Columns {
+	for _, c := range catalogue.AllColumns() {
 		d.Fields = append(d.Fields, serviceField{Name: c, Value: cells[c], Long: longFields[c]})
 	}
 	s.render(w, r, http.StatusOK, "service", sess, page{Data: d, Nav: "catalogue"})
@@ -282,8 +282,8 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	d := &serviceData{ID: id, Active: old.Active, Orig: cellsHash(oldCells)}
 	conflict := r.PostFormValue("orig") != d.Orig
-	row := make([]string, len(catalogue.Columns))
-	for i, c := range catalogue.Columns {
+	row := make([]string, len(catalogue.AllColumns()))
+	for i, c := range catalogue.AllColumns() {
 		v := strings.ReplaceAll(r.PostFormValue("f_"+c), "\r\n", "\n")
 		if c == "service_id" {
 			v = id // the id is the row's identity: not editable here
@@ -296,7 +296,7 @@ func (s *Server) serviceSave(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	cw.Write(catalogue.Columns)
+	cw.Write(catalogue.AllColumns())
 	cw.Write(row)
 	cw.Flush()
 	parsed, err := catalogue.ReadCSV(&buf, "service "+id)
@@ -433,7 +433,7 @@ func (s *Server) lockCatalogue(ctx context.Context) (unlock func(), err error) {
 // cellsHash identifies the content of a catalogue row.
 func cellsHash(cells map[string]string) string {
 	h := sha256.New()
-	for _, c := range catalogue.Columns {
+	for _, c := range catalogue.AllColumns() {
 		h.Write([]byte(cells[c]))
 		h.Write([]byte{0})
 	}

@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,7 +293,10 @@ func TestConsoleCatalogueEdit(t *testing.T) {
 	}
 	_, body, _ := c.get("/admin/catalogue/service?id=alpha-training")
 	form := url.Values{"csrf": {tok}, "id": {"alpha-training"}, "orig": {hiddenValue(body, "orig")}}
-	for _, col := range catalogue.Columns {
+	for _, col := range catalogue.AllColumns() {
+		if !strings.Contains(body, `id="f_`+col+`"`) {
+			t.Errorf("the edit form has no field %s", col)
+		}
 		form.Set("f_"+col, hiddenValue(body, "f_"+col))
 	}
 	if form.Get("f_provinces") != "tetouan" {
@@ -310,8 +314,16 @@ func TestConsoleCatalogueEdit(t *testing.T) {
 	}
 	form.Set("f_provinces", "tetouan|larache")
 	form.Set("f_updated_at", "2026-11-01")
+	form.Set("f_address_ar", "12، شارع المثال، تطوان")
+	form.Set("f_hours_ar", "من الاثنين إلى الجمعة")
 	if code, _, h := c.post("/admin/catalogue/service", form); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=saved") {
 		t.Fatalf("edit: %d %s", code, h.Get("Location"))
+	}
+	if stored, err := e.store.Services(ctx); err != nil {
+		t.Fatal(err)
+	} else if i := slices.IndexFunc(stored, func(s *catalogue.Service) bool { return s.ID == "alpha-training" }); i < 0 ||
+		stored[i].AddressAR != "12، شارع المثال، تطوان" || stored[i].HoursAR != "من الاثنين إلى الجمعة" {
+		t.Fatalf("the Arabic address and hours were not saved")
 	}
 	if got := strings.Join(matchIDs(), ","); !strings.Contains(got, "alpha-training") {
 		t.Fatalf("after the edit the referral lacks alpha-training: %s", got)

@@ -168,8 +168,22 @@ func flash(lang, done string) string {
 	return tr(lang, "done."+key)
 }
 
+// pickName is a catalogue name in the console's language: the Arabic one
+// on Arabic pages when the catalogue has it, else the French one. Templates
+// put it in a <bdi> (dir="auto"): either script may come out.
+func pickName(lang, fr, ar string) string {
+	if lang == "ar" && ar != "" {
+		return ar
+	}
+	if fr == "" {
+		return ar
+	}
+	return fr
+}
+
 var funcs = template.FuncMap{
 	"t":    func(id string, args ...any) string { return id }, // replaced per request
+	"name": func(fr, ar string) string { return fr },          // replaced per request
 	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 	"sub":  func(a, b int) int { return a - b },
 }

@@ -219,7 +219,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		p.Flash = flash(p.Lang, r.URL.Query().Get("done"))
 	}
 	p.Path = r.URL.RequestURI()
-	tt := template.Must(t.Clone()).Funcs(template.FuncMap{"t": func(id string, args ...any) string { return tr(p.Lang, id, args...) }})
+	tt := template.Must(t.Clone()).Funcs(template.FuncMap{
+		"t":    func(id string, args ...any) string { return tr(p.Lang, id, args...) },
+		"name": func(fr, ar string) string { return pickName(p.Lang, fr, ar) },
+	})
 	var buf strings.Builder
 	if err := tt.ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		slog.ErrorContext(r.Context(), "console: rendering a page", "page", name, "err", err)

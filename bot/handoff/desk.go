@@ -409,7 +409,7 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)}), nil
 	}
 	return d.o.T.T(l, "handoff.user.waiting", map[string]any{
-		"Wait": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}), nil
+		"Count": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}), nil
 }
 
 // topic returns the user's forum topic, creating it the first time; a

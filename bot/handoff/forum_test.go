@@ -47,7 +47,7 @@ func TestForumHandoff(t *testing.T) {
 	thread := card.ThreadID
 	id := h.userState(user)["id"]
 	for _, want := range []string{"darija", "microcrédit", "Tétouan", "coopérative", "bghit n7el t3awniya dyal l3sel",
-		"Services déjà proposés :\n  • Jisr Microcrédit (démo) — Microcrédit de démarrage\n  • indh-agr\n", "salon-tetouan", "Demande du 24/11 à 10:00", "En attente"} {
+		"Services déjà proposés :\n  • Jisr Microcrédit (fictif) — Microcrédit de démarrage\n  • indh-agr\n", "salon-tetouan", "Demande du 24/11 à 10:00", "En attente"} {
 		contains(t, "card", card.Text, want)
 	}
 	if len(card.Buttons) != 1 || len(card.Buttons[0]) != 2 || !strings.HasPrefix(card.Buttons[0][0].Data, dataTake) {

@@ -32,7 +32,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 	}
 	u := h.received(user)
 	if len(u) != 1 || u[0].Text != h.tr.T(lang.FR, "handoff.user.waiting", map[string]any{
-		"Wait": 30, "Hours": "du lundi au vendredi, de 09:00 à 17:00"}) {
+		"Count": 30, "Hours": "du lundi au vendredi, de 09:00 à 17:00"}) {
 		t.Fatalf("user told: %s", bottest.Texts(u))
 	}
 

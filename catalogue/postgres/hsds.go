@@ -22,7 +22,11 @@ import (
 // HSDS ids are UUIDs: they are derived (UUID version 5) from Dalil's stable
 // text ids, so the same service keeps the same HSDS id across exports.
 // HSDS has one language per text: French goes in name and description, the
-// Arabic name in alternate_name.
+// Arabic name in alternate_name. The Arabic address and opening hours have
+// no HSDS field: each is an attribute of the service linked to the address
+// or schedule it translates (link_entity "address" or "schedule", link_type
+// the field translated) whose taxonomy term is the language, BCP 47 "ar" in
+// taxonomy "bcp47" — HSDS's way to attach what its tables do not model.
 
 // hsdsNamespace is the UUID namespace of Dalil's HSDS ids (a random UUID).
 var hsdsNamespace = [16]byte{0x6b, 0x1d, 0x3e, 0x42, 0x9c, 0x55, 0x4f, 0x0a, 0x8e, 0x21, 0x57, 0xd4, 0x03, 0xa9, 0xc6, 0x7f}
@@ -166,8 +170,12 @@ func ToHSDS(s *catalogue.Service) any {
 	if s.Phone != "" {
 		out.Phones = append(out.Phones, hsdsPhone{ID: hsdsID("phone", s.ID), ServiceID: sid, Number: s.Phone})
 	}
-	if s.Hours != "" {
-		out.Schedules = append(out.Schedules, hsdsSchedule{ID: hsdsID("schedule", s.ID), ServiceID: sid, Description: s.Hours})
+	if s.Hours != "" || s.HoursAR != "" {
+		scid := hsdsID("schedule", s.ID)
+		out.Schedules = append(out.Schedules, hsdsSchedule{ID: scid, ServiceID: sid, Description: s.Hours})
+		if s.HoursAR != "" {
+			out.Attributes = append(out.Attributes, arabicAttribute(s.ID+":hours", scid, "schedule", "description", s.HoursAR))
+		}
 	}
 	for _, p := range s.Provinces {
 		out.ServiceAreas = append(out.ServiceAreas, hsdsServiceArea{ID: hsdsID("service_area", s.ID+":"+p), ServiceID: sid, Name: p, ExtentType: "province"})
@@ -175,14 +183,18 @@ func ToHSDS(s *catalogue.Service) any {
 	for _, l := range s.Languages {
 		out.Languages = append(out.Languages, hsdsLanguage{ID: hsdsID("language", s.ID+":"+l), ServiceID: sid, Code: l})
 	}
-	if s.Address != "" || s.City != "" || s.Latitude != nil {
+	if s.Address != "" || s.AddressAR != "" || s.City != "" || s.Latitude != nil {
 		lid := hsdsID("location", s.ID)
 		loc := hsdsLocation{ID: lid, LocationType: "physical", OrganizationID: oid, Name: s.City,
 			Latitude: s.Latitude, Longitude: s.Longitude, Addresses: []hsdsAddress{}}
-		if s.Address != "" || s.City != "" {
-			loc.Addresses = append(loc.Addresses, hsdsAddress{ID: hsdsID("address", s.ID), LocationID: lid,
+		if s.Address != "" || s.AddressAR != "" || s.City != "" {
+			aid := hsdsID("address", s.ID)
+			loc.Addresses = append(loc.Addresses, hsdsAddress{ID: aid, LocationID: lid,
 				Address1: s.Address, City: s.City, StateProvince: "Tanger-Tétouan-Al Hoceïma", PostalCode: "",
 				Country: "MA", AddressType: "physical"})
+			if s.AddressAR != "" {
+				out.Attributes = append(out.Attributes, arabicAttribute(s.ID+":address", aid, "address", "address_1", s.AddressAR))
+			}
 		}
 		out.ServiceAtLocations = append(out.ServiceAtLocations, hsdsServiceAtLocation{
 			ID: hsdsID("service_at_location", s.ID), ServiceID: sid, LocationID: lid, Location: loc})
@@ -198,6 +210,16 @@ func ToHSDS(s *catalogue.Service) any {
 		}
 	}
 	return out
+}
+
+// arabicAttribute is the Arabic text of field of the HSDS entity (address,
+// schedule) whose id is linkID; key makes its own id stable.
+func arabicAttribute(key, linkID, entity, field, text string) hsdsAttribute {
+	return hsdsAttribute{
+		ID: hsdsID("attribute", key+":ar"), LinkID: linkID, LinkType: field, LinkEntity: entity, Value: text,
+		TaxonomyTerm: hsdsTaxonomyTerm{ID: hsdsID("taxonomy_term", "bcp47:ar"), Code: "ar", Name: "Arabic",
+			Description: "Language of the attribute's value (a translation of the linked field)", Taxonomy: "bcp47"},
+	}
 }
 
 // WriteHSDS writes services as a JSON array of HSDS 3.0 services.

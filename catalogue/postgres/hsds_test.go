@@ -52,14 +52,31 @@ func TestHSDSExportValidates(t *testing.T) {
 		t.Fatalf("export is not an array of %d services", len(svcs))
 	}
 	sch := hsdsServiceSchema(t)
-	withLocation := 0
+	withLocation, arabic := 0, 0
 	for i, v := range list {
 		if err := sch.Validate(v); err != nil {
 			t.Fatalf("service %s does not validate against HSDS 3.0: %v", svcs[i].ID, err)
 		}
-		if len(v.(map[string]any)["service_at_locations"].([]any)) > 0 {
+		m := v.(map[string]any)
+		if len(m["service_at_locations"].([]any)) > 0 {
 			withLocation++
 		}
+		// The Arabic address and hours travel as attributes tagged "ar",
+		// linked to the address and schedule they translate.
+		for _, a := range m["attributes"].([]any) {
+			a := a.(map[string]any)
+			if a["taxonomy_term"].(map[string]any)["code"] != "ar" {
+				continue
+			}
+			want := map[string]string{"address": svcs[i].AddressAR, "schedule": svcs[i].HoursAR}[a["link_entity"].(string)]
+			if want == "" || a["value"] != want {
+				t.Errorf("service %s: Arabic attribute %v, want %q", svcs[i].ID, a, want)
+			}
+			arabic++
+		}
+	}
+	if arabic == 0 {
+		t.Error("no Arabic address or hours in the export")
 	}
 	if withLocation == 0 {
 		t.Error("no exported service has a location: the nested location/address were not exercised")

@@ -66,7 +66,7 @@ const createStaging = `CREATE TEMP TABLE import_service (
 	needs text[], stages text[], forms text[], publics text[], sectors text[], provinces text[], areas text[], languages text[],
 	match_keys text[], facet_bits bigint, search_names text, search_text text,
 	active boolean, updated_at date, address text, city text, latitude float8, longitude float8,
-	phone text, hours text, row_hash text
+	phone text, hours text, address_ar text, hours_ar text, row_hash text
 ) ON COMMIT DROP`
 
 var stagingColumns = []string{
@@ -76,7 +76,7 @@ var stagingColumns = []string{
 	"needs", "stages", "forms", "publics", "sectors", "provinces", "areas", "languages",
 	"match_keys", "facet_bits", "search_names", "search_text",
 	"active", "updated_at", "address", "city", "latitude", "longitude",
-	"phone", "hours", "row_hash",
+	"phone", "hours", "address_ar", "hours_ar", "row_hash",
 }
 
 // importSteps run, in order, after the COPY.
@@ -93,10 +93,10 @@ var importSteps = []string{
 	`INSERT INTO service (id, organization_id, name, name_ar, description, description_ar,
 		eligibility_description, eligibility_description_ar, cost, email, url,
 		needs, stages, forms, publics, sectors, provinces, areas, languages, match_keys, facet_bits,
-		search_names, search_text, active, updated_at, address, city, latitude, longitude, phone, hours, row_hash, modified_at)
+		search_names, search_text, active, updated_at, address, city, latitude, longitude, phone, hours, address_ar, hours_ar, row_hash, modified_at)
 	 SELECT i.id, i.org_id, i.name, i.name_ar, i.description, i.description_ar, i.cond, i.cond_ar, i.cost, i.email, i.url,
 		i.needs, i.stages, i.forms, i.publics, i.sectors, i.provinces, i.areas, i.languages, i.match_keys, i.facet_bits,
-		i.search_names, i.search_text, i.active, i.updated_at, i.address, i.city, i.latitude, i.longitude, i.phone, i.hours, i.row_hash, now()
+		i.search_names, i.search_text, i.active, i.updated_at, i.address, i.city, i.latitude, i.longitude, i.phone, i.hours, i.address_ar, i.hours_ar, i.row_hash, now()
 	 FROM import_service i JOIN import_changed c ON c.id = i.id
 	 ON CONFLICT (id) DO UPDATE SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name, name_ar = EXCLUDED.name_ar,
 		description = EXCLUDED.description, description_ar = EXCLUDED.description_ar,
@@ -108,6 +108,7 @@ var importSteps = []string{
 		search_names = EXCLUDED.search_names, search_text = EXCLUDED.search_text,
 		active = EXCLUDED.active, updated_at = EXCLUDED.updated_at, address = EXCLUDED.address, city = EXCLUDED.city,
 		latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, phone = EXCLUDED.phone, hours = EXCLUDED.hours,
+		address_ar = EXCLUDED.address_ar, hours_ar = EXCLUDED.hours_ar,
 		row_hash = EXCLUDED.row_hash, modified_at = now()`,
 }
 
@@ -307,7 +308,7 @@ func (s *Store) stagingRow(ord int, sv *catalogue.Service, h hash.Hash) []any {
 		nonNil(sv.Provinces), nonNil(sv.Areas), nonNil(sv.Languages),
 		keys, bits, names, text,
 		sv.Active, updated, sv.Address, sv.City, lat, lon,
-		sv.Phone, sv.Hours, "",
+		sv.Phone, sv.Hours, sv.AddressAR, sv.HoursAR, "",
 	}
 	// The hash covers everything stored, derived keys included, so that a
 	// change of normaliser or vocabulary rewrites the rows on next import.

@@ -17,7 +17,7 @@ const selectServices = `SELECT s.id, o.id, o.name, o.name_ar, o.kind,
 	s.languages,
 	s.cost, s.eligibility_description, s.eligibility_description_ar,
 	s.address, s.city, s.latitude, s.longitude, s.phone, s.email, s.url, s.hours,
-	s.updated_at, s.active
+	s.updated_at, s.active, s.address_ar, s.hours_ar
 FROM service s
 JOIN organization o ON o.id = s.organization_id
 `
@@ -30,7 +30,7 @@ func scanService(row pgx.Row) (*catalogue.Service, error) {
 		&sv.Needs, &sv.Stages, &sv.Forms, &sv.Publics, &sv.Sectors, &sv.Provinces, &sv.Areas, &sv.Languages,
 		&sv.Cost, &sv.ConditionsFR, &sv.ConditionsAR,
 		&sv.Address, &sv.City, &sv.Latitude, &sv.Longitude,
-		&sv.Phone, &sv.Email, &sv.Website, &sv.Hours, &updated, &sv.Active)
+		&sv.Phone, &sv.Email, &sv.Website, &sv.Hours, &updated, &sv.Active, &sv.AddressAR, &sv.HoursAR)
 	if err != nil {
 		return nil, err
 	}

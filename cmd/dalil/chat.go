@@ -47,7 +47,7 @@ func runChat(ctx context.Context, args []string, s stdio) error {
 		state:   eng.NewState(),
 		prompt:  isTerminal(s.in),
 	}
-	fmt.Fprintln(s.out, "Dalil — demo catalogue (données de démonstration / بيانات تجريبية). Ctrl-D to quit.")
+	fmt.Fprintln(s.out, "Dalil — fictional demo catalogue, no real organisation (catalogue fictif / دليل خيالي للتجربة). Ctrl-D to quit.")
 	c.send(ctx, dialog.Input{Kind: dialog.InCommand, Command: "start"})
 	if start != "" {
 		c.send(ctx, dialog.Input{Kind: dialog.InButton, Data: "lang:" + string(start)})

@@ -99,7 +99,7 @@ func TestHandoffServiceNames(t *testing.T) {
 		t.Fatal("no names for the in-memory catalogue")
 	}
 	got, err := names(context.Background(), []string{"demo-jisr-creation", "gone"})
-	if err != nil || got["demo-jisr-creation"] != "Jisr Microcrédit (démo) — Microcrédit de démarrage" || got["gone"] != "" {
+	if err != nil || got["demo-jisr-creation"] != "Jisr Microcrédit (fictif) — Microcrédit de démarrage" || got["gone"] != "" {
 		t.Fatalf("names: %q %v", got, err)
 	}
 	pg, err := openCatalogue(context.Background(), pgtest.NewDB(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -108,7 +108,7 @@ func TestHandoffServiceNames(t *testing.T) {
 	}
 	defer pg.Close()
 	got, err = serviceNames(pg)(context.Background(), []string{"demo-cri-creation"})
-	if err != nil || got["demo-cri-creation"] != "Centre Régional d'Investissement du Nord (démo) — Création d'entreprise au guichet unique" {
+	if err != nil || got["demo-cri-creation"] != "Centre Régional d'Investissement du Nord (fictif) — Création d'entreprise au guichet unique" {
 		t.Fatalf("names from PostgreSQL: %q %v", got, err)
 	}
 }

@@ -24,7 +24,7 @@ func TestChatWholeConversationFromAPipe(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"Français", "العربية", "الدارجة", "continuons en français", "📞", "(démo)", "1) "} {
+	for _, want := range []string{"Français", "العربية", "الدارجة", "continuons en français", "✉️", "(fictif)", "catalogue fictif", "1) "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, out)
 		}

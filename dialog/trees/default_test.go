@@ -155,18 +155,22 @@ func TestTips(t *testing.T) {
 	tip := func(id string) string { return tree.Node(id).Text[lang.FR] }
 	for _, tc := range []struct {
 		name    string
-		answers []string // stage, need, form
+		answers []string // stage, need, form, sector
 		tip     string
 		shown   bool
 	}{
-		{"idea and microcredit", []string{"idea", "microcredit", "individual"}, "idea_tip", true},
-		{"idea and a grant", []string{"idea", "grant", "individual"}, "idea_tip", true},
-		{"idea and training", []string{"idea", "training", "individual"}, "idea_tip", false},
-		{"running and microcredit", []string{"growth", "microcredit", "individual"}, "idea_tip", false},
-		{"informal", []string{"growth", "legal", "informal"}, "informal_tip", true},
-		{"auto-entrepreneur", []string{"growth", "legal", "auto_entr"}, "informal_tip", false},
-		{"new cooperative", []string{"creation", "training", "cooperative"}, "coop_tip", true},
-		{"running cooperative", []string{"growth", "training", "cooperative"}, "coop_tip", false},
+		{"idea and microcredit", []string{"idea", "microcredit", "individual", "commerce"}, "idea_tip", true},
+		{"idea and a grant", []string{"idea", "grant", "individual", "commerce"}, "idea_tip", true},
+		{"idea and training", []string{"idea", "training", "individual", "commerce"}, "idea_tip", false},
+		{"running and microcredit", []string{"growth", "microcredit", "individual", "commerce"}, "idea_tip", false},
+		{"informal", []string{"growth", "legal", "informal", "commerce"}, "informal_tip", true},
+		{"informal, other sector", []string{"growth", "legal", "informal", "other"}, "informal_tip", true},
+		// Not the route for farmers and fishers.
+		{"informal farmer", []string{"growth", "legal", "informal", "agriculture"}, "informal_tip", false},
+		{"informal fisher", []string{"growth", "legal", "informal", "fishing"}, "informal_tip", false},
+		{"auto-entrepreneur", []string{"growth", "legal", "auto_entr", "commerce"}, "informal_tip", false},
+		{"new cooperative", []string{"creation", "training", "cooperative", "agriculture"}, "coop_tip", true},
+		{"running cooperative", []string{"growth", "training", "cooperative", "agriculture"}, "coop_tip", false},
 	} {
 		c := newTalk(t, lang.FR)
 		seen := false
@@ -177,8 +181,8 @@ func TestTips(t *testing.T) {
 		if seen != tc.shown {
 			t.Errorf("%s: tip %s shown = %v, want %v", tc.name, tc.tip, seen, tc.shown)
 		}
-		if c.s.Node != "sector" {
-			t.Errorf("%s: after the form the bot asks %q, want sector", tc.name, c.s.Node)
+		if c.s.Node != "province" {
+			t.Errorf("%s: after the sector the bot asks %q, want province", tc.name, c.s.Node)
 		}
 	}
 }
@@ -251,6 +255,53 @@ func TestFreeTextSkipsQuestions(t *testing.T) {
 	q := c.referral()
 	if !slices.Contains(q.Codes.Needs, "funding.microcredit") || !slices.Contains(q.Codes.Provinces, "tetouan") {
 		t.Fatalf("query lost the free-text answers: %+v", q.Codes)
+	}
+}
+
+// The yes/no question about youth and free text follow the same age rule
+// (35 or under, dialog/nlu/age.go): an age typed in words is young up to
+// 35, and the question names 35 and says it is included.
+func TestYouthAgeAgrees(t *testing.T) {
+	lx := nlu.Default()
+	if got := lx.Understand("j'ai 35 ans").Codes.Publics; !slices.Contains(got, "youth") {
+		t.Errorf("35 is not young for free text: %v", got)
+	}
+	if got := lx.Understand("j'ai 36 ans").Codes.Publics; slices.Contains(got, "youth") {
+		t.Errorf("36 is young for free text: %v", got)
+	}
+	included := map[lang.Lang]string{lang.FR: "35 ans ou moins", lang.AR: "35 سنة أو أقل", lang.ARY: "35 عام ولا قل"}
+	for l, want := range included {
+		// The yes/no question that replaced the profile buttons says it too.
+		if ask := locales.MustDefault().T(l, "eligibility.ask.youth", nil); !strings.Contains(ask, want) {
+			t.Errorf("%s eligibility.ask.youth %q does not say %q", l, ask, want)
+		}
+	}
+	for l, want := range included {
+		if help := locales.MustDefault().T(l, "talk.help.publics", nil); !strings.Contains(help, strings.Fields(want)[0]) {
+			t.Errorf("%s talk.help.publics does not give the age 35: %q", l, help)
+		}
+	}
+}
+
+// Someone whose first message says what they look for is not then invited
+// to write what they look for (the welcome), but asked what is missing.
+func TestFirstFreeTextSkipsTheWelcome(t *testing.T) {
+	tree := defaultTree(t)
+	welcome := tree.Node("welcome").Text
+	e := &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: locales.MustDefault()}
+	s, replies, _ := e.Step(e.NewState(), dialog.Input{Kind: dialog.InText, Text: "je cherche un microcrédit à Tétouan"})
+	for _, r := range replies {
+		if r.Text == welcome[lang.FR] {
+			t.Fatalf("welcome shown after a message that said what it wants: %q", r.Text)
+		}
+	}
+	if s.Node != "stage" {
+		t.Fatalf("first free text leads to %q, want the stage question", s.Node)
+	}
+	// Free text that says nothing known still gets the welcome.
+	_, replies, _ = e.Step(e.NewState(), dialog.Input{Kind: dialog.InText, Text: "bonjour"})
+	if !slices.ContainsFunc(replies, func(r dialog.Reply) bool { return r.Text == welcome[lang.FR] }) {
+		t.Fatalf("no welcome for a first message understood as nothing: %+v", replies)
 	}
 }
 
