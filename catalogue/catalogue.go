@@ -120,6 +120,10 @@ type Match struct {
 	// specifically ("women", "chefchaouen", "funding.microcredit"), most
 	// telling first: the card's "for you" line.
 	Reasons []Reason
+	// Extra marks a service shown after those that fit best, because they
+	// were fewer than asked: it answers less (another need of the family,
+	// a preference relaxed) but may help all the same.
+	Extra bool
 }
 
 // Reason is one code of the query a service answers specifically.

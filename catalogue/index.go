@@ -136,10 +136,8 @@ func Undecided(r Ranker, q Query, n int) string {
 	hopeful.Codes = q.Codes.Clone()
 	hopeful.Codes.Add(vocab.Publics, unknown...)
 	hopeful.Limit = n
-	strict := q
-	strict.Limit = n
 	for _, m := range r.Rank(hopeful).Matches {
-		if Eligible(strict, m.Service) {
+		if Eligible(q, m.Service) {
 			continue
 		}
 		for _, p := range unknown {
@@ -151,14 +149,24 @@ func Undecided(r Ranker, q Query, n int) string {
 	return ""
 }
 
-// Split tells how the answers to a question divide the services: First is
-// the number of different first services they lead to, Sets the number of
-// different sets of the first n (order aside). A question whose answers
-// all lead to the same set changes nothing shown and is not worth asking;
-// the one with the most different first services tells the person's best
-// door apart most. Each answer's codes are added to q (replacing a
-// single-valued facet's).
-func Split(r Ranker, q Query, answers []vocab.Codes, n int) (first, sets int) {
+// Split tells how the answers to a question divide the services. Changed
+// is how many answers lead to another first service than q without the
+// answer; First the number of different first services they lead to; Sets
+// the number of different sets of the first n (order aside). Each answer's
+// codes are added to q (replacing a single-valued facet's).
+func Split(r Ranker, q Query, answers []vocab.Codes, n int) (changed, first, sets int) {
+	head := func(q Query) ([]string, string) {
+		q.Limit = n
+		var ids []string
+		for _, m := range r.Rank(q).Matches {
+			ids = append(ids, m.Service.ID)
+		}
+		if len(ids) == 0 {
+			return nil, ""
+		}
+		return ids, ids[0]
+	}
+	_, base := head(q)
 	var firsts []string
 	var seen [][]string
 	for _, a := range answers {
@@ -173,22 +181,17 @@ func Split(r Ranker, q Query, answers []vocab.Codes, n int) (first, sets int) {
 				}
 			}
 		}
-		trial.Limit = n
-		var ids []string
-		for _, m := range r.Rank(trial).Matches {
-			ids = append(ids, m.Service.ID)
+		ids, h := head(trial)
+		if h != base {
+			changed++
 		}
-		head := ""
-		if len(ids) > 0 {
-			head = ids[0]
-		}
-		if !slices.Contains(firsts, head) {
-			firsts = append(firsts, head)
+		if !slices.Contains(firsts, h) {
+			firsts = append(firsts, h)
 		}
 		slices.Sort(ids)
 		if !slices.ContainsFunc(seen, func(s []string) bool { return slices.Equal(s, ids) }) {
 			seen = append(seen, ids)
 		}
 	}
-	return len(firsts), len(seen)
+	return changed, len(firsts), len(seen)
 }

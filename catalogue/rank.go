@@ -30,17 +30,24 @@ import (
 // Need, widened when nothing fits (Result.Widened): first the need asked
 // (vocab.NeedCovers), then another need of its family (a loan or a grant
 // for a microcredit), then services that help reach it (coaching to prepare
-// a funding request). The ladder (below) first relaxes the weak
-// preferences (areas, stages) with the need exact, then widens the
-// need keeping the legal form and the sector, and drops those last: a
-// service for cooperatives or for another trade is rarely usable.
+// a funding request). The ladder (below) widens the need before it relaxes
+// any preference, and relaxes them one by one (areas, stages, forms,
+// sectors), each time with the need exact first: a loan that fits the
+// project beats a microcredit reserved to cooperatives, or to businesses
+// already running, or to another trade. When the first rung that finds
+// anything finds fewer services than asked, the next rungs' services
+// follow them, as what may help all the same; Result.Widened and
+// Result.Relaxed speak of the first.
 //
 // Score, in points (higher first; ties broken by service id):
-//   - needs: for each need asked, the best of 100 (same code), 80 (the
+//   - needs: the best, over the needs asked, of 100 (same code), 80 (the
 //     service is more precise: asked "funding", offers "funding.grant"), 60
-//     (the service is broader), 40 (same family), 20 (helps reach it),
-//     summed over the needs asked; minus 5 per other need the service
-//     offers, so focused services come before catch-all ones;
+//     (the service is broader), 40 (same family), 20 (helps reach it); plus
+//     10 for each other need asked that it answers too (a message often
+//     names a side need: "a loan to open a shop" is no premises request,
+//     so a service for one side need must not outrank one for the main
+//     need); minus 5 per other need the service offers, so focused
+//     services come before catch-all ones;
 //   - every other facet the query sets (provinces, publics, sectors, forms,
 //     stages, areas): a service that names the asked code specifically
 //     gains the facet's weight, less the more codes it lists (one province
@@ -71,6 +78,7 @@ const (
 	needBroader  = 60 // the service offers the generic need of the one asked
 	needFamily   = 40 // another need of the same family
 	needHelp     = 20 // a need that helps reach the one asked
+	needAlso     = 10 // per other need asked that the service answers too
 	needExtra    = 5  // per need offered beyond those asked
 	paidPenalty  = 8
 	mixedPenalty = 4
@@ -88,8 +96,9 @@ var ladder = []struct {
 	level NeedLevel
 	drop  int
 }{
-	{NeedExact, 0}, {NeedExact, 1}, {NeedExact, 2},
-	{NeedFamily, 2}, {NeedHelp, 2},
+	{NeedExact, 0}, {NeedFamily, 0}, {NeedHelp, 0},
+	{NeedExact, 1}, {NeedFamily, 1}, {NeedHelp, 1},
+	{NeedExact, 2}, {NeedFamily, 2}, {NeedHelp, 2},
 	{NeedExact, 3}, {NeedFamily, 3}, {NeedHelp, 3},
 	{NeedExact, 4}, {NeedFamily, 4}, {NeedHelp, 4},
 }
@@ -323,20 +332,29 @@ func (c *compiled) score(p *profile) int {
 	score := 0
 	if c.set[needsIdx] {
 		have := p.bits[needsIdx]
+		best, also := 0, 0
 		for _, w := range c.needs {
+			v := 0
 			switch {
 			case have&w.exact != 0:
-				score += needExact
+				v = needExact
 			case have&w.narrower != 0:
-				score += needNarrower
+				v = needNarrower
 			case have&w.broader != 0:
-				score += needBroader
+				v = needBroader
 			case have&w.family != 0:
-				score += needFamily
+				v = needFamily
 			case have&w.help != 0:
-				score += needHelp
+				v = needHelp
+			}
+			if v > best {
+				best, v = v, best
+			}
+			if v >= needBroader {
+				also++
 			}
 		}
+		score += best + needAlso*also
 		score -= needExtra * (int(p.n[needsIdx]) - bits.OnesCount32(have&c.used))
 	}
 	for i, f := range rankFacets {
@@ -486,6 +504,8 @@ func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 		drop  int
 	}
 	tried := map[rung]bool{}
+	var res Result
+	found := false
 	for _, r := range ladder {
 		drop := 0
 		for _, f := range RelaxOrder[:r.drop] {
@@ -511,9 +531,26 @@ func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 		if len(m) == 0 {
 			continue
 		}
-		return restore(ctx, q, r.level, slices.Clone(dropped), m, limit, fetch)
+		if !found {
+			found = true
+			if res, err = restore(ctx, q, r.level, slices.Clone(dropped), m, limit, fetch); err != nil {
+				return Result{}, err
+			}
+		} else {
+			// Fewer than asked fit best: the next rungs' services follow,
+			// as what may help all the same.
+			for _, x := range m {
+				if len(res.Matches) < limit && !slices.ContainsFunc(res.Matches, func(y Match) bool { return y.Service.ID == x.Service.ID }) {
+					x.Extra = true
+					res.Matches = append(res.Matches, x)
+				}
+			}
+		}
+		if len(res.Matches) >= limit {
+			break
+		}
 	}
-	return Result{}, nil
+	return res, nil
 }
 
 // attempt ranks the services answering q at one rung.

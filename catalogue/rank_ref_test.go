@@ -84,6 +84,7 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 				used++
 			}
 		}
+		var values []int
 		for _, w := range want {
 			best := 0
 			for _, h := range s.Needs {
@@ -100,7 +101,15 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 					best = max(best, 20)
 				}
 			}
-			score += best
+			values = append(values, best)
+		}
+		slices.Sort(values)
+		top := values[len(values)-1]
+		score += top
+		for _, v := range values[:len(values)-1] {
+			if v >= 60 {
+				score += 10
+			}
 		}
 		score -= 5 * (len(s.Needs) - used)
 	}

@@ -47,8 +47,13 @@ func TestMemoryRankingTable(t *testing.T) {
 					t.Errorf("%s shown to someone it cannot serve", mm.Service.ID)
 				}
 			}
+			// Best first among those that fit best, then the extras.
 			for i := 1; i < len(r.Matches); i++ {
-				if r.Matches[i].Score > r.Matches[i-1].Score {
+				a, b := r.Matches[i-1], r.Matches[i]
+				if a.Extra && !b.Extra {
+					t.Errorf("match %d, an extra, before match %d", i-1, i)
+				}
+				if a.Extra == b.Extra && !a.Extra && b.Score > a.Score {
 					t.Errorf("match %d scores more than match %d", i, i-1)
 				}
 			}
@@ -157,8 +162,8 @@ func TestMatchWithDeduplicatesFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(r); len(got) != 3 {
-		t.Fatalf("matches = %v, want the 3 eligible ones, each once", got)
+	if got := ids(r); len(got) != 4 {
+		t.Fatalf("matches = %v, want the 3 eligible ones and the coaching that helps, each once", got)
 	}
 }
 

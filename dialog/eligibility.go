@@ -50,18 +50,24 @@ func answers(n *Node) []vocab.Codes {
 // split tells how n's answers divide the services (catalogue.Split); ok
 // is false when there is no catalogue to tell (the question is then asked
 // as the tree says).
-func (st *step) split(n *Node) (first, sets int, ok bool) {
+func (st *step) split(n *Node) (changed, first int, ok bool) {
 	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
 		return 0, 0, false
 	}
-	first, sets = catalogue.Split(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
-	return first, sets, true
+	changed, first, _ = catalogue.Split(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
+	return changed, first, true
 }
 
-// worthAsking says whether question n may change the services shown.
+// worthAsking says whether question n may change the services shown: for
+// at least half of its answers the first service would not be the one
+// shown without asking. A question that helps only one answer in twelve
+// costs everyone a tap for little (the services shown still fit: a
+// preference not asked does not filter). Measured on the relevance test
+// set (dialog/relevance): a third asked a median of five questions for
+// the same nDCG.
 func (st *step) worthAsking(n *Node) bool {
-	_, sets, ok := st.split(n)
-	return !ok || sets > 1
+	changed, _, ok := st.split(n)
+	return !ok || changed*2 >= len(answers(n))
 }
 
 // ahead returns the question to ask instead of n, which is worth asking: a
@@ -69,7 +75,7 @@ func (st *step) worthAsking(n *Node) bool {
 // past messages) whose answers lead to more different first services. n
 // itself when none does; the caller keeps n to come back to.
 func (st *step) ahead(n *Node) *Node {
-	first, sets, ok := st.split(n)
+	_, first, ok := st.split(n)
 	if !ok {
 		return n
 	}
@@ -81,8 +87,8 @@ func (st *step) ahead(n *Node) *Node {
 			break
 		}
 		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
-			if f, s, _ := st.split(m); f > first || f == first && s > sets {
-				best, first, sets = m, f, s
+			if _, f, _ := st.split(m); f > first {
+				best, first = m, f
 			}
 		}
 		id = m.Next
