@@ -137,6 +137,9 @@ func Undecided(r Ranker, q Query, n int) string {
 	hopeful.Codes.Add(vocab.Publics, unknown...)
 	hopeful.Limit = n
 	for _, m := range r.Rank(hopeful).Matches {
+		if m.Extra {
+			break // only what would fit best is worth a question about oneself
+		}
 		if Eligible(q, m.Service) {
 			continue
 		}

@@ -53,7 +53,10 @@ import (
 //     gains the facet's weight, less the more codes it lists (one province
 //     of eight: full weight; a region-wide service: 0); one that does not
 //     have it (only possible after relaxation) loses the weight. Weights:
-//     provinces 30, publics 25, sectors 20, forms 15, stages 10, areas 5;
+//     provinces 30, publics 25, sectors 20, forms 15, stages 10, areas 5.
+//     A service restricted to some stages, forms, sectors or areas loses
+//     half the weight when the person's is not known: it may not be for
+//     them, a service open to all is;
 //   - a paid service loses 8 (mixed 4) unless the need asked is paid by
 //     nature (a microcredit or a loan): free public services come before
 //     paid products of equal fit;
@@ -366,11 +369,16 @@ func (c *compiled) score(p *profile) int {
 		if i == publicsIdx {
 			want = c.publics
 		}
-		if want == 0 {
-			continue
-		}
 		n := int(p.n[i])
 		all := len(vocab.Values[f])
+		if want == 0 {
+			if n > 0 && n < all && i != publicsIdx && i != provincesIdx {
+				// Restricted to some stages, forms, sectors or areas, and
+				// the person's is not known: it may not be for them.
+				score -= wt / 2
+			}
+			continue
+		}
 		switch {
 		case n == 0 || n >= all:
 			// open to every value: matches, nothing specific

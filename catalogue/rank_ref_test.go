@@ -118,10 +118,13 @@ func refScore(q catalogue.Query, s *catalogue.Service) int {
 		if f == vocab.Publics {
 			want = refPublics(q)
 		}
+		all := len(vocab.Values[f])
 		if len(want) == 0 {
+			if len(have) > 0 && len(have) < all && f != vocab.Publics && f != vocab.Provinces {
+				score -= wt / 2
+			}
 			continue
 		}
-		all := len(vocab.Values[f])
 		switch {
 		case len(have) == 0 || len(have) >= all:
 		case refFacetMatches(f, want, have):

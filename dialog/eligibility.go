@@ -35,9 +35,17 @@ func (st *step) query() catalogue.Query {
 }
 
 // answers returns the codes each choice of n would add ("none of these"
-// and the like add nothing).
+// and the like add nothing); for an open question, each code of its facet.
 func answers(n *Node) []vocab.Codes {
 	var out []vocab.Codes
+	if n.Kind == KindText {
+		for _, code := range vocab.Values[n.Facet] {
+			var c vocab.Codes
+			c.Set(n.Facet, code)
+			out = append(out, c)
+		}
+		return out
+	}
 	for _, c := range n.Choices {
 		if c.Action != "" {
 			continue
@@ -51,7 +59,7 @@ func answers(n *Node) []vocab.Codes {
 // is false when there is no catalogue to tell (the question is then asked
 // as the tree says).
 func (st *step) split(n *Node) (changed, first int, ok bool) {
-	if st.e.Catalogue == nil || n.Kind != KindChoice || n.Facet == "" || n.Facet == vocab.Publics {
+	if st.e.Catalogue == nil || n.Kind != KindChoice && n.Kind != KindText || n.Facet == "" || n.Facet == vocab.Publics {
 		return 0, 0, false
 	}
 	changed, first, _ = catalogue.Split(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
@@ -86,7 +94,7 @@ func (st *step) ahead(n *Node) *Node {
 		if m == nil || m.Kind == KindReferral || m.Kind == KindAdviser || m.Kind == KindEnd || (m.Kind == KindChoice && m.Facet == "") {
 			break
 		}
-		if m.Kind == KindChoice && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
+		if (m.Kind == KindChoice || m.Kind == KindText) && m.Facet != "" && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
 			if _, f, _ := st.split(m); f > first {
 				best, first = m, f
 			}
@@ -96,11 +104,24 @@ func (st *step) ahead(n *Node) *Node {
 	return best
 }
 
-// answered says whether question n was answered in this walk (an answer
-// like "other" sets no code, and a walk that came back to an earlier
-// question must not ask it again).
+// answered says whether question n, which asks a facet, was answered in
+// this run of questions (since the last menu answered, such as "another
+// need"): an answer like "other" sets no code, and a walk that came back to
+// an earlier question (State.Resume) must not ask it again.
 func (st *step) answered(n *Node) bool {
-	return slices.ContainsFunc(st.s.Hist, func(f Frame) bool { return f.Node == n.ID })
+	if n.Facet == "" {
+		return false
+	}
+	for i := len(st.s.Hist) - 1; i >= 0; i-- {
+		f := st.s.Hist[i]
+		if f.Node == n.ID {
+			return true
+		}
+		if m := st.e.Tree.Node(f.Node); m != nil && m.Facet == "" && m.Kind == KindChoice {
+			return false
+		}
+	}
+	return false
 }
 
 // undecided returns the public worth asking about before the referral at

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/dalil-tt/dalil/catalogue"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,8 +63,11 @@ func testEngine(t testing.TB, file string) *dialog.Engine {
 // script is one scripted conversation: inputs, and after each the replies
 // expected and, optionally, the state.
 type script struct {
-	Tree  string `yaml:"tree"`
-	Steps []struct {
+	Tree string `yaml:"tree"`
+	// Catalogue, when set, is a catalogue file (testdata) the engine asks
+	// its questions by (Engine.Catalogue).
+	Catalogue string `yaml:"catalogue,omitempty"`
+	Steps     []struct {
 		In    string     `yaml:"in"`
 		Out   []string   `yaml:"out"`
 		State *wantState `yaml:"state,omitempty"`
@@ -133,12 +137,20 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 }
 
 // render writes a reply on one line: its text, then its buttons as
-// [label] with rows separated by " / "; a referral as REFERRAL{codes}.
+// [label] with rows separated by " / "; a referral as REFERRAL{codes}, and
+// NOT{codes} when something is known not to hold; a yes/no question says
+// what it asks.
 func render(r dialog.Reply) string {
 	if r.Referral != nil {
 		b, _ := json.Marshal(r.Referral.Codes.Normalized())
-		return "REFERRAL " + strings.ReplaceAll(string(b), `[]`, `-`)
+		s := "REFERRAL " + strings.ReplaceAll(string(b), `[]`, `-`)
+		if !r.Referral.Not.Empty() {
+			b, _ := json.Marshal(r.Referral.Not.Normalized())
+			s += " NOT " + strings.ReplaceAll(string(b), `[]`, `-`)
+		}
+		return s
 	}
+
 	s := r.Text
 	var rows []string
 	for _, row := range r.Buttons {
@@ -151,7 +163,25 @@ func render(r dialog.Reply) string {
 	if len(rows) > 0 {
 		s += " :: " + strings.Join(rows, " / ")
 	}
+	if r.YesNo != nil {
+		s += " (yes/no " + string(r.YesNo.Facet) + ":" + r.YesNo.Code + ")"
+	}
 	return s
+}
+
+// testCatalogue reads a catalogue file of testdata into memory.
+func testCatalogue(t testing.TB, file string) *catalogue.Memory {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	services, err := catalogue.ReadCSV(f, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return catalogue.NewMemory(services)
 }
 
 func TestConversations(t *testing.T) {
@@ -170,6 +200,9 @@ func TestConversations(t *testing.T) {
 				t.Fatalf("%s: %v", file, err)
 			}
 			eng := testEngine(t, filepath.Join("testdata", sc.Tree))
+			if sc.Catalogue != "" {
+				eng.Catalogue = testCatalogue(t, filepath.Join("testdata", sc.Catalogue))
+			}
 			st := eng.NewState()
 			var keyboard []dialog.Button
 			for i := range sc.Steps {

@@ -119,9 +119,9 @@ func Cases() []Case {
 	N, P, Pu, S, St, F, A := vocab.Needs, vocab.Provinces, vocab.Publics, vocab.Sectors, vocab.Stages, vocab.Forms, vocab.Areas
 	return []Case{
 		{
-			Name:  "funding covers every funding.* need; reserved services hidden while the public is unknown; paid after free; a service that helps reach it fills the list",
+			Name:  "funding covers every funding.* need; reserved services hidden while the public is unknown; restricted to a stage, form or sector not known after open ones; a service that helps reach it fills the list",
 			Query: q(10, N, codes("funding"), P, codes("tanger-assilah")),
-			Want:  codes("mc-tanger", "grant-generic", "loan-bank", "incubator"),
+			Want:  codes("grant-generic", "loan-bank", "mc-tanger", "incubator"),
 		},
 		{
 			Name:  "precise need before the generic funding service, for someone of its public",
@@ -131,7 +131,7 @@ func Cases() []Case {
 		{
 			Name:  "inactive services are never shown",
 			Query: q(0, N, codes("funding.grant"), P, codes("tanger-assilah"), Pu, codes("youth")),
-			Want:  codes("grant-youth-all", "grant-generic", "mc-tanger", "loan-bank", "incubator"),
+			Want:  codes("grant-youth-all", "grant-generic", "loan-bank", "mc-tanger", "incubator"),
 		},
 		{
 			Name:  "province filter; local service before region-wide one",
@@ -190,7 +190,7 @@ func Cases() []Case {
 		},
 		{
 			Name:  "stage and province specific first",
-			Query: q(0, N, codes("coaching"), St, codes("idea"), P, codes("tanger-assilah"), Pu, codes("youth")),
+			Query: q(0, N, codes("coaching"), St, codes("idea"), S, codes("digital"), P, codes("tanger-assilah"), Pu, codes("youth")),
 			Want:  codes("incubator", "grant-youth-all"),
 		},
 		{
@@ -235,12 +235,12 @@ func Cases() []Case {
 		{
 			Name:  "limit caps the matches",
 			Query: q(2, N, codes("funding"), P, codes("tanger-assilah")),
-			Want:  codes("mc-tanger", "grant-generic"),
+			Want:  codes("grant-generic", "loan-bank"),
 		},
 		{
-			Name:  "empty query: region-wide open free services by id, DefaultLimit of them",
+			Name:  "empty query: region-wide free services, the least restricted first",
 			Query: q(0),
-			Want:  codes("coop-legal", "crafts-card", "grant-generic", "procure"),
+			Want:  codes("grant-generic", "procure", "coop-legal", "crafts-card"),
 		},
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // TestRelevanceGate is CI's guard on referrals (issue 13): every persona
 // in both modes, on the default engine and the test catalogue. It fails
-// on any harmful service in a top 3, and when the mean nDCG@3 of the
-// free-text mode falls below relevance.NDCGFloor.
+// on any harmful service in a top 3, when the mean nDCG@3 of a mode falls
+// below its floor, and when button-only paths ask more than
+// relevance.MaxMedianQuestions questions in the median.
 func TestRelevanceGate(t *testing.T) {
 	ps, services := testSet(t)
 	eng := defaultEngine(t)
@@ -36,8 +37,15 @@ func TestRelevanceGate(t *testing.T) {
 		for _, r := range sum.Failed {
 			t.Errorf("mode %s: %v", mode, r.Err)
 		}
-		if mode == relevance.FreeText && sum.MeanNDCG < relevance.NDCGFloor {
-			t.Errorf("mode %s: mean nDCG@%d %.3f is below the floor %.3f", mode, relevance.K, sum.MeanNDCG, relevance.NDCGFloor)
+		floor := relevance.NDCGFloor
+		if mode == relevance.Buttons {
+			floor = relevance.ButtonsNDCGFloor
+			if sum.QuestionsMedian > relevance.MaxMedianQuestions {
+				t.Errorf("mode %s: a median of %g questions before the first referral, more than %d", mode, sum.QuestionsMedian, relevance.MaxMedianQuestions)
+			}
+		}
+		if sum.MeanNDCG < floor {
+			t.Errorf("mode %s: mean nDCG@%d %.3f is below the floor %.3f", mode, relevance.K, sum.MeanNDCG, floor)
 		}
 	}
 }
