@@ -36,27 +36,36 @@ func writeTemp(t *testing.T, name, content string) string {
 func TestRelevanceOnATinySet(t *testing.T) {
 	personas := writeTemp(t, "personas.yaml", relevancePersonas)
 
-	// Only a service he may use: perfect figures, exit 0.
+	// Only a service he may use: perfect figures, exit 0; with a catalogue
+	// of one microcredit, only the need is worth asking.
 	clean := writeTemp(t, "clean.csv", relevanceHeader+relevanceRow("t-open", ""))
 	code, out, errs := runCmd(t, "", "relevance", "-v", "-personas", personas, "-catalogue", clean)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errs, out)
 	}
 	for _, want := range []string{"mode free-text", "mode buttons", "personas                         1", "mean nDCG@3                      1.000",
-		"first card ideal                 100.0% (1/1)", "harmful shown in top 3           0", "median 6, worst 6", "homme-tetouan", "*t-open"} {
+		"first card ideal                 100.0% (1/1)", "harmful shown in top 3           0", "median 1, worst 1", "homme-tetouan", "*t-open"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 
-	// A microcredit reserved to women beside it: shown to a man, exit 1,
-	// with the line that says so.
-	harmful := writeTemp(t, "harmful.csv", relevanceHeader+relevanceRow("t-open", "")+relevanceRow("t-women", "women"))
-	code, out, _ = runCmd(t, "", "relevance", "-personas", personas, "-catalogue", harmful)
+	// A microcredit reserved to women beside it: never shown to a man.
+	women := writeTemp(t, "women.csv", relevanceHeader+relevanceRow("t-open", "")+relevanceRow("t-women", "women"))
+	code, out, _ = runCmd(t, "", "relevance", "-v", "-personas", personas, "-catalogue", women)
+	if code != 0 || strings.Contains(out, "t-women") {
+		t.Errorf("exit %d, and the women's microcredit named (a man said he is one):\n%s", code, out)
+	}
+
+	// A service judged harmful for him and shown: exit 1, with the line
+	// that says so.
+	judged := writeTemp(t, "judged.yaml", strings.Replace(relevancePersonas, "ideal: [t-open]", "ideal: [t-open]\n    harmful: [t-other]", 1))
+	other := writeTemp(t, "other.csv", relevanceHeader+relevanceRow("t-open", "")+relevanceRow("t-other", ""))
+	code, out, _ = runCmd(t, "", "relevance", "-personas", judged, "-catalogue", other)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 when a harmful service is shown:\n%s", code, out)
 	}
-	if !strings.Contains(out, "homme-tetouan") || !strings.Contains(out, "t-women") || !strings.Contains(out, "reserved to women") {
+	if !strings.Contains(out, "homme-tetouan") || !strings.Contains(out, "t-other") || !strings.Contains(out, "judged harmful") {
 		t.Errorf("output does not name the harmful service and why:\n%s", out)
 	}
 }
@@ -74,12 +83,12 @@ func TestRelevanceRefusesABadSet(t *testing.T) {
 	}
 }
 
-// The embedded set runs without any flag (today it shows harmful services:
-// the exit code is not checked here, TestRelevanceGate guards it).
+// The embedded set runs without any flag and shows no harmful service
+// (TestRelevanceGate guards the figures).
 func TestRelevanceDefaultSet(t *testing.T) {
 	code, out, errs := runCmd(t, "", "relevance")
-	if code != 0 && code != 1 {
-		t.Fatalf("exit %d: %s", code, errs)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errs, out)
 	}
 	if !strings.Contains(out, "personas                         50") || strings.Count(out, "mean nDCG@3") != 2 {
 		t.Errorf("want both modes over the 50 personas:\n%s", out)
