@@ -10,10 +10,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
@@ -46,9 +48,10 @@ type Options struct {
 	// sits behind a TLS-terminating proxy). Requests over TLS get Secure
 	// cookies anyway.
 	Secure bool
-	// TrustProxy honours X-Forwarded-For and X-Forwarded-Proto (only behind
-	// a proxy that sets them).
-	TrustProxy bool
+	// TrustedProxies are the addresses of the reverse proxies in front:
+	// X-Forwarded-For and X-Forwarded-Proto are believed only on requests
+	// from them, and only the hops they added (see clientIP).
+	TrustedProxies []netip.Prefix
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
 	// Throttling of password guessing: at most MaxFailuresPerAccount failed
@@ -71,6 +74,10 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	now      func() time.Time
+	// dummyHash is checked against when the e-mail has no account, at the
+	// cost of real hashes; checkPassword is bcrypt's (tests watch it).
+	dummyHash     string
+	checkPassword func(hash, password []byte) error
 }
 
 //go:embed templates/*.html
@@ -101,7 +108,12 @@ func New(pool *pgxpool.Pool, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading locales: %w", err)
 	}
-	s := &Server{pool: pool, versions: treestore.New(pool), opts: opts, tr: tr, now: time.Now}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomToken()), BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the login check: %w", err)
+	}
+	s := &Server{pool: pool, versions: treestore.New(pool), opts: opts, tr: tr, now: time.Now,
+		dummyHash: string(dummy), checkPassword: bcrypt.CompareHashAndPassword}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
