@@ -93,7 +93,7 @@ func TestForgedForwardedForCannotEscapeTheLimit(t *testing.T) {
 	c := e.client(t)
 	const client = "203.0.113.9"
 	forged := []string{
-		"198.51.100.1, " + client,              // the proxy appended the real client
+		"198.51.100.1, " + client,               // the proxy appended the real client
 		"198.51.100.2, 198.51.100.3, " + client, // several forged hops
 		"1.2.3.4, " + client + ", 10.1.2.3",     // two proxy layers
 		"not-an-address, " + client,
