@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
 
@@ -176,5 +177,28 @@ func TestWeakPasswordsRefused(t *testing.T) {
 		if err := staff.CheckPassword(pw, "newcomer@example.org"); err != nil {
 			t.Errorf("%q refused: %v", pw, err)
 		}
+	}
+}
+
+// The console's CSV export goes through the same neutralising writer.
+func TestConsoleExportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, staff.Options{})
+	svcs := testServices()
+	svcs[0].NameFR = `=HYPERLINK("http://evil.example","x")`
+	if _, err := e.store.Import(context.Background(), svcs, postgres.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	code, body, _ := c.get("/admin/catalogue/export.csv")
+	if code != http.StatusOK {
+		t.Fatalf("export: %d", code)
+	}
+	if !strings.Contains(body, `,"'=HYPERLINK(""http://evil.example"",""x"")",`) || strings.Contains(body, `,"=HYPERLINK`) {
+		t.Fatalf("formula not neutralised in the export:\n%s", body)
+	}
+	if !strings.Contains(body, ",+212539000001,") {
+		t.Errorf("phones changed in the export:\n%s", body)
 	}
 }
