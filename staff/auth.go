@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -150,6 +151,19 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "login required", http.StatusUnauthorized)
 }
 
+// maxForm is the most a console form may send (a catalogue upload).
+const maxForm = 8 << 20
+
+// fromCtx answers a request whose context ended (deadline, client gone)
+// and reports whether it did.
+func (s *Server) fromCtx(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.Context().Err(); err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	return false
+}
+
 type authedHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 
 // auth runs h for a logged-in account with at least role need (editor >
@@ -166,8 +180,23 @@ func (s *Server) auth(need Role, h authedHandler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
-			if err := r.ParseMultipartForm(8 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			// ParseMultipartForm drops ParseForm's error (a body over the
+			// limit) when the form is not multipart: parse each kind itself.
+			var err error
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+				err = r.ParseMultipartForm(maxForm)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil {
+				if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+					http.Error(w, tr(uiLang(r), "form.toolarge", maxForm>>20), http.StatusRequestEntityTooLarge)
+					return
+				}
+				if s.fromCtx(w, r) {
+					return
+				}
 				http.Error(w, "bad form", http.StatusBadRequest)
 				return
 			}

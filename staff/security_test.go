@@ -3,12 +3,16 @@ package staff_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
@@ -200,5 +204,72 @@ func TestConsoleExportNeutralisesFormulas(t *testing.T) {
 	}
 	if !strings.Contains(body, ",+212539000001,") {
 		t.Errorf("phones changed in the export:\n%s", body)
+	}
+}
+
+// chainTree is a tree of n nodes, one short line each: a chain of info
+// nodes to an end (the shape that made validation quadratic).
+func chainTree(n int) string {
+	var b strings.Builder
+	b.WriteString("id: big\nstart: n0\nnodes:\n")
+	for i := 0; i < n-1; i++ {
+		fmt.Fprintf(&b, "  - {id: n%d, kind: info, text: {fr: étape, ar: مرحلة, ary: مرحلة}, next: n%d}\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "  - {id: n%d, kind: end, text: {fr: fin, ar: نهاية, ary: سالينا}}\n", n-1)
+	return b.String()
+}
+
+// The audit had a viewer post a 15,000-node tree to check: 27 s of CPU and
+// 200 MB, going on after the client gave up. The console now refuses what
+// is over its limits, at once and with a clear message.
+func TestConsoleRefusesHugeTrees(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(viewerEmail)
+	tok := c.csrf("/admin/trees")
+	for _, tc := range []struct {
+		nodes int
+		want  string
+	}{{15000, "Refusé"}, {staff.MaxTreeNodes + 500, "l'arbre a 2500 nœuds, plus que les 2000"}} {
+		src := chainTree(tc.nodes)
+		start := time.Now()
+		code, body, _ := c.post("/admin/trees", url.Values{"csrf": {tok}, "action": {"check"}, "content": {src}})
+		took := time.Since(start)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(html.UnescapeString(body), tc.want) {
+			t.Errorf("%d nodes (%d bytes): %d, want 413 saying %q", tc.nodes, len(src), code, tc.want)
+		}
+		if took > time.Second {
+			t.Errorf("%d nodes: refused after %v, want well under a second", tc.nodes, took)
+		}
+	}
+	// A tree within the limits is still checked and drawn.
+	if code, body, _ := c.post("/admin/trees", url.Values{"csrf": {tok}, "action": {"check"}, "content": {chainTree(300)}}); code != http.StatusOK || !strings.Contains(body, "n299") {
+		t.Errorf("300 nodes: %d", code)
+	}
+	// A body over the forms' limit is refused with 413 too.
+	big := strings.Repeat("x", 9<<20)
+	if code, body, _ := c.post("/admin/trees", url.Values{"csrf": {tok}, "action": {"check"}, "content": {big}}); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "8 Mio") {
+		t.Errorf("9 MiB form: %d %q", code, body)
+	}
+}
+
+// Console work runs under a deadline: past it, queries are cancelled and
+// the answer says so.
+func TestConsoleRequestDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, staff.Options{})
+	c := e.client(t)
+	c.mustLogin(editorEmail)
+	hurried, err := staff.New(e.pool, staff.Options{Catalogue: e.store, RequestTimeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hurried)
+	defer srv.Close()
+	c.base = srv.URL // same host: the session cookie goes along
+	code, body, _ := c.get("/admin/catalogue")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "trop de temps") {
+		t.Fatalf("past the deadline: %d %q", code, body)
 	}
 }

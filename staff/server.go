@@ -60,6 +60,10 @@ type Options struct {
 	MaxFailuresPerAccount int
 	MaxFailuresPerIP      int
 	ThrottleWindow        time.Duration
+	// RequestTimeout is how long the console works on one request
+	// (default 30 s): past it, or once the client has gone, its queries
+	// are cancelled and no page is drawn.
+	RequestTimeout time.Duration
 	// StaleAfter is how old a row's last check may be before the catalogue
 	// page lists it (default 365 days).
 	StaleAfter time.Duration
@@ -100,6 +104,9 @@ func New(pool *pgxpool.Pool, opts Options) (*Server, error) {
 	}
 	if opts.ThrottleWindow <= 0 {
 		opts.ThrottleWindow = 15 * time.Minute
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
 	}
 	if opts.StaleAfter <= 0 {
 		opts.StaleAfter = 365 * 24 * time.Hour
@@ -153,7 +160,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	s.mux.ServeHTTP(w, r)
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func (s *Server) routes() {
@@ -242,6 +251,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // fail answers an unexpected error without detail (logged instead).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
+		return // the client has gone
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		slog.WarnContext(r.Context(), "console: request deadline passed", "path", r.URL.Path)
+		http.Error(w, tr(uiLang(r), "request.timeout"), http.StatusServiceUnavailable)
 		return
 	}
 	slog.ErrorContext(r.Context(), "console: request failed", "path", r.URL.Path, "err", err)
