@@ -191,7 +191,9 @@ func init() {
 		}
 		console, err := staff.New(pool, staff.Options{
 			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: behindProxy,
-			Handoffs: handoff.NewRecords(pool),
+			// Work past the write deadline could not be delivered anyway.
+			RequestTimeout: cfg.HTTPWriteTimeout,
+			Handoffs:       handoff.NewRecords(pool),
 		})
 		if err != nil {
 			cat.Close()
