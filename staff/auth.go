@@ -284,14 +284,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// failure let 30 concurrent guesses all through.)
 	now := s.now()
 	since := now.Add(-s.opts.ThrottleWindow)
-	var attempt [2]int64 // ids of the account's and the address's rows
-	rows, err := s.pool.Query(ctx, `INSERT INTO staff_login_failure (key, at) VALUES ($1, $3), ($2, $3) RETURNING id`, accountKey, ipKey, now)
+	var attempt []int64 // ids of the rows just added
+	var ipAttempt int64
+	rows, err := s.pool.Query(ctx, `INSERT INTO staff_login_failure (key, at) VALUES ($1, $3), ($2, $3) RETURNING id, key`, accountKey, ipKey, now)
 	if err == nil {
-		var ids []int64
-		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err == nil && len(ids) == 2 {
-			attempt = [2]int64{ids[0], ids[1]}
-		}
+		var id int64
+		var key string
+		_, err = pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+			attempt = append(attempt, id)
+			if key == ipKey {
+				ipAttempt = id
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("recording a login attempt: %w", err))
@@ -307,7 +312,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if acc > s.opts.MaxFailuresPerAccount || ip > s.opts.MaxFailuresPerIP {
 		// Refused without checking anything: not a failure to count (the
 		// limit ends a window after the last real failure).
-		if _, err := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM staff_login_failure WHERE id = ANY($1)`, attempt[:]); err != nil {
+		if _, err := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM staff_login_failure WHERE id = ANY($1)`, attempt); err != nil {
 			slog.WarnContext(ctx, "console: taking back a throttled login attempt", "err", err)
 		}
 		slog.WarnContext(ctx, "console: login throttled", "by_account", acc > s.opts.MaxFailuresPerAccount)
@@ -338,7 +343,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if _, err := tx.Exec(ctx, `DELETE FROM staff_session WHERE expires_at < now()`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM staff_login_failure WHERE key = $1 OR at < $2 OR id = $3`, accountKey, since, attempt[1]); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_login_failure WHERE key = $1 OR at < $2 OR id = $3`, accountKey, since, ipAttempt); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO staff_session (token_hash, account_id, csrf, expires_at) VALUES ($1, $2, $3, $4)`,
