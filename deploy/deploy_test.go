@@ -1290,3 +1290,29 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("dalil.service starts without waiting for PostgreSQL and Redis: After=%s", unit["Unit.After"])
 	}
 }
+
+// The compose instructions put the bot token and passwords in deploy/.env:
+// git must ignore it (the audit found it was not).
+func TestSettingsFileIsGitIgnored(t *testing.T) {
+	ignored := false
+	for _, f := range []string{".gitignore", "deploy/.gitignore"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case f == ".gitignore" && (line == "deploy/.env" || line == "/deploy/.env" || line == ".env"),
+				f == "deploy/.gitignore" && (line == ".env" || line == "/.env"):
+				ignored = true
+			}
+		}
+	}
+	if !ignored {
+		t.Error("deploy/.env (the compose settings, with the secrets) is not git-ignored")
+	}
+	if !strings.Contains(string(readFile(t, "deploy/compose.yaml")), "env_file: .env") {
+		t.Error("compose.yaml no longer reads deploy/.env: update this test")
+	}
+}

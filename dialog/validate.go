@@ -284,21 +284,31 @@ func (v *validator) reachability() {
 		}
 	}
 	// A node ends a path when it is an end or an adviser; a node can end when
-	// one of its edges leads to a node that can. Iterate to a fixed point.
+	// one of its edges leads to a node that can. Going backwards from the
+	// ends over reversed edges visits each edge once (a fixed point over
+	// the node list took a pass per node of a long chain: quadratic).
+	into := map[string][]string{} // node id -> ids of the nodes with an edge to it
 	canEnd := map[string]bool{}
-	for changed := true; changed; {
-		changed = false
-		for _, n := range t.Nodes {
-			if n == nil || canEnd[n.ID] {
-				continue
-			}
-			ok := n.Kind == KindEnd || n.Kind == KindAdviser
-			for _, next := range t.edges(n) {
-				ok = ok || canEnd[next]
-			}
-			if ok {
-				canEnd[n.ID] = true
-				changed = true
+	var ends []string
+	for _, n := range t.Nodes {
+		if n == nil {
+			continue
+		}
+		for _, next := range t.edges(n) {
+			into[next] = append(into[next], n.ID)
+		}
+		if (n.Kind == KindEnd || n.Kind == KindAdviser) && !canEnd[n.ID] {
+			canEnd[n.ID] = true
+			ends = append(ends, n.ID)
+		}
+	}
+	for len(ends) > 0 {
+		id := ends[len(ends)-1]
+		ends = ends[:len(ends)-1]
+		for _, from := range into[id] {
+			if !canEnd[from] {
+				canEnd[from] = true
+				ends = append(ends, from)
 			}
 		}
 	}
@@ -309,17 +319,39 @@ func (v *validator) reachability() {
 	}
 	// Nodes that need no answer (info, referral) must not loop among
 	// themselves: the engine would go round without waiting for the user.
+	// Each such node has one way on (next), so following it from every
+	// node would be quadratic on a long chain; instead each walk stops at a
+	// node already settled and settles the whole path it took.
+	const (
+		walking = 1 + iota
+		looping
+		settled
+	)
+	state := map[*Node]int{}
+	silent := func(n *Node) bool { return n != nil && (n.Kind == KindInfo || n.Kind == KindReferral) }
 	for _, n := range t.Nodes {
-		if n == nil || !(n.Kind == KindInfo || n.Kind == KindReferral) {
+		if !silent(n) || state[n] != 0 {
 			continue
 		}
-		seen := map[string]bool{}
-		for cur := n; cur != nil && (cur.Kind == KindInfo || cur.Kind == KindReferral); cur = t.Node(cur.Next) {
-			if seen[cur.ID] {
-				v.add(n, "loops back to itself without asking anything")
+		var path []*Node
+		verdict := settled
+		for cur := n; silent(cur); cur = t.Node(cur.Next) {
+			if s := state[cur]; s != 0 {
+				if s == looping || s == walking {
+					verdict = looping
+				}
 				break
 			}
-			seen[cur.ID] = true
+			state[cur] = walking
+			path = append(path, cur)
+		}
+		for _, p := range path {
+			state[p] = verdict
+		}
+	}
+	for _, n := range t.Nodes {
+		if silent(n) && state[n] == looping {
+			v.add(n, "loops back to itself without asking anything")
 		}
 	}
 }

@@ -136,8 +136,8 @@ func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role
 	if _, err := ParseRole(string(role)); err != nil {
 		return Account{}, err
 	}
-	if n := len(password); n < MinPassword || n > maxPassword {
-		return Account{}, fmt.Errorf("the password must have %d to %d bytes", MinPassword, maxPassword)
+	if err := CheckPassword(password, email); err != nil {
+		return Account{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
@@ -223,8 +223,8 @@ func update(ctx context.Context, pool *pgxpool.Pool, email, actor, action, detai
 
 // SetPassword replaces an account's password and ends its sessions.
 func SetPassword(ctx context.Context, pool *pgxpool.Pool, email, password, actor string) error {
-	if n := len(password); n < MinPassword || n > maxPassword {
-		return fmt.Errorf("the password must have %d to %d bytes", MinPassword, maxPassword)
+	if err := CheckPassword(password, email); err != nil {
+		return err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -49,24 +50,65 @@ func tokenHash(tok string) string {
 
 // secure says whether cookies set on this request must be Secure.
 func (s *Server) secure(r *http.Request) bool {
-	return s.opts.Secure || r.TLS != nil || (s.opts.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+	return s.opts.Secure || r.TLS != nil || (s.fromProxy(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
-// clientIP is the address throttling counts by.
-func (s *Server) clientIP(r *http.Request) string {
-	if s.opts.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
+// peer is the address of the connection's other end.
+func peer(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
+	return false
+}
+
+// fromProxy reports whether the request comes from a trusted proxy, whose
+// forwarding headers are believed.
+func (s *Server) fromProxy(r *http.Request) bool {
+	a, ok := peer(r)
+	return ok && s.trusted(a)
+}
+
+// clientIP is the address throttling counts by. Each proxy appends the
+// address it got the request from to X-Forwarded-For; whatever is to the
+// left of what our proxies added was written by the client, who can put
+// anything there. So the client is the rightmost address that is not one
+// of our proxies, found walking from the connection's peer leftwards
+// through trusted proxies only.
+func (s *Server) clientIP(r *http.Request) string {
+	a, ok := peer(r)
+	if !ok {
 		return r.RemoteAddr
 	}
-	return host
+	if !s.trusted(a) {
+		return a.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// Not an address where one of our proxies should have put
+			// one: count by the last hop known good.
+			return a.String()
+		}
+		a = h.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return a.String() // every hop is a proxy of ours
 }
 
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
@@ -109,6 +151,19 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "login required", http.StatusUnauthorized)
 }
 
+// maxForm is the most a console form may send (a catalogue upload).
+const maxForm = 8 << 20
+
+// fromCtx answers a request whose context ended (deadline, client gone)
+// and reports whether it did.
+func (s *Server) fromCtx(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.Context().Err(); err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	return false
+}
+
 type authedHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 
 // auth runs h for a logged-in account with at least role need (editor >
@@ -125,8 +180,23 @@ func (s *Server) auth(need Role, h authedHandler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
-			if err := r.ParseMultipartForm(8 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			// ParseMultipartForm drops ParseForm's error (a body over the
+			// limit) when the form is not multipart: parse each kind itself.
+			var err error
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+				err = r.ParseMultipartForm(maxForm)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil {
+				if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+					http.Error(w, tr(uiLang(r), "form.toolarge", maxForm>>20), http.StatusRequestEntityTooLarge)
+					return
+				}
+				if s.fromCtx(w, r) {
+					return
+				}
 				http.Error(w, "bad form", http.StatusBadRequest)
 				return
 			}
@@ -207,16 +277,45 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	accountKey, ipKey := "account:"+email, "ip:"+s.clientIP(r)
 
+	// The attempt is recorded before it is counted and before the password
+	// is checked: of attempts racing each other, the k-th recorded counts
+	// at least k, so no more than the limit get to check a password
+	// however many arrive at once. (Counting first and recording after a
+	// failure let 30 concurrent guesses all through.)
+	now := s.now()
+	since := now.Add(-s.opts.ThrottleWindow)
+	var attempt []int64 // ids of the rows just added
+	var ipAttempt int64
+	rows, err := s.pool.Query(ctx, `INSERT INTO staff_login_failure (key, at) VALUES ($1, $3), ($2, $3) RETURNING id, key`, accountKey, ipKey, now)
+	if err == nil {
+		var id int64
+		var key string
+		_, err = pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+			attempt = append(attempt, id)
+			if key == ipKey {
+				ipAttempt = id
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("recording a login attempt: %w", err))
+		return
+	}
 	var acc, ip int
-	since := s.now().Add(-s.opts.ThrottleWindow)
 	err = s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2)
 		FROM staff_login_failure WHERE key IN ($1, $2) AND at > $3`, accountKey, ipKey, since).Scan(&acc, &ip)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("reading login failures: %w", err))
 		return
 	}
-	if acc >= s.opts.MaxFailuresPerAccount || ip >= s.opts.MaxFailuresPerIP {
-		slog.WarnContext(ctx, "console: login throttled", "by_account", acc >= s.opts.MaxFailuresPerAccount)
+	if acc > s.opts.MaxFailuresPerAccount || ip > s.opts.MaxFailuresPerIP {
+		// Refused without checking anything: not a failure to count (the
+		// limit ends a window after the last real failure).
+		if _, err := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM staff_login_failure WHERE id = ANY($1)`, attempt); err != nil {
+			slog.WarnContext(ctx, "console: taking back a throttled login attempt", "err", err)
+		}
+		slog.WarnContext(ctx, "console: login throttled", "by_account", acc > s.opts.MaxFailuresPerAccount)
 		w.Header().Set("Retry-After", fmt.Sprint(int(s.opts.ThrottleWindow.Seconds())))
 		s.showLogin(w, r, http.StatusTooManyRequests, "login.throttled", next, email)
 		return
@@ -230,13 +329,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hash == "" {
-		hash = dummyHash // same work for an unknown e-mail: no timing oracle
+		// Same work as for an account, at the cost of new hashes: no
+		// timing tells whether the e-mail has one.
+		hash = s.dummyHash
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || id == 0 {
-		if _, err := s.pool.Exec(ctx, `INSERT INTO staff_login_failure (key, at) VALUES ($1, $3), ($2, $3)`, accountKey, ipKey, s.now()); err != nil {
-			s.fail(w, r, fmt.Errorf("recording a login failure: %w", err))
-			return
-		}
+	if s.checkPassword([]byte(hash), []byte(password)) != nil || id == 0 {
+		// The attempt recorded above stays: it is the failure.
 		s.showLogin(w, r, http.StatusUnauthorized, "login.failed", next, email)
 		return
 	}
@@ -245,7 +343,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if _, err := tx.Exec(ctx, `DELETE FROM staff_session WHERE expires_at < now()`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM staff_login_failure WHERE key = $1 OR at < $2`, accountKey, since); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM staff_login_failure WHERE key = $1 OR at < $2 OR id = $3`, accountKey, since, ipAttempt); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO staff_session (token_hash, account_id, csrf, expires_at) VALUES ($1, $2, $3, $4)`,
@@ -263,12 +361,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, r, loginCookie, "", -1)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
-
-// dummyHash is compared against when the e-mail has no account.
-var dummyHash = func() string {
-	h, _ := bcrypt.GenerateFromPassword([]byte("no such account, no such password"), bcrypt.MinCost)
-	return string(h)
-}()
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *session) {
 	if c, err := r.Cookie(sessionCookie); err == nil {

@@ -10,10 +10,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
@@ -50,9 +52,10 @@ type Options struct {
 	// sits behind a TLS-terminating proxy). Requests over TLS get Secure
 	// cookies anyway.
 	Secure bool
-	// TrustProxy honours X-Forwarded-For and X-Forwarded-Proto (only behind
-	// a proxy that sets them).
-	TrustProxy bool
+	// TrustedProxies are the addresses of the reverse proxies in front:
+	// X-Forwarded-For and X-Forwarded-Proto are believed only on requests
+	// from them, and only the hops they added (see clientIP).
+	TrustedProxies []netip.Prefix
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
 	// Throttling of password guessing: at most MaxFailuresPerAccount failed
@@ -61,6 +64,10 @@ type Options struct {
 	MaxFailuresPerAccount int
 	MaxFailuresPerIP      int
 	ThrottleWindow        time.Duration
+	// RequestTimeout is how long the console works on one request
+	// (default 30 s): past it, or once the client has gone, its queries
+	// are cancelled and no page is drawn.
+	RequestTimeout time.Duration
 	// StaleAfter is how old a row's last check may be before the catalogue
 	// page lists it (default 365 days).
 	StaleAfter time.Duration
@@ -75,6 +82,10 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	now      func() time.Time
+	// dummyHash is checked against when the e-mail has no account, at the
+	// cost of real hashes; checkPassword is bcrypt's (tests watch it).
+	dummyHash     string
+	checkPassword func(hash, password []byte) error
 }
 
 //go:embed templates/*.html
@@ -98,6 +109,9 @@ func New(pool *pgxpool.Pool, opts Options) (*Server, error) {
 	if opts.ThrottleWindow <= 0 {
 		opts.ThrottleWindow = 15 * time.Minute
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
 	if opts.StaleAfter <= 0 {
 		opts.StaleAfter = 365 * 24 * time.Hour
 	}
@@ -105,7 +119,12 @@ func New(pool *pgxpool.Pool, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading locales: %w", err)
 	}
-	s := &Server{pool: pool, versions: treestore.New(pool), opts: opts, tr: tr, now: time.Now}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomToken()), BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the login check: %w", err)
+	}
+	s := &Server{pool: pool, versions: treestore.New(pool), opts: opts, tr: tr, now: time.Now,
+		dummyHash: string(dummy), checkPassword: bcrypt.CompareHashAndPassword}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -145,7 +164,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	s.mux.ServeHTTP(w, r)
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func (s *Server) routes() {
@@ -237,6 +258,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // fail answers an unexpected error without detail (logged instead).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
+		return // the client has gone
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		slog.WarnContext(r.Context(), "console: request deadline passed", "path", r.URL.Path)
+		http.Error(w, tr(uiLang(r), "request.timeout"), http.StatusServiceUnavailable)
 		return
 	}
 	slog.ErrorContext(r.Context(), "console: request failed", "path", r.URL.Path, "err", err)

@@ -246,7 +246,7 @@ func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session
 		action = "simulate" // a button of the simulated chat
 	}
 	if f, _, err := r.FormFile("file"); err == nil {
-		b, err := io.ReadAll(io.LimitReader(f, 4<<20))
+		b, err := io.ReadAll(io.LimitReader(f, MaxTreeBytes+1))
 		f.Close()
 		if err != nil {
 			s.fail(w, r, err)
@@ -259,6 +259,17 @@ func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session
 	}
 	d.Content = strings.ReplaceAll(d.Content, "\r\n", "\n") // browsers send CRLF from a textarea
 	p := page{Data: d, Nav: string(kind)}
+	if msg := tooBig(uiLang(r), kind, d.Content); msg != "" {
+		// Nothing of it is checked, drawn or sent back.
+		d.Content, d.Checked = "", false
+		if err := s.loadVersions(r, kind, d); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.Error = msg
+		s.render(w, r, http.StatusRequestEntityTooLarge, "trees", sess, p)
+		return
+	}
 	code := http.StatusOK
 	switch action {
 	case "publish":
@@ -315,7 +326,32 @@ func (s *Server) treesPost(w http.ResponseWriter, r *http.Request, sess *session
 		return
 	}
 	s.analyse(r, kind, d, sess)
+	if err := r.Context().Err(); err != nil {
+		s.fail(w, r, err) // the client left or the deadline passed: no page to draw
+		return
+	}
 	s.render(w, r, code, "trees", sess, p)
+}
+
+// What the console takes in one tree or lexicon: the built-in tree has 69
+// nodes in 18 KiB. Bigger ones go through `dalil tree publish`.
+const (
+	MaxTreeBytes = 1 << 20
+	MaxTreeNodes = 2000
+)
+
+// tooBig says, in the console's language, why content is refused, or "".
+func tooBig(l string, kind treestore.Kind, content string) string {
+	if len(content) > MaxTreeBytes {
+		return tr(l, "trees.toolarge", (len(content)+1023)/1024, MaxTreeBytes/1024)
+	}
+	if kind != treestore.KindTree {
+		return ""
+	}
+	if t, err := dialog.Parse([]byte(content)); err == nil && len(t.Nodes) > MaxTreeNodes {
+		return tr(l, "trees.toomany", len(t.Nodes), MaxTreeNodes)
+	}
+	return ""
 }
 
 // simulate runs one step of the in-page chat on the draft tree, with the

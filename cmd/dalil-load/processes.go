@@ -222,7 +222,7 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 		p, err := startServe(ctx, c, i, map[string]string{
 			"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
 			"DATABASE_URL": c.dbURL, "REDIS_URL": c.redisURL,
-			"WEBHOOK_URL": webhook, "WEBHOOK_SECRET": "load-secret",
+			"WEBHOOK_URL": webhook, "WEBHOOK_SECRET": "load-secret-0123456789",
 			"TELEGRAM_RATE_LIMIT": "0", "TELEGRAM_CHAT_RATE_LIMIT": map[bool]string{true: "1", false: "0"}[c.chatLimit],
 			"LOG_LEVEL": "warn",
 		})

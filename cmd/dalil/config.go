@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -27,6 +28,17 @@ type Config struct {
 	ChatRate       float64       // messages per second in one chat; 0 = no per-chat or group limit
 	StateTTL       time.Duration // idle conversations expire after this
 	LogLevel       string
+	// TrustedProxies are the addresses of the reverse proxies in front
+	// (TRUSTED_PROXIES): only a request coming from one of them has its
+	// X-Forwarded-For and X-Forwarded-Proto believed.
+	TrustedProxies []netip.Prefix
+	// HTTP server timeouts (HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT,
+	// HTTP_IDLE_TIMEOUT): a request must arrive whole, and its answer
+	// leave, within them; an idle keep-alive connection is closed after
+	// the last.
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
+	HTTPIdleTimeout  time.Duration
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
 	Handoff handoff.Settings
 }
@@ -54,10 +66,20 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		ChatRate:       1,
 		StateTTL:       30 * 24 * time.Hour,
 		LogLevel:       orDefault(getenv("LOG_LEVEL"), "info"),
+
+		HTTPReadTimeout:  time.Minute,
+		HTTPWriteTimeout: time.Minute,
+		HTTPIdleTimeout:  2 * time.Minute,
 	}
 	for _, v := range need {
 		if strings.TrimSpace(getenv(v)) == "" {
 			return nil, &ConfigError{v, "is required but not set"}
+		}
+	}
+	// A secret copied from an example file is public: refuse to run on it.
+	for _, v := range secretSettings {
+		if isPlaceholder(getenv(v)) {
+			return nil, &ConfigError{v, "still holds the placeholder of the example file: put the real value"}
 		}
 	}
 	if err := checkURL("TELEGRAM_API_URL", c.TelegramAPIURL, "http", "https"); err != nil {
@@ -82,7 +104,30 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		}
 	}
 	if c.WebhookSecret != "" && !validSecret(c.WebhookSecret) {
-		return nil, &ConfigError{"WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"}
+		return nil, &ConfigError{"WEBHOOK_SECRET", fmt.Sprintf("must be %d to 256 characters of A-Z, a-z, 0-9, _ and - (openssl rand -hex 32)", minWebhookSecret)}
+	}
+	if s := getenv("TRUSTED_PROXIES"); strings.TrimSpace(s) != "" {
+		ps, err := parseProxies(s)
+		if err != nil {
+			return nil, &ConfigError{"TRUSTED_PROXIES", err.Error()}
+		}
+		c.TrustedProxies = ps
+	}
+	for _, d := range []struct {
+		name, value string
+		to          *time.Duration
+	}{
+		{"HTTP_READ_TIMEOUT", getenv("HTTP_READ_TIMEOUT"), &c.HTTPReadTimeout},
+		{"HTTP_WRITE_TIMEOUT", getenv("HTTP_WRITE_TIMEOUT"), &c.HTTPWriteTimeout},
+		{"HTTP_IDLE_TIMEOUT", getenv("HTTP_IDLE_TIMEOUT"), &c.HTTPIdleTimeout},
+	} {
+		if d.value != "" {
+			v, err := time.ParseDuration(d.value)
+			if err != nil || v <= 0 {
+				return nil, &ConfigError{d.name, fmt.Sprintf("%q is not a positive duration such as 60s", d.value)}
+			}
+			*d.to = v
+		}
 	}
 	if s := getenv("ADVISERS_CHAT_ID"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
@@ -155,8 +200,46 @@ func checkURL(name, raw string, schemes ...string) error {
 	return &ConfigError{name, fmt.Sprintf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))}
 }
 
+// secretSettings are the settings whose example values (deploy/.env.example,
+// deploy/k8s/secret.example.yaml) are placeholders.
+var secretSettings = [...]string{"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL", "REDIS_URL"}
+
+// isPlaceholder recognises the placeholders of the example files
+// ("PLACEHOLDER-replace-with-…", "REPLACE_WITH_…").
+func isPlaceholder(v string) bool {
+	v = strings.ToLower(v)
+	return strings.Contains(v, "placeholder") || strings.Contains(v, "replace_with") || strings.Contains(v, "replace-with")
+}
+
+// minWebhookSecret is our floor: Telegram accepts a 1-character secret
+// token, which anyone could guess. Eight of its 64 characters are 2^48
+// guesses, far beyond what an attacker can send over HTTP, and do not break
+// the shorter secrets existing deployments use; the examples generate 64.
+const minWebhookSecret = 8
+
+// parseProxies reads a comma-separated list of addresses or CIDR ranges.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range (such as 10.0.0.0/8)", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
 func validSecret(s string) bool {
-	if len(s) > 256 {
+	if len(s) < minWebhookSecret || len(s) > 256 {
 		return false
 	}
 	for _, r := range s {

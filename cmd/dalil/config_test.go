@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(kv ...string) func(string) string {
@@ -43,6 +44,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{env("TELEGRAM_CHAT_RATE_LIMIT", "-1"), nil, "TELEGRAM_CHAT_RATE_LIMIT"},
 		{env("TELEGRAM_CHAT_RATE_LIMIT", "1/s"), nil, "TELEGRAM_CHAT_RATE_LIMIT"},
 		{env("TELEGRAM_BOT_TOKEN", "nocolon"), nil, "TELEGRAM_BOT_TOKEN"},
+		{env("TRUSTED_PROXIES", "10.0.0.0/8, ingress"), nil, "TRUSTED_PROXIES"},
+		{env("HTTP_READ_TIMEOUT", "0s"), nil, "HTTP_READ_TIMEOUT"},
+		{env("HTTP_WRITE_TIMEOUT", "long"), nil, "HTTP_WRITE_TIMEOUT"},
+		{env("HTTP_IDLE_TIMEOUT", "-1s"), nil, "HTTP_IDLE_TIMEOUT"},
 	}
 	for _, c := range cases {
 		_, err := loadConfig(c.env, c.need...)
@@ -57,12 +62,71 @@ func TestConfigReadsEverySetting(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN", "123:abc", "TELEGRAM_API_URL", "http://127.0.0.1:9/",
 		"DATABASE_URL", "postgres://u@h/db", "REDIS_URL", "redis://h:6379/1",
 		"ADVISERS_CHAT_ID", "-1001234", "HTTP_ADDR", ":9090", "WEBHOOK_URL", "https://x.org/tg",
-		"WEBHOOK_SECRET", "s3cr-t_", "TELEGRAM_RATE_LIMIT", "0", "STATE_TTL", "48h", "TELEGRAM_CHAT_RATE_LIMIT", "0.5"),
+		"WEBHOOK_SECRET", "s3cr-t_0123456789", "TELEGRAM_RATE_LIMIT", "0", "STATE_TTL", "48h", "TELEGRAM_CHAT_RATE_LIMIT", "0.5"),
 		"TELEGRAM_BOT_TOKEN")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.TelegramAPIURL != "http://127.0.0.1:9" || c.AdvisersChatID != -1001234 || c.RateLimit != 0 || c.ChatRate != 0.5 || c.StateTTL.Hours() != 48 || c.HTTPAddr != ":9090" {
 		t.Fatalf("settings misread: %+v", c)
+	}
+}
+
+// The audit started serve on the example files' placeholders and on a
+// one-character webhook secret: both must stop it with one line naming
+// the setting.
+func TestConfigRefusesPlaceholdersAndWeakWebhookSecret(t *testing.T) {
+	hook := "https://bot.example.org/hook"
+	cases := []struct {
+		env  func(string) string
+		want string
+	}{
+		// deploy/k8s/secret.example.yaml
+		{env("TELEGRAM_BOT_TOKEN", "123456789:PLACEHOLDER-replace-with-the-BotFather-token"), "TELEGRAM_BOT_TOKEN"},
+		{env("WEBHOOK_URL", hook, "WEBHOOK_SECRET", "PLACEHOLDER-replace-with-openssl-rand-hex-32"), "WEBHOOK_SECRET"},
+		{env("DATABASE_URL", "postgres://dalil:PLACEHOLDER@postgres.example.internal:5432/dalil?sslmode=require"), "DATABASE_URL"},
+		{env("REDIS_URL", "rediss://:PLACEHOLDER@redis.example.internal:6379/0"), "REDIS_URL"},
+		// deploy/.env.example
+		{env("TELEGRAM_BOT_TOKEN", "123456789:REPLACE_WITH_THE_TOKEN_FROM_BOTFATHER"), "TELEGRAM_BOT_TOKEN"},
+		{env("DATABASE_URL", "postgres://dalil:REPLACE_WITH_POSTGRES_PASSWORD@127.0.0.1:5432/dalil?sslmode=disable"), "DATABASE_URL"},
+		// Telegram takes 1 to 256 characters; a short one is guessable.
+		{env("WEBHOOK_URL", hook, "WEBHOOK_SECRET", "x"), "WEBHOOK_SECRET"},
+		{env("WEBHOOK_URL", hook, "WEBHOOK_SECRET", "0123456"), "WEBHOOK_SECRET"},
+		{env("WEBHOOK_URL", hook, "WEBHOOK_SECRET", strings.Repeat("a", 257)), "WEBHOOK_SECRET"},
+	}
+	for _, c := range cases {
+		_, err := loadConfig(c.env)
+		if err == nil || !strings.HasPrefix(err.Error(), "setting "+c.want+":") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("want one line naming %s, got %v", c.want, err)
+		}
+	}
+	// 8 characters is enough.
+	if _, err := loadConfig(env("WEBHOOK_URL", hook, "WEBHOOK_SECRET", "01234567")); err != nil {
+		t.Errorf("an 8-character secret: %v", err)
+	}
+}
+
+func TestConfigTrustedProxiesAndHTTPTimeouts(t *testing.T) {
+	c, err := loadConfig(env("TRUSTED_PROXIES", " 10.0.0.0/8, 192.168.1.7 ,fd00::/8", "HTTP_READ_TIMEOUT", "5s",
+		"HTTP_WRITE_TIMEOUT", "7s", "HTTP_IDLE_TIMEOUT", "9s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, ",") != "10.0.0.0/8,192.168.1.7/32,fd00::/8" {
+		t.Errorf("TRUSTED_PROXIES read as %v", got)
+	}
+	if c.HTTPReadTimeout != 5*time.Second || c.HTTPWriteTimeout != 7*time.Second || c.HTTPIdleTimeout != 9*time.Second {
+		t.Errorf("timeouts read as %v %v %v", c.HTTPReadTimeout, c.HTTPWriteTimeout, c.HTTPIdleTimeout)
+	}
+	d, err := loadConfig(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.HTTPReadTimeout <= 0 || d.HTTPWriteTimeout <= 0 || d.HTTPIdleTimeout <= 0 || len(d.TrustedProxies) != 0 {
+		t.Errorf("defaults: %+v", d)
 	}
 }

@@ -191,7 +191,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 			defer stop()
 		}
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := bot.NewHTTPServer(mux, bot.HTTPTimeouts{Read: cfg.HTTPReadTimeout, Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout})
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	mode := "long polling"

@@ -81,13 +81,13 @@ func TestServeWebhook(t *testing.T) {
 	hook := "http://127.0.0.1:" + strconv.Itoa(port) + "/telegram/hook"
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": redistest.URL(t),
-		"WEBHOOK_URL": hook, "WEBHOOK_SECRET": "the-Secret_42",
+		"WEBHOOK_URL": hook, "WEBHOOK_SECRET": "the-Secret_42-abcdefgh",
 	}
 	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port) // where WEBHOOK_URL points
 	_, stop := serveAt(t, env)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if url, secret := srv.Webhook(); url == hook && secret == "the-Secret_42" {
+		if url, secret := srv.Webhook(); url == hook && secret == "the-Secret_42-abcdefgh" {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -159,7 +159,8 @@ func openStaffDB(ctx context.Context, s stdio) (*pgxpool.Pool, error) {
 
 // With DATABASE_URL, serve mounts the staff console at /admin/ on HTTP_ADDR.
 // Cookies are Secure on TLS requests; behind a TLS-terminating proxy set
-// ADMIN_BEHIND_PROXY=1 so X-Forwarded-Proto and X-Forwarded-For are believed.
+// ADMIN_BEHIND_PROXY=1 (Secure cookies) and TRUSTED_PROXIES to the proxies'
+// addresses, whose X-Forwarded-Proto and X-Forwarded-For are then believed.
 func init() {
 	httpMounts = append(httpMounts, func(ctx context.Context, cfg *Config, mux *http.ServeMux) (func(), error) {
 		if cfg.DatabaseURL == "" {
@@ -185,9 +186,14 @@ func init() {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
 		behindProxy := os.Getenv("ADMIN_BEHIND_PROXY") == "1"
+		if behindProxy && len(cfg.TrustedProxies) == 0 {
+			slog.WarnContext(ctx, "ADMIN_BEHIND_PROXY=1 but TRUSTED_PROXIES is empty: the console's login limit counts every client as the proxy's address")
+		}
 		console, err := staff.New(pool, staff.Options{
-			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustProxy: behindProxy, Secure: behindProxy,
-			Handoffs: handoff.NewRecords(pool),
+			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: behindProxy,
+			// Work past the write deadline could not be delivered anyway.
+			RequestTimeout: cfg.HTTPWriteTimeout,
+			Handoffs:       handoff.NewRecords(pool),
 		})
 		if err != nil {
 			cat.Close()
