@@ -153,8 +153,10 @@ func (r *Records) close(ctx context.Context, id string, adviser int64, outcome s
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}
+	// $4 is cast: beside the literal 0 PostgreSQL would type it int4, and
+	// Telegram ids go past 2^31.
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET closed_at = COALESCE(closed_at, $2), outcome = COALESCE(outcome, $3),
-		adviser_id = COALESCE(adviser_id, NULLIF($4, 0)) WHERE id = $1`, id, at, outcome, adviser)
+		adviser_id = COALESCE(adviser_id, NULLIF($4::bigint, 0)) WHERE id = $1`, id, at, outcome, adviser)
 	if err != nil {
 		return fmt.Errorf("recording a close: %w", err)
 	}
