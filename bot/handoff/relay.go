@@ -263,14 +263,11 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	}
 	raw, err := d.call(ctx, "getChatMember", telegram.Params{
 		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "user_id": strconv.FormatInt(user, 10)})
-	if telegram.Code(err) == 404 {
-		// A Bot API server without getChatMember (some self-hosted or
-		// test servers): only members can post in the group, which is
-		// what the check guards; trust that.
-		d.log.Warn("getChatMember not available; trusting the group's own membership")
-		return true, nil
-	}
 	if err != nil {
+		// Fails closed: a sender whose membership cannot be checked (an
+		// error after call's retries, or a server without the method) is
+		// not relayed; nothing is cached, so the next message asks again.
+		d.m.fail(failMember)
 		return false, fmt.Errorf("checking an adviser's membership: %w", err)
 	}
 	var cm struct {
@@ -326,7 +323,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	cmd := command(m.Text)
 	if cmd == "pending" || cmd == "attente" {
 		if ok, err := d.member(ctx, m.From.ID); err != nil || !ok {
-			return err
+			return d.memberFailed(ctx, m, err)
 		}
 		return d.pending(ctx, m.MessageThreadID)
 	}
@@ -336,7 +333,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	}
 	ok, err := d.member(ctx, m.From.ID)
 	if err != nil {
-		return err
+		return d.memberFailed(ctx, m, err)
 	}
 	if !ok {
 		d.log.Info("message from a non-member of the advisers' group not relayed")
@@ -362,6 +359,17 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 		return d.take(ctx, chat, s, m.From, "command")
 	}
 	return d.relay(ctx, chat, s, m)
+}
+
+// memberFailed tells the sender their message was not relayed because
+// their membership could not be checked, and returns err (nil when the
+// check answered).
+func (d *Desk) memberFailed(ctx context.Context, m *telegram.Message, err error) error {
+	if err == nil {
+		return nil
+	}
+	d.reply(ctx, m, "Non transmis : impossible de vérifier pour le moment que vous êtes membre de ce groupe. Réessayez dans un instant.")
+	return counted{err}
 }
 
 // reply answers an adviser's message in the group.
@@ -543,6 +551,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 	}
 	ok, err := d.member(ctx, cq.From.ID)
 	if err != nil {
+		answer("Vérification impossible pour le moment : réessayez dans un instant.")
 		return err
 	}
 	if !ok {
