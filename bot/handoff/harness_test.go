@@ -298,7 +298,14 @@ func (nopT) T(_ lang.Lang, id string, _ map[string]any) string { return id }
 // text as the same text, anything else as a copy of the original.
 func relayed(m bottest.Message, kind string, from int64) bool {
 	if kind == "text" {
-		return m.Method == "sendMessage" && m.Text == mediaKinds["text"]["text"]
+		want := mediaKinds["text"]["text"].(string)
+		if from > 0 { // a user's text reaches the group marked as theirs
+			want = asRelayed(want)
+		}
+		return m.Method == "sendMessage" && m.Text == want
 	}
 	return m.Method == "copyMessage" && m.Params["from_chat_id"] == itoa(from) && m.Params["message_id"] != ""
 }
+
+// asRelayed is a user's text as the advisers see it.
+func asRelayed(text string) string { return userHeader + "\n" + text }

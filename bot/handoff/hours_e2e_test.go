@@ -73,7 +73,7 @@ func TestOfficeHoursAndWaiting(t *testing.T) {
 	ng := len(h.received(h.group))
 	h.wait(h.srv.Text(user, "0612 34 56 78"))
 	g = h.since(h.group, ng)
-	if len(g) != 2 || g[0].Text != "0612 34 56 78" || !strings.Contains(g[1].Text, "0612 34 56 78") {
+	if len(g) != 2 || g[0].Text != asRelayed("0612 34 56 78") || !strings.Contains(g[1].Text, "0612 34 56 78") {
 		t.Fatalf("call back: %s", bottest.Texts(g))
 	}
 	if u := h.received(user); !strings.Contains(u[len(u)-1].Text, "Merci") {

@@ -76,7 +76,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 	h.start()
 	n = len(h.received(h.group))
 	h.wait(h.srv.Text(user, "Merci, et pour le local ?"))
-	if got := h.since(h.group, n); len(got) != 1 || got[0].Text != "Merci, et pour le local ?" {
+	if got := h.since(h.group, n); len(got) != 1 || got[0].Text != asRelayed("Merci, et pour le local ?") {
 		t.Fatalf("after restart, user → group: %s", bottest.Texts(got))
 	}
 	n = len(h.received(user))

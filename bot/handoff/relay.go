@@ -137,7 +137,7 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		p["reply_to_message_id"] = s["card"]
 		p["allow_sending_without_reply"] = "true"
 	}
-	msgID, err := d.pass(ctx, d.o.AdvisersChatID, chat, m, p)
+	msgID, err := d.pass(ctx, d.o.AdvisersChatID, chat, m, markUser(m, p))
 	if err != nil {
 		d.m.fail(failToAdviser)
 		return true, counted{fmt.Errorf("relaying to the advisers: %w", err)}
@@ -195,6 +195,20 @@ func (d *Desk) pass(ctx context.Context, to, from int64, m *telegram.Message, ex
 	}
 	_ = json.Unmarshal(raw, &r)
 	return r.MessageID, nil
+}
+
+// markUser adds to the parameters of a user's message relayed to the
+// group the mark that tells it from the bot's own notes (see marked): the
+// text, or the caption of a copy. A copy without caption carries no text
+// that could pass for a note.
+func markUser(m *telegram.Message, p telegram.Params) telegram.Params {
+	switch {
+	case m.Text != "" && m.Media() == "" && m.Location == nil && m.Venue == nil:
+		p["text"], p["entities"] = marked([]string{m.Text})
+	case m.Caption != "":
+		p["caption"], p["caption_entities"] = marked([]string{m.Caption})
+	}
+	return p
 }
 
 // phoneOf returns a number the user left for a call back: a shared
