@@ -55,7 +55,7 @@ func startLive(t *testing.T, forum bool) *live {
 	srv.SetGroup(l.group, "Conseillers", forum)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l.dopts = Options{Redis: rdb, Records: NewRecords(pool), T: tr, AdvisersChatID: l.group,
-		Secret: SecretFromToken(srv.Token()), Prefix: prefix + ":ho", Log: quiet,
+		Pseudonyms: testKeys(), Prefix: prefix + ":ho", Log: quiet,
 		Now: func() time.Time { return casa(t, "2026-11-24 10:00") }}
 	l.bopts = bot.Options{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, LockTTL: 2 * time.Second}),
 		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, T: tr,

@@ -2,11 +2,8 @@ package handoff
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +18,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/pseudonym"
 )
 
 // Caller is the part of the Bot API client the desk uses
@@ -55,8 +53,9 @@ type Options struct {
 	// AdvisersChatID is the advisers' supergroup (forum topics used when
 	// the group is a forum).
 	AdvisersChatID int64
-	// Secret keys the user keys stored in PostgreSQL (see SecretFromToken).
-	Secret []byte
+	// Pseudonyms turn chat ids into the user keys stored in PostgreSQL
+	// (PSEUDONYM_KEY, never the bot token: see package pseudonym).
+	Pseudonyms pseudonym.Keys
 	// Hours are the office hours (default DefaultHours).
 	Hours *Hours
 	// Wait is how much office time may pass without an answer before the
@@ -107,8 +106,8 @@ func New(o Options) (*Desk, error) {
 	if o.AdvisersChatID == 0 {
 		return nil, errors.New("handoff: no advisers' chat (ADVISERS_CHAT_ID)")
 	}
-	if len(o.Secret) == 0 {
-		return nil, errors.New("handoff: no secret")
+	if !o.Pseudonyms.Valid() {
+		return nil, errors.New("handoff: no pseudonym key (PSEUDONYM_KEY)")
 	}
 	if o.Hours == nil {
 		h := DefaultHours()
@@ -132,21 +131,9 @@ func New(o Options) (*Desk, error) {
 	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
 }
 
-// SecretFromToken derives the desk's secret from the bot token, so that
-// no new setting is needed and the keys change when the token does.
-func SecretFromToken(token string) []byte {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte("dalil handoff v1"))
-	return m.Sum(nil)
-}
-
 // UserKey is the key a user's handoffs are stored under in PostgreSQL: a
-// keyed hash of the chat id, never the name.
-func (d *Desk) UserKey(chat int64) string {
-	m := hmac.New(sha256.New, d.o.Secret)
-	m.Write([]byte(strconv.FormatInt(chat, 10)))
-	return hex.EncodeToString(m.Sum(nil)[:16])
-}
+// keyed hash of the chat id under the current pseudonym key, never the name.
+func (d *Desk) UserKey(chat int64) string { return d.o.Pseudonyms.Of(chat) }
 
 // Keys: a user's own keys carry the hash tag of the user's chat, the
 // group's keys that of the group, as the conversation store does, so each
@@ -356,6 +343,11 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
 		Source: st.Source, OffHours: off, OpenedAt: now}
+	// A user back after a key rotation: their older records move to the
+	// current key, so the old key can one day be dropped.
+	if err := d.o.Records.rekey(ctx, rec.UserKey, d.o.Pseudonyms.Old(chat)); err != nil {
+		return "", err
+	}
 	if err := d.o.Records.open(ctx, rec); err != nil {
 		return "", err
 	}
@@ -497,5 +489,5 @@ func (d *Desk) Forget(ctx context.Context, chat int64) error {
 	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
 		return fmt.Errorf("erasing handoff state: %w", err)
 	}
-	return d.o.Records.forget(ctx, d.UserKey(chat))
+	return d.o.Records.forget(ctx, d.o.Pseudonyms.All(chat))
 }

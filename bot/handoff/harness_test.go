@@ -22,6 +22,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/pseudonym"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -124,7 +125,7 @@ func newHarness(t *testing.T, forum bool, tweak func(*Options)) *harness {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	h.opts = Options{API: client, Redis: rdb, Records: NewRecords(pool), T: h.tr, AdvisersChatID: h.group,
-		Secret: []byte("test secret"), Now: h.clock.Now, Prefix: "test:ho:" + hex.EncodeToString(b),
+		Pseudonyms: testKeys(), Now: h.clock.Now, Prefix: "test:ho:" + hex.EncodeToString(b),
 		Resume: func(ctx context.Context, chat int64) error {
 			h.mu.Lock()
 			h.resumed = append(h.resumed, chat)
@@ -309,3 +310,18 @@ func relayed(m bottest.Message, kind string, from int64) bool {
 
 // asRelayed is a user's text as the advisers see it.
 func asRelayed(text string) string { return userHeader + "\n" + text }
+
+// testKeys returns a fresh random pseudonym key, with old ones.
+func testKeys(old ...[]byte) pseudonym.Keys {
+	k, err := pseudonym.New(randomKey(), old...)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func randomKey() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}

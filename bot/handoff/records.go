@@ -200,13 +200,25 @@ func (r *Records) Texts(ctx context.Context, id string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// forget deletes every handoff of a user (texts go with them).
-func (r *Records) forget(ctx context.Context, userKey string) error {
+// forget deletes every handoff of a user, under any of their keys (the
+// current pseudonym key's and the old ones'); texts go with them.
+func (r *Records) forget(ctx context.Context, userKeys []string) error {
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}
-	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = $1`, userKey); err != nil {
+	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = ANY($1)`, userKeys); err != nil {
 		return fmt.Errorf("erasing a user's handoffs: %w", err)
+	}
+	return nil
+}
+
+// rekey moves a user's handoffs stored under old keys to the current one.
+func (r *Records) rekey(ctx context.Context, current string, old []string) error {
+	if r == nil || len(old) == 0 {
+		return nil
+	}
+	if _, err := r.pool.Exec(ctx, `UPDATE handoffs SET user_key = $1 WHERE user_key = ANY($2)`, current, old); err != nil {
+		return fmt.Errorf("moving a user's handoffs to the current pseudonym key: %w", err)
 	}
 	return nil
 }

@@ -113,7 +113,7 @@ func TestParseRedisURL(t *testing.T) {
 // before anything is dialled, and without repeating the password.
 func TestServeBadRedisURL(t *testing.T) {
 	code, _, stderr := runWithEnv(t, map[string]string{
-		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:1",
+		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:1", "PSEUDONYM_KEY": testPseudonymKey,
 		"REDIS_URL": "redis://:hunter2@n1:7000/5?addr=n2:7000",
 	}, "", "serve")
 	// Log lines (time=…) may come first; the error is one line of its own.

@@ -72,7 +72,7 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments (settings come from the environment)")
 	}
-	cfg, err := loadConfig(s.getenv, "TELEGRAM_BOT_TOKEN")
+	cfg, err := loadConfig(s.getenv, "TELEGRAM_BOT_TOKEN", "PSEUDONYM_KEY")
 	if err != nil {
 		return err
 	}
