@@ -75,6 +75,9 @@ type Options struct {
 	Resume func(ctx context.Context, chat int64) error
 	// Now is the clock (tests inject one).
 	Now func() time.Time
+	// StateTTL bounds the life of every Redis key the desk writes
+	// (STATE_TTL, default 720h); Retention bounds it too when shorter.
+	StateTTL time.Duration
 	// MemberTTL is how long a getChatMember answer is trusted (default 1 min).
 	MemberTTL time.Duration
 	// Prefix of the Redis keys (default "dalil:ho").
@@ -95,8 +98,8 @@ type Desk struct {
 	lastPurge time.Time
 }
 
-// stateTTL bounds how long an abandoned handoff lingers in Redis.
-const stateTTL = 90 * 24 * time.Hour
+// defaultStateTTL is STATE_TTL's default.
+const defaultStateTTL = 720 * time.Hour
 
 // New returns a desk.
 func New(o Options) (*Desk, error) {
@@ -119,6 +122,9 @@ func New(o Options) (*Desk, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.StateTTL <= 0 {
+		o.StateTTL = defaultStateTTL
+	}
 	if o.MemberTTL <= 0 {
 		o.MemberTTL = time.Minute
 	}
@@ -130,6 +136,18 @@ func New(o Options) (*Desk, error) {
 	}
 	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
 }
+
+// ttl is the life of the desk's Redis keys: STATE_TTL, or the retention
+// when shorter (the state holds the card's text and relay maps).
+func (d *Desk) ttl() time.Duration {
+	if r := d.o.Retention; r > 0 && r < d.o.StateTTL {
+		return r
+	}
+	return d.o.StateTTL
+}
+
+// within bounds a shorter life by ttl.
+func (d *Desk) within(v time.Duration) time.Duration { return min(v, d.ttl()) }
 
 // UserKey is the key a user's handoffs are stored under in PostgreSQL: a
 // keyed hash of the chat id under the current pseudonym key, never the name.
@@ -379,20 +397,21 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	hk := d.ukey(chat, "h")
 	pipe.HSet(ctx, hk, "id", rec.ID, "opened", now.Unix(), "lang", string(l), "thread", thread,
 		"card", msg, "cardid", cardID, "ctext", text, "off", offFlag, "label", c.label())
-	pipe.Expire(ctx, hk, stateTTL)
+	pipe.Expire(ctx, hk, d.ttl())
 	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
-	pipe.Expire(ctx, d.ukey(chat, "msgs"), stateTTL)
+	pipe.Expire(ctx, d.ukey(chat, "msgs"), d.ttl())
 	// The user's cards, for /forget: a closed handoff's card map outlives
 	// its state (late button presses are answered "closed").
 	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
-	pipe.Expire(ctx, d.ukey(chat, "cards"), stateTTL)
+	pipe.Expire(ctx, d.ukey(chat, "cards"), d.ttl())
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
 	gp := d.o.Redis.TxPipeline()
-	gp.Set(ctx, d.gkey("card:"+cardID), chat, stateTTL)
-	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, stateTTL)
+	gp.Set(ctx, d.gkey("card:"+cardID), chat, d.ttl())
+	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, d.ttl())
 	gp.ZAdd(ctx, d.gkey("open"), redis.Z{Score: float64(now.Unix()), Member: chat})
+	gp.Expire(ctx, d.gkey("open"), d.ttl()) // refreshed by every request; stale members are dropped when read
 	if _, err := gp.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
@@ -420,6 +439,9 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
 			d.log.Debug("renaming a forum topic", "err", err)
 		}
+		// The maps live as long as the new request may.
+		_ = d.o.Redis.Expire(ctx, tk, d.ttl()).Err()
+		_ = d.o.Redis.Expire(ctx, d.gkey("thread:"+strconv.FormatInt(v, 10)), d.ttl()).Err()
 		return v, nil
 	} else if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading the user's topic: %w", err)
@@ -435,10 +457,10 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
 		return 0, fmt.Errorf("creating a forum topic: no thread id in %s", raw)
 	}
-	if err := d.o.Redis.Set(ctx, tk, t.ID, 0).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, tk, t.ID, d.ttl()).Err(); err != nil {
 		return 0, fmt.Errorf("saving the user's topic: %w", err)
 	}
-	if err := d.o.Redis.Set(ctx, d.gkey("thread:"+strconv.FormatInt(t.ID, 10)), chat, 0).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, d.gkey("thread:"+strconv.FormatInt(t.ID, 10)), chat, d.ttl()).Err(); err != nil {
 		return 0, fmt.Errorf("saving the user's topic: %w", err)
 	}
 	return t.ID, nil

@@ -225,8 +225,13 @@ func (r *Records) rekey(ctx context.Context, current string, old []string) error
 
 // Purge drops message texts older than retention and call-back numbers of
 // handoffs closed longer ago than retention, and ends handoffs left open
-// past their Redis state's life.
+// past the longest life of their Redis state (STATE_TTL's default).
 func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Duration) error {
+	return r.purge(ctx, now, retention, defaultStateTTL)
+}
+
+// purge is Purge with the life of the desk's Redis state.
+func (r *Records) purge(ctx context.Context, now time.Time, retention, stateTTL time.Duration) error {
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}

@@ -75,7 +75,7 @@ func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool 
 	}
 	// The key names the update only, not the chat: a flag that outlived
 	// /forget would otherwise keep the user's chat id for a day.
-	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, dedupTTL).Result()
+	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, d.within(dedupTTL)).Result()
 	if err != nil {
 		d.log.Warn("update dedup flag", "err", err)
 		return true
@@ -146,10 +146,13 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 	c := struct{ MessageID int64 }{msgID}
 	if c.MessageID != 0 {
 		id := strconv.FormatInt(c.MessageID, 10)
-		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, stateTTL).Err(); err != nil {
+		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, d.ttl()).Err(); err != nil {
 			return true, fmt.Errorf("saving the relay map: %w", err)
 		}
 		if err := d.o.Redis.SAdd(ctx, d.ukey(chat, "msgs"), id).Err(); err != nil {
+			return true, fmt.Errorf("saving the relay map: %w", err)
+		}
+		if err := d.o.Redis.Expire(ctx, d.ukey(chat, "msgs"), d.ttl()).Err(); err != nil {
 			return true, fmt.Errorf("saving the relay map: %w", err)
 		}
 	}
@@ -295,7 +298,7 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	if ok {
 		v = "1"
 	}
-	if err := d.o.Redis.Set(ctx, k, v, d.o.MemberTTL).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, k, v, d.within(d.o.MemberTTL)).Err(); err != nil {
 		d.log.Warn("member cache", "err", err)
 	}
 	return ok, nil
@@ -776,7 +779,7 @@ func (d *Desk) Tick(ctx context.Context) error {
 		}
 	}
 	if now.Sub(d.lastPurge) > 10*time.Minute {
-		if err := d.o.Records.Purge(ctx, now, d.o.Retention); err != nil {
+		if err := d.o.Records.purge(ctx, now, d.o.Retention, d.ttl()); err != nil {
 			return err
 		}
 		d.lastPurge = now

@@ -51,7 +51,7 @@ func init() {
 			hours = handoff.DefaultHours()
 		}
 		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Redis: deps.Redis, Records: recs, T: deps.T,
-			AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms,
+			AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
 			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 			Services: serviceNames(o.Matcher),
 			Resume: func(ctx context.Context, chat int64) error {
