@@ -84,7 +84,10 @@ func (l *live) run() {
 		l.t.Fatal(err)
 	}
 	o := l.bopts
-	o.Client, o.AdviserNotice, o.Intercept, o.Forget = c, d.OpenNotice, d.Intercept, d.Forget
+	o.Client, o.AdviserNotice, o.Intercept = c, d.OpenNotice, d.Intercept
+	o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
+		return d.ForgetNotice(ctx, chat, st.Lang)
+	}
 	b, err = bot.New(o)
 	if err != nil {
 		l.t.Fatal(err)
@@ -224,7 +227,15 @@ func TestThroughTheBot(t *testing.T) {
 	if _, ok := l.srv.PressLabel(m[len(m)-1], l.tr.T(lang.FR, "ButtonYes", nil)); !ok {
 		t.Fatalf("no confirm button: %s", bottest.Texts(m[n:]))
 	}
-	l.wait(user, n+2)
+	got = l.wait(user, n+3)[n+1:]
+	if got[0].Text != l.tr.T(lang.FR, "Forgotten", nil) || got[1].Text != l.tr.T(lang.FR, "handoff.user.forget.group", nil) {
+		t.Fatalf("/forget: want the engine's reply then what became of the advisers' group: %s", bottest.Texts(got))
+	}
+	for _, m := range l.srv.Received(l.group) {
+		if !m.Deleted {
+			t.Fatalf("left in the advisers' group after /forget: %s", bottest.Texts([]bottest.Message{m}))
+		}
+	}
 	var count int
 	if err := l.dopts.Records.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM handoffs WHERE user_key = $1`, key).Scan(&count); err != nil || count != 0 {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -235,7 +234,7 @@ func limitOf(method string) (limited, countsInChat bool) {
 	switch method {
 	case "sendMessage", "copyMessage", "createForumTopic":
 		return true, true
-	case "editMessageText", "editForumTopic", "reopenForumTopic":
+	case "editMessageText", "editForumTopic", "reopenForumTopic", "closeForumTopic", "deleteForumTopic", "deleteMessage":
 		return true, false
 	}
 	return false, false
@@ -398,8 +397,9 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	pipe.HSet(ctx, hk, "id", rec.ID, "opened", now.Unix(), "lang", string(l), "thread", thread,
 		"card", msg, "cardid", cardID, "ctext", text, "off", offFlag, "label", c.label())
 	pipe.Expire(ctx, hk, d.ttl())
-	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
-	pipe.Expire(ctx, d.ukey(chat, "msgs"), d.ttl())
+	// The card is kept with its date, to be edited on /forget.
+	pipe.ZAdd(ctx, d.ukey(chat, "posted"), redis.Z{Score: float64(now.Unix()), Member: postedCard + strconv.FormatInt(msg, 10)})
+	pipe.Expire(ctx, d.ukey(chat, "posted"), d.ttl())
 	// The user's cards, for /forget: a closed handoff's card map outlives
 	// its state (late button presses are answered "closed").
 	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
@@ -464,52 +464,4 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 		return 0, fmt.Errorf("saving the user's topic: %w", err)
 	}
 	return t.ID, nil
-}
-
-// Forget erases what the desk keeps about chat: the open handoff, the
-// topic and relay maps, the records and kept texts and numbers.
-func (d *Desk) Forget(ctx context.Context, chat int64) error {
-	s, err := d.load(ctx, chat)
-	if err != nil {
-		return err
-	}
-	if s.open() {
-		// The card's summary goes too: only the fact remains.
-		s["ctext"], s["closed"] = "", "1"
-		d.editCard(ctx, s, "🗑 Demande effacée : la personne a demandé l'effacement de ses données (/forget).")
-		d.m.closed.WithLabelValues("forgotten").Inc()
-	}
-	msgs, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "msgs")).Result()
-	if err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	cards, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "cards")).Result()
-	if err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	thread, _ := d.o.Redis.Get(ctx, d.ukey(chat, "topic")).Result()
-	// One key per command: the user's keys and the group's live on
-	// different Cluster slots.
-	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "msgs"), d.ukey(chat, "cards"), d.ukey(chat, "topic")}
-	for _, m := range msgs {
-		keys = append(keys, d.gkey("msg:"+m))
-	}
-	if thread != "" {
-		keys = append(keys, d.gkey("thread:"+thread))
-	}
-	if s["cardid"] != "" && !slices.Contains(cards, s["cardid"]) { // a handoff opened before "cards" was kept
-		cards = append(cards, s["cardid"])
-	}
-	for _, c := range cards {
-		keys = append(keys, d.gkey("card:"+c))
-	}
-	for _, k := range keys {
-		if err := d.o.Redis.Del(ctx, k).Err(); err != nil {
-			return fmt.Errorf("erasing handoff state: %w", err)
-		}
-	}
-	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	return d.o.Records.forget(ctx, d.o.Pseudonyms.All(chat))
 }

@@ -149,11 +149,8 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, d.ttl()).Err(); err != nil {
 			return true, fmt.Errorf("saving the relay map: %w", err)
 		}
-		if err := d.o.Redis.SAdd(ctx, d.ukey(chat, "msgs"), id).Err(); err != nil {
-			return true, fmt.Errorf("saving the relay map: %w", err)
-		}
-		if err := d.o.Redis.Expire(ctx, d.ukey(chat, "msgs"), d.ttl()).Err(); err != nil {
-			return true, fmt.Errorf("saving the relay map: %w", err)
+		if err := d.posted(ctx, chat, c.MessageID, now); err != nil {
+			return true, err
 		}
 	}
 	if err := d.o.Records.userMessage(ctx, s["id"]); err != nil {
@@ -236,15 +233,15 @@ func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) 
 	if err := d.o.Redis.HSet(ctx, d.ukey(chat, "h"), "askphone", "", "phone", "1").Err(); err != nil {
 		return fmt.Errorf("saving handoff state: %w", err)
 	}
-	d.note(ctx, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
+	d.note(ctx, chat, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
 	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil,
 		telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
 	return nil
 }
 
-// note posts a line for the advisers where they follow this user: the
-// topic, or as an answer to the card.
-func (d *Desk) note(ctx context.Context, s state, text string) {
+// note posts a line for the advisers where they follow this user (chat):
+// the topic, or as an answer to the card.
+func (d *Desk) note(ctx context.Context, chat int64, s state, text string) {
 	p := telegram.Params{}
 	if t := s.int("thread"); t != 0 {
 		p["message_thread_id"] = strconv.FormatInt(t, 10)
@@ -252,8 +249,13 @@ func (d *Desk) note(ctx context.Context, s state, text string) {
 		p["reply_to_message_id"] = s["card"]
 		p["allow_sending_without_reply"] = "true"
 	}
-	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
+	if err != nil {
 		d.m.fail(failNotify)
+		d.log.Warn("note to the advisers", "err", err)
+		return
+	}
+	if err := d.posted(ctx, chat, id, d.o.Now()); err != nil {
 		d.log.Warn("note to the advisers", "err", err)
 	}
 }
@@ -648,7 +650,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 	}
 	d.editCard(ctx, s, status)
 	if outcome == "closed" {
-		d.note(ctx, s, "✔️ Conversation rendue à l'assistant.")
+		d.note(ctx, chat, s, "✔️ Conversation rendue à l'assistant.")
 	}
 	if tell {
 		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
