@@ -38,7 +38,7 @@ type live struct {
 	tr     *locales.Catalog
 }
 
-func startLive(t *testing.T, forum bool) *live {
+func startLive(t *testing.T, forum bool, tweaks ...func(*Options)) *live {
 	t.Helper()
 	rdb, pool := services(t)
 	srv := bottest.New(bottest.Options{})
@@ -55,13 +55,16 @@ func startLive(t *testing.T, forum bool) *live {
 	srv.SetGroup(l.group, "Conseillers", forum)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l.dopts = Options{Redis: rdb, Records: NewRecords(pool), T: tr, AdvisersChatID: l.group,
-		Pseudonyms: testKeys(), Prefix: prefix + ":ho", Log: quiet,
+		Pseudonyms: testKeys(), Prefix: prefix + ":ho", Log: quiet, RelayBurst: 20,
 		Now: func() time.Time { return casa(t, "2026-11-24 10:00") }}
 	l.bopts = bot.Options{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, LockTTL: 2 * time.Second}),
 		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, T: tr,
 		Matcher: catalogue.NewMemory(catalogue.Demo()), ChatInterval: time.Millisecond, ChatBurst: 5,
 		Grace: 3 * time.Second, SendBackoff: 20 * time.Millisecond, SendTimeout: 2 * time.Second,
 		AdvisersChatID: l.group, Log: quiet}
+	for _, tw := range tweaks {
+		tw(&l.dopts)
+	}
 	l.run()
 	t.Cleanup(l.stop)
 	return l
@@ -95,6 +98,7 @@ func (l *live) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.desk, l.cancel, l.done = d, cancel, make(chan error, 1)
 	go func() { l.done <- b.Run(ctx) }()
+	go d.Run(ctx, time.Hour) // relays the users' waiting messages, as serve runs it
 }
 
 func (l *live) stop() {

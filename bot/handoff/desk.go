@@ -74,6 +74,11 @@ type Options struct {
 	Resume func(ctx context.Context, chat int64) error
 	// Now is the clock (tests inject one).
 	Now func() time.Time
+	// RelayBurst and RelayEvery are a user's relay limit: RelayBurst
+	// messages at once, then one every RelayEvery; faster ones are merged
+	// (default 3 and 6s; see limit.go).
+	RelayBurst int
+	RelayEvery time.Duration
 	// StateTTL bounds the life of every Redis key the desk writes
 	// (STATE_TTL, default 720h); Retention bounds it too when shorter.
 	StateTTL time.Duration
@@ -120,6 +125,12 @@ func New(o Options) (*Desk, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.RelayBurst <= 0 {
+		o.RelayBurst = defaultRelayBurst
+	}
+	if o.RelayEvery <= 0 {
+		o.RelayEvery = defaultRelayEvery
 	}
 	if o.StateTTL <= 0 {
 		o.StateTTL = defaultStateTTL

@@ -132,8 +132,10 @@ func (d *Desk) ForgetNotice(ctx context.Context, chat int64, l lang.Lang) (strin
 			return "", fmt.Errorf("erasing handoff state: %w", err)
 		}
 	}
-	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
-		return "", fmt.Errorf("erasing handoff state: %w", err)
+	for _, set := range []string{"open", "rdue"} {
+		if err := d.o.Redis.ZRem(ctx, d.gkey(set), chat).Err(); err != nil {
+			return "", fmt.Errorf("erasing handoff state: %w", err)
+		}
 	}
 	if err := d.o.Records.forget(ctx, d.o.Pseudonyms.All(chat)); err != nil {
 		return "", err
@@ -221,4 +223,6 @@ func gone(err error) bool {
 func isWrongType(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") }
 
 // relayKeys are the user's keys of the relay limit (see limit.go).
-func (d *Desk) relayKeys(chat int64) []string { return nil }
+func (d *Desk) relayKeys(chat int64) []string {
+	return []string{d.ukey(chat, "rl"), d.ukey(chat, "rb")}
+}

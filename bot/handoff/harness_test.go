@@ -125,7 +125,10 @@ func newHarness(t *testing.T, forum bool, tweak func(*Options)) *harness {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	h.opts = Options{API: client, Redis: rdb, Records: NewRecords(pool), T: h.tr, AdvisersChatID: h.group,
-		Pseudonyms: testKeys(), Now: h.clock.Now, Prefix: "test:ho:" + hex.EncodeToString(b),
+		Pseudonyms: testKeys(), Now: h.clock.Now,
+		// Tests that send many messages in a row relay each at once; the
+		// limit's own tests set it back.
+		RelayBurst: 100, Prefix: "test:ho:" + hex.EncodeToString(b),
 		Resume: func(ctx context.Context, chat int64) error {
 			h.mu.Lock()
 			h.resumed = append(h.resumed, chat)

@@ -128,29 +128,20 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		return true, nil
 	}
 	now := d.o.Now()
-	p := telegram.Params{}
-	if t := s.int("thread"); t != 0 {
-		p["message_thread_id"] = strconv.FormatInt(t, 10)
-	} else {
-		// In a plain group a copy says nothing of who wrote it: it
-		// answers the card, which does.
-		p["reply_to_message_id"] = s["card"]
-		p["allow_sending_without_reply"] = "true"
-	}
-	msgID, err := d.pass(ctx, d.o.AdvisersChatID, chat, m, markUser(m, p))
+	// Under the user's relay limit (limit.go): now, or merged later.
+	it := itemOf(m, s)
+	goes, err := d.admit(ctx, chat, it)
 	if err != nil {
 		d.m.fail(failToAdviser)
 		return true, counted{fmt.Errorf("relaying to the advisers: %w", err)}
 	}
-	d.m.relayed.WithLabelValues("to_advisers").Inc()
-	c := struct{ MessageID int64 }{msgID}
-	if c.MessageID != 0 {
-		id := strconv.FormatInt(c.MessageID, 10)
-		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, d.ttl()).Err(); err != nil {
-			return true, fmt.Errorf("saving the relay map: %w", err)
-		}
-		if err := d.posted(ctx, chat, c.MessageID, now); err != nil {
-			return true, err
+	if goes {
+		if err := d.deliver(ctx, chat, []relayItem{it}); err != nil {
+			d.m.fail(failToAdviser)
+			if qerr := d.requeue(ctx, chat, it); qerr != nil {
+				d.log.Error("keeping a user's message to relay later", "err", qerr)
+			}
+			return true, counted{fmt.Errorf("relaying to the advisers (tried again later): %w", err)}
 		}
 	}
 	if err := d.o.Records.userMessage(ctx, s["id"]); err != nil {
@@ -195,20 +186,6 @@ func (d *Desk) pass(ctx context.Context, to, from int64, m *telegram.Message, ex
 	}
 	_ = json.Unmarshal(raw, &r)
 	return r.MessageID, nil
-}
-
-// markUser adds to the parameters of a user's message relayed to the
-// group the mark that tells it from the bot's own notes (see marked): the
-// text, or the caption of a copy. A copy without caption carries no text
-// that could pass for a note.
-func markUser(m *telegram.Message, p telegram.Params) telegram.Params {
-	switch {
-	case m.Text != "" && m.Media() == "" && m.Location == nil && m.Venue == nil:
-		p["text"], p["entities"] = marked([]string{m.Text})
-	case m.Caption != "":
-		p["caption"], p["caption_entities"] = marked([]string{m.Caption})
-	}
-	return p
 }
 
 // phoneOf returns a number the user left for a call back: a shared
@@ -810,22 +787,37 @@ func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// Run calls Tick every interval until ctx ends.
+// relayFlushEvery is how often the users' waiting messages are looked at.
+const relayFlushEvery = 500 * time.Millisecond
+
+// Run calls Tick every interval, and relays the users' waiting messages
+// (FlushRelays) every half second, until ctx ends.
 func (d *Desk) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	f := time.NewTicker(relayFlushEvery)
+	defer f.Stop()
+	tick := func() {
 		if err := d.Tick(ctx); err != nil && ctx.Err() == nil {
 			d.m.fail(failTick)
 			d.log.Error("handoff tick", "err", err)
 		}
+	}
+	tick()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tick()
+		case <-f.C:
+			if err := d.FlushRelays(ctx); err != nil && ctx.Err() == nil {
+				d.m.fail(failState)
+				d.log.Error("relaying waiting messages", "err", err)
+			}
 		}
 	}
 }
