@@ -143,8 +143,8 @@ func (l *live) groupMsg(from int64, name string, fields map[string]any) {
 // tree; /forget erases the handoffs.
 func TestThroughTheBot(t *testing.T) {
 	l := startLive(t, true)
-	user := 400000000 + randInt(1e8)
-	const karim = 1201
+	user := 1<<33 + 400000000 + randInt(1e8)
+	const karim = 6789671201
 	l.srv.SetMember(l.group, karim, "member")
 	l.srv.SetName(user, "Amina")
 
@@ -252,8 +252,8 @@ func TestThroughTheBot(t *testing.T) {
 // button gives the user back to the tree.
 func TestThroughTheBotPlainGroup(t *testing.T) {
 	l := startLive(t, false)
-	user := 410000000 + randInt(1e8)
-	const lina, stranger = 1301, 1302
+	user := 1<<33 + 410000000 + randInt(1e8)
+	const lina, stranger = 6789671301, 6789671302
 	l.srv.SetMember(l.group, lina, "member")
 
 	l.srv.Text(user, "/start")

@@ -17,8 +17,8 @@ import (
 func TestOfficeHoursAndWaiting(t *testing.T) {
 	h := newHarness(t, true, nil)
 	ctx := context.Background()
-	user := 900000000 + randInt(1e8)
-	const karim = 701
+	user := 1<<33 + 900000000 + randInt(1e8)
+	const karim = 6789679701
 	h.srv.SetMember(h.group, karim, "member")
 	h.clock.Set(casa(t, "2026-11-28 11:00")) // Saturday
 
@@ -115,8 +115,8 @@ func TestOfficeHoursAndWaiting(t *testing.T) {
 func TestRestartAndForget(t *testing.T) {
 	h := newHarness(t, true, nil)
 	ctx := context.Background()
-	user := 600000000 + randInt(1e8)
-	const karim = 801
+	user := 1<<33 + 600000000 + randInt(1e8)
+	const karim = 6789679801
 	h.srv.SetMember(h.group, karim, "member")
 
 	h.open(user, "Omar", demoState(lang.AR))

@@ -17,8 +17,8 @@ import (
 func TestPlainGroupHandoff(t *testing.T) {
 	h := newHarness(t, false, func(o *Options) { o.Retention = time.Hour; o.HideName = true })
 	ctx := context.Background()
-	user := 800000000 + randInt(1e8)
-	const karim = 601
+	user := 1<<33 + 800000000 + randInt(1e8)
+	const karim = 6789679601
 	h.srv.SetMember(h.group, karim, "member")
 
 	h.open(user, "Youssef", demoState(lang.FR))

@@ -26,7 +26,7 @@ import (
 func TestServeHandoff(t *testing.T) {
 	srv := bottest.New(bottest.Options{})
 	t.Cleanup(srv.Close)
-	const group, user, adviser, stranger = -1001234567890, 555101, 7001, 7002
+	const group, user, adviser, stranger = -1001234567890, 1<<33 + 555101, 6789677001, 6789677002
 	srv.SetGroup(group, "Conseillers", true)
 	srv.SetMember(group, adviser, "member")
 	srv.SetName(user, "Amina")
