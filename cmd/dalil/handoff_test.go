@@ -188,9 +188,12 @@ func TestServeForgetAfterTheTokenIsReplaced(t *testing.T) {
 	if _, ok := after.PressLabel(wait(after, user, 1)[0], "✅ Oui"); !ok {
 		t.Fatalf("no confirm button: %s", bottest.Texts(after.Received(user)))
 	}
-	got := wait(after, user, 2)
-	if !strings.Contains(got[1].Text, "effacé") {
-		t.Fatalf("/forget: %s", bottest.Texts(got))
+	got := wait(after, user, 3)
+	if !strings.Contains(got[1].Text, "effacé") || !strings.Contains(got[2].Text, "groupe des conseillers") {
+		t.Fatalf("/forget: want the confirmation, then what became of the advisers' group: %s", bottest.Texts(got))
+	}
+	if d := after.Calls("deleteForumTopic"); len(d) != 1 {
+		t.Fatalf("the user's topic was not deleted: %+v", d)
 	}
 	if rows, texts := count(); rows != 0 || texts != 0 {
 		t.Fatalf("the user was told all is erased, but %d handoffs and %d texts (a phone number) are left", rows, texts)

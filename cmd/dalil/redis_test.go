@@ -310,7 +310,7 @@ func TestServeRedisCluster(t *testing.T) {
 	}
 	const said = "Ma coopérative de tissage cherche un local"
 	srv.Text(user, said)
-	if g := wait(group, 2); g[1].Text != said {
+	if g := wait(group, 2); g[1].Text != "💬 La personne écrit :\n"+said {
 		t.Fatalf("user → topic: %s", bottest.Texts(g))
 	}
 	topic := func(text string) {
