@@ -18,12 +18,14 @@ import (
 // What the desk posted in the group about a user is kept, with its date,
 // in the sorted set {chat:U}:posted (scores: Unix seconds), as long as the
 // desk's other keys: members are "c<id>" for a card, "m<id>" for anything
-// else (relayed messages, notes). /forget needs the ids (Telegram lets a
+// else (relayed messages, notes), "l<id>" for a list naming them among
+// others. /forget needs the ids (Telegram lets a
 // bot delete a message for 48 hours only, and edit its own texts later)
 // and nothing else.
 const (
 	postedCard = "c"
 	postedMsg  = "m"
+	postedList = "l" // a /pending or back-in-office list naming the user (among others)
 )
 
 // deleteWindow is how old a message may be for deleteMessage to be
@@ -36,16 +38,21 @@ const (
 	erasedTopic = "🗑 Demande effacée"
 	erasedCard  = "🗑 Demande effacée à la demande de la personne (/forget) : plus rien n'est gardé sur elle."
 	erasedMsg   = "🗑 Message effacé à la demande de la personne (/forget)."
+	erasedList  = "🗑 Liste retirée : une des personnes qu'elle nommait a demandé l'effacement de ses données. /pending donne la liste à jour."
 )
 
 // posted notes message id as posted in the group about chat at time at.
 func (d *Desk) posted(ctx context.Context, chat, id int64, at time.Time) error {
+	return d.postedAs(ctx, chat, postedMsg, id, at)
+}
+
+func (d *Desk) postedAs(ctx context.Context, chat int64, kind string, id int64, at time.Time) error {
 	if id == 0 {
 		return nil
 	}
 	k := d.ukey(chat, "posted")
 	pipe := d.o.Redis.TxPipeline()
-	pipe.ZAdd(ctx, k, redis.Z{Score: float64(at.Unix()), Member: postedMsg + strconv.FormatInt(id, 10)})
+	pipe.ZAdd(ctx, k, redis.Z{Score: float64(at.Unix()), Member: kind + strconv.FormatInt(id, 10)})
 	pipe.Expire(ctx, k, d.ttl())
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("noting a message posted about a user: %w", err)
@@ -111,12 +118,8 @@ func (d *Desk) ForgetNotice(ctx context.Context, chat int64, l lang.Lang) (strin
 	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "posted"), d.ukey(chat, "msgs"), d.ukey(chat, "cards"),
 		d.ukey(chat, "topic")}
 	keys = append(keys, d.relayKeys(chat)...)
-	for _, z := range posted {
-		if id, ok := strings.CutPrefix(z.Member.(string), postedMsg); ok {
-			keys = append(keys, d.gkey("msg:"+id))
-		} else if id, ok := strings.CutPrefix(z.Member.(string), postedCard); ok {
-			keys = append(keys, d.gkey("msg:"+id))
-		}
+	for _, z := range posted { // "c<id>" or "m<id>": the relay map of message id
+		keys = append(keys, d.gkey("msg:"+z.Member.(string)[1:]))
 	}
 	if thread != "" {
 		keys = append(keys, d.gkey("thread:"+thread))
@@ -158,19 +161,23 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 	if thread != "" {
 		cleaned = true
 		p := telegram.Params{"chat_id": group, "message_thread_id": thread}
-		_, err := d.call(ctx, "deleteForumTopic", p)
-		if err == nil {
-			return 0, true // every message of the topic went with it, whatever its age
-		}
-		d.log.Warn("deleting a forgotten user's forum topic; renaming it", "err", err)
-		p["name"] = erasedTopic
-		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
-			d.m.fail(failNotify)
-			d.log.Warn("renaming a forgotten user's forum topic", "err", err)
-		}
-		delete(p, "name")
-		if _, err := d.call(ctx, "closeForumTopic", p); err != nil {
-			d.log.Debug("closing a forgotten user's forum topic", "err", err)
+		if _, err := d.call(ctx, "deleteForumTopic", p); err == nil {
+			// Every message of the topic went with it, whatever its age;
+			// lists posted elsewhere (the General topic) remain to clean.
+			posted = slices.DeleteFunc(slices.Clone(posted), func(z redis.Z) bool {
+				return !strings.HasPrefix(z.Member.(string), postedList)
+			})
+		} else {
+			d.log.Warn("deleting a forgotten user's forum topic; renaming it", "err", err)
+			p["name"] = erasedTopic
+			if _, err := d.call(ctx, "editForumTopic", p); err != nil {
+				d.m.fail(failNotify)
+				d.log.Warn("renaming a forgotten user's forum topic", "err", err)
+			}
+			delete(p, "name")
+			if _, err := d.call(ctx, "closeForumTopic", p); err != nil {
+				d.log.Debug("closing a forgotten user's forum topic", "err", err)
+			}
 		}
 	}
 	for _, z := range posted {
@@ -183,7 +190,10 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 			}
 			continue
 		}
-		id := strings.TrimPrefix(member, postedMsg)
+		id, replace := member[1:], erasedMsg
+		if strings.HasPrefix(member, postedList) {
+			replace = erasedList
+		}
 		sent := time.Unix(int64(z.Score), 0)
 		if z.Score == 0 || now.Sub(sent) < deleteWindow {
 			_, err := d.call(ctx, "deleteMessage", telegram.Params{"chat_id": group, "message_id": id})
@@ -194,7 +204,7 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 		}
 		// Too old to delete: a text the bot sent can still be overwritten;
 		// a copied photo, voice or file cannot.
-		if !d.overwrite(ctx, id, erasedMsg) {
+		if !d.overwrite(ctx, id, replace) {
 			left++
 		}
 	}

@@ -35,12 +35,14 @@ func forgetScene(t *testing.T, h *harness, user, adviser int64) {
 		t.Fatal(err)
 	}
 	h.wait(h.srv.Text(user, "0612345678"))
+	h.adviser(adviser, "Nadia", to("/pending")) // a list naming her
 	h.adviser(adviser, "Nadia", to("/close"))
 	// Two days later she is back.
 	h.srv.Age(h.group, 49*time.Hour)
 	h.clock.Add(49 * time.Hour)
 	h.open(user, "Amina", demoState(lang.ARY))
 	h.wait(h.srv.Text(user, "Rani 3awdt, nemra dyali 0698765432"))
+	h.adviser(adviser, "Nadia", map[string]any{"text": "/pending"}) // outside her topic
 }
 
 // personal reports whether a group message still shows something of the
@@ -78,7 +80,7 @@ func TestForgetCleansTheGroup(t *testing.T) {
 		t.Fatalf("told the user %q, want %q", notice, want)
 	}
 	var left []bottest.Message
-	cards := 0
+	cards, lists := 0, 0
 	for _, m := range h.received(h.group) {
 		if personal(m) {
 			left = append(left, m)
@@ -86,12 +88,18 @@ func TestForgetCleansTheGroup(t *testing.T) {
 		if m.Text == erasedCard {
 			cards++
 		}
+		if m.Text == erasedList {
+			lists++
+		}
 	}
 	if len(left) != 1 || left[0].Method != "copyMessage" {
 		t.Fatalf("what the user was not told about is left in the group: %s", bottest.Texts(left))
 	}
 	if cards != 2 {
 		t.Fatalf("%d cards say the request was erased, want 2: %s", cards, bottest.Texts(h.received(h.group)))
+	}
+	if lists != 1 { // the old one overwritten, the recent one deleted
+		t.Fatalf("%d lists overwritten, want 1: %s", lists, bottest.Texts(h.received(h.group)))
 	}
 	renamed := false
 	for _, c := range h.srv.Calls("editForumTopic") {

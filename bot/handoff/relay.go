@@ -642,7 +642,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 
 // pending lists the requests nobody answered yet, longest waiting first.
 func (d *Desk) pending(ctx context.Context, thread int64) error {
-	lines, err := d.waitingLines(ctx, func(state) bool { return true })
+	lines, chats, err := d.waitingLines(ctx, func(state) bool { return true })
 	if err != nil {
 		return err
 	}
@@ -654,23 +654,39 @@ func (d *Desk) pending(ctx context.Context, thread int64) error {
 	if thread != 0 {
 		p["message_thread_id"] = strconv.FormatInt(thread, 10)
 	}
-	_, err = d.send(ctx, d.o.AdvisersChatID, text, p)
-	return err
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
+	if err != nil {
+		return err
+	}
+	return d.listed(ctx, chats, id)
+}
+
+// listed notes a list posted in the group (/pending, back in office) for
+// each user it names, so that /forget removes it too.
+func (d *Desk) listed(ctx context.Context, chats []int64, id int64) error {
+	for _, c := range chats {
+		if err := d.postedAs(ctx, c, postedList, id, d.o.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitingLines describes the open handoffs nobody took that keep says to.
-func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]string, error) {
+// It returns the lines and the users they name.
+func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]string, []int64, error) {
 	chats, err := d.o.Redis.ZRange(ctx, d.gkey("open"), 0, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("listing open handoffs: %w", err)
+		return nil, nil, fmt.Errorf("listing open handoffs: %w", err)
 	}
 	now := d.o.Now()
 	var lines []string
+	var named []int64
 	for _, c := range chats {
 		chat, _ := strconv.ParseInt(c, 10, 64)
 		s, err := d.load(ctx, chat)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !s.open() {
 			_ = d.o.Redis.ZRem(ctx, d.gkey("open"), c).Err()
@@ -688,8 +704,9 @@ func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]strin
 			line += "\n  " + link
 		}
 		lines = append(lines, line)
+		named = append(named, chat)
 	}
-	return lines, nil
+	return lines, named, nil
 }
 
 // link points at the card: t.me/c/<id>/<message> works in supergroups.
@@ -770,7 +787,7 @@ func (d *Desk) Tick(ctx context.Context) error {
 // while they were away; each request is claimed (HSETNX) so that one
 // replica shows it, once.
 func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
-	lines, err := d.waitingLines(ctx, func(s state) bool {
+	lines, chats, err := d.waitingLines(ctx, func(s state) bool {
 		if s["off"] != "1" || s["shown"] != "" {
 			return false
 		}
@@ -783,8 +800,11 @@ func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
 	}
 	text := fmt.Sprintf("☀️ Bonjour ! %d demande(s) arrivée(s) hors heures de bureau attendent une réponse :\n%s",
 		len(lines), strings.Join(lines, "\n"))
-	_, err = d.send(ctx, d.o.AdvisersChatID, text, nil)
-	return err
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, nil)
+	if err != nil {
+		return err
+	}
+	return d.listed(ctx, chats, id)
 }
 
 // relayFlushEvery is how often the users' waiting messages are looked at.
