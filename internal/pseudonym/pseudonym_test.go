@@ -1,6 +1,10 @@
 package pseudonym
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -66,4 +70,31 @@ func asParse(err error, pe **ParseError) bool {
 	p, ok := err.(*ParseError)
 	*pe = p
 	return ok
+}
+
+// Before PSEUDONYM_KEY, the handoff keys were made with a secret derived
+// from the bot token; that secret, in hex (SECURITY.md gives the openssl
+// line), works as an old key, so /forget still finds those rows.
+func TestLegacyTokenSecretAsOldKey(t *testing.T) {
+	const token = "123456:TEST-token"
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("dalil handoff v1"))
+	legacy := m.Sum(nil)
+	const id = int64(1)<<33 + 99
+	u := hmac.New(sha256.New, legacy)
+	u.Write([]byte(strconv.FormatInt(id, 10)))
+	oldUserKey := hex.EncodeToString(u.Sum(nil)[:16])
+
+	// What `printf 'dalil handoff v1' | openssl dgst -sha256 -hmac "$TOKEN" -hex` prints.
+	const openssl = "a29bf38829a45656518faee91d0f6895e5b7e97177b0103b1bc8ce6675b002f2"
+	if hex.EncodeToString(legacy) != openssl {
+		t.Fatalf("legacy secret %x", legacy)
+	}
+	k, err := Parse(k1, openssl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := k.All(id); len(all) != 2 || all[1] != oldUserKey {
+		t.Fatalf("legacy rows not found: %q, want %q among them", all, oldUserKey)
+	}
 }
