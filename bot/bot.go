@@ -96,6 +96,11 @@ type Options struct {
 	AdviserNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
+	// ForgetNotice, when set, is called on /forget before Forget: it
+	// erases what it keeps (the advisers' group) and returns what to add
+	// to the user's confirmation ("" for nothing), such as what could not
+	// be removed, sent after the engine's own reply.
+	ForgetNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
 	// Intercept sees every update first; returning true means it handled it
 	// (the advisers' group relay). An update it takes is its own: it answers
 	// the button press it carries, if any (Telegram takes one answer per
@@ -380,6 +385,18 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 				}
 			case dialog.EffectForget:
 				b.m.effects.WithLabelValues("forget").Inc()
+				if b.o.ForgetNotice != nil {
+					// The state before the step: the engine's new one is
+					// blank, language included.
+					notice, err := b.o.ForgetNotice(ctx, chat, conv.State)
+					if err != nil {
+						b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
+						return
+					}
+					if notice != "" { // after the engine's own reply, already in outs
+						outs = append(outs, b.message(chat, notice, nil)...)
+					}
+				}
 				if b.o.Forget != nil {
 					if err := b.o.Forget(ctx, chat); err != nil {
 						// Saying "erased" when it is not would be a lie:

@@ -320,7 +320,7 @@ func TestEnvExampleDocumentsEverySetting(t *testing.T) {
 		}
 	}
 	// Secrets are placeholders, never something that could be real.
-	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "POSTGRES_PASSWORD"} {
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "POSTGRES_PASSWORD", "PSEUDONYM_KEY"} {
 		if !strings.Contains(values[name], "REPLACE") {
 			t.Errorf(".env.example: %s=%q should be an obvious placeholder", name, values[name])
 		}
@@ -911,7 +911,7 @@ func TestKubernetes(t *testing.T) {
 	}
 	env := envOf(c, secrets, configs)
 	// The secret settings come from the Secret, by reference.
-	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL", "REDIS_URL"} {
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "PSEUDONYM_KEY", "DATABASE_URL", "REDIS_URL"} {
 		found := false
 		for _, e := range asList(dig(c, "env")) {
 			if str(dig(e, "name")) == name && dig(e, "valueFrom", "secretKeyRef") != nil {

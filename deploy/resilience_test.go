@@ -151,6 +151,7 @@ func (e *resEnv) env(t *testing.T, set map[string]string) map[string]string {
 		"DATABASE_URL":       e.dbURL,
 		"REDIS_URL":          "redis://127.0.0.1:" + strconv.Itoa(e.redisPort) + "/0",
 		"HTTP_ADDR":          "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		"PSEUDONYM_KEY":      "3c9d5e1f7a2b8c4d6e0f1a3b5c7d9e2f4a6b8c0d1e3f5a7b9c2d4e6f8a0b1c3d",
 	}
 	for k, v := range set {
 		env[k] = v

@@ -231,6 +231,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 		"HTTP_ADDR":          httpAddr,
 		"WEBHOOK_URL":        hookURL,
 		"WEBHOOK_SECRET":     secret,
+		"PSEUDONYM_KEY":      "3c9d5e1f7a2b8c4d6e0f1a3b5c7d9e2f4a6b8c0d1e3f5a7b9c2d4e6f8a0b1c3d",
 	})
 
 	// Migrate, twice: the second run has nothing to do.

@@ -101,3 +101,52 @@ func (s *Server) WaitCalls(method string, n int, timeout time.Duration) []Call {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// MaxDeleteAge is how old a message may be for a bot to delete it, as
+// Telegram allows.
+const MaxDeleteAge = 48 * time.Hour
+
+// delete answers deleteMessage (refused past MaxDeleteAge, as Telegram
+// does) and deleteForumTopic (every message of the topic, any age).
+func (s *Server) delete(method string, chatID int64, p map[string]string) (any, int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil, 400, "Bad Request: chat not found"
+	}
+	if method == "deleteForumTopic" {
+		thread, _ := strconv.ParseInt(p["message_thread_id"], 10, 64)
+		if !c.forum || thread == 0 {
+			return nil, 400, "Bad Request: TOPIC_ID_INVALID"
+		}
+		for _, m := range c.received {
+			if m.ThreadID == thread {
+				m.Deleted = true
+			}
+		}
+		return true, 0, ""
+	}
+	id, _ := strconv.ParseInt(p["message_id"], 10, 64)
+	m := c.byID[id]
+	if m == nil || m.Deleted {
+		return nil, 400, "Bad Request: message to delete not found"
+	}
+	if time.Since(m.At) > MaxDeleteAge {
+		return nil, 400, "Bad Request: message can't be deleted"
+	}
+	m.Deleted = true
+	return true, 0, ""
+}
+
+// Age makes every message chatID received older by d (messages past
+// MaxDeleteAge can no longer be deleted).
+func (s *Server) Age(chatID int64, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.chats[chatID]; c != nil {
+		for _, m := range c.received {
+			m.At = m.At.Add(-d)
+		}
+	}
+}

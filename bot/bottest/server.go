@@ -63,6 +63,9 @@ type Message struct {
 	At       time.Time
 	// Edited counts editMessageReplyMarkup/editMessageText calls on it.
 	Edited int
+	// Deleted is set by deleteMessage (or deleteForumTopic on its topic):
+	// the message stays in Received, marked, so indexes do not move.
+	Deleted bool
 }
 
 // Fault is a failure to inject into the next calls of a method.
@@ -493,7 +496,7 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 		s.mu.Unlock()
 		return true, 0, ""
 	case "deleteMyCommands", "setMyDescription", "setMyShortDescription", "setMyName",
-		"answerCallbackQuery", "sendChatAction", "deleteMessage", "closeForumTopic", "reopenForumTopic", "editForumTopic",
+		"answerCallbackQuery", "sendChatAction", "closeForumTopic", "reopenForumTopic", "editForumTopic",
 		"setChatMenuButton":
 		if method == "sendChatAction" && s.isBlocked(chatID) {
 			return nil, 403, "Forbidden: bot was blocked by the user"
@@ -501,6 +504,8 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 		return true, 0, ""
 	case "getChat", "getChatMember":
 		return s.chatInfo(method, chatID, p)
+	case "deleteMessage", "deleteForumTopic":
+		return s.delete(method, chatID, p)
 	case "createForumTopic":
 		s.mu.Lock()
 		s.nextMsgID[chatID]++
@@ -537,9 +542,14 @@ func (s *Server) handle(method string, p map[string]string) (any, int, string) {
 		s.mu.Lock()
 		c := s.chatLocked(chatID)
 		m := c.byID[id]
-		if m == nil {
+		if m == nil || m.Deleted {
 			s.mu.Unlock()
 			return nil, 400, "Bad Request: message to edit not found"
+		}
+		if method == "editMessageText" && m.Text == "" {
+			// A copied photo, voice, location…: no text to edit.
+			s.mu.Unlock()
+			return nil, 400, "Bad Request: there is no text in the message to edit"
 		}
 		text, buttons := m.Text, parseKeyboard(p["reply_markup"])
 		if method == "editMessageText" {

@@ -12,7 +12,7 @@ import (
 func BenchmarkInterceptIdle(b *testing.B) {
 	rdb, pool := services(b)
 	d, err := New(Options{API: nopCaller{}, Redis: rdb, Records: NewRecords(pool), T: nopT{}, AdvisersChatID: -100123,
-		Secret: []byte("s"), Prefix: "bench:ho"})
+		Pseudonyms: testKeys(), Prefix: "bench:ho"})
 	if err != nil {
 		b.Fatal(err)
 	}

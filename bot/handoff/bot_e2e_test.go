@@ -38,7 +38,7 @@ type live struct {
 	tr     *locales.Catalog
 }
 
-func startLive(t *testing.T, forum bool) *live {
+func startLive(t *testing.T, forum bool, tweaks ...func(*Options)) *live {
 	t.Helper()
 	rdb, pool := services(t)
 	srv := bottest.New(bottest.Options{})
@@ -55,13 +55,16 @@ func startLive(t *testing.T, forum bool) *live {
 	srv.SetGroup(l.group, "Conseillers", forum)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	l.dopts = Options{Redis: rdb, Records: NewRecords(pool), T: tr, AdvisersChatID: l.group,
-		Secret: SecretFromToken(srv.Token()), Prefix: prefix + ":ho", Log: quiet,
+		Pseudonyms: testKeys(), Prefix: prefix + ":ho", Log: quiet, RelayBurst: 20,
 		Now: func() time.Time { return casa(t, "2026-11-24 10:00") }}
 	l.bopts = bot.Options{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, LockTTL: 2 * time.Second}),
 		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, T: tr,
 		Matcher: catalogue.NewMemory(catalogue.Demo()), ChatInterval: time.Millisecond, ChatBurst: 5,
 		Grace: 3 * time.Second, SendBackoff: 20 * time.Millisecond, SendTimeout: 2 * time.Second,
 		AdvisersChatID: l.group, Log: quiet}
+	for _, tw := range tweaks {
+		tw(&l.dopts)
+	}
 	l.run()
 	t.Cleanup(l.stop)
 	return l
@@ -84,7 +87,10 @@ func (l *live) run() {
 		l.t.Fatal(err)
 	}
 	o := l.bopts
-	o.Client, o.AdviserNotice, o.Intercept, o.Forget = c, d.OpenNotice, d.Intercept, d.Forget
+	o.Client, o.AdviserNotice, o.Intercept = c, d.OpenNotice, d.Intercept
+	o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
+		return d.ForgetNotice(ctx, chat, st.Lang)
+	}
 	b, err = bot.New(o)
 	if err != nil {
 		l.t.Fatal(err)
@@ -92,6 +98,7 @@ func (l *live) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.desk, l.cancel, l.done = d, cancel, make(chan error, 1)
 	go func() { l.done <- b.Run(ctx) }()
+	go d.Run(ctx, time.Hour) // relays the users' waiting messages, as serve runs it
 }
 
 func (l *live) stop() {
@@ -136,8 +143,8 @@ func (l *live) groupMsg(from int64, name string, fields map[string]any) {
 // tree; /forget erases the handoffs.
 func TestThroughTheBot(t *testing.T) {
 	l := startLive(t, true)
-	user := 400000000 + randInt(1e8)
-	const karim = 1201
+	user := 1<<33 + 400000000 + randInt(1e8)
+	const karim = 6789671201
 	l.srv.SetMember(l.group, karim, "member")
 	l.srv.SetName(user, "Amina")
 
@@ -162,7 +169,7 @@ func TestThroughTheBot(t *testing.T) {
 	// The user writes: it reaches the topic, the engine says nothing.
 	n = len(l.srv.Received(user))
 	l.srv.Text(user, "je cherche un microcrédit à Tétouan")
-	if g := l.wait(l.group, 2); g[1].Text != "je cherche un microcrédit à Tétouan" || g[1].ThreadID != card.ThreadID {
+	if g := l.wait(l.group, 2); g[1].Text != asRelayed("je cherche un microcrédit à Tétouan") || g[1].ThreadID != card.ThreadID {
 		t.Fatalf("relay to the topic: %s", bottest.Texts(g))
 	}
 	l.quiet(user, "the bot answered while an adviser holds the conversation")
@@ -224,7 +231,15 @@ func TestThroughTheBot(t *testing.T) {
 	if _, ok := l.srv.PressLabel(m[len(m)-1], l.tr.T(lang.FR, "ButtonYes", nil)); !ok {
 		t.Fatalf("no confirm button: %s", bottest.Texts(m[n:]))
 	}
-	l.wait(user, n+2)
+	got = l.wait(user, n+3)[n+1:]
+	if got[0].Text != l.tr.T(lang.FR, "Forgotten", nil) || got[1].Text != l.tr.T(lang.FR, "handoff.user.forget.group", nil) {
+		t.Fatalf("/forget: want the engine's reply then what became of the advisers' group: %s", bottest.Texts(got))
+	}
+	for _, m := range l.srv.Received(l.group) {
+		if !m.Deleted {
+			t.Fatalf("left in the advisers' group after /forget: %s", bottest.Texts([]bottest.Message{m}))
+		}
+	}
 	var count int
 	if err := l.dopts.Records.pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM handoffs WHERE user_key = $1`, key).Scan(&count); err != nil || count != 0 {
@@ -237,8 +252,8 @@ func TestThroughTheBot(t *testing.T) {
 // button gives the user back to the tree.
 func TestThroughTheBotPlainGroup(t *testing.T) {
 	l := startLive(t, false)
-	user := 410000000 + randInt(1e8)
-	const lina, stranger = 1301, 1302
+	user := 1<<33 + 410000000 + randInt(1e8)
+	const lina, stranger = 6789671301, 6789671302
 	l.srv.SetMember(l.group, lina, "member")
 
 	l.srv.Text(user, "/start")

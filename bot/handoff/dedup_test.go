@@ -14,8 +14,8 @@ import (
 func TestDuplicateAndTake(t *testing.T) {
 	h := newHarness(t, false, nil)
 	ctx := context.Background()
-	user := 500000000 + randInt(1e8)
-	const nadia = 901
+	user := 1<<33 + 500000000 + randInt(1e8)
+	const nadia = 6789679901
 	h.srv.SetMember(h.group, nadia, "member")
 	h.open(user, "Sara", demoState(lang.FR))
 	card := h.received(h.group)[0]
@@ -44,7 +44,7 @@ func TestDuplicateAndTake(t *testing.T) {
 	if got := h.since(user, nu); len(got) != 0 {
 		t.Fatalf("/take wrote to the user: %s", bottest.Texts(got))
 	}
-	if s := h.userState(user); s["holder"] != "901" {
+	if s := h.userState(user); s["holder"] != itoa(nadia) {
 		t.Fatalf("holder after /take: %q", s["holder"])
 	}
 	contains(t, "card", h.received(h.group)[0].Text, "Pris en charge par Nadia")

@@ -2,16 +2,12 @@ package handoff
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -21,6 +17,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/pseudonym"
 )
 
 // Caller is the part of the Bot API client the desk uses
@@ -55,8 +52,9 @@ type Options struct {
 	// AdvisersChatID is the advisers' supergroup (forum topics used when
 	// the group is a forum).
 	AdvisersChatID int64
-	// Secret keys the user keys stored in PostgreSQL (see SecretFromToken).
-	Secret []byte
+	// Pseudonyms turn chat ids into the user keys stored in PostgreSQL
+	// (PSEUDONYM_KEY, never the bot token: see package pseudonym).
+	Pseudonyms pseudonym.Keys
 	// Hours are the office hours (default DefaultHours).
 	Hours *Hours
 	// Wait is how much office time may pass without an answer before the
@@ -76,6 +74,14 @@ type Options struct {
 	Resume func(ctx context.Context, chat int64) error
 	// Now is the clock (tests inject one).
 	Now func() time.Time
+	// RelayBurst and RelayEvery are a user's relay limit: RelayBurst
+	// messages at once, then one every RelayEvery; faster ones are merged
+	// (default 3 and 6s; see limit.go).
+	RelayBurst int
+	RelayEvery time.Duration
+	// StateTTL bounds the life of every Redis key the desk writes
+	// (STATE_TTL, default 720h); Retention bounds it too when shorter.
+	StateTTL time.Duration
 	// MemberTTL is how long a getChatMember answer is trusted (default 1 min).
 	MemberTTL time.Duration
 	// Prefix of the Redis keys (default "dalil:ho").
@@ -96,8 +102,8 @@ type Desk struct {
 	lastPurge time.Time
 }
 
-// stateTTL bounds how long an abandoned handoff lingers in Redis.
-const stateTTL = 90 * 24 * time.Hour
+// defaultStateTTL is STATE_TTL's default.
+const defaultStateTTL = 720 * time.Hour
 
 // New returns a desk.
 func New(o Options) (*Desk, error) {
@@ -107,8 +113,8 @@ func New(o Options) (*Desk, error) {
 	if o.AdvisersChatID == 0 {
 		return nil, errors.New("handoff: no advisers' chat (ADVISERS_CHAT_ID)")
 	}
-	if len(o.Secret) == 0 {
-		return nil, errors.New("handoff: no secret")
+	if o.Records != nil && !o.Pseudonyms.Valid() {
+		return nil, errors.New("handoff: no pseudonym key (PSEUDONYM_KEY) for the records")
 	}
 	if o.Hours == nil {
 		h := DefaultHours()
@@ -119,6 +125,15 @@ func New(o Options) (*Desk, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.RelayBurst <= 0 {
+		o.RelayBurst = defaultRelayBurst
+	}
+	if o.RelayEvery <= 0 {
+		o.RelayEvery = defaultRelayEvery
+	}
+	if o.StateTTL <= 0 {
+		o.StateTTL = defaultStateTTL
 	}
 	if o.MemberTTL <= 0 {
 		o.MemberTTL = time.Minute
@@ -132,21 +147,21 @@ func New(o Options) (*Desk, error) {
 	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
 }
 
-// SecretFromToken derives the desk's secret from the bot token, so that
-// no new setting is needed and the keys change when the token does.
-func SecretFromToken(token string) []byte {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte("dalil handoff v1"))
-	return m.Sum(nil)
+// ttl is the life of the desk's Redis keys: STATE_TTL, or the retention
+// when shorter (the state holds the card's text and relay maps).
+func (d *Desk) ttl() time.Duration {
+	if r := d.o.Retention; r > 0 && r < d.o.StateTTL {
+		return r
+	}
+	return d.o.StateTTL
 }
 
+// within bounds a shorter life by ttl.
+func (d *Desk) within(v time.Duration) time.Duration { return min(v, d.ttl()) }
+
 // UserKey is the key a user's handoffs are stored under in PostgreSQL: a
-// keyed hash of the chat id, never the name.
-func (d *Desk) UserKey(chat int64) string {
-	m := hmac.New(sha256.New, d.o.Secret)
-	m.Write([]byte(strconv.FormatInt(chat, 10)))
-	return hex.EncodeToString(m.Sum(nil)[:16])
-}
+// keyed hash of the chat id under the current pseudonym key, never the name.
+func (d *Desk) UserKey(chat int64) string { return d.o.Pseudonyms.Of(chat) }
 
 // Keys: a user's own keys carry the hash tag of the user's chat, the
 // group's keys that of the group, as the conversation store does, so each
@@ -230,7 +245,7 @@ func limitOf(method string) (limited, countsInChat bool) {
 	switch method {
 	case "sendMessage", "copyMessage", "createForumTopic":
 		return true, true
-	case "editMessageText", "editForumTopic", "reopenForumTopic":
+	case "editMessageText", "editForumTopic", "reopenForumTopic", "closeForumTopic", "deleteForumTopic", "deleteMessage":
 		return true, false
 	}
 	return false, false
@@ -356,6 +371,11 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
 		Source: st.Source, OffHours: off, OpenedAt: now}
+	// A user back after a key rotation: their older records move to the
+	// current key, so the old key can one day be dropped.
+	if err := d.o.Records.rekey(ctx, rec.UserKey, d.o.Pseudonyms.Old(chat)); err != nil {
+		return "", err
+	}
 	if err := d.o.Records.open(ctx, rec); err != nil {
 		return "", err
 	}
@@ -387,20 +407,22 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	hk := d.ukey(chat, "h")
 	pipe.HSet(ctx, hk, "id", rec.ID, "opened", now.Unix(), "lang", string(l), "thread", thread,
 		"card", msg, "cardid", cardID, "ctext", text, "off", offFlag, "label", c.label())
-	pipe.Expire(ctx, hk, stateTTL)
-	pipe.SAdd(ctx, d.ukey(chat, "msgs"), msg)
-	pipe.Expire(ctx, d.ukey(chat, "msgs"), stateTTL)
+	pipe.Expire(ctx, hk, d.ttl())
+	// The card is kept with its date, to be edited on /forget.
+	pipe.ZAdd(ctx, d.ukey(chat, "posted"), redis.Z{Score: float64(now.Unix()), Member: postedCard + strconv.FormatInt(msg, 10)})
+	pipe.Expire(ctx, d.ukey(chat, "posted"), d.ttl())
 	// The user's cards, for /forget: a closed handoff's card map outlives
 	// its state (late button presses are answered "closed").
 	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
-	pipe.Expire(ctx, d.ukey(chat, "cards"), stateTTL)
+	pipe.Expire(ctx, d.ukey(chat, "cards"), d.ttl())
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
 	gp := d.o.Redis.TxPipeline()
-	gp.Set(ctx, d.gkey("card:"+cardID), chat, stateTTL)
-	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, stateTTL)
+	gp.Set(ctx, d.gkey("card:"+cardID), chat, d.ttl())
+	gp.Set(ctx, d.gkey("msg:"+strconv.FormatInt(msg, 10)), chat, d.ttl())
 	gp.ZAdd(ctx, d.gkey("open"), redis.Z{Score: float64(now.Unix()), Member: chat})
+	gp.Expire(ctx, d.gkey("open"), d.ttl()) // refreshed by every request; stale members are dropped when read
 	if _, err := gp.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
@@ -428,6 +450,9 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
 			d.log.Debug("renaming a forum topic", "err", err)
 		}
+		// The maps live as long as the new request may.
+		_ = d.o.Redis.Expire(ctx, tk, d.ttl()).Err()
+		_ = d.o.Redis.Expire(ctx, d.gkey("thread:"+strconv.FormatInt(v, 10)), d.ttl()).Err()
 		return v, nil
 	} else if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading the user's topic: %w", err)
@@ -443,59 +468,11 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	if err := json.Unmarshal(raw, &t); err != nil || t.ID == 0 {
 		return 0, fmt.Errorf("creating a forum topic: no thread id in %s", raw)
 	}
-	if err := d.o.Redis.Set(ctx, tk, t.ID, 0).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, tk, t.ID, d.ttl()).Err(); err != nil {
 		return 0, fmt.Errorf("saving the user's topic: %w", err)
 	}
-	if err := d.o.Redis.Set(ctx, d.gkey("thread:"+strconv.FormatInt(t.ID, 10)), chat, 0).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, d.gkey("thread:"+strconv.FormatInt(t.ID, 10)), chat, d.ttl()).Err(); err != nil {
 		return 0, fmt.Errorf("saving the user's topic: %w", err)
 	}
 	return t.ID, nil
-}
-
-// Forget erases what the desk keeps about chat: the open handoff, the
-// topic and relay maps, the records and kept texts and numbers.
-func (d *Desk) Forget(ctx context.Context, chat int64) error {
-	s, err := d.load(ctx, chat)
-	if err != nil {
-		return err
-	}
-	if s.open() {
-		// The card's summary goes too: only the fact remains.
-		s["ctext"], s["closed"] = "", "1"
-		d.editCard(ctx, s, "🗑 Demande effacée : la personne a demandé l'effacement de ses données (/forget).")
-		d.m.closed.WithLabelValues("forgotten").Inc()
-	}
-	msgs, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "msgs")).Result()
-	if err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	cards, err := d.o.Redis.SMembers(ctx, d.ukey(chat, "cards")).Result()
-	if err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	thread, _ := d.o.Redis.Get(ctx, d.ukey(chat, "topic")).Result()
-	// One key per command: the user's keys and the group's live on
-	// different Cluster slots.
-	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "msgs"), d.ukey(chat, "cards"), d.ukey(chat, "topic")}
-	for _, m := range msgs {
-		keys = append(keys, d.gkey("msg:"+m))
-	}
-	if thread != "" {
-		keys = append(keys, d.gkey("thread:"+thread))
-	}
-	if s["cardid"] != "" && !slices.Contains(cards, s["cardid"]) { // a handoff opened before "cards" was kept
-		cards = append(cards, s["cardid"])
-	}
-	for _, c := range cards {
-		keys = append(keys, d.gkey("card:"+c))
-	}
-	for _, k := range keys {
-		if err := d.o.Redis.Del(ctx, k).Err(); err != nil {
-			return fmt.Errorf("erasing handoff state: %w", err)
-		}
-	}
-	if err := d.o.Redis.ZRem(ctx, d.gkey("open"), chat).Err(); err != nil {
-		return fmt.Errorf("erasing handoff state: %w", err)
-	}
-	return d.o.Records.forget(ctx, d.UserKey(chat))
 }

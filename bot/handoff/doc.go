@@ -2,7 +2,8 @@
 // Telegram group and back (issue 5).
 //
 // The bot calls Desk.OpenNotice on the engine's EffectAdviser, gives every
-// update to Desk.Intercept first, and Desk.Forget on /forget; Desk.Run
+// update to Desk.Intercept first, and Desk.ForgetNotice on /forget (which
+// also removes the user from the advisers' group); Desk.Run
 // does what time brings (the waiting-time message, the requests of the
 // closed hours shown when advisers come back, the retention purge).
 // Records implements staff.Handoffs for the console.
@@ -14,7 +15,9 @@
 //	{chat:U}:h            hash: the open handoff of user U (id, card, topic,
 //	                      holder, language, flags)
 //	{chat:U}:topic        U's forum topic, reused when U comes back
-//	{chat:U}:msgs         ids of group messages that stand for U (for /forget)
+//	{chat:U}:posted       sorted set: group messages posted or relayed about U,
+//	                      with their dates ("c<id>" cards, "m<id>" the rest),
+//	                      for /forget (deleted within 48 h, else overwritten)
 //	{chat:U}:cards        ids of U's cards, open or closed (for /forget)
 //	up:N                  update N relayed (drops a redelivery); one key,
 //	                      naming no chat, so /forget leaves nothing behind
@@ -24,6 +27,7 @@
 //	{chat:G}:open         sorted set of users with an open handoff
 //	{chat:G}:member:A     getChatMember answer for A, cached a minute
 //
+// Every key expires within STATE_TTL (HANDOFF_RETENTION when shorter).
 // G is the advisers' group. Buttons carry a random card id, never a chat
 // id, so crafted callback data cannot reach another user; only members of
 // the group are relayed.

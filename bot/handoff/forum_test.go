@@ -23,8 +23,8 @@ func TestForumHandoff(t *testing.T) {
 		o.Services = NamesFrom(func(context.Context) ([]*catalogue.Service, error) { return catalogue.Demo(), nil }, time.Minute)
 	})
 	ctx := context.Background()
-	user := 700000000 + randInt(1e8)
-	const karim, salma, stranger = 501, 502, 999
+	user := 1<<33 + 700000000 + randInt(1e8)
+	const karim, salma, stranger = 6789679501, 6789679502, 6789679999
 	h.srv.SetMember(h.group, karim, "member")
 	h.srv.SetMember(h.group, salma, "administrator")
 
@@ -107,7 +107,7 @@ func TestForumHandoff(t *testing.T) {
 	cardMsg := h.srv.Received(h.group)[0]
 	up := h.srv.PressAs(cardMsg, salma, "Salma", dataTake+"AAAAAAAAAAAA")
 	h.wait(up)
-	if st := h.userState(user); st["holder"] != "501" {
+	if st := h.userState(user); st["holder"] != itoa(karim) {
 		t.Fatalf("a forged take changed the holder to %q", st["holder"])
 	}
 	if a := h.srv.Calls("answerCallbackQuery"); len(a) == 0 || !strings.Contains(a[len(a)-1].Params["text"], "refusé") {

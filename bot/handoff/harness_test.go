@@ -22,6 +22,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/pseudonym"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -124,7 +125,10 @@ func newHarness(t *testing.T, forum bool, tweak func(*Options)) *harness {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	h.opts = Options{API: client, Redis: rdb, Records: NewRecords(pool), T: h.tr, AdvisersChatID: h.group,
-		Secret: []byte("test secret"), Now: h.clock.Now, Prefix: "test:ho:" + hex.EncodeToString(b),
+		Pseudonyms: testKeys(), Now: h.clock.Now,
+		// Tests that send many messages in a row relay each at once; the
+		// limit's own tests set it back.
+		RelayBurst: 100, Prefix: "test:ho:" + hex.EncodeToString(b),
 		Resume: func(ctx context.Context, chat int64) error {
 			h.mu.Lock()
 			h.resumed = append(h.resumed, chat)
@@ -298,7 +302,29 @@ func (nopT) T(_ lang.Lang, id string, _ map[string]any) string { return id }
 // text as the same text, anything else as a copy of the original.
 func relayed(m bottest.Message, kind string, from int64) bool {
 	if kind == "text" {
-		return m.Method == "sendMessage" && m.Text == mediaKinds["text"]["text"]
+		want := mediaKinds["text"]["text"].(string)
+		if from > 0 { // a user's text reaches the group marked as theirs
+			want = asRelayed(want)
+		}
+		return m.Method == "sendMessage" && m.Text == want
 	}
 	return m.Method == "copyMessage" && m.Params["from_chat_id"] == itoa(from) && m.Params["message_id"] != ""
+}
+
+// asRelayed is a user's text as the advisers see it.
+func asRelayed(text string) string { return userHeader + "\n" + text }
+
+// testKeys returns a fresh random pseudonym key, with old ones.
+func testKeys(old ...[]byte) pseudonym.Keys {
+	k, err := pseudonym.New(randomKey(), old...)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func randomKey() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
 }

@@ -50,8 +50,8 @@ func (r *turns) take() []turn {
 func TestDeskWaitsForTheBotsLimits(t *testing.T) {
 	lim := &turns{}
 	h := newHarness(t, true, func(o *Options) { o.Limits = lim })
-	user := 300000000 + randInt(1e8)
-	const karim = 511
+	user := 1<<33 + 300000000 + randInt(1e8)
+	const karim = 6789679511
 	h.srv.SetMember(h.group, karim, "member")
 
 	h.open(user, "Nadia", demoState(lang.FR))

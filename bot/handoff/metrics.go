@@ -29,6 +29,7 @@ const (
 	failState     = "state"             // reading or saving a handoff's state or record failed (Redis, PostgreSQL)
 	failNotify    = "notify"            // a card edit, a note or a word to the user was lost
 	failTick      = "tick"              // the waiting-time / office-hours round failed
+	failMember    = "member"            // getChatMember failed: a group message was not relayed (fails closed)
 )
 
 func newMetrics() *metrics {
@@ -60,7 +61,7 @@ func newMetrics() *metrics {
 		}, []string{"direction"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dalil_handoff_failures_total",
-			Help: "Handoff steps that failed, by kind (open, relay_to_advisers, relay_to_user, blocked, state, notify, tick).",
+			Help: "Handoff steps that failed, by kind (open, relay_to_advisers, relay_to_user, blocked, state, notify, tick, member).",
 		}, []string{"kind"}),
 		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "dalil_handoff_waiting",

@@ -12,7 +12,7 @@ import (
 func TestWithoutDatabase(t *testing.T) {
 	h := newHarness(t, false, func(o *Options) { o.Records = nil; o.AdvisersChatID = -1009999999999 })
 	h.group = h.opts.AdvisersChatID
-	user := 300000000 + randInt(1e8)
+	user := 1<<33 + 300000000 + randInt(1e8)
 	h.srv.SetMember(h.group, 42, "creator")
 	h.open(user, "Ali", demoState(lang.FR))
 	card := h.received(h.group)[0]

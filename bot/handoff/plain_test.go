@@ -17,8 +17,8 @@ import (
 func TestPlainGroupHandoff(t *testing.T) {
 	h := newHarness(t, false, func(o *Options) { o.Retention = time.Hour; o.HideName = true })
 	ctx := context.Background()
-	user := 800000000 + randInt(1e8)
-	const karim = 601
+	user := 1<<33 + 800000000 + randInt(1e8)
+	const karim = 6789679601
 	h.srv.SetMember(h.group, karim, "member")
 
 	h.open(user, "Youssef", demoState(lang.FR))
@@ -76,7 +76,7 @@ func TestPlainGroupHandoff(t *testing.T) {
 	h.start()
 	n = len(h.received(h.group))
 	h.wait(h.srv.Text(user, "Merci, et pour le local ?"))
-	if got := h.since(h.group, n); len(got) != 1 || got[0].Text != "Merci, et pour le local ?" {
+	if got := h.since(h.group, n); len(got) != 1 || got[0].Text != asRelayed("Merci, et pour le local ?") {
 		t.Fatalf("after restart, user → group: %s", bottest.Texts(got))
 	}
 	n = len(h.received(user))

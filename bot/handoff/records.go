@@ -153,8 +153,10 @@ func (r *Records) close(ctx context.Context, id string, adviser int64, outcome s
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}
+	// $4 is cast: beside the literal 0 PostgreSQL would type it int4, and
+	// Telegram ids go past 2^31.
 	_, err := r.pool.Exec(ctx, `UPDATE handoffs SET closed_at = COALESCE(closed_at, $2), outcome = COALESCE(outcome, $3),
-		adviser_id = COALESCE(adviser_id, NULLIF($4, 0)) WHERE id = $1`, id, at, outcome, adviser)
+		adviser_id = COALESCE(adviser_id, NULLIF($4::bigint, 0)) WHERE id = $1`, id, at, outcome, adviser)
 	if err != nil {
 		return fmt.Errorf("recording a close: %w", err)
 	}
@@ -198,21 +200,38 @@ func (r *Records) Texts(ctx context.Context, id string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// forget deletes every handoff of a user (texts go with them).
-func (r *Records) forget(ctx context.Context, userKey string) error {
+// forget deletes every handoff of a user, under any of their keys (the
+// current pseudonym key's and the old ones'); texts go with them.
+func (r *Records) forget(ctx context.Context, userKeys []string) error {
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}
-	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = $1`, userKey); err != nil {
+	if _, err := r.pool.Exec(ctx, `DELETE FROM handoffs WHERE user_key = ANY($1)`, userKeys); err != nil {
 		return fmt.Errorf("erasing a user's handoffs: %w", err)
+	}
+	return nil
+}
+
+// rekey moves a user's handoffs stored under old keys to the current one.
+func (r *Records) rekey(ctx context.Context, current string, old []string) error {
+	if r == nil || len(old) == 0 {
+		return nil
+	}
+	if _, err := r.pool.Exec(ctx, `UPDATE handoffs SET user_key = $1 WHERE user_key = ANY($2)`, current, old); err != nil {
+		return fmt.Errorf("moving a user's handoffs to the current pseudonym key: %w", err)
 	}
 	return nil
 }
 
 // Purge drops message texts older than retention and call-back numbers of
 // handoffs closed longer ago than retention, and ends handoffs left open
-// past their Redis state's life.
+// past the longest life of their Redis state (STATE_TTL's default).
 func (r *Records) Purge(ctx context.Context, now time.Time, retention time.Duration) error {
+	return r.purge(ctx, now, retention, defaultStateTTL)
+}
+
+// purge is Purge with the life of the desk's Redis state.
+func (r *Records) purge(ctx context.Context, now time.Time, retention, stateTTL time.Duration) error {
 	if r == nil {
 		return nil // no database: handoffs work, unrecorded
 	}

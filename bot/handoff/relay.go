@@ -75,7 +75,7 @@ func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool 
 	}
 	// The key names the update only, not the chat: a flag that outlived
 	// /forget would otherwise keep the user's chat id for a day.
-	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, dedupTTL).Result()
+	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, d.within(dedupTTL)).Result()
 	if err != nil {
 		d.log.Warn("update dedup flag", "err", err)
 		return true
@@ -128,29 +128,20 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		return true, nil
 	}
 	now := d.o.Now()
-	p := telegram.Params{}
-	if t := s.int("thread"); t != 0 {
-		p["message_thread_id"] = strconv.FormatInt(t, 10)
-	} else {
-		// In a plain group a copy says nothing of who wrote it: it
-		// answers the card, which does.
-		p["reply_to_message_id"] = s["card"]
-		p["allow_sending_without_reply"] = "true"
-	}
-	msgID, err := d.pass(ctx, d.o.AdvisersChatID, chat, m, p)
+	// Under the user's relay limit (limit.go): now, or merged later.
+	it := itemOf(m, s)
+	goes, err := d.admit(ctx, chat, it)
 	if err != nil {
 		d.m.fail(failToAdviser)
 		return true, counted{fmt.Errorf("relaying to the advisers: %w", err)}
 	}
-	d.m.relayed.WithLabelValues("to_advisers").Inc()
-	c := struct{ MessageID int64 }{msgID}
-	if c.MessageID != 0 {
-		id := strconv.FormatInt(c.MessageID, 10)
-		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+id), chat, stateTTL).Err(); err != nil {
-			return true, fmt.Errorf("saving the relay map: %w", err)
-		}
-		if err := d.o.Redis.SAdd(ctx, d.ukey(chat, "msgs"), id).Err(); err != nil {
-			return true, fmt.Errorf("saving the relay map: %w", err)
+	if goes {
+		if err := d.deliver(ctx, chat, []relayItem{it}); err != nil {
+			d.m.fail(failToAdviser)
+			if qerr := d.requeue(ctx, chat, it); qerr != nil {
+				d.log.Error("keeping a user's message to relay later", "err", qerr)
+			}
+			return true, counted{fmt.Errorf("relaying to the advisers (tried again later): %w", err)}
 		}
 	}
 	if err := d.o.Records.userMessage(ctx, s["id"]); err != nil {
@@ -219,15 +210,15 @@ func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) 
 	if err := d.o.Redis.HSet(ctx, d.ukey(chat, "h"), "askphone", "", "phone", "1").Err(); err != nil {
 		return fmt.Errorf("saving handoff state: %w", err)
 	}
-	d.note(ctx, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
+	d.note(ctx, chat, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
 	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil,
 		telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
 	return nil
 }
 
-// note posts a line for the advisers where they follow this user: the
-// topic, or as an answer to the card.
-func (d *Desk) note(ctx context.Context, s state, text string) {
+// note posts a line for the advisers where they follow this user (chat):
+// the topic, or as an answer to the card.
+func (d *Desk) note(ctx context.Context, chat int64, s state, text string) {
 	p := telegram.Params{}
 	if t := s.int("thread"); t != 0 {
 		p["message_thread_id"] = strconv.FormatInt(t, 10)
@@ -235,8 +226,13 @@ func (d *Desk) note(ctx context.Context, s state, text string) {
 		p["reply_to_message_id"] = s["card"]
 		p["allow_sending_without_reply"] = "true"
 	}
-	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
+	if err != nil {
 		d.m.fail(failNotify)
+		d.log.Warn("note to the advisers", "err", err)
+		return
+	}
+	if err := d.posted(ctx, chat, id, d.o.Now()); err != nil {
 		d.log.Warn("note to the advisers", "err", err)
 	}
 }
@@ -263,14 +259,11 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	}
 	raw, err := d.call(ctx, "getChatMember", telegram.Params{
 		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "user_id": strconv.FormatInt(user, 10)})
-	if telegram.Code(err) == 404 {
-		// A Bot API server without getChatMember (some self-hosted or
-		// test servers): only members can post in the group, which is
-		// what the check guards; trust that.
-		d.log.Warn("getChatMember not available; trusting the group's own membership")
-		return true, nil
-	}
 	if err != nil {
+		// Fails closed: a sender whose membership cannot be checked (an
+		// error after call's retries, or a server without the method) is
+		// not relayed; nothing is cached, so the next message asks again.
+		d.m.fail(failMember)
 		return false, fmt.Errorf("checking an adviser's membership: %w", err)
 	}
 	var cm struct {
@@ -284,7 +277,7 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	if ok {
 		v = "1"
 	}
-	if err := d.o.Redis.Set(ctx, k, v, d.o.MemberTTL).Err(); err != nil {
+	if err := d.o.Redis.Set(ctx, k, v, d.within(d.o.MemberTTL)).Err(); err != nil {
 		d.log.Warn("member cache", "err", err)
 	}
 	return ok, nil
@@ -326,7 +319,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	cmd := command(m.Text)
 	if cmd == "pending" || cmd == "attente" {
 		if ok, err := d.member(ctx, m.From.ID); err != nil || !ok {
-			return err
+			return d.memberFailed(ctx, m, err)
 		}
 		return d.pending(ctx, m.MessageThreadID)
 	}
@@ -336,7 +329,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	}
 	ok, err := d.member(ctx, m.From.ID)
 	if err != nil {
-		return err
+		return d.memberFailed(ctx, m, err)
 	}
 	if !ok {
 		d.log.Info("message from a non-member of the advisers' group not relayed")
@@ -362,6 +355,17 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 		return d.take(ctx, chat, s, m.From, "command")
 	}
 	return d.relay(ctx, chat, s, m)
+}
+
+// memberFailed tells the sender their message was not relayed because
+// their membership could not be checked, and returns err (nil when the
+// check answered).
+func (d *Desk) memberFailed(ctx context.Context, m *telegram.Message, err error) error {
+	if err == nil {
+		return nil
+	}
+	d.reply(ctx, m, "Non transmis : impossible de vérifier pour le moment que vous êtes membre de ce groupe. Réessayez dans un instant.")
+	return counted{err}
 }
 
 // reply answers an adviser's message in the group.
@@ -543,6 +547,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 	}
 	ok, err := d.member(ctx, cq.From.ID)
 	if err != nil {
+		answer("Vérification impossible pour le moment : réessayez dans un instant.")
 		return err
 	}
 	if !ok {
@@ -622,7 +627,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 	}
 	d.editCard(ctx, s, status)
 	if outcome == "closed" {
-		d.note(ctx, s, "✔️ Conversation rendue à l'assistant.")
+		d.note(ctx, chat, s, "✔️ Conversation rendue à l'assistant.")
 	}
 	if tell {
 		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
@@ -637,7 +642,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 
 // pending lists the requests nobody answered yet, longest waiting first.
 func (d *Desk) pending(ctx context.Context, thread int64) error {
-	lines, err := d.waitingLines(ctx, func(state) bool { return true })
+	lines, chats, err := d.waitingLines(ctx, func(state) bool { return true })
 	if err != nil {
 		return err
 	}
@@ -649,23 +654,39 @@ func (d *Desk) pending(ctx context.Context, thread int64) error {
 	if thread != 0 {
 		p["message_thread_id"] = strconv.FormatInt(thread, 10)
 	}
-	_, err = d.send(ctx, d.o.AdvisersChatID, text, p)
-	return err
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
+	if err != nil {
+		return err
+	}
+	return d.listed(ctx, chats, id)
+}
+
+// listed notes a list posted in the group (/pending, back in office) for
+// each user it names, so that /forget removes it too.
+func (d *Desk) listed(ctx context.Context, chats []int64, id int64) error {
+	for _, c := range chats {
+		if err := d.postedAs(ctx, c, postedList, id, d.o.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitingLines describes the open handoffs nobody took that keep says to.
-func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]string, error) {
+// It returns the lines and the users they name.
+func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]string, []int64, error) {
 	chats, err := d.o.Redis.ZRange(ctx, d.gkey("open"), 0, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("listing open handoffs: %w", err)
+		return nil, nil, fmt.Errorf("listing open handoffs: %w", err)
 	}
 	now := d.o.Now()
 	var lines []string
+	var named []int64
 	for _, c := range chats {
 		chat, _ := strconv.ParseInt(c, 10, 64)
 		s, err := d.load(ctx, chat)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !s.open() {
 			_ = d.o.Redis.ZRem(ctx, d.gkey("open"), c).Err()
@@ -683,8 +704,9 @@ func (d *Desk) waitingLines(ctx context.Context, keep func(state) bool) ([]strin
 			line += "\n  " + link
 		}
 		lines = append(lines, line)
+		named = append(named, chat)
 	}
-	return lines, nil
+	return lines, named, nil
 }
 
 // link points at the card: t.me/c/<id>/<message> works in supergroups.
@@ -753,7 +775,7 @@ func (d *Desk) Tick(ctx context.Context) error {
 		}
 	}
 	if now.Sub(d.lastPurge) > 10*time.Minute {
-		if err := d.o.Records.Purge(ctx, now, d.o.Retention); err != nil {
+		if err := d.o.Records.purge(ctx, now, d.o.Retention, d.ttl()); err != nil {
 			return err
 		}
 		d.lastPurge = now
@@ -765,7 +787,7 @@ func (d *Desk) Tick(ctx context.Context) error {
 // while they were away; each request is claimed (HSETNX) so that one
 // replica shows it, once.
 func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
-	lines, err := d.waitingLines(ctx, func(s state) bool {
+	lines, chats, err := d.waitingLines(ctx, func(s state) bool {
 		if s["off"] != "1" || s["shown"] != "" {
 			return false
 		}
@@ -778,26 +800,44 @@ func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
 	}
 	text := fmt.Sprintf("☀️ Bonjour ! %d demande(s) arrivée(s) hors heures de bureau attendent une réponse :\n%s",
 		len(lines), strings.Join(lines, "\n"))
-	_, err = d.send(ctx, d.o.AdvisersChatID, text, nil)
-	return err
+	id, err := d.send(ctx, d.o.AdvisersChatID, text, nil)
+	if err != nil {
+		return err
+	}
+	return d.listed(ctx, chats, id)
 }
 
-// Run calls Tick every interval until ctx ends.
+// relayFlushEvery is how often the users' waiting messages are looked at.
+const relayFlushEvery = 500 * time.Millisecond
+
+// Run calls Tick every interval, and relays the users' waiting messages
+// (FlushRelays) every half second, until ctx ends.
 func (d *Desk) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	f := time.NewTicker(relayFlushEvery)
+	defer f.Stop()
+	tick := func() {
 		if err := d.Tick(ctx); err != nil && ctx.Err() == nil {
 			d.m.fail(failTick)
 			d.log.Error("handoff tick", "err", err)
 		}
+	}
+	tick()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tick()
+		case <-f.C:
+			if err := d.FlushRelays(ctx); err != nil && ctx.Err() == nil {
+				d.m.fail(failState)
+				d.log.Error("relaying waiting messages", "err", err)
+			}
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // A 429 from Telegram (the group's 20 messages a minute) is waited out.
 func TestRelayWaitsOutTooManyRequests(t *testing.T) {
 	h := newHarness(t, false, nil)
-	user := 200000000 + randInt(1e8)
+	user := 1<<33 + 200000000 + randInt(1e8)
 	h.open(user, "Rim", demoState(lang.FR))
 	h.srv.Fail("copyMessage", bottest.Fault{Code: 429, RetryAfter: 1})
 	h.wait(h.srv.Media(user, "voice"))

@@ -31,7 +31,7 @@ func TestServiceNames(t *testing.T) {
 	}
 	names := NamesFrom(list, time.Hour)
 	d, err := New(Options{API: nopCaller{}, Redis: redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), T: nopT{},
-		AdvisersChatID: -1001, Secret: []byte("s"), Services: names})
+		AdvisersChatID: -1001, Pseudonyms: testKeys(), Services: names})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -218,9 +220,12 @@ func runServeReplicas(ctx context.Context, c procConfig, users, steps int, think
 			p.stop()
 		}
 	}()
+	// One pseudonym key shared by the replicas (serve requires one).
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
 	for i := range n {
 		p, err := startServe(ctx, c, i, map[string]string{
-			"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+			"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "PSEUDONYM_KEY": hex.EncodeToString(key),
 			"DATABASE_URL": c.dbURL, "REDIS_URL": c.redisURL,
 			"WEBHOOK_URL": webhook, "WEBHOOK_SECRET": "load-secret-0123456789",
 			"TELEGRAM_RATE_LIMIT": "0", "TELEGRAM_CHAT_RATE_LIMIT": map[bool]string{true: "1", false: "0"}[c.chatLimit],

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/handoff"
+	"github.com/dalil-tt/dalil/internal/pseudonym"
 )
 
 // Config is every setting of DESIGN.md, read from the environment. Each
@@ -39,6 +40,9 @@ type Config struct {
 	HTTPReadTimeout  time.Duration
 	HTTPWriteTimeout time.Duration
 	HTTPIdleTimeout  time.Duration
+	// Pseudonyms turn Telegram ids into the keys stored in PostgreSQL
+	// (PSEUDONYM_KEY, PSEUDONYM_KEYS_OLD); not Valid when unset.
+	Pseudonyms pseudonym.Keys
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
 	Handoff handoff.Settings
 }
@@ -162,6 +166,9 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 	default:
 		return nil, &ConfigError{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 	}
+	if err := c.loadPseudonyms(getenv); err != nil {
+		return nil, err
+	}
 	hs, err := handoff.LoadSettings(getenv)
 	if err != nil {
 		var se *handoff.SettingError
@@ -175,6 +182,29 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		return nil, &ConfigError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC…)"}
 	}
 	return c, nil
+}
+
+// loadPseudonyms reads PSEUDONYM_KEY and PSEUDONYM_KEYS_OLD when set.
+func (c *Config) loadPseudonyms(getenv func(string) string) error {
+	cur, old := getenv("PSEUDONYM_KEY"), getenv("PSEUDONYM_KEYS_OLD")
+	if strings.TrimSpace(cur) == "" {
+		if strings.TrimSpace(old) != "" {
+			return &ConfigError{"PSEUDONYM_KEY", "is required when PSEUDONYM_KEYS_OLD is set"}
+		}
+		return nil
+	}
+	k, err := pseudonym.Parse(cur, old)
+	var pe *pseudonym.ParseError
+	if errors.As(err, &pe) {
+		if pe.Old {
+			return &ConfigError{"PSEUDONYM_KEYS_OLD", pe.Reason}
+		}
+		return &ConfigError{"PSEUDONYM_KEY", pe.Reason}
+	} else if err != nil {
+		return &ConfigError{"PSEUDONYM_KEY", err.Error()}
+	}
+	c.Pseudonyms = k
+	return nil
 }
 
 func orDefault(v, def string) string {

@@ -48,6 +48,11 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{env("HTTP_READ_TIMEOUT", "0s"), nil, "HTTP_READ_TIMEOUT"},
 		{env("HTTP_WRITE_TIMEOUT", "long"), nil, "HTTP_WRITE_TIMEOUT"},
 		{env("HTTP_IDLE_TIMEOUT", "-1s"), nil, "HTTP_IDLE_TIMEOUT"},
+		{env("TELEGRAM_BOT_TOKEN", "123:abc"), []string{"TELEGRAM_BOT_TOKEN", "PSEUDONYM_KEY"}, "PSEUDONYM_KEY"},
+		{env("PSEUDONYM_KEY", "REPLACE_WITH_openssl_rand_hex_32"), nil, "PSEUDONYM_KEY"},
+		{env("PSEUDONYM_KEY", "0123456789abcdef"), nil, "PSEUDONYM_KEY"},
+		{env("PSEUDONYM_KEY", testPseudonymKey, "PSEUDONYM_KEYS_OLD", "xyz"), nil, "PSEUDONYM_KEYS_OLD"},
+		{env("PSEUDONYM_KEYS_OLD", testPseudonymKey), nil, "PSEUDONYM_KEY"},
 	}
 	for _, c := range cases {
 		_, err := loadConfig(c.env, c.need...)
@@ -128,5 +133,30 @@ func TestConfigTrustedProxiesAndHTTPTimeouts(t *testing.T) {
 	}
 	if d.HTTPReadTimeout <= 0 || d.HTTPWriteTimeout <= 0 || d.HTTPIdleTimeout <= 0 || len(d.TrustedProxies) != 0 {
 		t.Errorf("defaults: %+v", d)
+	}
+}
+
+// PSEUDONYM_KEY is read as hex, with the old keys after a rotation; the
+// keys it gives do not depend on the bot token.
+func TestConfigPseudonymKey(t *testing.T) {
+	const old = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d"
+	a, err := loadConfig(env("TELEGRAM_BOT_TOKEN", "123:abc", "PSEUDONYM_KEY", testPseudonymKey, "PSEUDONYM_KEYS_OLD", old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loadConfig(env("TELEGRAM_BOT_TOKEN", "456:new-token", "PSEUDONYM_KEY", testPseudonymKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = int64(1) << 40
+	if !a.Pseudonyms.Valid() || a.Pseudonyms.Of(id) != b.Pseudonyms.Of(id) {
+		t.Fatal("the pseudonym changed with the bot token")
+	}
+	if all := a.Pseudonyms.All(id); len(all) != 2 || all[1] == all[0] {
+		t.Fatalf("old keys not read: %q", all)
+	}
+	c, err := loadConfig(env())
+	if err != nil || c.Pseudonyms.Valid() {
+		t.Fatalf("no key set: %v %v", c, err)
 	}
 }

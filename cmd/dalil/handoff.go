@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/dialog"
 )
 
 // botStarted are told the bot once it exists (serve calls them after
@@ -51,7 +53,7 @@ func init() {
 			hours = handoff.DefaultHours()
 		}
 		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Redis: deps.Redis, Records: recs, T: deps.T,
-			AdvisersChatID: cfg.AdvisersChatID, Secret: handoff.SecretFromToken(cfg.TelegramToken),
+			AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
 			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 			Services: serviceNames(o.Matcher),
 			Resume: func(ctx context.Context, chat int64) error {
@@ -75,15 +77,17 @@ func init() {
 		o.Intercept = func(ctx context.Context, up *telegram.Update) bool {
 			return desk.Intercept(ctx, up) || (prevIntercept != nil && prevIntercept(ctx, up))
 		}
-		prevForget := o.Forget
-		o.Forget = func(ctx context.Context, chat int64) error {
-			if err := desk.Forget(ctx, chat); err != nil {
-				return err
+		// /forget removes the user from the advisers' group too, and the
+		// user is told what could not be removed there; o.Forget (the
+		// other features' erasure) still runs after it.
+		prevNotice := o.ForgetNotice
+		o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
+			notice, err := desk.ForgetNotice(ctx, chat, st.Lang)
+			if err != nil || prevNotice == nil {
+				return notice, err
 			}
-			if prevForget != nil {
-				return prevForget(ctx, chat)
-			}
-			return nil
+			more, err := prevNotice(ctx, chat, st)
+			return strings.TrimSpace(notice + "\n\n" + more), err
 		}
 		return func(ctx context.Context) {
 			desk.Run(ctx, 30*time.Second)

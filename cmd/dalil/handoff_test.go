@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/proctest"
 	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
@@ -23,7 +26,7 @@ import (
 func TestServeHandoff(t *testing.T) {
 	srv := bottest.New(bottest.Options{})
 	t.Cleanup(srv.Close)
-	const group, user, adviser, stranger = -1001234567890, 555101, 7001, 7002
+	const group, user, adviser, stranger = -1001234567890, 1<<33 + 555101, 6789677001, 6789677002
 	srv.SetGroup(group, "Conseillers", true)
 	srv.SetMember(group, adviser, "member")
 	srv.SetName(user, "Amina")
@@ -51,7 +54,7 @@ func TestServeHandoff(t *testing.T) {
 		t.Fatalf("card: %+v", card)
 	}
 	srv.Text(user, "Bonjour, j'ai besoin d'aide pour ma coopérative")
-	if g := wait(group, 2); g[1].Text != "Bonjour, j'ai besoin d'aide pour ma coopérative" || g[1].ThreadID != card.ThreadID {
+	if g := wait(group, 2); g[1].Text != "💬 La personne écrit :\nBonjour, j'ai besoin d'aide pour ma coopérative" || g[1].ThreadID != card.ThreadID {
 		t.Fatalf("user → topic: %s", bottest.Texts(g))
 	}
 	topic := func(from int64, text string) {
@@ -110,5 +113,92 @@ func TestHandoffServiceNames(t *testing.T) {
 	got, err = serviceNames(pg)(context.Background(), []string{"demo-cri-creation"})
 	if err != nil || got["demo-cri-creation"] != "Centre Régional d'Investissement du Nord (fictif) — Création d'entreprise au guichet unique" {
 		t.Fatalf("names from PostgreSQL: %q %v", got, err)
+	}
+}
+
+// serve stops at start with one line naming PSEUDONYM_KEY when it is
+// missing or malformed (the bot token is no substitute).
+func TestServeNeedsPseudonymKey(t *testing.T) {
+	for _, key := range []string{"", "REPLACE_WITH_openssl_rand_hex_32", "abcd"} {
+		code, _, stderr := runWithEnv(t, map[string]string{"TELEGRAM_BOT_TOKEN": "123:abc", "PSEUDONYM_KEY": key,
+			"TELEGRAM_API_URL": "http://127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/none"}, "", "serve")
+		if code == 0 || !strings.Contains(stderr, "PSEUDONYM_KEY") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("PSEUDONYM_KEY=%q: exit %d, stderr %q", key, code, stderr)
+		}
+	}
+}
+
+// The README tells operators to replace a leaked bot token. After that,
+// /forget must still erase the user's handoffs in PostgreSQL, the kept
+// texts (with a phone number) included: the keys there come from
+// PSEUDONYM_KEY, not from the token.
+func TestServeForgetAfterTheTokenIsReplaced(t *testing.T) {
+	const group, user = -1001234567890 - 7, int64(1)<<33 + 4242
+	db, rds := pgtest.NewDB(t), redistest.URL(t)
+	env := func(srv *bottest.Server) map[string]string {
+		srv.SetGroup(group, "Conseillers", true)
+		srv.SetName(user, "Amina")
+		return map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+			"REDIS_URL": rds, "DATABASE_URL": db, "ADVISERS_CHAT_ID": strconv.Itoa(group),
+			"HANDOFF_HOURS": "Mon-Sun 00:00-24:00", "HANDOFF_RETENTION": "720h"}
+	}
+	wait := func(srv *bottest.Server, chat int64, n int) []bottest.Message {
+		t.Helper()
+		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	before := bottest.New(bottest.Options{Token: "111111:the-leaked-token"})
+	t.Cleanup(before.Close)
+	_, stop := serve(t, env(before))
+	before.Text(user, "/start")
+	before.Press(wait(before, user, 1)[0], "lang:fr")
+	wait(before, user, 2)
+	before.Text(user, "/adviser")
+	wait(before, group, 1)
+	before.Text(user, "Rappelez-moi au 0612345678")
+	wait(before, group, 2)
+	pool, err := pgxpool.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	count := func() (rows, texts int) {
+		t.Helper()
+		if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM handoffs), (SELECT count(*) FROM handoff_messages)`).Scan(&rows, &texts); err != nil {
+			t.Fatal(err)
+		}
+		return rows, texts
+	}
+	// The text is kept just after it is relayed.
+	proctest.WaitFor(10*time.Second, func() bool { rows, texts := count(); return rows == 1 && texts == 1 })
+	if rows, texts := count(); rows != 1 || texts != 1 {
+		t.Fatalf("before: %d handoffs, %d texts", rows, texts)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	after := bottest.New(bottest.Options{Token: "222222:the-new-token"})
+	t.Cleanup(after.Close)
+	_, stop = serve(t, env(after))
+	after.Text(user, "/forget")
+	if _, ok := after.PressLabel(wait(after, user, 1)[0], "✅ Oui"); !ok {
+		t.Fatalf("no confirm button: %s", bottest.Texts(after.Received(user)))
+	}
+	got := wait(after, user, 3)
+	if !strings.Contains(got[1].Text, "effacé") || !strings.Contains(got[2].Text, "groupe des conseillers") {
+		t.Fatalf("/forget: want the confirmation, then what became of the advisers' group: %s", bottest.Texts(got))
+	}
+	if d := after.Calls("deleteForumTopic"); len(d) != 1 {
+		t.Fatalf("the user's topic was not deleted: %+v", d)
+	}
+	if rows, texts := count(); rows != 0 || texts != 0 {
+		t.Fatalf("the user was told all is erased, but %d handoffs and %d texts (a phone number) are left", rows, texts)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -113,7 +113,7 @@ func TestParseRedisURL(t *testing.T) {
 // before anything is dialled, and without repeating the password.
 func TestServeBadRedisURL(t *testing.T) {
 	code, _, stderr := runWithEnv(t, map[string]string{
-		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:1",
+		"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:1", "PSEUDONYM_KEY": testPseudonymKey,
 		"REDIS_URL": "redis://:hunter2@n1:7000/5?addr=n2:7000",
 	}, "", "serve")
 	// Log lines (time=…) may come first; the error is one line of its own.
@@ -310,7 +310,7 @@ func TestServeRedisCluster(t *testing.T) {
 	}
 	const said = "Ma coopérative de tissage cherche un local"
 	srv.Text(user, said)
-	if g := wait(group, 2); g[1].Text != said {
+	if g := wait(group, 2); g[1].Text != "💬 La personne écrit :\n"+said {
 		t.Fatalf("user → topic: %s", bottest.Texts(g))
 	}
 	topic := func(text string) {

@@ -78,6 +78,12 @@ func runServe(ctx context.Context, args []string, s stdio) error {
 	if err != nil {
 		return err
 	}
+	if cfg.DatabaseURL != "" && !cfg.Pseudonyms.Valid() {
+		// PostgreSQL keeps users under pseudonyms (handoff records): without
+		// a key of its own /forget could not find them after a rotation.
+		// Without PostgreSQL nothing is kept under them.
+		return &ConfigError{"PSEUDONYM_KEY", "is required with DATABASE_URL (at least 32 random bytes, hex: openssl rand -hex 32)"}
+	}
 	log := slog.Default()
 	if gc := gctune.Apply(s.getenv, "/sys/fs/cgroup"); gc.Percent != 0 {
 		log.Info("garbage collector tuned for a server", "gogc", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)

@@ -110,9 +110,16 @@ func TestServeWebhook(t *testing.T) {
 	}
 }
 
-// serveAt is serve with HTTP_ADDR already chosen.
+// testPseudonymKey is the PSEUDONYM_KEY the tests run serve with.
+const testPseudonymKey = "5f0c2a9e81d34b7aa6e0c3f19b2d4e8871c6a0f3d95e2b4c7a1f8e3d6b9c0a24"
+
+// serveAt is serve with HTTP_ADDR already chosen (and, unless env says
+// otherwise, the test pseudonym key).
 func serveAt(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
+	if _, ok := env["PSEUDONYM_KEY"]; !ok {
+		env["PSEUDONYM_KEY"] = testPseudonymKey
+	}
 	addr := env["HTTP_ADDR"]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
