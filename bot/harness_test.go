@@ -230,7 +230,7 @@ func (h *harness) walk(chat int64) []bottest.Message {
 		data := ""
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if data == "" && strings.HasPrefix(b.Data, "c:") {
+				if data == "" && (strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "yn:")) {
 					data = b.Data
 				}
 			}

@@ -182,7 +182,7 @@ func act(api *bottest.Server, chat int64, i int) map[string]any {
 	}
 	for _, row := range m.Buttons {
 		for _, b := range row {
-			if strings.HasPrefix(b.Data, "c:") {
+			if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "yn:") { // a tree choice, or yes to a yes/no question
 				return api.Press(m, b.Data)
 			}
 		}
@@ -721,7 +721,7 @@ func TestResilienceTwoReplicasKeepChatOrder(t *testing.T) {
 		m, _ := e.api.LastWithButtons(chat)
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if strings.HasPrefix(b.Data, "c:") {
+				if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "yn:") { // a tree choice, or yes to a yes/no question
 					return e.api.Press(m, b.Data)
 				}
 			}

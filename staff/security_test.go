@@ -243,8 +243,11 @@ func TestConsoleRefusesHugeTrees(t *testing.T) {
 		if code != http.StatusRequestEntityTooLarge || !strings.Contains(html.UnescapeString(body), tc.want) {
 			t.Errorf("%d nodes (%d bytes): %d, want 413 saying %q", tc.nodes, len(src), code, tc.want)
 		}
-		if took > time.Second {
-			t.Errorf("%d nodes: refused after %v, want well under a second", tc.nodes, took)
+		// The audit's 15,000-node tree took 27 s of CPU; a refusal takes
+		// about a second at most here, under the race detector on a busy
+		// two-core box.
+		if took > 5*time.Second {
+			t.Errorf("%d nodes: refused after %v, want a few seconds at most", tc.nodes, took)
 		}
 	}
 	// A tree within the limits is still checked and drawn.

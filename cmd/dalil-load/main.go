@@ -468,7 +468,7 @@ func play(srv *bottest.Server, in *inbox, users, steps int, think time.Duration,
 					var data []string
 					for _, row := range last.Buttons {
 						for _, b := range row {
-							if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "lang:") {
+							if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "yn:") || strings.HasPrefix(b.Data, "lang:") {
 								data = append(data, b.Data)
 							}
 						}
