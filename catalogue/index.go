@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"context"
+	"iter"
 	"slices"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
@@ -33,14 +34,14 @@ func NewIndex(services []*Service) *Index {
 		wn := wantOf(need)
 		ans := wn.exact | wn.narrower | wn.broader
 		for i := range idx.profiles {
-			if idx.profiles[i].bits[needsIdx]&ans != 0 {
+			if uint32(idx.profiles[i].bits[needsIdx])&ans != 0 {
 				idx.lists[need] = append(idx.lists[need], int32(i))
 			}
 		}
 		for j, p := range vocab.Values[vocab.Provinces] {
 			for _, i := range idx.lists[need] {
 				pr := &idx.profiles[i]
-				if pr.n[provincesIdx] == 0 || pr.bits[provincesIdx]&(1<<j) != 0 {
+				if pr.n[provincesIdx] == 0 || uint32(pr.bits[provincesIdx])&(1<<j) != 0 {
 					idx.lists[need+"|"+p] = append(idx.lists[need+"|"+p], i)
 				}
 			}
@@ -55,16 +56,18 @@ func (idx *Index) Len() int { return len(idx.services) }
 // Rank finds the services for q (see rank.go): it never fails and does no
 // I/O.
 func (idx *Index) Rank(q Query) Result {
-	res, _ := matchWith(context.Background(), q, func(_ context.Context, cur Query) ([]candidate, error) {
-		return idx.candidates(cur), nil
+	seen := make([]uint64, (len(idx.services)+63)/64) // one scratch set for every attempt
+	res, _ := matchWith(context.Background(), q, func(_ context.Context, cur Query) (iter.Seq[candidate], error) {
+		return idx.candidates(cur, seen), nil
 	})
 	return res
 }
 
-// candidates returns the services to visit for one attempt: those on the
-// lists of its needs (in its province when it sets one), or every service
-// when it asks no need or a code outside the vocabulary.
-func (idx *Index) candidates(q Query) []candidate {
+// candidates visits the services of one attempt: those on the lists of its
+// needs (in its province when it sets one), or every service when it asks
+// no need or a code outside the vocabulary. seen is scratch space, cleared
+// here, so that a service on several lists is visited once.
+func (idx *Index) candidates(q Query, seen []uint64) iter.Seq[candidate] {
 	var lists [][]int32
 	for _, w := range q.Codes.Needs {
 		keys := []string{w}
@@ -88,25 +91,38 @@ func (idx *Index) candidates(q Query) []candidate {
 	if len(q.Codes.Needs) == 0 {
 		return idx.all()
 	}
-	var out []candidate
-	seen := make([]uint64, (len(idx.services)+63)/64)
-	for _, l := range lists {
-		for _, i := range l {
-			if seen[i/64]&(1<<(i%64)) == 0 {
+	return func(yield func(candidate) bool) {
+		if len(lists) == 1 {
+			for _, i := range lists[0] {
+				if !yield(candidate{idx.services[i], &idx.profiles[i]}) {
+					return
+				}
+			}
+			return
+		}
+		clear(seen)
+		for _, l := range lists {
+			for _, i := range l {
+				if seen[i/64]&(1<<(i%64)) != 0 {
+					continue
+				}
 				seen[i/64] |= 1 << (i % 64)
-				out = append(out, candidate{idx.services[i], &idx.profiles[i]})
+				if !yield(candidate{idx.services[i], &idx.profiles[i]}) {
+					return
+				}
 			}
 		}
 	}
-	return out
 }
 
-func (idx *Index) all() []candidate {
-	out := make([]candidate, len(idx.services))
-	for i := range idx.services {
-		out[i] = candidate{idx.services[i], &idx.profiles[i]}
+func (idx *Index) all() iter.Seq[candidate] {
+	return func(yield func(candidate) bool) {
+		for i := range idx.services {
+			if !yield(candidate{idx.services[i], &idx.profiles[i]}) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // ShownFirst is how many services of a referral count as "the first shown"

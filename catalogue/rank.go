@@ -3,6 +3,7 @@ package catalogue
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/bits"
 	"slices"
 
@@ -35,9 +36,9 @@ import (
 // sectors), each time with the need exact first: a loan that fits the
 // project beats a microcredit reserved to cooperatives, or to businesses
 // already running, or to another trade. When the first rung that finds
-// anything finds fewer services than asked, the next rungs' services
-// follow them, as what may help all the same; Result.Widened and
-// Result.Relaxed speak of the first.
+// anything finds fewer than three services, the next rungs' services
+// follow them up to three, as what may help all the same; Result.Widened
+// and Result.Relaxed speak of the first.
 //
 // Score, in points (higher first; ties broken by service id):
 //   - needs: the best, over the needs asked, of 100 (same code), 80 (the
@@ -180,7 +181,7 @@ var (
 // have no bit (ReadCSV refuses them) but still count in n, so that a facet
 // holding only unknown codes matches nothing rather than everything.
 type profile struct {
-	bits   [numFacets]uint32
+	bits   [numFacets]uint16 // no facet has more than 16 codes (vocab_test)
 	n      [numFacets]uint8 // number of codes listed
 	cost   uint8            // 0 free or unknown, 1 mixed, 2 paid
 	active bool
@@ -192,7 +193,7 @@ func profileOf(s *Service) profile {
 		codes := s.Facet(f)
 		p.n[i] = uint8(min(len(codes), 255))
 		for _, c := range codes {
-			p.bits[i] |= codeBits[i][c]
+			p.bits[i] |= uint16(codeBits[i][c])
 		}
 	}
 	switch s.Cost {
@@ -245,6 +246,9 @@ type compiled struct {
 	publics uint32 // publics the person is known to belong to
 	lang    uint32
 	paidOK  bool
+	// checks are the preferences that filter at this rung, by index: the
+	// filter runs for every candidate and looks at these only.
+	checks []int
 }
 
 // compile prepares q; filter is the query whose preferences filter (q less
@@ -263,6 +267,11 @@ func compile(q, filter Query, level NeedLevel) compiled {
 		c.filters[i] = filter.Codes.Has(f)
 		for _, code := range codes {
 			c.want[i] |= codeBits[i][code]
+		}
+	}
+	for i := range numFacets {
+		if c.filters[i] && i != needsIdx && i != publicsIdx && i != provincesIdx {
+			c.checks = append(c.checks, i)
 		}
 	}
 	c.publics = c.want[publicsIdx]
@@ -302,12 +311,12 @@ func (c *compiled) eligible(p *profile) bool {
 	if !p.active {
 		return false
 	}
-	if n := int(p.n[provincesIdx]); n > 0 && n < numProvinces && (!c.set[provincesIdx] || p.bits[provincesIdx]&c.want[provincesIdx] == 0) {
+	if n := int(p.n[provincesIdx]); n > 0 && n < numProvinces && (!c.set[provincesIdx] || uint32(p.bits[provincesIdx])&c.want[provincesIdx] == 0) {
 		// A service of some provinces only is for someone known to be in
 		// one of them: unknown is not yes.
 		return false
 	}
-	if p.n[publicsIdx] > 0 && p.bits[publicsIdx]&c.publics == 0 {
+	if p.n[publicsIdx] > 0 && uint32(p.bits[publicsIdx])&c.publics == 0 {
 		return false
 	}
 	return true
@@ -317,14 +326,11 @@ func (c *compiled) filter(p *profile) bool {
 	if !c.eligible(p) {
 		return false
 	}
-	if c.set[needsIdx] && p.bits[needsIdx]&c.covers == 0 {
+	if c.set[needsIdx] && uint32(p.bits[needsIdx])&c.covers == 0 {
 		return false
 	}
-	for i := range numFacets {
-		if !c.filters[i] || i == needsIdx || i == publicsIdx || i == provincesIdx {
-			continue
-		}
-		if p.n[i] > 0 && p.bits[i]&c.want[i] == 0 {
+	for _, i := range c.checks {
+		if p.n[i] > 0 && uint32(p.bits[i])&c.want[i] == 0 {
 			return false
 		}
 	}
@@ -334,7 +340,7 @@ func (c *compiled) filter(p *profile) bool {
 func (c *compiled) score(p *profile) int {
 	score := 0
 	if c.set[needsIdx] {
-		have := p.bits[needsIdx]
+		have := uint32(p.bits[needsIdx])
 		best, also := 0, 0
 		for _, w := range c.needs {
 			v := 0
@@ -382,7 +388,7 @@ func (c *compiled) score(p *profile) int {
 		switch {
 		case n == 0 || n >= all:
 			// open to every value: matches, nothing specific
-		case p.bits[i]&want != 0:
+		case uint32(p.bits[i])&want != 0:
 			score += wt - wt*(n-1)/all
 		default:
 			score -= wt
@@ -396,7 +402,7 @@ func (c *compiled) score(p *profile) int {
 			score -= paidPenalty
 		}
 	}
-	if p.bits[langsIdx]&c.lang != 0 {
+	if uint32(p.bits[langsIdx])&c.lang != 0 {
 		score += langBonus
 	}
 	return score
@@ -414,7 +420,7 @@ func (c *compiled) reasons(p *profile) []Reason {
 			return
 		}
 		for j, code := range vocab.Values[f] {
-			if want&p.bits[i]&(1<<j) != 0 {
+			if want&uint32(p.bits[i])&(1<<j) != 0 {
 				out = append(out, Reason{f, code})
 			}
 		}
@@ -424,7 +430,7 @@ func (c *compiled) reasons(p *profile) []Reason {
 	if c.set[needsIdx] {
 		for j, code := range vocab.Values[vocab.Needs] {
 			b := uint32(1) << j
-			if p.bits[needsIdx]&b == 0 {
+			if uint32(p.bits[needsIdx])&b == 0 {
 				continue
 			}
 			for _, w := range c.needs {
@@ -453,7 +459,7 @@ type candidate struct {
 // return a superset of what answers it, but must not miss an active
 // service that does. See Index.Rank for the ladder.
 func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]*Service, error)) (Result, error) {
-	return matchWith(ctx, q, func(ctx context.Context, q Query) ([]candidate, error) {
+	return matchWith(ctx, q, func(ctx context.Context, q Query) (iter.Seq[candidate], error) {
 		services, err := fetch(ctx, q)
 		if err != nil {
 			return nil, err
@@ -467,7 +473,7 @@ func MatchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 			profiles[i] = profileOf(s)
 			cands = append(cands, candidate{s, &profiles[i]})
 		}
-		return cands, nil
+		return slices.Values(cands), nil
 	})
 }
 
@@ -494,7 +500,7 @@ func attemptQuery(q Query, level NeedLevel, dropped []vocab.Facet) Query {
 	return cur
 }
 
-func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
+func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Query) (iter.Seq[candidate], error)) (Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -548,22 +554,27 @@ func matchWith(ctx context.Context, q Query, fetch func(ctx context.Context, q Q
 			// Fewer than asked fit best: the next rungs' services follow,
 			// as what may help all the same.
 			for _, x := range m {
-				if len(res.Matches) < limit && !slices.ContainsFunc(res.Matches, func(y Match) bool { return y.Service.ID == x.Service.ID }) {
+				if len(res.Matches) < min(limit, fillTo) && !slices.ContainsFunc(res.Matches, func(y Match) bool { return y.Service.ID == x.Service.ID }) {
 					x.Extra = true
 					res.Matches = append(res.Matches, x)
 				}
 			}
 		}
-		if len(res.Matches) >= limit {
+		if len(res.Matches) >= min(limit, fillTo) {
 			break
 		}
 	}
 	return res, nil
 }
 
+// fillTo is how many services a referral fills up to from the next rungs
+// when the first finds fewer: a few doors that may help all the same, not a
+// long list of poorer fits (and every rung costs a scan of the catalogue).
+const fillTo = 3
+
 // attempt ranks the services answering q at one rung.
 func attempt(ctx context.Context, q Query, level NeedLevel, dropped []vocab.Facet, limit int,
-	fetch func(ctx context.Context, q Query) ([]candidate, error)) ([]Match, error) {
+	fetch func(ctx context.Context, q Query) (iter.Seq[candidate], error)) ([]Match, error) {
 	cur := attemptQuery(q, level, dropped)
 	cands, err := fetch(ctx, cur)
 	if err != nil {
@@ -583,7 +594,7 @@ func attempt(ctx context.Context, q Query, level NeedLevel, dropped []vocab.Face
 // should not tell the user its stage was ignored. The most important facet
 // is tried first.
 func restore(ctx context.Context, q Query, level NeedLevel, dropped []vocab.Facet, m []Match, limit int,
-	fetch func(ctx context.Context, q Query) ([]candidate, error)) (Result, error) {
+	fetch func(ctx context.Context, q Query) (iter.Seq[candidate], error)) (Result, error) {
 	for i := len(dropped) - 1; i >= 0; i-- {
 		trial := append(slices.Clone(dropped[:i]), dropped[i+1:]...)
 		tm, err := attempt(ctx, q, level, trial, limit, fetch)
@@ -611,10 +622,9 @@ func before(a, b Match) bool {
 // best keeps the limit best candidates answering c. It keeps a small sorted
 // slice instead of sorting every candidate: limit is a handful, candidates
 // may be tens of thousands.
-func best(c *compiled, cands []candidate, limit int) []Match {
+func best(c *compiled, cands iter.Seq[candidate], limit int) []Match {
 	var top []Match
-	var seen map[string]bool
-	for _, cd := range cands {
+	for cd := range cands {
 		if !c.filter(cd.p) {
 			continue
 		}
@@ -622,13 +632,11 @@ func best(c *compiled, cands []candidate, limit int) []Match {
 		if len(top) == limit && !before(m, top[len(top)-1]) {
 			continue
 		}
-		if seen == nil {
-			seen = make(map[string]bool)
+		// fetch may return a service twice; top is a handful: a scan beats
+		// a map here.
+		if slices.ContainsFunc(top, func(t Match) bool { return t.Service == cd.s || t.Service.ID == cd.s.ID }) {
+			continue
 		}
-		if seen[cd.s.ID] {
-			continue // fetch returned a service twice
-		}
-		seen[cd.s.ID] = true
 		i, _ := slices.BinarySearchFunc(top, m, func(a, b Match) int {
 			if before(a, b) {
 				return -1
@@ -637,7 +645,6 @@ func best(c *compiled, cands []candidate, limit int) []Match {
 		})
 		top = slices.Insert(top, i, m)
 		if len(top) > limit {
-			delete(seen, top[limit].Service.ID)
 			top = top[:limit]
 		}
 	}

@@ -49,15 +49,17 @@ func BenchmarkStepWithCatalogue(b *testing.B) {
 		}
 		eng := &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: locales.MustDefault(), Catalogue: catalogue.NewMemory(c.services)}
 		st, _, _ := eng.Step(eng.NewState(), dialog.Input{Kind: dialog.InCommand, Command: "start"})
-		st, _, _ = eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "lang:fr"})
+		st, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "lang:fr"})
 		text := dialog.Input{Kind: dialog.InText, Text: "je veux un microcrédit pour mon projet de poterie à Tétouan"}
 		b.Run(c.name+"/text", func(b *testing.B) {
 			for b.Loop() {
 				eng.Step(st, text)
 			}
 		})
-		press := dialog.Input{Kind: dialog.InButton, Data: "c:" + eng.Tree.Version + ":need:microcredit"}
-		b.Run(c.name+"/need", func(b *testing.B) {
+		// The first button of the first question asked.
+		first := replies[len(replies)-1].Buttons[0][0].Data
+		press := dialog.Input{Kind: dialog.InButton, Data: first}
+		b.Run(c.name+"/first-answer", func(b *testing.B) {
 			for b.Loop() {
 				eng.Step(st, press)
 			}

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -62,9 +63,23 @@ func (st *step) split(n *Node) (changed, first int, ok bool) {
 	if st.e.Catalogue == nil || n.Kind != KindChoice && n.Kind != KindText || n.Facet == "" || n.Facet == vocab.Publics {
 		return 0, 0, false
 	}
-	changed, first, _ = catalogue.Split(st.e.Catalogue, st.query(), answers(n), catalogue.ShownFirst)
+	q := st.query()
+	key := splitKey{node: n.ID, codes: fmt.Sprint(q.Codes, q.Not)}
+	if r, ok := st.splits[key]; ok {
+		return r.changed, r.first, true
+	}
+	changed, first, _ = catalogue.Split(st.e.Catalogue, q, answers(n), catalogue.ShownFirst)
+	if st.splits == nil {
+		st.splits = map[splitKey]splitResult{}
+	}
+	st.splits[key] = splitResult{changed, first}
 	return changed, first, true
 }
+
+// splitKey and splitResult memoise split within one step.
+type splitKey struct{ node, codes string }
+
+type splitResult struct{ changed, first int }
 
 // worthAsking says whether question n may change the services shown: for
 // at least half of its answers the first service would not be the one

@@ -95,6 +95,10 @@ type step struct {
 	// asked is the clarification awaited when the input came ("" for
 	// none): the frames this step records keep it, so /back asks it again.
 	asked string
+	// splits remembers, within this step, how each question's answers
+	// divide the services for what is known (eligibility.go): a walk past
+	// several questions weighs each once.
+	splits map[splitKey]splitResult
 }
 
 // Step handles one input: it returns the new state, the replies to send in
