@@ -182,8 +182,8 @@ var (
 // holding only unknown codes matches nothing rather than everything.
 type profile struct {
 	bits   [numFacets]uint16 // no facet has more than 16 codes (vocab_test)
-	n      [numFacets]uint8 // number of codes listed
-	cost   uint8            // 0 free or unknown, 1 mixed, 2 paid
+	n      [numFacets]uint8  // number of codes listed
+	cost   uint8             // 0 free or unknown, 1 mixed, 2 paid
 	active bool
 }
 
