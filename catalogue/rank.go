@@ -181,7 +181,7 @@ var (
 // have no bit (ReadCSV refuses them) but still count in n, so that a facet
 // holding only unknown codes matches nothing rather than everything.
 type profile struct {
-	bits   [numFacets]uint16 // no facet has more than 16 codes (vocab_test)
+	bits   [numFacets]uint16 // no facet has more than 16 codes (TestEveryFacetFitsSixteenBits)
 	n      [numFacets]uint8  // number of codes listed
 	cost   uint8             // 0 free or unknown, 1 mixed, 2 paid
 	active bool

@@ -321,3 +321,12 @@ func BenchmarkMemoryMatch100k(b *testing.B) {
 		})
 	}
 }
+
+// A service's codes are held as 16-bit sets, one per facet (rank.go).
+func TestEveryFacetFitsSixteenBits(t *testing.T) {
+	for f, codes := range vocab.Values {
+		if len(codes) > 16 {
+			t.Errorf("facet %s has %d codes: the ranking holds 16 at most", f, len(codes))
+		}
+	}
+}
