@@ -296,8 +296,8 @@ func TestNoteSaysWhatWasNotFound(t *testing.T) {
 		want string
 	}{
 		{catalogue.Result{Matches: one}, ""},
-		{catalogue.Result{Matches: one, Widened: catalogue.NeedFamily}, "aucun service de microcrédit ouvert aux projets de la province de Ouezzane. Voici ce qui peut vous aider quand même"},
-		{catalogue.Result{}, "aucun service de microcrédit, ni rien d'approchant, ouvert aux projets de la province de Ouezzane"},
+		{catalogue.Result{Matches: one, Widened: catalogue.NeedFamily}, "aucun service qui réponde à votre besoin (microcrédit) pour un projet à Ouezzane. Voici ce qui peut vous aider quand même"},
+		{catalogue.Result{}, "aucun service qui réponde à votre besoin (microcrédit), ni rien d'approchant, pour un projet à Ouezzane"},
 		{catalogue.Result{Matches: one, Relaxed: []vocab.Facet{vocab.Sectors}}, "secteur"},
 	} {
 		got := catalogue.Note(q, tc.res, lang.FR, tr)

@@ -53,10 +53,18 @@ func (c card) code(f vocab.Facet, code string) string {
 func (c card) codes(f vocab.Facet) string {
 	var out []string
 	for _, v := range c.st.Codes.Get(f) {
+		if f == vocab.Publics && sensitivePublics[v] {
+			continue
+		}
 		out = append(out, c.code(f, v))
 	}
 	return strings.Join(out, ", ")
 }
+
+// sensitivePublics are asked (or understood) only to show the person the
+// services reserved to them: a disability or a migrant's situation is not
+// passed on to the advisers' group; the person can say it there if they wish.
+var sensitivePublics = map[string]bool{"disabled": true, "migrants": true}
 
 // label is how advisers tell requests apart: first name · language · need
 // · province (the topic's name, the pending list's lines).
