@@ -75,6 +75,10 @@ func contains(ws []string, phrase string) bool {
 				break
 			}
 		}
+		// "ل" before "ال" is written "لل" (للعيالات: for the women).
+		if rest, ok := strings.CutPrefix(p[0], "ال"); ok && (ws[i] == "لل"+rest || ws[i] == "ولل"+rest || ws[i] == "فلل"+rest) {
+			first = true
+		}
 		if first && slices.Equal(ws[i+1:i+len(p)], p[1:]) {
 			return true
 		}
@@ -93,6 +97,8 @@ func TestContains(t *testing.T) {
 		{"Un chiffre d'affaires de 10 000", "chiffre d'affaires", true},
 		{"من رقم المعاملات ديالك", "رقم المعاملات", true},
 		{"رقم ديال المعاملات", "رقم المعاملات", false},
+		{"كاينة خدمة غير للعيالات", "العيالات", true},
+		{"خدمة للعيالات وللرجال", "العيالات", true},
 	} {
 		if got := contains(words(tc.text), tc.phrase); got != tc.want {
 			t.Errorf("contains(%q, %q) = %v", tc.text, tc.phrase, got)
