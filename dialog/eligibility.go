@@ -12,10 +12,10 @@ import (
 
 // Asking only what changes the answer. With a catalogue (Engine.Catalogue),
 // the engine
-//   - skips a tree question when no answer to it would change the first
-//     services shown (catalogue.Distinct), and asks first, among the
-//     questions still ahead, the one whose answers tell the services apart
-//     the most;
+//   - skips a tree question unless half its answers would change the
+//     service shown first, or that service is only for some of its answers
+//     (catalogue.Split), and asks first, among the questions still ahead,
+//     the one whose answers lead to the most different first services;
 //   - before showing services, asks the one yes/no question that decides
 //     whether a service reserved to a public (women, youth…) the person has
 //     not spoken of would be among the first shown (catalogue.Undecided),
