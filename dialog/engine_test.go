@@ -68,9 +68,12 @@ type script struct {
 	// its questions by (Engine.Catalogue).
 	Catalogue string `yaml:"catalogue,omitempty"`
 	Steps     []struct {
-		In    string     `yaml:"in"`
-		Out   []string   `yaml:"out"`
-		State *wantState `yaml:"state,omitempty"`
+		In  string   `yaml:"in"`
+		Out []string `yaml:"out"`
+		// Effects are the effects the step asks of the caller, in order
+		// (EffectKind.String); none when left out.
+		Effects []string   `yaml:"effects,omitempty"`
+		State   *wantState `yaml:"state,omitempty"`
 	} `yaml:"steps"`
 }
 
@@ -209,7 +212,7 @@ func TestConversations(t *testing.T) {
 				step := &sc.Steps[i]
 				in := input(t, step.In, keyboard, eng.Tree.Version)
 				before, _ := json.Marshal(st)
-				next, replies, _ := eng.Step(st, in)
+				next, replies, effects := eng.Step(st, in)
 				if after, _ := json.Marshal(st); string(after) != string(before) {
 					t.Fatalf("step %d (%q): Step modified the state passed in", i+1, step.In)
 				}
@@ -238,10 +241,19 @@ func TestConversations(t *testing.T) {
 						keyboard = append(keyboard, row...)
 					}
 				}
+				var gotEffects []string
+				for _, e := range effects {
+					gotEffects = append(gotEffects, e.Kind.String())
+				}
 				if *update {
-					step.Out = got
-				} else if !slices.Equal(got, step.Out) {
-					t.Errorf("step %d (%q):\n got: %q\nwant: %q", i+1, step.In, got, step.Out)
+					step.Out, step.Effects = got, gotEffects
+				} else {
+					if !slices.Equal(got, step.Out) {
+						t.Errorf("step %d (%q):\n got: %q\nwant: %q", i+1, step.In, got, step.Out)
+					}
+					if !slices.Equal(gotEffects, step.Effects) {
+						t.Errorf("step %d (%q): effects %q, want %q", i+1, step.In, gotEffects, step.Effects)
+					}
 				}
 				if w := step.State; w != nil {
 					checkState(t, i+1, step.In, st, *w)

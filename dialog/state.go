@@ -1,6 +1,8 @@
 package dialog
 
 import (
+	"strconv"
+
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
@@ -120,6 +122,17 @@ const (
 	// EffectForget: erase everything kept about the user, everywhere.
 	EffectForget
 )
+
+// String names the effect ("adviser", "forget"), for logs and test scripts.
+func (k EffectKind) String() string {
+	switch k {
+	case EffectAdviser:
+		return "adviser"
+	case EffectForget:
+		return "forget"
+	}
+	return "effect(" + strconv.Itoa(int(k)) + ")"
+}
 
 // Effect is one thing for the caller to carry out.
 type Effect struct {
