@@ -37,8 +37,6 @@ const (
 	dataPick    = "k:" // a value of a clarification: k:version:node:code
 	dataForget  = "fg:y"
 	dataKeep    = "fg:n"
-	pendForget  = "forget"
-	pendPick    = "pick:" // pick:facet=code|code[;facet=code|code]
 )
 
 // LanguageLabels are the language buttons' labels (contract: they contain
@@ -92,9 +90,9 @@ type step struct {
 	s       State
 	replies []Reply
 	effects []Effect
-	// asked is the clarification awaited when the input came ("" for
+	// asked is the clarification awaited when the input came (empty for
 	// none): the frames this step records keep it, so /back asks it again.
-	asked string
+	asked vocab.Codes
 }
 
 // Step handles one input: it returns the new state, the replies to send in
@@ -113,13 +111,14 @@ func (s State) clone() State {
 	c.Not = s.Not.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
-		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick}
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick.Clone()}
 	}
 	if len(c.Hist) == 0 {
 		c.Hist = nil
 	}
 	c.Notes = slices.Clone(s.Notes)
 	c.Referred = slices.Clone(s.Referred)
+	c.Pending = s.Pending.clone()
 	return c
 }
 
@@ -163,15 +162,15 @@ func (st *step) handle(in Input) {
 	}
 	prevPick := st.pick()
 	if !prevPick.Empty() {
-		st.asked = st.s.Pending
+		st.asked = st.s.Pending.Pick.Clone()
 	}
-	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" &&
+	if in.Kind != InButton && in.Kind != InCommand && !st.s.Pending.Empty() &&
 		(in.Kind != InUnsupported || prevPick.Empty()) {
 		// Any other message answers "no" to a confirmation, and a message
 		// replaces a clarification (naming one value is the free-text way
 		// to answer it); a sticker answers neither, so a clarification is
 		// asked again after it.
-		st.s.Pending = ""
+		st.s.Pending = Pending{}
 	}
 	switch in.Kind {
 	case InCommand:
@@ -230,13 +229,13 @@ func (st *step) command(name, arg string) {
 	case "adviser", "conseiller":
 		st.adviser()
 	case "forget":
-		// A clarification awaited is kept behind the confirmation ("forget
-		// pick:…"), to be asked again if the user keeps their data.
-		held := ""
+		// A clarification awaited is kept behind the confirmation, to be
+		// asked again if the user keeps their data.
+		held := vocab.Codes{}
 		if st.picking() {
-			held = " " + st.s.Pending
+			held = st.s.Pending.Pick
 		}
-		st.s.Pending = pendForget + held
+		st.s.Pending = Pending{Forget: true, Pick: held}
 		st.replies = append(st.replies, Reply{
 			Text: st.t("ForgetConfirm", nil),
 			Buttons: [][]Button{{
@@ -436,9 +435,9 @@ func (st *step) back() {
 		st.s.Codes.Remove(f.Added)
 		st.s.Codes.Merge(f.Removed)
 		st.s.Node = f.Node
-		if f.Pick != "" {
+		if !f.Pick.Empty() {
 			// The step undone answered a clarification: ask it again.
-			st.s.Pending = f.Pick
+			st.s.Pending = Pending{Pick: f.Pick}
 			if !st.picking() {
 				st.clearPick() // nothing of it left to ask
 			}
@@ -629,8 +628,8 @@ func greetingID(in nlu.Intent) string {
 // holdPick keeps awaiting the clarification the message found awaited, if
 // the message did not replace it with another.
 func (st *step) holdPick() {
-	if st.asked != "" && st.s.Pending == "" {
-		st.s.Pending = st.asked
+	if !st.asked.Empty() && st.s.Pending.Empty() {
+		st.s.Pending = Pending{Pick: st.asked.Clone()}
 	}
 }
 
@@ -822,7 +821,7 @@ func (st *step) push(f Frame) {
 // nothing to undo.
 func (st *step) settled() {
 	n := st.e.Tree.Node(st.s.Node)
-	if st.s.Pending == st.asked || st.between(n) {
+	if !st.s.Pending.Forget && sameCodes(st.s.Pending.Pick, st.asked) || st.between(n) {
 		return
 	}
 	st.push(Frame{Node: n.ID})
@@ -1149,72 +1148,9 @@ func (st *step) unambiguous(c vocab.Codes) vocab.Codes {
 		}
 	}
 	if !amb.Empty() {
-		st.s.Pending = encodePick(amb)
+		st.s.Pending = Pending{Pick: amb}
 	}
 	return c
-}
-
-func encodePick(c vocab.Codes) string {
-	var b strings.Builder
-	b.WriteString(pendPick)
-	for _, f := range vocab.SingleValued {
-		if v := c.Get(f); len(v) > 0 {
-			if b.Len() > len(pendPick) {
-				b.WriteByte(';')
-			}
-			b.WriteString(string(f))
-			b.WriteByte('=')
-			b.WriteString(strings.Join(v, "|"))
-		}
-	}
-	return b.String()
-}
-
-// pick returns the values of the clarification awaited, if any.
-func (st *step) pick() vocab.Codes {
-	var c vocab.Codes
-	rest, ok := strings.CutPrefix(st.s.Pending, pendPick)
-	if !ok {
-		return c
-	}
-	for part := range strings.SplitSeq(rest, ";") {
-		f, v, _ := strings.Cut(part, "=")
-		if slices.Contains(vocab.SingleValued, vocab.Facet(f)) {
-			for code := range strings.SplitSeq(v, "|") {
-				if vocab.Valid(vocab.Facet(f), code) {
-					c.Add(vocab.Facet(f), code)
-				}
-			}
-		}
-	}
-	return c
-}
-
-// picking says whether a clarification is awaited with a value still to
-// ask about: one naming only values the vocabulary no longer has (stored
-// by an older version) is none, or a referral would wait for it forever.
-func (st *step) picking() bool { return !st.pick().Empty() }
-
-func (st *step) clearPick() {
-	switch {
-	case strings.HasPrefix(st.s.Pending, pendPick):
-		st.s.Pending = ""
-	case st.forgetting():
-		st.s.Pending = pendForget // the clarification held behind it goes too
-	}
-}
-
-// forgetting says whether the confirmation of /forget is awaited.
-func (st *step) forgetting() bool {
-	return st.s.Pending == pendForget || strings.HasPrefix(st.s.Pending, pendForget+" ")
-}
-
-// resumeAfterForget ends the confirmation of /forget, if awaited, giving
-// back the clarification it held, if any.
-func (st *step) resumeAfterForget() {
-	if st.forgetting() {
-		st.s.Pending = strings.TrimPrefix(strings.TrimPrefix(st.s.Pending, pendForget), " ")
-	}
 }
 
 // pickFacet is the facet a clarification asks about first ("" for none).
@@ -1264,10 +1200,7 @@ func pickData(version, node, code string) string {
 // earlier value if any.
 func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 	pk.Set(f)
-	st.s.Pending = ""
-	if !pk.Empty() {
-		st.s.Pending = encodePick(pk)
-	}
+	st.s.Pending = Pending{Pick: pk}
 	var c vocab.Codes
 	c.Set(f, code)
 	if added := newCodes(st.s.Codes, c); !added.Empty() {

@@ -82,7 +82,8 @@ type wantState struct {
 	Node string `yaml:"node,omitempty"`
 	// Codes, when given, are all the codes known ({} asserts none).
 	Codes *map[string][]string `yaml:"codes,omitempty"`
-	// Pending, when given, is State.Pending ("" asserts none awaited).
+	// Pending, when given, is State.Pending in its string notation
+	// (Pending.String; "" asserts none awaited).
 	Pending *string `yaml:"pending,omitempty"`
 	// Hist, when given, is the history for /back, oldest first, one frame
 	// a line as frameLine writes it ([] asserts none).
@@ -103,8 +104,8 @@ func frameLine(f dialog.Frame) string {
 			}
 		}
 	}
-	if f.Pick != "" {
-		s += " " + f.Pick
+	if !f.Pick.Empty() {
+		s += " " + dialog.Pending{Pick: f.Pick}.String()
 	}
 	return s
 }
@@ -309,7 +310,7 @@ func checkState(t *testing.T, step int, in string, st dialog.State, w wantState)
 			t.Errorf("step %d (%q): codes %v, want %v", step, in, got, want)
 		}
 	}
-	if w.Pending != nil && st.Pending != *w.Pending {
+	if w.Pending != nil && st.Pending.String() != *w.Pending {
 		t.Errorf("step %d (%q): pending %q, want %q", step, in, st.Pending, *w.Pending)
 	}
 	if w.Hist != nil {

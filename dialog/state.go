@@ -33,11 +33,11 @@ type State struct {
 	// Notes are the last free texts the bot understood something from, kept
 	// short, for the adviser's summary card.
 	Notes []string `json:"x,omitempty"`
-	// Pending is an answer awaited: a confirmation ("forget"), or which
-	// of several values named for a single-valued facet is the right one
-	// ("pick:provinces=tanger-assilah|tetouan", see engine.go).
-	Pending string `json:"p,omitempty"`
-	Ended   bool   `json:"e,omitempty"` // reached an end node
+	// Pending is an answer awaited besides the tree's question (pending.go).
+	// Stored as an object, read also as the string states stored before
+	// it was typed held (statejson.go).
+	Pending Pending `json:"-"`
+	Ended   bool    `json:"e,omitempty"` // reached an end node
 	// Referred lists the ids of services already shown, for the adviser.
 	Referred []string `json:"r,omitempty"`
 	// Asking is the public a yes/no eligibility question awaits an answer
@@ -56,10 +56,10 @@ type Frame struct {
 	Node    string `json:"n"`
 	Added   vocab.Codes
 	Removed vocab.Codes // codes the answer cleared ("another need")
-	// Pick is the clarification awaited when the answer came (State.Pending,
-	// "pick:…"), for /back to ask it again; "" when none was. Frames
-	// stored before it existed simply lack it.
-	Pick string
+	// Pick is the clarification awaited when the answer came
+	// (State.Pending.Pick), for /back to ask it again; empty when none was.
+	// Frames stored before it existed simply lack it.
+	Pick vocab.Codes
 }
 
 // InputKind says what the user sent.
