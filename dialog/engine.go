@@ -101,7 +101,14 @@ type step struct {
 func (e *Engine) Step(s State, in Input) (State, []Reply, []Effect) {
 	st := &step{e: e, s: s.clone()}
 	st.upgrade()
-	st.handle(in)
+	switch {
+	case in.Kind == InShown:
+		st.shown(in)
+	case in.Kind == InButton && strings.HasPrefix(in.Data, DataMore):
+		st.more(in.Data)
+	default:
+		st.handle(in)
+	}
 	return st.s, st.replies, st.effects
 }
 
@@ -119,6 +126,7 @@ func (s State) clone() State {
 	c.Notes = slices.Clone(s.Notes)
 	c.Referred = slices.Clone(s.Referred)
 	c.Pending = s.Pending.clone()
+	c.List = s.List.clone()
 	return c
 }
 
@@ -206,8 +214,9 @@ func (st *step) command(name, arg string) {
 		if source == "" {
 			source = st.s.Source
 		}
+		list := st.s.List // the services on screen stay pageable
 		st.s = st.e.NewState()
-		st.s.Source = truncateRunes(source, 64)
+		st.s.Source, st.s.List = truncateRunes(source, 64), list
 		st.chooseLanguage()
 	case "help":
 		if st.s.Lang == "" {
@@ -398,9 +407,9 @@ func (st *step) chooseLanguage() {
 }
 
 func (st *step) restart() {
-	l, source := st.s.Lang, st.s.Source
+	l, source, list := st.s.Lang, st.s.Source, st.s.List // the services on screen stay pageable
 	st.s = st.e.NewState()
-	st.s.Lang, st.s.Source = l, source
+	st.s.Lang, st.s.Source, st.s.List = l, source, list
 	if l == "" {
 		st.chooseLanguage()
 		return
@@ -1042,8 +1051,7 @@ func (st *step) enter(id string) {
 			if s := n.Text.In(st.s.Lang); s != "" {
 				st.say(s)
 			}
-			q := st.query()
-			st.replies = append(st.replies, Reply{Referral: &q})
+			st.refer()
 			id = n.Next
 		case KindAdviser:
 			st.s.Node = n.ID

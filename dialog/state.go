@@ -40,6 +40,9 @@ type State struct {
 	Ended   bool    `json:"e,omitempty"` // reached an end node
 	// Referred lists the ids of services already shown, for the adviser.
 	Referred []string `json:"r,omitempty"`
+	// List is the last list of services shown, for its "more" button
+	// (paging.go); nil when none. Stored packed like Codes.
+	List *Listing `json:"-"`
 	// Asking is the public a yes/no eligibility question awaits an answer
 	// about ("women"), at a referral node; "" when none.
 	Asking string `json:"q,omitempty"`
@@ -71,6 +74,9 @@ const (
 	InCommand                      // /command; Command holds its name, Text its argument
 	InUnsupported                  // a sticker, voice note, photo… that the bot cannot read
 	InCodes                        // codes the transport worked out (a shared location gives a province)
+	// InShown tells which services the caller showed for a referral reply
+	// (Shown, from index From of its list): no reply, only recorded.
+	InShown
 )
 
 // Input is one thing the user did.
@@ -82,6 +88,10 @@ type Input struct {
 	Codes   vocab.Codes
 	// What names the unsupported message ("sticker", "voice"…), for the reply.
 	What string
+	// Shown and From, on InShown: the ids of the services shown, and the
+	// index in the list of the first (Reply.From).
+	Shown []string
+	From  int
 }
 
 // Reply is one message to send.
@@ -89,8 +99,11 @@ type Reply struct {
 	Text    string
 	Buttons [][]Button
 	// Referral, when set, asks the caller to show here the services that
-	// match the query (the engine does no I/O).
+	// match the query (the engine does no I/O), from index From of the
+	// matches (a page after the first), then to say which it showed with an
+	// InShown input.
 	Referral *catalogue.Query
+	From     int
 	// Node is the tree node this reply asks, when it is a question.
 	Node string
 	// Stale is true on the reply to a button pressed on an old message.

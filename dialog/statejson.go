@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
@@ -115,6 +116,41 @@ func (p *pendingJSON) pending() Pending {
 	return Pending{Forget: p.Forget, Pick: packed(p.Pick).unpack()}
 }
 
+// listJSON is a Listing as stored.
+type listJSON struct {
+	Codes packed `json:"c,omitempty"`
+	Not   packed `json:"o,omitempty"`
+	Lang  string `json:"l,omitempty"`
+	Shown int    `json:"n,omitempty"`
+}
+
+func (l *listJSON) listing() *Listing {
+	if l == nil {
+		return nil
+	}
+	return &Listing{Codes: l.Codes.unpack(), Not: l.Not.unpack(), Lang: lang.Lang(l.Lang), Shown: l.Shown}
+}
+
+// appendList writes the last list of services shown, left out when none.
+func appendList(b []byte, l *Listing) []byte {
+	if l == nil {
+		return b
+	}
+	b = append(b, `,"w":{`...)
+	n := len(b)
+	b = appendCodes(b, "c", l.Codes)
+	b = appendCodes(b, "o", l.Not)
+	b = appendField(b, "l", string(l.Lang))
+	if l.Shown != 0 {
+		b = append(b, `,"n":`...)
+		b = strconv.AppendInt(b, int64(l.Shown), 10)
+	}
+	if len(b) > n && b[n] == ',' {
+		b = append(b[:n], b[n+1:]...) // no field before the first: drop its comma
+	}
+	return append(b, '}')
+}
+
 // pack is c as stored, nil when it holds no code.
 func pack(c vocab.Codes) packed {
 	var p packed
@@ -174,6 +210,7 @@ type stateAlias State
 type stateJSON struct {
 	*stateAlias
 	Pending *pendingJSON `json:"p,omitempty"`
+	List    *listJSON    `json:"w,omitempty"`
 	Codes   packed       `json:"c,omitempty"`
 	Not     packed       `json:"o,omitempty"`
 }
@@ -218,6 +255,7 @@ func (s *State) AppendJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(s.YesNos), 10)
 	}
 	b = appendPending(b, s.Pending) // after State's own fields, as encoding/json writes stateJSON
+	b = appendList(b, s.List)
 	b = appendCodes(b, "c", s.Codes)
 	b = appendCodes(b, "o", s.Not)
 	return append(b, '}')
@@ -235,6 +273,7 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	s.Pending = j.Pending.pending()
+	s.List = j.List.listing()
 	s.Codes = j.Codes.unpack()
 	s.Not = j.Not.unpack()
 	return nil

@@ -32,6 +32,14 @@ func refPending(p Pending) *pendingJSON {
 	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(refPack(p.Pick))}
 }
 
+// refList is the last list shown as encoding/json would store it.
+func refList(l *Listing) *listJSON {
+	if l == nil {
+		return nil
+	}
+	return &listJSON{Codes: refPack(l.Codes), Not: refPack(l.Not), Lang: string(l.Lang), Shown: l.Shown}
+}
+
 // refState encodes s with encoding/json: stateAlias carries every field of
 // State with its tag, so a field added to State and forgotten by the hand
 // written encoder makes this test fail.
@@ -39,7 +47,7 @@ func refState(t *testing.T, s State) []byte {
 	a := stateAlias(s)
 	hist := a.Hist
 	a.Hist = nil
-	b, err := json.Marshal(stateJSON{&a, refPending(s.Pending), refPack(s.Codes), refPack(s.Not)})
+	b, err := json.Marshal(stateJSON{&a, refPending(s.Pending), refList(s.List), refPack(s.Codes), refPack(s.Not)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +75,7 @@ func refState(t *testing.T, s State) []byte {
 	var out bytes.Buffer
 	out.WriteByte('{')
 	first := true
-	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "e", "r", "q", "u", "y", "p", "c", "o"} {
+	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "e", "r", "q", "u", "y", "p", "w", "c", "o"} {
 		v, ok := m[k]
 		if !ok {
 			continue
@@ -138,6 +146,9 @@ func randomState(r *rand.Rand) State {
 	s := State{V: r.IntN(3), Tree: pick(), Lang: lang.Lang(pick()), Node: pick(), Source: pick(),
 		Misses: r.IntN(3) - 1, Notes: picks(), Pending: randomPending(r), Ended: r.IntN(2) == 0, Referred: picks(),
 		Codes: randomCodes(r), Not: randomCodes(r), Asking: pick(), Resume: pick(), YesNos: r.IntN(3)}
+	if r.IntN(2) == 0 {
+		s.List = &Listing{Codes: randomCodes(r), Not: randomCodes(r), Lang: lang.Lang(pick()), Shown: r.IntN(4)}
+	}
 	for range r.IntN(4) {
 		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: randomPending(r).Pick})
 	}
