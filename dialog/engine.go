@@ -456,7 +456,7 @@ func (st *step) back() {
 		// held the walk there (stored before frames kept it) answered no
 		// question of its own: back to the question before it, not to the
 		// services shown again.
-		if n := st.e.Tree.Node(f.Node); n == nil || n.Kind != KindReferral || len(st.s.Hist) == 0 {
+		if n := st.e.Tree.Node(f.Node); n == nil || !traitsOf(n).refers || len(st.s.Hist) == 0 {
 			break
 		}
 	}
@@ -531,18 +531,8 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 	}
 	n := st.e.Tree.Node(st.s.Node)
 	outside := st.outsideText(r)
-	if n != nil && n.Kind == KindChoice {
-		// A button named by its label or number first ("Merci" may be one);
-		// a message about the conversation selects none by its codes.
-		if c := st.matchChoice(n, text, codes, r.Intent == ""); c != nil {
-			// Confirm what the message said beyond the button it named.
-			if added := newCodes(st.s.Codes, codes); !newCodes(choiceCodes(c), added).Empty() {
-				st.note(text, true)
-				st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
-			}
-			st.choose(n, c, codes)
-			return
-		}
+	if n != nil && kindOf(n).named(st, n, text, codes, r) {
+		return
 	}
 	if r.Intent != "" {
 		st.talk(r.Intent, codes, text)
@@ -552,40 +542,7 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		st.ask()
 		return
 	}
-	if n != nil && n.Kind == KindText {
-		// An open question asking a facet gets one more try when the answer
-		// does not express it; then the conversation goes on regardless, so
-		// nobody is stuck on a question the lexicon cannot understand.
-		if n.Facet != "" && !codes.Has(n.Facet) && st.s.Misses == 0 {
-			if st.picking() {
-				// Several values named: understood, and asked which one.
-				st.codes(codes, text)
-				return
-			}
-			if !codes.Empty() && newCodes(st.s.Codes, codes).Empty() {
-				// Only what is known again ("je suis à Tétouan"): understood,
-				// so acknowledged rather than "not understood", but the one
-				// more try is used all the same, or a description naming the
-				// known province would be asked for again and again.
-				st.known(codes)
-				st.s.Misses = 1
-				return
-			}
-			if !codes.Empty() {
-				// Something new, though not the answer ("je suis une
-				// femme" asked for an activity): kept and acknowledged, then
-				// the question again, with the one more try used.
-				st.codes(codes, text)
-				if st.s.Node == n.ID {
-					st.s.Misses = 1
-				}
-				return
-			}
-			st.miss()
-			return
-		}
-		st.note(text, !codes.Empty())
-		st.advanceWith(n, codes, st.after(n))
+	if n != nil && kindOf(n).freeText(st, n, text, codes) {
 		return
 	}
 	st.codes(codes, text)
@@ -653,13 +610,13 @@ func (st *step) over() bool {
 		return false
 	}
 	for _, m := range st.e.Tree.Nodes {
-		if m == nil || m.Kind != KindReferral {
+		if m == nil || !traitsOf(m).refers {
 			continue
 		}
 		id := m.Next
 		for range len(st.e.Tree.Nodes) { // past messages shown after the services
 			next := st.e.Tree.Node(id)
-			if next == nil || next.Kind != KindInfo {
+			if next == nil || !isInfo(next) {
 				break
 			}
 			id = next.Next
@@ -678,13 +635,10 @@ func (st *step) explain() string {
 		return st.t("talk.help.pick", nil)
 	}
 	n := st.e.Tree.Node(st.s.Node)
-	if n == nil || st.over() || (n.Kind != KindChoice && n.Kind != KindText) {
+	if n == nil || st.over() || !traitsOf(n).question {
 		return st.t("talk.help.end", nil)
 	}
-	how := st.t("talk.help.choice", nil)
-	if n.Kind == KindText {
-		how = st.t("talk.help.text", nil)
-	}
+	how := st.t(traitsOf(n).help, nil)
 	if n.Facet == "" || n.Facet == vocab.Languages {
 		return how
 	}
@@ -726,8 +680,8 @@ func (st *step) skipTo(id string) {
 		if n == nil {
 			return
 		}
-		answered := (n.Kind == KindChoice || n.Kind == KindText) && n.Facet != "" && st.s.Codes.Has(n.Facet)
-		if st.holds(n) && n.Kind != KindInfo && !answered {
+		answered := traitsOf(n).question && n.Facet != "" && st.s.Codes.Has(n.Facet)
+		if st.holds(n) && !isInfo(n) && !answered {
 			st.s.Node = n.ID
 			return
 		}
@@ -812,7 +766,7 @@ func (st *step) record(added vocab.Codes) (next string, move bool) {
 // between says whether the conversation at node n is between two
 // conversations: ended, handed to an adviser, or nowhere in the tree.
 func (st *step) between(n *Node) bool {
-	return n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd
+	return n == nil || st.s.Ended || traitsOf(n).final
 }
 
 // push records a frame for /back, with the clarification the input found
@@ -1010,61 +964,11 @@ func (st *step) enter(id string) {
 			id = n.Next
 			continue
 		}
-		switch n.Kind {
-		case KindChoice, KindText:
-			if n.Facet != "" && st.s.Codes.Has(n.Facet) || !st.worthAsking(n) || st.e.Catalogue != nil && st.answered(n) {
-				id = n.Next
-				continue
-			}
-			if m := st.ahead(n); m != n {
-				// A later question tells the services apart better: it
-				// first, then back here (State.Resume).
-				st.s.Resume = n.ID
-				n = m
-			}
-			st.s.Node = n.ID
-			st.ask()
-			return
-		case KindInfo:
-			// The start's introduction invites people to write what they
-			// look for: someone who just did is not asked to again.
-			if n.ID != t.Start || st.s.Codes.Empty() {
-				st.say(n.Text.In(st.s.Lang))
-			}
-			id = n.Next
-		case KindReferral:
-			if st.picking() {
-				// Services are not looked up with a value still to pick:
-				// the clarification first, then the referral.
-				st.s.Node = n.ID
-				st.ask()
-				return
-			}
-			if code := st.undecided(); code != "" {
-				// A service reserved to a public the person has not spoken
-				// of would be among the first shown: ask, then show.
-				st.s.Node = n.ID
-				st.askYesNo(code)
-				return
-			}
-			st.s.Asking, st.s.Resume, st.s.YesNos = "", "", 0
-			if s := n.Text.In(st.s.Lang); s != "" {
-				st.say(s)
-			}
-			st.refer()
-			id = n.Next
-		case KindAdviser:
-			st.s.Node = n.ID
-			st.say(n.Text.In(st.s.Lang))
-			st.effects = append(st.effects, Effect{Kind: EffectAdviser})
-			return
-		default: // end
-			st.s.Node, st.s.Ended = n.ID, true
-			st.replies = append(st.replies, Reply{Text: n.Text.In(st.s.Lang), Node: n.ID, Buttons: [][]Button{{
-				{Label: st.t("ButtonRestart", nil), Data: dataRestart},
-			}}})
+		next, wait := kindOf(n).enter(st, n)
+		if wait {
 			return
 		}
+		id = next
 	}
 	// A loop of skipped nodes: validation prevents it; never spin.
 	st.s.Ended = true
@@ -1096,36 +1000,7 @@ func (st *step) ask() {
 		st.enter(st.e.Tree.Start)
 		return
 	}
-	if n.Kind == KindReferral {
-		// Held there by a clarification now settled, or by a yes/no
-		// question: show the services, or ask what still decides them.
-		st.enter(n.ID)
-		return
-	}
-	r := Reply{Text: n.Text.In(st.s.Lang), Node: n.ID}
-	switch n.Kind {
-	case KindChoice:
-		cols := max(n.Columns, 1)
-		var row []Button
-		for _, c := range n.Choices {
-			row = append(row, Button{Label: c.Label.In(st.s.Lang), Data: callbackData(st.e.Tree.Version, n.ID, c.ID)})
-			if len(row) == cols {
-				r.Buttons = append(r.Buttons, row)
-				row = nil
-			}
-		}
-		if len(row) > 0 {
-			r.Buttons = append(r.Buttons, row)
-		}
-	case KindEnd, KindAdviser:
-		if st.s.Ended || n.Kind == KindAdviser {
-			r.Text = st.t("Ended", nil)
-			r.Buttons = [][]Button{{{Label: st.t("ButtonRestart", nil), Data: dataRestart}}}
-			st.replies = append(st.replies, r)
-			return
-		}
-	}
-	st.replies = append(st.replies, st.withBack(r))
+	kindOf(n).ask(st, n)
 }
 
 func truncateRunes(s string, n int) string {
@@ -1223,4 +1098,11 @@ func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 		return
 	}
 	st.ask()
+}
+
+// isInfo says whether n is a message the walk passes through, showing no
+// services.
+func isInfo(n *Node) bool {
+	t := traitsOf(n)
+	return t.passes && !t.refers
 }

@@ -15,17 +15,9 @@ import (
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
-// Kind is what a node does.
+// Kind is what a node does. Each kind is one file, kind_<name>.go, which
+// declares its constant and implements it (kind.go).
 type Kind string
-
-const (
-	KindChoice   Kind = "choice"   // a question answered with buttons (free text understood too)
-	KindText     Kind = "text"     // a question answered in the user's own words
-	KindInfo     Kind = "info"     // a message, then straight on to next
-	KindReferral Kind = "referral" // show the services matching the codes collected so far, then next
-	KindAdviser  Kind = "adviser"  // hand the conversation to a person (the caller carries it out)
-	KindEnd      Kind = "end"      // a closing message; the conversation can start again
-)
 
 // Tree is one question tree, loaded from YAML.
 type Tree struct {
