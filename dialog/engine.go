@@ -92,7 +92,7 @@ type step struct {
 	effects []Effect
 	// asked is the clarification awaited when the input came (empty for
 	// none): the frames this step records keep it, so /back asks it again.
-	asked vocab.Codes
+	asked *vocab.Codes
 }
 
 // Step handles one input: it returns the new state, the replies to send in
@@ -118,7 +118,7 @@ func (s State) clone() State {
 	c.Not = s.Not.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
-		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick.Clone()}
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: clonePick(f.Pick)}
 	}
 	if len(c.Hist) == 0 {
 		c.Hist = nil
@@ -170,7 +170,7 @@ func (st *step) handle(in Input) {
 	}
 	prevPick := st.pick()
 	if !prevPick.Empty() {
-		st.asked = st.s.Pending.Pick.Clone()
+		st.asked = clonePick(st.s.Pending.Pick)
 	}
 	if in.Kind != InButton && in.Kind != InCommand && !st.s.Pending.Empty() &&
 		(in.Kind != InUnsupported || prevPick.Empty()) {
@@ -240,7 +240,7 @@ func (st *step) command(name, arg string) {
 	case "forget":
 		// A clarification awaited is kept behind the confirmation, to be
 		// asked again if the user keeps their data.
-		held := vocab.Codes{}
+		var held *vocab.Codes
 		if st.picking() {
 			held = st.s.Pending.Pick
 		}
@@ -444,9 +444,9 @@ func (st *step) back() {
 		st.s.Codes.Remove(f.Added)
 		st.s.Codes.Merge(f.Removed)
 		st.s.Node = f.Node
-		if !f.Pick.Empty() {
+		if f.Pick != nil {
 			// The step undone answered a clarification: ask it again.
-			st.s.Pending = Pending{Pick: f.Pick}
+			st.s.Pending = Pending{Pick: clonePick(f.Pick)}
 			if !st.picking() {
 				st.clearPick() // nothing of it left to ask
 			}
@@ -594,8 +594,8 @@ func greetingID(in nlu.Intent) string {
 // holdPick keeps awaiting the clarification the message found awaited, if
 // the message did not replace it with another.
 func (st *step) holdPick() {
-	if !st.asked.Empty() && st.s.Pending.Empty() {
-		st.s.Pending = Pending{Pick: st.asked.Clone()}
+	if st.asked != nil && st.s.Pending.Empty() {
+		st.s.Pending = Pending{Pick: clonePick(st.asked)}
 	}
 }
 
@@ -772,7 +772,7 @@ func (st *step) between(n *Node) bool {
 // push records a frame for /back, with the clarification the input found
 // awaited: undoing the step asks it again.
 func (st *step) push(f Frame) {
-	f.Pick = st.asked
+	f.Pick = clonePick(st.asked)
 	st.s.Hist = append(st.s.Hist, f)
 }
 
@@ -784,7 +784,7 @@ func (st *step) push(f Frame) {
 // nothing to undo.
 func (st *step) settled() {
 	n := st.e.Tree.Node(st.s.Node)
-	if !st.s.Pending.Forget && sameCodes(st.s.Pending.Pick, st.asked) || st.between(n) {
+	if !st.s.Pending.Forget && sameCodes(codesOf(st.s.Pending.Pick), codesOf(st.asked)) || st.between(n) {
 		return
 	}
 	st.push(Frame{Node: n.ID})
@@ -1031,7 +1031,7 @@ func (st *step) unambiguous(c vocab.Codes) vocab.Codes {
 		}
 	}
 	if !amb.Empty() {
-		st.s.Pending = Pending{Pick: amb}
+		st.s.Pending = Pending{Pick: &amb}
 	}
 	return c
 }
@@ -1083,7 +1083,7 @@ func pickData(version, node, code string) string {
 // earlier value if any.
 func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 	pk.Set(f)
-	st.s.Pending = Pending{Pick: pk}
+	st.s.Pending = Pending{Pick: clonePick(&pk)}
 	var c vocab.Codes
 	c.Set(f, code)
 	if added := newCodes(st.s.Codes, c); !added.Empty() {

@@ -104,7 +104,7 @@ func frameLine(f dialog.Frame) string {
 			}
 		}
 	}
-	if !f.Pick.Empty() {
+	if f.Pick != nil {
 		s += " " + dialog.Pending{Pick: f.Pick}.String()
 	}
 	return s

@@ -193,7 +193,7 @@ func TestIntentBesideCodesIgnored(t *testing.T) {
 func TestTalkAfterForget(t *testing.T) {
 	eng := testEngine(t, "testdata/tree.yaml")
 	st := at(t, eng, lang.FR, "province")
-	st.Pending = dialog.Pending{Forget: true, Pick: vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}}
+	st.Pending = dialog.Pending{Forget: true, Pick: &vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}}
 	next, replies, effects := eng.Step(st, dialog.Input{Kind: dialog.InText, Text: "bonjour"})
 	if next.Pending.String() != "pick:provinces=tanger-assilah|tetouan" || len(effects) != 0 {
 		t.Errorf("pending %q effects %v, want the clarification back and nothing forgotten", next.Pending, effects)

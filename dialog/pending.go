@@ -16,15 +16,33 @@ type Pending struct {
 	// Forget is true while the confirmation of /forget is awaited.
 	Forget bool
 	// Pick holds, facet by facet, the values to choose from; while Forget,
-	// the clarification held behind the confirmation.
-	Pick vocab.Codes
+	// the clarification held behind the confirmation; nil when none. A
+	// pointer: State and Frame are copied on every step, and mostly have none.
+	Pick *vocab.Codes
 }
 
 // Empty says whether nothing is awaited.
-func (p Pending) Empty() bool { return !p.Forget && p.Pick.Empty() }
+func (p Pending) Empty() bool { return !p.Forget && codesOf(p.Pick).Empty() }
 
 // clone returns a deep copy.
-func (p Pending) clone() Pending { return Pending{Forget: p.Forget, Pick: p.Pick.Clone()} }
+func (p Pending) clone() Pending { return Pending{Forget: p.Forget, Pick: clonePick(p.Pick)} }
+
+// codesOf is *c, no codes for nil.
+func codesOf(c *vocab.Codes) vocab.Codes {
+	if c == nil {
+		return vocab.Codes{}
+	}
+	return *c
+}
+
+// clonePick returns a copy of the clarification c, nil when it holds none.
+func clonePick(c *vocab.Codes) *vocab.Codes {
+	if c == nil || c.Empty() {
+		return nil
+	}
+	x := c.Clone()
+	return &x
+}
 
 // Notation of the pending answer in states stored before it was typed
 // (State.Pending was a string then): "forget", "pick:facet=a|b[;facet=c|d]",
@@ -41,8 +59,8 @@ func (p Pending) String() string {
 	if p.Forget {
 		parts = append(parts, notationForget)
 	}
-	if !p.Pick.Empty() {
-		parts = append(parts, pickString(p.Pick))
+	if pk := codesOf(p.Pick); !pk.Empty() {
+		parts = append(parts, pickString(pk))
 	}
 	return strings.Join(parts, " ")
 }
@@ -77,12 +95,14 @@ func ParsePending(s string) Pending {
 	if !ok {
 		return p
 	}
+	var pk vocab.Codes
 	for part := range strings.SplitSeq(rest, ";") {
 		f, v, _ := strings.Cut(part, "=")
 		if slices.Contains(vocab.SingleValued, vocab.Facet(f)) {
-			p.Pick.Add(vocab.Facet(f), strings.Split(v, "|")...)
+			pk.Add(vocab.Facet(f), strings.Split(v, "|")...)
 		}
 	}
+	p.Pick = clonePick(&pk)
 	return p
 }
 
@@ -105,7 +125,7 @@ func (st *step) pick() vocab.Codes {
 		return c
 	}
 	for _, f := range vocab.SingleValued {
-		for _, code := range st.s.Pending.Pick.Get(f) {
+		for _, code := range codesOf(st.s.Pending.Pick).Get(f) {
 			if vocab.Valid(f, code) {
 				c.Add(f, code)
 			}
@@ -121,7 +141,7 @@ func (st *step) picking() bool { return !st.pick().Empty() }
 
 // clearPick drops the clarification awaited, also one held behind the
 // confirmation of /forget.
-func (st *step) clearPick() { st.s.Pending.Pick = vocab.Codes{} }
+func (st *step) clearPick() { st.s.Pending.Pick = nil }
 
 // forgetting says whether the confirmation of /forget is awaited.
 func (st *step) forgetting() bool { return st.s.Pending.Forget }

@@ -265,7 +265,7 @@ func TestStaleClarificationIsNone(t *testing.T) {
 		t.Errorf("replies %+v, want help then the services", replies)
 	}
 	st.Node, st.Pending = "after", dialog.Pending{}
-	st.Hist = []dialog.Frame{{Node: "describe"}, {Node: "results", Added: vocab.Codes{Sectors: []string{"crafts"}}, Pick: vocab.Codes{Provinces: []string{"rabat", "fes"}}}}
+	st.Hist = []dialog.Frame{{Node: "describe"}, {Node: "results", Added: vocab.Codes{Sectors: []string{"crafts"}}, Pick: &vocab.Codes{Provinces: []string{"rabat", "fes"}}}}
 	back, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "back"})
 	if !back.Pending.Empty() || len(replies) == 0 || replies[len(replies)-1].Node != "after" {
 		t.Errorf("after /back: pending %q, replies %+v: want the services and the next question", back.Pending, replies)

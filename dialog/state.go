@@ -60,9 +60,9 @@ type Frame struct {
 	Added   vocab.Codes
 	Removed vocab.Codes // codes the answer cleared ("another need")
 	// Pick is the clarification awaited when the answer came
-	// (State.Pending.Pick), for /back to ask it again; empty when none was.
+	// (State.Pending.Pick), for /back to ask it again; nil when none was.
 	// Frames stored before it existed simply lack it.
-	Pick vocab.Codes
+	Pick *vocab.Codes
 }
 
 // InputKind says what the user sent.

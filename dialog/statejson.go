@@ -80,10 +80,16 @@ func (p *pickPacked) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		*p = pickPacked(pack(ParsePending(s).Pick))
+		*p = pickPacked(pack(codesOf(ParsePending(s).Pick)))
 		return nil
 	}
 	return json.Unmarshal(b, (*packed)(p))
+}
+
+// unpackPick reads a stored clarification, nil when none.
+func unpackPick(p pickPacked) *vocab.Codes {
+	c := packed(p).unpack()
+	return clonePick(&c)
 }
 
 // pendingJSON is Pending as stored: {"f":true,"k":{facet:[codes]}}, left
@@ -102,7 +108,7 @@ func (p *pendingJSON) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		old := ParsePending(s)
-		*p = pendingJSON{Forget: old.Forget, Pick: pickPacked(pack(old.Pick))}
+		*p = pendingJSON{Forget: old.Forget, Pick: pickPacked(pack(codesOf(old.Pick)))}
 		return nil
 	}
 	type plain pendingJSON // without this method
@@ -113,7 +119,7 @@ func (p *pendingJSON) pending() Pending {
 	if p == nil {
 		return Pending{}
 	}
-	return Pending{Forget: p.Forget, Pick: packed(p.Pick).unpack()}
+	return Pending{Forget: p.Forget, Pick: unpackPick(p.Pick)}
 }
 
 // listJSON is a Listing as stored.
@@ -175,7 +181,7 @@ func appendPending(b []byte, p Pending) []byte {
 	if p.Forget {
 		b = append(b, `"f":true`...)
 	}
-	if b = appendCodes(b, "k", p.Pick); len(b) > n && b[n] == ',' {
+	if b = appendCodes(b, "k", codesOf(p.Pick)); len(b) > n && b[n] == ',' {
 		b = append(b[:n], b[n+1:]...) // no field before "k": drop its comma
 	}
 	return append(b, '}')
@@ -186,7 +192,7 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	b = jsonenc.AppendString(b, f.Node)
 	b = appendCodes(b, "a", f.Added)
 	b = appendCodes(b, "r", f.Removed)
-	b = appendCodes(b, "k", f.Pick)
+	b = appendCodes(b, "k", codesOf(f.Pick))
 	return append(b, '}')
 }
 
@@ -201,7 +207,7 @@ func (f *Frame) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: packed(j.Pick).unpack()}
+	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: unpackPick(j.Pick)}
 	return nil
 }
 

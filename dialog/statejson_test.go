@@ -26,10 +26,10 @@ func refPack(c vocab.Codes) packed {
 
 // refPending is the pending answer as encoding/json would store it.
 func refPending(p Pending) *pendingJSON {
-	if !p.Forget && p.Pick.Empty() {
+	if !p.Forget && codesOf(p.Pick).Empty() {
 		return nil
 	}
-	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(refPack(p.Pick))}
+	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(refPack(codesOf(p.Pick)))}
 }
 
 // refList is the last list shown as encoding/json would store it.
@@ -62,7 +62,7 @@ func refState(t *testing.T, s State) []byte {
 	}
 	frames := make([]frameJSON, len(hist))
 	for i, f := range hist {
-		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(f.Pick))}
+		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))}
 	}
 	// A shadowing field keeps encoding/json's field order of State only if
 	// "h" sits where it does in State; rebuild the object key by key.
@@ -129,9 +129,14 @@ func randomPending(r *rand.Rand) Pending {
 	case 1:
 		return Pending{Forget: true}
 	case 2:
-		return Pending{Pick: randomCodes(r)}
+		return Pending{Pick: randomPick(r)}
 	}
-	return Pending{Forget: true, Pick: randomCodes(r)}
+	return Pending{Forget: true, Pick: randomPick(r)}
+}
+
+func randomPick(r *rand.Rand) *vocab.Codes {
+	c := randomCodes(r)
+	return clonePick(&c)
 }
 
 func randomState(r *rand.Rand) State {
@@ -191,7 +196,7 @@ func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
 		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r),
 			Pick: randomPending(r).Pick}
 		got, _ := json.Marshal(f)
-		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(f.Pick))})
+		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
@@ -218,10 +223,10 @@ func TestPendingStoredAsString(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}, Stages: []string{"idea", "creation"}}
-	if !s.Pending.Forget || !sameCodes(s.Pending.Pick, want) {
+	if !s.Pending.Forget || !sameCodes(codesOf(s.Pending.Pick), want) {
 		t.Errorf("pending %+v, want the confirmation of /forget holding %+v", s.Pending, want)
 	}
-	if len(s.Hist) != 1 || !sameCodes(s.Hist[0].Pick, vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}) {
+	if len(s.Hist) != 1 || !sameCodes(codesOf(s.Hist[0].Pick), vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}) {
 		t.Errorf("frames %+v, want the clarification kept in the frame", s.Hist)
 	}
 	b, _ := json.Marshal(s)
@@ -235,8 +240,8 @@ func TestPendingStoredAsString(t *testing.T) {
 	}{
 		{"", Pending{}},
 		{"forget", Pending{Forget: true}},
-		{"pick:forms=cooperative|company", Pending{Pick: vocab.Codes{Forms: []string{"cooperative", "company"}}}},
-		{"pick:needs=coaching;areas=rural|urban", Pending{Pick: vocab.Codes{Areas: []string{"rural", "urban"}}}}, // needs is not single-valued
+		{"pick:forms=cooperative|company", Pending{Pick: &vocab.Codes{Forms: []string{"cooperative", "company"}}}},
+		{"pick:needs=coaching;areas=rural|urban", Pending{Pick: &vocab.Codes{Areas: []string{"rural", "urban"}}}}, // needs is not single-valued
 		{"forgotten", Pending{}},
 	} {
 		var s State
@@ -244,7 +249,7 @@ func TestPendingStoredAsString(t *testing.T) {
 		if err := json.Unmarshal([]byte(`{"v":1,"p":`+string(raw)+`}`), &s); err != nil {
 			t.Fatal(err)
 		}
-		if s.Pending.Forget != c.want.Forget || !sameCodes(s.Pending.Pick, c.want.Pick) {
+		if s.Pending.Forget != c.want.Forget || !sameCodes(codesOf(s.Pending.Pick), codesOf(c.want.Pick)) {
 			t.Errorf("%q read as %+v, want %+v", c.old, s.Pending, c.want)
 		}
 		if c.old != "forgotten" && s.Pending.String() != c.old && c.old != "pick:needs=coaching;areas=rural|urban" {
