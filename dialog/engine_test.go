@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,6 +89,12 @@ type wantState struct {
 	// Hist, when given, is the history for /back, oldest first, one frame
 	// a line as frameLine writes it ([] asserts none).
 	Hist *[]string `yaml:"hist,omitempty"`
+	// Referred, when given, are the ids of the services shown, for the
+	// adviser ([] asserts none).
+	Referred *[]string `yaml:"referred,omitempty"`
+	// Shown, when given, is how many services of the last list were shown
+	// (-1 asserts no list).
+	Shown *int `yaml:"shown,omitempty"`
 }
 
 // frameLine writes a frame on one line: its node, then +facet=codes added,
@@ -113,7 +120,8 @@ func frameLine(f dialog.Frame) string {
 // input reads the script's notation: "/cmd arg" a command, "#label" a press
 // of the button with that label on the last keyboard, "@data" raw callback
 // data ({v} stands for the tree version), "!what" an unsupported message, "=facet:code" codes from the
-// transport, anything else free text.
+// transport, ">id,id" the services the caller showed for the last referral
+// (">3:id,id" from the 4th), anything else free text.
 func input(t *testing.T, s string, keyboard []dialog.Button, version string) dialog.Input {
 	s = strings.ReplaceAll(s, "{v}", version) // the tree version, in raw callback data
 	switch {
@@ -131,6 +139,20 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 		return dialog.Input{Kind: dialog.InButton, Data: s[1:]}
 	case strings.HasPrefix(s, "!"):
 		return dialog.Input{Kind: dialog.InUnsupported, What: s[1:]}
+	case strings.HasPrefix(s, ">"):
+		in := dialog.Input{Kind: dialog.InShown}
+		ids := s[1:]
+		if from, rest, ok := strings.Cut(ids, ":"); ok {
+			n, err := strconv.Atoi(from)
+			if err != nil {
+				t.Fatalf("bad index in %q", s)
+			}
+			in.From, ids = n, rest
+		}
+		if ids != "" {
+			in.Shown = strings.Split(ids, ",")
+		}
+		return in
 	case strings.HasPrefix(s, "="):
 		f, code, _ := strings.Cut(s[1:], ":")
 		var c vocab.Codes
@@ -142,8 +164,8 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 
 // render writes a reply on one line: its text, then its buttons as
 // [label] with rows separated by " / "; a referral as REFERRAL{codes}, and
-// NOT{codes} when something is known not to hold; a yes/no question says
-// what it asks.
+// NOT{codes} when something is known not to hold, FROM n for a page that
+// starts at the nth service; a yes/no question says what it asks.
 func render(r dialog.Reply) string {
 	if r.Referral != nil {
 		b, _ := json.Marshal(r.Referral.Codes.Normalized())
@@ -151,6 +173,9 @@ func render(r dialog.Reply) string {
 		if !r.Referral.Not.Empty() {
 			b, _ := json.Marshal(r.Referral.Not.Normalized())
 			s += " NOT " + strings.ReplaceAll(string(b), `[]`, `-`)
+		}
+		if r.From > 0 {
+			s += " FROM " + strconv.Itoa(r.From+1)
 		}
 		return s
 	}
@@ -312,6 +337,18 @@ func checkState(t *testing.T, step int, in string, st dialog.State, w wantState)
 	}
 	if w.Pending != nil && st.Pending.String() != *w.Pending {
 		t.Errorf("step %d (%q): pending %q, want %q", step, in, st.Pending, *w.Pending)
+	}
+	if w.Referred != nil && !slices.Equal(st.Referred, *w.Referred) {
+		t.Errorf("step %d (%q): referred %q, want %q", step, in, st.Referred, *w.Referred)
+	}
+	if w.Shown != nil {
+		got := -1
+		if st.List != nil {
+			got = st.List.Shown
+		}
+		if got != *w.Shown {
+			t.Errorf("step %d (%q): %d services of the list shown, want %d", step, in, got, *w.Shown)
+		}
 	}
 	if w.Hist != nil {
 		got := []string{}
