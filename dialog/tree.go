@@ -1,6 +1,8 @@
 // Package dialog holds the question tree (model, loader, validator) and the
 // engine that walks it. The engine is a pure function: it does no I/O, so
-// transports and stores are plugged around it.
+// transports and stores are plugged around it. Each node kind lives in its
+// own file (kind.go, kind_<kind>.go); pending.go holds the answers awaited
+// besides the question, paging.go the services shown page by page.
 package dialog
 
 import (
