@@ -61,14 +61,16 @@ type traits struct {
 	help string
 }
 
-// kindTable lists the kinds, in the order the validator names them. It is
-// never written to.
-var kindTable = [...]nodeKind{choiceKind{}, textKind{}, infoKind{}, referralKind{}, adviserKind{}, endKind{}}
+// kindTable lists the kinds, in the order the validator names them. A
+// function rather than a variable: no package state anyone could change.
+func kindTable() []nodeKind {
+	return []nodeKind{choiceKind{}, textKind{}, infoKind{}, referralKind{}, adviserKind{}, endKind{}}
+}
 
 // kindOf returns the kind of n. A kind the validator would refuse (only
 // a tree built in code without Validate has one) is run as an end.
 func kindOf(n *Node) nodeKind {
-	for _, k := range kindTable {
+	for _, k := range kindTable() {
 		if k.name() == n.Kind {
 			return k
 		}
@@ -78,7 +80,7 @@ func kindOf(n *Node) nodeKind {
 
 // knownKind says whether k is a kind of kindTable.
 func knownKind(k Kind) bool {
-	for _, nk := range kindTable {
+	for _, nk := range kindTable() {
 		if nk.name() == k {
 			return true
 		}
@@ -88,8 +90,9 @@ func knownKind(k Kind) bool {
 
 // kindNames lists the kinds for a message: "choice, text … or end".
 func kindNames() string {
-	names := make([]string, len(kindTable))
-	for i, k := range kindTable {
+	table := kindTable()
+	names := make([]string, len(table))
+	for i, k := range table {
 		names[i] = string(k.name())
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]

@@ -7,7 +7,7 @@ import "testing"
 // is no question, only a question has a help text.
 func TestKindTable(t *testing.T) {
 	seen := map[Kind]bool{}
-	for _, k := range kindTable {
+	for _, k := range kindTable() {
 		if seen[k.name()] {
 			t.Errorf("kind %q registered twice", k.name())
 		}
