@@ -286,12 +286,10 @@ func TestConversations(t *testing.T) {
 				}
 			}
 			if *update {
-				out, err := yaml.Marshal(sc)
+				out, err := rewriteScript(raw, sc)
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("%s: %v", file, err)
 				}
-				// Keep the script's leading comment, which says what it tests.
-				out = append(leadingComment(raw), out...)
 				if err := os.WriteFile(file, out, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -300,16 +298,79 @@ func TestConversations(t *testing.T) {
 	}
 }
 
-// leadingComment returns the comment lines a script begins with.
-func leadingComment(raw []byte) []byte {
-	var out []byte
-	for line := range bytes.Lines(raw) {
-		if !bytes.HasPrefix(line, []byte("#")) {
-			break
-		}
-		out = append(out, line...)
+// rewriteScript writes sc's expected replies and effects into the script
+// raw, leaving everything else as written: the comments that say what a
+// script or a step tests, and the state expected.
+func rewriteScript(raw []byte, sc script) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
 	}
-	return out
+	steps := mapValue(doc.Content[0], "steps")
+	if steps == nil || len(steps.Content) != len(sc.Steps) {
+		return nil, fmt.Errorf("steps not found")
+	}
+	for i, node := range steps.Content {
+		if err := setValue(node, "out", sc.Steps[i].Out, "in"); err != nil {
+			return nil, err
+		}
+		if err := setValue(node, "effects", sc.Steps[i].Effects, "out"); err != nil {
+			return nil, err
+		}
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), enc.Close()
+}
+
+// mapValue returns the value of key in mapping m, nil when absent.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// setValue sets key in mapping m to v, placed after key after when new;
+// an empty list of effects is left out.
+func setValue(m *yaml.Node, key string, v []string, after string) error {
+	var val yaml.Node
+	if err := val.Encode(v); err != nil {
+		return err
+	}
+	if v == nil && key == "out" {
+		val = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			continue
+		}
+		if len(v) == 0 && key != "out" {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return nil
+		}
+		val.HeadComment, val.LineComment, val.FootComment = m.Content[i+1].HeadComment, m.Content[i+1].LineComment, m.Content[i+1].FootComment
+		m.Content[i+1] = &val
+		return nil
+	}
+	if len(v) == 0 && key != "out" {
+		return nil
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	at := len(m.Content)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == after {
+			at = i + 2
+		}
+	}
+	m.Content = append(m.Content[:at], append([]*yaml.Node{k, &val}, m.Content[at:]...)...)
+	return nil
 }
 
 func checkState(t *testing.T, step int, in string, st dialog.State, w wantState) {
