@@ -341,26 +341,29 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			"reply_markup": `{"inline_keyboard":[]}`}})
 	}
 	forget := false
-	if in.Kind == dialog.InButton && strings.HasPrefix(in.Data, pageData) {
-		more, err := b.nextPage(ctx, chat, &conv, in.Data)
-		if err != nil {
-			b.fail(ctx, sess, chat, conv.State.Lang, "matching services", err)
-			return
-		}
-		outs = append(outs, more...)
-	} else {
+	{ // kept as a block (it was an else) so that the merge with the outbox rewrite stays small
 		st, replies, effects := b.o.Engine.Step(conv.State, in)
 		for _, r := range merge(replies) {
 			if r.Referral == nil {
 				outs = append(outs, b.message(chat, r.Text, r.Buttons)...)
 				continue
 			}
-			cards, err := b.referral(ctx, chat, &conv, &st, *r.Referral)
+			// The engine asks for services (a referral, or the next page of
+			// one); it is told which were shown, for paging and the adviser.
+			var cards []out
+			var ids []string
+			var err error
+			if r.From == 0 {
+				cards, ids, err = b.referral(ctx, chat, st.Lang, *r.Referral)
+			} else {
+				cards, ids, err = b.nextPage(ctx, chat, *r.Referral, r.From)
+			}
 			if err != nil {
 				b.fail(ctx, sess, chat, st.Lang, "matching services", err)
 				return
 			}
 			outs = append(outs, cards...)
+			st, _, _ = b.o.Engine.Step(st, dialog.Input{Kind: dialog.InShown, Shown: ids, From: r.From})
 		}
 		for _, e := range effects {
 			switch e.Kind {
@@ -409,6 +412,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			}
 		}
 		conv.State = st
+		conv.Extra = nil // the last list shown was kept here before the engine kept it (State.List)
 	}
 	conv.MarkHandled(key)
 	items := make([]redisstore.Item, len(outs))

@@ -298,8 +298,18 @@ func wideCatalogue() *catalogue.Memory {
 }
 
 func TestReferralPages(t *testing.T) {
-	h := start(t, nil, func(o *bot.Options) { o.PageSize = 1; o.Matcher = wideCatalogue() })
-	const chat = 3006
+	handled := make(chan int64, 64)
+	h := start(t, nil, func(o *bot.Options) {
+		o.PageSize = 1
+		o.Matcher = wideCatalogue()
+		o.OnHandled = func(id int64, _ time.Duration) {
+			select {
+			case handled <- id:
+			default: // the test reads only the last ones
+			}
+		}
+	})
+	const chat = 1<<32 + 3006
 	h.say(chat, "/start")
 	h.press(chat, "Français")
 	all := h.walk(chat)
@@ -324,16 +334,30 @@ func TestReferralPages(t *testing.T) {
 	if !strings.HasPrefix(got[0].Text, "2) ") {
 		t.Fatalf("next page: %s", texts(got))
 	}
-	// The same button again (an old message) shows nothing twice.
+	// The same button again (an old message) shows nothing twice: once
+	// the press is handled, the pages metric below and the list kept by
+	// the engine say no page was added.
+	for len(handled) > 0 {
+		<-handled
+	}
 	n = len(h.srv.Received(chat))
 	h.srv.Press(more, more.Buttons[0][0].Data)
-	time.Sleep(300 * time.Millisecond)
-	if got := h.settle(chat)[n:]; strings.Contains(texts(got), "2) ") {
+	select {
+	case <-handled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("second press of 'more' not handled")
+	}
+	if got := h.srv.Received(chat)[n:]; strings.Contains(texts(got), "2) ") {
 		t.Fatalf("page shown twice: %s", texts(got))
 	}
 	conv, _, _ := h.store.Load(context.Background(), chat)
 	if len(conv.State.Referred) < 2 {
 		t.Fatalf("services shown not recorded: %v", conv.State.Referred)
+	}
+	// Paging is the engine's: the list and how much of it was shown are in
+	// its state.
+	if l := conv.State.List; l == nil || l.Shown != 2 {
+		t.Fatalf("list kept %+v: want the engine's list with 2 shown", l)
 	}
 	metrics := h.metrics()
 	for _, want := range []string{

@@ -15,10 +15,6 @@ import (
 // (the conversation has moved on) is ignored.
 const editWindow = 2 * time.Minute
 
-// pageData prefixes the transport's own "more services" buttons; the
-// engine's buttons use other prefixes (lang:, c:, nav:, fg:).
-const pageData = "pg:"
-
 // input turns a private chat's update into the engine's input. ok is false
 // for updates that call for no answer (service messages, old edits).
 func input(up *telegram.Update, botName string, now time.Time) (in dialog.Input, ok bool) {

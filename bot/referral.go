@@ -2,34 +2,22 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
-	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
-
-// extra is the transport's own part of the stored conversation: the last
-// referral, to show its next page.
-type extra struct {
-	Codes vocab.Codes `json:"c"`
-	Not   vocab.Codes `json:"o"`
-	Lang  lang.Lang   `json:"l"`
-	Shown int         `json:"n"` // services shown so far
-}
 
 // referral looks up the services for q and renders the first page: a note
 // when nothing fits or the search was widened, one card per service (and
-// its place on the map when known), and a "more" button.
-func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Conversation, st *dialog.State, q catalogue.Query) ([]out, error) {
+// its place on the map when known), and a "more" button. It returns the
+// ids of the services shown, for the engine (dialog.InShown).
+func (b *Bot) referral(ctx context.Context, chat int64, l lang.Lang, q catalogue.Query) ([]out, []string, error) {
 	defer b.typing(chat)()
-	l := st.Lang
 	if l == "" {
 		l = lang.Lang(q.Lang)
 	}
@@ -37,7 +25,7 @@ func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Convers
 	res, err := b.o.Matcher.Match(ctx, q)
 	if err != nil {
 		b.m.referral("error", q.Codes)
-		return nil, fmt.Errorf("match services: %w", err)
+		return nil, nil, fmt.Errorf("match services: %w", err)
 	}
 	var outs []out
 	switch {
@@ -50,66 +38,53 @@ func (b *Bot) referral(ctx context.Context, chat int64, conv *redisstore.Convers
 	}
 	note := catalogue.Note(q, res, l, b.o.T)
 	if len(res.Matches) == 0 {
-		conv.Extra = nil
-		return b.message(chat, note, nil), nil
+		return b.message(chat, note, nil), nil, nil
 	}
 	if note != "" {
 		outs = append(outs, b.message(chat, note, nil)...)
 	}
-	page := b.page(chat, l, res.Matches, 0)
-	for _, m := range res.Matches[:min(len(res.Matches), b.o.PageSize)] {
-		st.Referred = appendNew(st.Referred, m.Service.ID)
-	}
-	ex, _ := json.Marshal(extra{Codes: q.Codes, Not: q.Not, Lang: l, Shown: min(len(res.Matches), b.o.PageSize)})
-	conv.Extra = ex
-	return append(outs, page...), nil
+	page, ids := b.page(chat, l, res.Matches, 0)
+	return append(outs, page...), ids, nil
 }
 
-// nextPage shows the next services of the last referral ("pg:N" pressed).
-// A press on an older list's button shows nothing more: its keyboard is
-// removed like any answered question's.
-func (b *Bot) nextPage(ctx context.Context, chat int64, conv *redisstore.Conversation, data string) ([]out, error) {
-	from, err := strconv.Atoi(strings.TrimPrefix(data, pageData))
-	var ex extra
-	if err != nil || len(conv.Extra) == 0 || json.Unmarshal(conv.Extra, &ex) != nil || ex.Shown != from {
-		return nil, nil
-	}
+// nextPage shows the services of q's list from index from, the engine's
+// answer to a "more" button; nothing when the list has no more (the
+// catalogue changed since).
+func (b *Bot) nextPage(ctx context.Context, chat int64, q catalogue.Query, from int) ([]out, []string, error) {
 	defer b.typing(chat)()
-	res, err := b.o.Matcher.Match(ctx, catalogue.Query{Codes: ex.Codes, Not: ex.Not, Lang: string(ex.Lang), Limit: b.o.MaxResults})
+	q.Limit = max(q.Limit, b.o.MaxResults)
+	res, err := b.o.Matcher.Match(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("match services: %w", err)
+		return nil, nil, fmt.Errorf("match services: %w", err)
 	}
 	if from >= len(res.Matches) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	end := min(len(res.Matches), from+b.o.PageSize)
-	for _, m := range res.Matches[from:end] {
-		conv.State.Referred = appendNew(conv.State.Referred, m.Service.ID)
-	}
-	ex.Shown = end
-	conv.Extra, _ = json.Marshal(ex)
 	b.m.referralPages.Inc()
-	return b.page(chat, ex.Lang, res.Matches, from), nil
+	outs, ids := b.page(chat, lang.Lang(q.Lang), res.Matches, from)
+	return outs, ids, nil
 }
 
 // page renders the services from index from, numbered, and a button for
-// the rest.
-func (b *Bot) page(chat int64, l lang.Lang, ms []catalogue.Match, from int) []out {
+// the rest; it returns the ids of the services it shows.
+func (b *Bot) page(chat int64, l lang.Lang, ms []catalogue.Match, from int) ([]out, []string) {
 	end := min(len(ms), from+b.o.PageSize)
 	var outs []out
+	var ids []string
 	b.m.servicesShown.Add(float64(max(end-from, 0)))
 	for i := from; i < end; i++ {
 		s := ms[i].Service
+		ids = append(ids, s.ID)
 		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(ms[i], l)), nil)...)
 		if v := venue(chat, s, l); v != nil {
 			outs = append(outs, *v)
 		}
 	}
 	if rest := len(ms) - end; rest > 0 {
-		btn := dialog.Button{Label: b.o.T.T(l, "bot.more.button", map[string]any{"Count": rest}), Data: pageData + strconv.Itoa(end)}
+		btn := dialog.Button{Label: b.o.T.T(l, "bot.more.button", map[string]any{"Count": rest}), Data: dialog.MoreData(end)}
 		outs = append(outs, b.message(chat, b.o.T.T(l, "bot.more", map[string]any{"Count": rest}), [][]dialog.Button{{btn}})...)
 	}
-	return outs
+	return outs, ids
 }
 
 // venue is the place of a service on the map, when its coordinates are known.
@@ -147,21 +122,4 @@ func (b *Bot) typing(chat int64) (stop func()) {
 	}
 	t := time.AfterFunc(b.o.TypingAfter, show)
 	return func() { t.Stop() }
-}
-
-// maxReferred bounds the services remembered as shown, to keep the stored
-// conversation small.
-const maxReferred = 20
-
-func appendNew(ids []string, id string) []string {
-	for _, have := range ids {
-		if have == id {
-			return ids
-		}
-	}
-	ids = append(ids, id)
-	if len(ids) > maxReferred {
-		ids = ids[len(ids)-maxReferred:]
-	}
-	return ids
 }

@@ -37,32 +37,14 @@ func (st *step) query() catalogue.Query {
 	return catalogue.Query{Codes: st.s.Codes.Clone(), Not: st.s.Not.Clone(), Lang: string(st.s.Lang)}
 }
 
-// answers returns the codes each choice of n would add ("none of these"
-// and the like add nothing); for an open question, each code of its facet.
-func answers(n *Node) []vocab.Codes {
-	var out []vocab.Codes
-	if n.Kind == KindText {
-		for _, code := range vocab.Values[n.Facet] {
-			var c vocab.Codes
-			c.Set(n.Facet, code)
-			out = append(out, c)
-		}
-		return out
-	}
-	for _, c := range n.Choices {
-		if c.Action != "" {
-			continue
-		}
-		out = append(out, choiceCodes(c))
-	}
-	return out
-}
+// answers returns the codes each answer to n would add (the kind says).
+func answers(n *Node) []vocab.Codes { return kindOf(n).answers(n) }
 
 // split tells how n's answers divide the services (catalogue.Split); ok
 // is false when there is no catalogue to tell (the question is then asked
 // as the tree says).
 func (st *step) split(n *Node) (changed, first int, ok bool) {
-	if st.e.Catalogue == nil || n.Kind != KindChoice && n.Kind != KindText || n.Facet == "" || n.Facet == vocab.Publics {
+	if st.e.Catalogue == nil || !traitsOf(n).question || n.Facet == "" || n.Facet == vocab.Publics {
 		return 0, 0, false
 	}
 	q := st.query()
@@ -123,10 +105,10 @@ func (st *step) ahead(n *Node) *Node {
 	id := n.Next
 	for range len(st.e.Tree.Nodes) {
 		m := st.e.Tree.Node(id)
-		if m == nil || m.Kind == KindReferral || m.Kind == KindAdviser || m.Kind == KindEnd || (m.Kind == KindChoice && m.Facet == "") {
+		if m == nil || traitsOf(m).refers || traitsOf(m).final || isMenu(m) {
 			break
 		}
-		if (m.Kind == KindChoice || m.Kind == KindText) && m.Facet != "" && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
+		if traitsOf(m).question && m.Facet != "" && !st.s.Codes.Has(m.Facet) && len(m.When) == 0 && !st.answered(m) {
 			if _, f, _ := st.split(m); f > first {
 				best, first = m, f
 			}
@@ -149,7 +131,7 @@ func (st *step) answered(n *Node) bool {
 		if f.Node == n.ID {
 			return true
 		}
-		if m := st.e.Tree.Node(f.Node); m != nil && m.Facet == "" && m.Kind == KindChoice {
+		if m := st.e.Tree.Node(f.Node); m != nil && isMenu(m) {
 			return false
 		}
 	}
@@ -279,3 +261,7 @@ func (st *step) learn(r nlu.Result) {
 		st.s.Not.Publics = nil
 	}
 }
+
+// isMenu says whether n is a menu: buttons that ask no facet ("another
+// need", "adviser"), which start a new run of questions.
+func isMenu(n *Node) bool { return n.Facet == "" && traitsOf(n).buttons }

@@ -37,8 +37,6 @@ const (
 	dataPick    = "k:" // a value of a clarification: k:version:node:code
 	dataForget  = "fg:y"
 	dataKeep    = "fg:n"
-	pendForget  = "forget"
-	pendPick    = "pick:" // pick:facet=code|code[;facet=code|code]
 )
 
 // LanguageLabels are the language buttons' labels (contract: they contain
@@ -92,9 +90,9 @@ type step struct {
 	s       State
 	replies []Reply
 	effects []Effect
-	// asked is the clarification awaited when the input came ("" for
+	// asked is the clarification awaited when the input came (empty for
 	// none): the frames this step records keep it, so /back asks it again.
-	asked string
+	asked *vocab.Codes
 	// splits remembers, within this step, how each question's answers
 	// divide the services for what is known (eligibility.go): a walk past
 	// several questions weighs each once.
@@ -107,7 +105,14 @@ type step struct {
 func (e *Engine) Step(s State, in Input) (State, []Reply, []Effect) {
 	st := &step{e: e, s: s.clone()}
 	st.upgrade()
-	st.handle(in)
+	switch {
+	case in.Kind == InShown:
+		st.shown(in)
+	case in.Kind == InButton && strings.HasPrefix(in.Data, DataMore):
+		st.more(in.Data)
+	default:
+		st.handle(in)
+	}
 	return st.s, st.replies, st.effects
 }
 
@@ -117,13 +122,15 @@ func (s State) clone() State {
 	c.Not = s.Not.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
-		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: f.Pick}
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: clonePick(f.Pick)}
 	}
 	if len(c.Hist) == 0 {
 		c.Hist = nil
 	}
 	c.Notes = slices.Clone(s.Notes)
 	c.Referred = slices.Clone(s.Referred)
+	c.Pending = s.Pending.clone()
+	c.List = s.List.clone()
 	return c
 }
 
@@ -167,15 +174,15 @@ func (st *step) handle(in Input) {
 	}
 	prevPick := st.pick()
 	if !prevPick.Empty() {
-		st.asked = st.s.Pending
+		st.asked = clonePick(st.s.Pending.Pick)
 	}
-	if in.Kind != InButton && in.Kind != InCommand && st.s.Pending != "" &&
+	if in.Kind != InButton && in.Kind != InCommand && !st.s.Pending.Empty() &&
 		(in.Kind != InUnsupported || prevPick.Empty()) {
 		// Any other message answers "no" to a confirmation, and a message
 		// replaces a clarification (naming one value is the free-text way
 		// to answer it); a sticker answers neither, so a clarification is
 		// asked again after it.
-		st.s.Pending = ""
+		st.s.Pending = Pending{}
 	}
 	switch in.Kind {
 	case InCommand:
@@ -211,8 +218,9 @@ func (st *step) command(name, arg string) {
 		if source == "" {
 			source = st.s.Source
 		}
+		list := st.s.List // the services on screen stay pageable
 		st.s = st.e.NewState()
-		st.s.Source = truncateRunes(source, 64)
+		st.s.Source, st.s.List = truncateRunes(source, 64), list
 		st.chooseLanguage()
 	case "help":
 		if st.s.Lang == "" {
@@ -234,13 +242,13 @@ func (st *step) command(name, arg string) {
 	case "adviser", "conseiller":
 		st.adviser()
 	case "forget":
-		// A clarification awaited is kept behind the confirmation ("forget
-		// pick:…"), to be asked again if the user keeps their data.
-		held := ""
+		// A clarification awaited is kept behind the confirmation, to be
+		// asked again if the user keeps their data.
+		var held *vocab.Codes
 		if st.picking() {
-			held = " " + st.s.Pending
+			held = st.s.Pending.Pick
 		}
-		st.s.Pending = pendForget + held
+		st.s.Pending = Pending{Forget: true, Pick: held}
 		st.replies = append(st.replies, Reply{
 			Text: st.t("ForgetConfirm", nil),
 			Buttons: [][]Button{{
@@ -403,9 +411,9 @@ func (st *step) chooseLanguage() {
 }
 
 func (st *step) restart() {
-	l, source := st.s.Lang, st.s.Source
+	l, source, list := st.s.Lang, st.s.Source, st.s.List // the services on screen stay pageable
 	st.s = st.e.NewState()
-	st.s.Lang, st.s.Source = l, source
+	st.s.Lang, st.s.Source, st.s.List = l, source, list
 	if l == "" {
 		st.chooseLanguage()
 		return
@@ -440,9 +448,9 @@ func (st *step) back() {
 		st.s.Codes.Remove(f.Added)
 		st.s.Codes.Merge(f.Removed)
 		st.s.Node = f.Node
-		if f.Pick != "" {
+		if f.Pick != nil {
 			// The step undone answered a clarification: ask it again.
-			st.s.Pending = f.Pick
+			st.s.Pending = Pending{Pick: clonePick(f.Pick)}
 			if !st.picking() {
 				st.clearPick() // nothing of it left to ask
 			}
@@ -452,7 +460,7 @@ func (st *step) back() {
 		// held the walk there (stored before frames kept it) answered no
 		// question of its own: back to the question before it, not to the
 		// services shown again.
-		if n := st.e.Tree.Node(f.Node); n == nil || n.Kind != KindReferral || len(st.s.Hist) == 0 {
+		if n := st.e.Tree.Node(f.Node); n == nil || !traitsOf(n).refers || len(st.s.Hist) == 0 {
 			break
 		}
 	}
@@ -527,18 +535,8 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 	}
 	n := st.e.Tree.Node(st.s.Node)
 	outside := st.outsideText(r)
-	if n != nil && n.Kind == KindChoice {
-		// A button named by its label or number first ("Merci" may be one);
-		// a message about the conversation selects none by its codes.
-		if c := st.matchChoice(n, text, codes, r.Intent == ""); c != nil {
-			// Confirm what the message said beyond the button it named.
-			if added := newCodes(st.s.Codes, codes); !newCodes(choiceCodes(c), added).Empty() {
-				st.note(text, true)
-				st.say(st.t("Understood", map[string]any{"List": st.describe(added)}))
-			}
-			st.choose(n, c, codes)
-			return
-		}
+	if n != nil && kindOf(n).named(st, n, text, codes, r) {
+		return
 	}
 	if r.Intent != "" {
 		st.talk(r.Intent, codes, text)
@@ -548,40 +546,7 @@ func (st *step) text(raw string, prevPick vocab.Codes) {
 		st.ask()
 		return
 	}
-	if n != nil && n.Kind == KindText {
-		// An open question asking a facet gets one more try when the answer
-		// does not express it; then the conversation goes on regardless, so
-		// nobody is stuck on a question the lexicon cannot understand.
-		if n.Facet != "" && !codes.Has(n.Facet) && st.s.Misses == 0 {
-			if st.picking() {
-				// Several values named: understood, and asked which one.
-				st.codes(codes, text)
-				return
-			}
-			if !codes.Empty() && newCodes(st.s.Codes, codes).Empty() {
-				// Only what is known again ("je suis à Tétouan"): understood,
-				// so acknowledged rather than "not understood", but the one
-				// more try is used all the same, or a description naming the
-				// known province would be asked for again and again.
-				st.known(codes)
-				st.s.Misses = 1
-				return
-			}
-			if !codes.Empty() {
-				// Something new, though not the answer ("je suis une
-				// femme" asked for an activity): kept and acknowledged, then
-				// the question again, with the one more try used.
-				st.codes(codes, text)
-				if st.s.Node == n.ID {
-					st.s.Misses = 1
-				}
-				return
-			}
-			st.miss()
-			return
-		}
-		st.note(text, !codes.Empty())
-		st.advanceWith(n, codes, st.after(n))
+	if n != nil && kindOf(n).freeText(st, n, text, codes) {
 		return
 	}
 	st.codes(codes, text)
@@ -633,8 +598,8 @@ func greetingID(in nlu.Intent) string {
 // holdPick keeps awaiting the clarification the message found awaited, if
 // the message did not replace it with another.
 func (st *step) holdPick() {
-	if st.asked != "" && st.s.Pending == "" {
-		st.s.Pending = st.asked
+	if st.asked != nil && st.s.Pending.Empty() {
+		st.s.Pending = Pending{Pick: clonePick(st.asked)}
 	}
 }
 
@@ -649,13 +614,13 @@ func (st *step) over() bool {
 		return false
 	}
 	for _, m := range st.e.Tree.Nodes {
-		if m == nil || m.Kind != KindReferral {
+		if m == nil || !traitsOf(m).refers {
 			continue
 		}
 		id := m.Next
 		for range len(st.e.Tree.Nodes) { // past messages shown after the services
 			next := st.e.Tree.Node(id)
-			if next == nil || next.Kind != KindInfo {
+			if next == nil || !isInfo(next) {
 				break
 			}
 			id = next.Next
@@ -674,13 +639,10 @@ func (st *step) explain() string {
 		return st.t("talk.help.pick", nil)
 	}
 	n := st.e.Tree.Node(st.s.Node)
-	if n == nil || st.over() || (n.Kind != KindChoice && n.Kind != KindText) {
+	if n == nil || st.over() || !traitsOf(n).question {
 		return st.t("talk.help.end", nil)
 	}
-	how := st.t("talk.help.choice", nil)
-	if n.Kind == KindText {
-		how = st.t("talk.help.text", nil)
-	}
+	how := st.t(traitsOf(n).help, nil)
 	if n.Facet == "" || n.Facet == vocab.Languages {
 		return how
 	}
@@ -722,8 +684,8 @@ func (st *step) skipTo(id string) {
 		if n == nil {
 			return
 		}
-		answered := (n.Kind == KindChoice || n.Kind == KindText) && n.Facet != "" && st.s.Codes.Has(n.Facet)
-		if st.holds(n) && n.Kind != KindInfo && !answered {
+		answered := traitsOf(n).question && n.Facet != "" && st.s.Codes.Has(n.Facet)
+		if st.holds(n) && !isInfo(n) && !answered {
 			st.s.Node = n.ID
 			return
 		}
@@ -808,13 +770,13 @@ func (st *step) record(added vocab.Codes) (next string, move bool) {
 // between says whether the conversation at node n is between two
 // conversations: ended, handed to an adviser, or nowhere in the tree.
 func (st *step) between(n *Node) bool {
-	return n == nil || st.s.Ended || n.Kind == KindAdviser || n.Kind == KindEnd
+	return n == nil || st.s.Ended || traitsOf(n).final
 }
 
 // push records a frame for /back, with the clarification the input found
 // awaited: undoing the step asks it again.
 func (st *step) push(f Frame) {
-	f.Pick = st.asked
+	f.Pick = clonePick(st.asked)
 	st.s.Hist = append(st.s.Hist, f)
 }
 
@@ -826,7 +788,7 @@ func (st *step) push(f Frame) {
 // nothing to undo.
 func (st *step) settled() {
 	n := st.e.Tree.Node(st.s.Node)
-	if st.s.Pending == st.asked || st.between(n) {
+	if !st.s.Pending.Forget && sameCodes(codesOf(st.s.Pending.Pick), codesOf(st.asked)) || st.between(n) {
 		return
 	}
 	st.push(Frame{Node: n.ID})
@@ -1006,62 +968,11 @@ func (st *step) enter(id string) {
 			id = n.Next
 			continue
 		}
-		switch n.Kind {
-		case KindChoice, KindText:
-			if n.Facet != "" && st.s.Codes.Has(n.Facet) || !st.worthAsking(n) || st.e.Catalogue != nil && st.answered(n) {
-				id = n.Next
-				continue
-			}
-			if m := st.ahead(n); m != n {
-				// A later question tells the services apart better: it
-				// first, then back here (State.Resume).
-				st.s.Resume = n.ID
-				n = m
-			}
-			st.s.Node = n.ID
-			st.ask()
-			return
-		case KindInfo:
-			// The start's introduction invites people to write what they
-			// look for: someone who just did is not asked to again.
-			if n.ID != t.Start || st.s.Codes.Empty() {
-				st.say(n.Text.In(st.s.Lang))
-			}
-			id = n.Next
-		case KindReferral:
-			if st.picking() {
-				// Services are not looked up with a value still to pick:
-				// the clarification first, then the referral.
-				st.s.Node = n.ID
-				st.ask()
-				return
-			}
-			if code := st.undecided(); code != "" {
-				// A service reserved to a public the person has not spoken
-				// of would be among the first shown: ask, then show.
-				st.s.Node = n.ID
-				st.askYesNo(code)
-				return
-			}
-			st.s.Asking, st.s.Resume, st.s.YesNos = "", "", 0
-			if s := n.Text.In(st.s.Lang); s != "" {
-				st.say(s)
-			}
-			q := st.query()
-			st.replies = append(st.replies, Reply{Referral: &q})
-			id = n.Next
-		case KindAdviser:
-			st.s.Node = n.ID
-			st.say(n.Text.In(st.s.Lang))
-			st.effects = append(st.effects, Effect{Kind: EffectAdviser})
-			return
-		default: // end
-			st.s.Node, st.s.Ended = n.ID, true
-			st.replies = append(st.replies, Reply{Text: n.Text.In(st.s.Lang), Node: n.ID, Buttons: [][]Button{{
-				{Label: st.t("ButtonRestart", nil), Data: dataRestart},
-			}}})
+		next, wait := kindOf(n).enter(st, n)
+		if wait {
 			return
 		}
+		id = next
 	}
 	// A loop of skipped nodes: validation prevents it; never spin.
 	st.s.Ended = true
@@ -1093,36 +1004,7 @@ func (st *step) ask() {
 		st.enter(st.e.Tree.Start)
 		return
 	}
-	if n.Kind == KindReferral {
-		// Held there by a clarification now settled, or by a yes/no
-		// question: show the services, or ask what still decides them.
-		st.enter(n.ID)
-		return
-	}
-	r := Reply{Text: n.Text.In(st.s.Lang), Node: n.ID}
-	switch n.Kind {
-	case KindChoice:
-		cols := max(n.Columns, 1)
-		var row []Button
-		for _, c := range n.Choices {
-			row = append(row, Button{Label: c.Label.In(st.s.Lang), Data: callbackData(st.e.Tree.Version, n.ID, c.ID)})
-			if len(row) == cols {
-				r.Buttons = append(r.Buttons, row)
-				row = nil
-			}
-		}
-		if len(row) > 0 {
-			r.Buttons = append(r.Buttons, row)
-		}
-	case KindEnd, KindAdviser:
-		if st.s.Ended || n.Kind == KindAdviser {
-			r.Text = st.t("Ended", nil)
-			r.Buttons = [][]Button{{{Label: st.t("ButtonRestart", nil), Data: dataRestart}}}
-			st.replies = append(st.replies, r)
-			return
-		}
-	}
-	st.replies = append(st.replies, st.withBack(r))
+	kindOf(n).ask(st, n)
 }
 
 func truncateRunes(s string, n int) string {
@@ -1153,72 +1035,9 @@ func (st *step) unambiguous(c vocab.Codes) vocab.Codes {
 		}
 	}
 	if !amb.Empty() {
-		st.s.Pending = encodePick(amb)
+		st.s.Pending = Pending{Pick: &amb}
 	}
 	return c
-}
-
-func encodePick(c vocab.Codes) string {
-	var b strings.Builder
-	b.WriteString(pendPick)
-	for _, f := range vocab.SingleValued {
-		if v := c.Get(f); len(v) > 0 {
-			if b.Len() > len(pendPick) {
-				b.WriteByte(';')
-			}
-			b.WriteString(string(f))
-			b.WriteByte('=')
-			b.WriteString(strings.Join(v, "|"))
-		}
-	}
-	return b.String()
-}
-
-// pick returns the values of the clarification awaited, if any.
-func (st *step) pick() vocab.Codes {
-	var c vocab.Codes
-	rest, ok := strings.CutPrefix(st.s.Pending, pendPick)
-	if !ok {
-		return c
-	}
-	for part := range strings.SplitSeq(rest, ";") {
-		f, v, _ := strings.Cut(part, "=")
-		if slices.Contains(vocab.SingleValued, vocab.Facet(f)) {
-			for code := range strings.SplitSeq(v, "|") {
-				if vocab.Valid(vocab.Facet(f), code) {
-					c.Add(vocab.Facet(f), code)
-				}
-			}
-		}
-	}
-	return c
-}
-
-// picking says whether a clarification is awaited with a value still to
-// ask about: one naming only values the vocabulary no longer has (stored
-// by an older version) is none, or a referral would wait for it forever.
-func (st *step) picking() bool { return !st.pick().Empty() }
-
-func (st *step) clearPick() {
-	switch {
-	case strings.HasPrefix(st.s.Pending, pendPick):
-		st.s.Pending = ""
-	case st.forgetting():
-		st.s.Pending = pendForget // the clarification held behind it goes too
-	}
-}
-
-// forgetting says whether the confirmation of /forget is awaited.
-func (st *step) forgetting() bool {
-	return st.s.Pending == pendForget || strings.HasPrefix(st.s.Pending, pendForget+" ")
-}
-
-// resumeAfterForget ends the confirmation of /forget, if awaited, giving
-// back the clarification it held, if any.
-func (st *step) resumeAfterForget() {
-	if st.forgetting() {
-		st.s.Pending = strings.TrimPrefix(strings.TrimPrefix(st.s.Pending, pendForget), " ")
-	}
 }
 
 // pickFacet is the facet a clarification asks about first ("" for none).
@@ -1268,10 +1087,7 @@ func pickData(version, node, code string) string {
 // earlier value if any.
 func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 	pk.Set(f)
-	st.s.Pending = ""
-	if !pk.Empty() {
-		st.s.Pending = encodePick(pk)
-	}
+	st.s.Pending = Pending{Pick: clonePick(&pk)}
 	var c vocab.Codes
 	c.Set(f, code)
 	if added := newCodes(st.s.Codes, c); !added.Empty() {
@@ -1286,4 +1102,11 @@ func (st *step) picked(pk vocab.Codes, f vocab.Facet, code string) {
 		return
 	}
 	st.ask()
+}
+
+// isInfo says whether n is a message the walk passes through, showing no
+// services.
+func isInfo(n *Node) bool {
+	t := traitsOf(n)
+	return t.passes && !t.refers
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,9 +69,12 @@ type script struct {
 	// its questions by (Engine.Catalogue).
 	Catalogue string `yaml:"catalogue,omitempty"`
 	Steps     []struct {
-		In    string     `yaml:"in"`
-		Out   []string   `yaml:"out"`
-		State *wantState `yaml:"state,omitempty"`
+		In  string   `yaml:"in"`
+		Out []string `yaml:"out"`
+		// Effects are the effects the step asks of the caller, in order
+		// (EffectKind.String); none when left out.
+		Effects []string   `yaml:"effects,omitempty"`
+		State   *wantState `yaml:"state,omitempty"`
 	} `yaml:"steps"`
 }
 
@@ -79,11 +83,18 @@ type wantState struct {
 	Node string `yaml:"node,omitempty"`
 	// Codes, when given, are all the codes known ({} asserts none).
 	Codes *map[string][]string `yaml:"codes,omitempty"`
-	// Pending, when given, is State.Pending ("" asserts none awaited).
+	// Pending, when given, is State.Pending in its string notation
+	// (Pending.String; "" asserts none awaited).
 	Pending *string `yaml:"pending,omitempty"`
 	// Hist, when given, is the history for /back, oldest first, one frame
 	// a line as frameLine writes it ([] asserts none).
 	Hist *[]string `yaml:"hist,omitempty"`
+	// Referred, when given, are the ids of the services shown, for the
+	// adviser ([] asserts none).
+	Referred *[]string `yaml:"referred,omitempty"`
+	// Shown, when given, is how many services of the last list were shown
+	// (-1 asserts no list).
+	Shown *int `yaml:"shown,omitempty"`
 }
 
 // frameLine writes a frame on one line: its node, then +facet=codes added,
@@ -100,8 +111,8 @@ func frameLine(f dialog.Frame) string {
 			}
 		}
 	}
-	if f.Pick != "" {
-		s += " " + f.Pick
+	if f.Pick != nil {
+		s += " " + dialog.Pending{Pick: f.Pick}.String()
 	}
 	return s
 }
@@ -109,7 +120,8 @@ func frameLine(f dialog.Frame) string {
 // input reads the script's notation: "/cmd arg" a command, "#label" a press
 // of the button with that label on the last keyboard, "@data" raw callback
 // data ({v} stands for the tree version), "!what" an unsupported message, "=facet:code" codes from the
-// transport, anything else free text.
+// transport, ">id,id" the services the caller showed for the last referral
+// (">3:id,id" from the 4th), anything else free text.
 func input(t *testing.T, s string, keyboard []dialog.Button, version string) dialog.Input {
 	s = strings.ReplaceAll(s, "{v}", version) // the tree version, in raw callback data
 	switch {
@@ -127,6 +139,20 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 		return dialog.Input{Kind: dialog.InButton, Data: s[1:]}
 	case strings.HasPrefix(s, "!"):
 		return dialog.Input{Kind: dialog.InUnsupported, What: s[1:]}
+	case strings.HasPrefix(s, ">"):
+		in := dialog.Input{Kind: dialog.InShown}
+		ids := s[1:]
+		if from, rest, ok := strings.Cut(ids, ":"); ok {
+			n, err := strconv.Atoi(from)
+			if err != nil {
+				t.Fatalf("bad index in %q", s)
+			}
+			in.From, ids = n, rest
+		}
+		if ids != "" {
+			in.Shown = strings.Split(ids, ",")
+		}
+		return in
 	case strings.HasPrefix(s, "="):
 		f, code, _ := strings.Cut(s[1:], ":")
 		var c vocab.Codes
@@ -138,8 +164,8 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 
 // render writes a reply on one line: its text, then its buttons as
 // [label] with rows separated by " / "; a referral as REFERRAL{codes}, and
-// NOT{codes} when something is known not to hold; a yes/no question says
-// what it asks.
+// NOT{codes} when something is known not to hold, FROM n for a page that
+// starts at the nth service; a yes/no question says what it asks.
 func render(r dialog.Reply) string {
 	if r.Referral != nil {
 		b, _ := json.Marshal(r.Referral.Codes.Normalized())
@@ -147,6 +173,9 @@ func render(r dialog.Reply) string {
 		if !r.Referral.Not.Empty() {
 			b, _ := json.Marshal(r.Referral.Not.Normalized())
 			s += " NOT " + strings.ReplaceAll(string(b), `[]`, `-`)
+		}
+		if r.From > 0 {
+			s += " FROM " + strconv.Itoa(r.From+1)
 		}
 		return s
 	}
@@ -209,7 +238,7 @@ func TestConversations(t *testing.T) {
 				step := &sc.Steps[i]
 				in := input(t, step.In, keyboard, eng.Tree.Version)
 				before, _ := json.Marshal(st)
-				next, replies, _ := eng.Step(st, in)
+				next, replies, effects := eng.Step(st, in)
 				if after, _ := json.Marshal(st); string(after) != string(before) {
 					t.Fatalf("step %d (%q): Step modified the state passed in", i+1, step.In)
 				}
@@ -238,22 +267,29 @@ func TestConversations(t *testing.T) {
 						keyboard = append(keyboard, row...)
 					}
 				}
+				var gotEffects []string
+				for _, e := range effects {
+					gotEffects = append(gotEffects, e.Kind.String())
+				}
 				if *update {
-					step.Out = got
-				} else if !slices.Equal(got, step.Out) {
-					t.Errorf("step %d (%q):\n got: %q\nwant: %q", i+1, step.In, got, step.Out)
+					step.Out, step.Effects = got, gotEffects
+				} else {
+					if !slices.Equal(got, step.Out) {
+						t.Errorf("step %d (%q):\n got: %q\nwant: %q", i+1, step.In, got, step.Out)
+					}
+					if !slices.Equal(gotEffects, step.Effects) {
+						t.Errorf("step %d (%q): effects %q, want %q", i+1, step.In, gotEffects, step.Effects)
+					}
 				}
 				if w := step.State; w != nil {
 					checkState(t, i+1, step.In, st, *w)
 				}
 			}
 			if *update {
-				out, err := yaml.Marshal(sc)
+				out, err := rewriteScript(raw, sc)
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("%s: %v", file, err)
 				}
-				// Keep the script's leading comment, which says what it tests.
-				out = append(leadingComment(raw), out...)
 				if err := os.WriteFile(file, out, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -262,16 +298,79 @@ func TestConversations(t *testing.T) {
 	}
 }
 
-// leadingComment returns the comment lines a script begins with.
-func leadingComment(raw []byte) []byte {
-	var out []byte
-	for line := range bytes.Lines(raw) {
-		if !bytes.HasPrefix(line, []byte("#")) {
-			break
-		}
-		out = append(out, line...)
+// rewriteScript writes sc's expected replies and effects into the script
+// raw, leaving everything else as written: the comments that say what a
+// script or a step tests, and the state expected.
+func rewriteScript(raw []byte, sc script) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
 	}
-	return out
+	steps := mapValue(doc.Content[0], "steps")
+	if steps == nil || len(steps.Content) != len(sc.Steps) {
+		return nil, fmt.Errorf("steps not found")
+	}
+	for i, node := range steps.Content {
+		if err := setValue(node, "out", sc.Steps[i].Out, "in"); err != nil {
+			return nil, err
+		}
+		if err := setValue(node, "effects", sc.Steps[i].Effects, "out"); err != nil {
+			return nil, err
+		}
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), enc.Close()
+}
+
+// mapValue returns the value of key in mapping m, nil when absent.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// setValue sets key in mapping m to v, placed after key after when new;
+// an empty list of effects is left out.
+func setValue(m *yaml.Node, key string, v []string, after string) error {
+	var val yaml.Node
+	if err := val.Encode(v); err != nil {
+		return err
+	}
+	if v == nil && key == "out" {
+		val = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			continue
+		}
+		if len(v) == 0 && key != "out" {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return nil
+		}
+		val.HeadComment, val.LineComment, val.FootComment = m.Content[i+1].HeadComment, m.Content[i+1].LineComment, m.Content[i+1].FootComment
+		m.Content[i+1] = &val
+		return nil
+	}
+	if len(v) == 0 && key != "out" {
+		return nil
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	at := len(m.Content)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == after {
+			at = i + 2
+		}
+	}
+	m.Content = append(m.Content[:at], append([]*yaml.Node{k, &val}, m.Content[at:]...)...)
+	return nil
 }
 
 func checkState(t *testing.T, step int, in string, st dialog.State, w wantState) {
@@ -297,8 +396,20 @@ func checkState(t *testing.T, step int, in string, st dialog.State, w wantState)
 			t.Errorf("step %d (%q): codes %v, want %v", step, in, got, want)
 		}
 	}
-	if w.Pending != nil && st.Pending != *w.Pending {
+	if w.Pending != nil && st.Pending.String() != *w.Pending {
 		t.Errorf("step %d (%q): pending %q, want %q", step, in, st.Pending, *w.Pending)
+	}
+	if w.Referred != nil && !slices.Equal(st.Referred, *w.Referred) {
+		t.Errorf("step %d (%q): referred %q, want %q", step, in, st.Referred, *w.Referred)
+	}
+	if w.Shown != nil {
+		got := -1
+		if st.List != nil {
+			got = st.List.Shown
+		}
+		if got != *w.Shown {
+			t.Errorf("step %d (%q): %d services of the list shown, want %d", step, in, got, *w.Shown)
+		}
 	}
 	if w.Hist != nil {
 		got := []string{}

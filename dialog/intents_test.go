@@ -96,7 +96,7 @@ func TestAskForPersonIsAdviser(t *testing.T) {
 		{lang.ARY, "بغيت نهضر مع شي واحد", "province", "pick:provinces=tanger-assilah|tetouan"},
 	} {
 		st := at(t, eng, tc.l, tc.node)
-		st.Pending = tc.pending
+		st.Pending = dialog.ParsePending(tc.pending)
 		wantSt, wantR, wantE := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "adviser"})
 		gotSt, gotR, gotE := eng.Step(st, dialog.Input{Kind: dialog.InText, Text: tc.text})
 		if !slices.Equal(texts(gotR), texts(wantR)) || !slices.Equal(gotE, wantE) {
@@ -193,9 +193,9 @@ func TestIntentBesideCodesIgnored(t *testing.T) {
 func TestTalkAfterForget(t *testing.T) {
 	eng := testEngine(t, "testdata/tree.yaml")
 	st := at(t, eng, lang.FR, "province")
-	st.Pending = "forget pick:provinces=tanger-assilah|tetouan"
+	st.Pending = dialog.Pending{Forget: true, Pick: &vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}}
 	next, replies, effects := eng.Step(st, dialog.Input{Kind: dialog.InText, Text: "bonjour"})
-	if next.Pending != "pick:provinces=tanger-assilah|tetouan" || len(effects) != 0 {
+	if next.Pending.String() != "pick:provinces=tanger-assilah|tetouan" || len(effects) != 0 {
 		t.Errorf("pending %q effects %v, want the clarification back and nothing forgotten", next.Pending, effects)
 	}
 	if got := texts(replies); len(got) != 2 || got[0] != "talk.greeting/fr" || !strings.HasPrefix(got[1], "pick.provinces/fr") {

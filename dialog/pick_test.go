@@ -108,14 +108,14 @@ func TestSeveralValuesAskWhichOne(t *testing.T) {
 				if got := picked.Codes.Get(c.f); !slices.Equal(got, []string{c.values[i]}) {
 					t.Errorf("after pressing %s: %s = %v", c.values[i], c.f, got)
 				}
-				if len(replies) == 0 || replies[len(replies)-1].Node == "" || picked.Pending != "" {
+				if len(replies) == 0 || replies[len(replies)-1].Node == "" || !picked.Pending.Empty() {
 					t.Errorf("after pressing %s: replies %v, pending %q: want the conversation to go on", c.values[i], replies, picked.Pending)
 				}
 				back, replies, _ := eng.Step(picked, dialog.Input{Kind: dialog.InCommand, Command: "back"})
 				if got := back.Codes.Normalized(); !equalCodes(got, want.Normalized()) {
 					t.Errorf("after pressing %s then /back: codes %+v, want %+v", c.values[i], got, want.Normalized())
 				}
-				if back.Pending != asked.Pending || back.Node != asked.Node || len(back.Hist) != len(asked.Hist) {
+				if back.Pending.String() != asked.Pending.String() || back.Node != asked.Node || len(back.Hist) != len(asked.Hist) {
 					t.Errorf("after pressing %s then /back: at %q, pending %q, %d frames; want %q, %q, %d frames as when asked",
 						c.values[i], back.Node, back.Pending, len(back.Hist), asked.Node, asked.Pending, len(asked.Hist))
 				}
@@ -243,7 +243,7 @@ func TestBackOldFrameAtReferral(t *testing.T) {
 	}
 	back, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "back"})
 	want := vocab.Codes{Needs: []string{"training"}, Stages: []string{"idea"}, Provinces: []string{"tetouan"}}
-	if back.Node != "describe" || back.Pending != "" || len(back.Hist) != 3 || !equalCodes(back.Codes.Normalized(), want.Normalized()) {
+	if back.Node != "describe" || !back.Pending.Empty() || len(back.Hist) != 3 || !equalCodes(back.Codes.Normalized(), want.Normalized()) {
 		t.Errorf("at %q, pending %q, %d frames, codes %+v: want the activity question, tetouan and no crafts",
 			back.Node, back.Pending, len(back.Hist), back.Codes)
 	}
@@ -258,16 +258,16 @@ func TestBackOldFrameAtReferral(t *testing.T) {
 func TestStaleClarificationIsNone(t *testing.T) {
 	eng := testEngine(t, "testdata/tree.yaml")
 	st := eng.NewState()
-	st.Lang, st.Node, st.Pending = lang.FR, "results", "pick:provinces=rabat|fes"
+	st.Lang, st.Node, st.Pending = lang.FR, "results", dialog.ParsePending("pick:provinces=rabat|fes")
 	st.Codes = vocab.Codes{Needs: []string{"training"}}
 	_, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "help"})
 	if len(replies) < 3 || replies[2].Referral == nil {
 		t.Errorf("replies %+v, want help then the services", replies)
 	}
-	st.Node, st.Pending = "after", ""
-	st.Hist = []dialog.Frame{{Node: "describe"}, {Node: "results", Added: vocab.Codes{Sectors: []string{"crafts"}}, Pick: "pick:provinces=rabat|fes"}}
+	st.Node, st.Pending = "after", dialog.Pending{}
+	st.Hist = []dialog.Frame{{Node: "describe"}, {Node: "results", Added: vocab.Codes{Sectors: []string{"crafts"}}, Pick: &vocab.Codes{Provinces: []string{"rabat", "fes"}}}}
 	back, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InCommand, Command: "back"})
-	if back.Pending != "" || len(replies) == 0 || replies[len(replies)-1].Node != "after" {
+	if !back.Pending.Empty() || len(replies) == 0 || replies[len(replies)-1].Node != "after" {
 		t.Errorf("after /back: pending %q, replies %+v: want the services and the next question", back.Pending, replies)
 	}
 }
@@ -285,7 +285,7 @@ func TestForgetKeepsTheClarification(t *testing.T) {
 			st := eng.NewState()
 			st, _, _ = eng.Step(st, dialog.Input{Kind: dialog.InButton, Data: "lang:" + string(l)})
 			asked, replies, _ := eng.Step(st, dialog.Input{Kind: dialog.InText, Text: "tanja w titwan"})
-			if !strings.HasPrefix(asked.Pending, "pick:") || len(replies) == 0 {
+			if !strings.HasPrefix(asked.Pending.String(), "pick:") || len(replies) == 0 {
 				t.Fatalf("pending %q after naming two provinces, want a clarification", asked.Pending)
 			}
 			q := replies[len(replies)-1]
@@ -295,7 +295,7 @@ func TestForgetKeepsTheClarification(t *testing.T) {
 			}
 
 			kept, replies, _ := eng.Step(confirm, dialog.Input{Kind: dialog.InButton, Data: "fg:n"})
-			if kept.Pending != asked.Pending || !equalCodes(kept.Codes, asked.Codes) {
+			if kept.Pending.String() != asked.Pending.String() || !equalCodes(kept.Codes, asked.Codes) {
 				t.Errorf("after no: pending %q codes %+v, want %q %+v", kept.Pending, kept.Codes, asked.Pending, asked.Codes)
 			}
 			if len(replies) != 2 || replies[0].Text != cat.T(l, "ForgetCancelled", nil) || !reflect.DeepEqual(replies[1], q) {
@@ -303,12 +303,12 @@ func TestForgetKeepsTheClarification(t *testing.T) {
 			}
 
 			picked, _, _ := eng.Step(confirm, dialog.Input{Kind: dialog.InText, Text: "2"})
-			if got := picked.Codes.Get(vocab.Provinces); !slices.Equal(got, []string{"tetouan"}) || picked.Pending != "" {
+			if got := picked.Codes.Get(vocab.Provinces); !slices.Equal(got, []string{"tetouan"}) || !picked.Pending.Empty() {
 				t.Errorf("typing 2 instead of answering: provinces %v pending %q, want tetouan picked", got, picked.Pending)
 			}
 
 			gone, _, effects := eng.Step(confirm, dialog.Input{Kind: dialog.InButton, Data: "fg:y"})
-			if gone.Pending != "" || len(effects) != 1 || effects[0].Kind != dialog.EffectForget {
+			if !gone.Pending.Empty() || len(effects) != 1 || effects[0].Kind != dialog.EffectForget {
 				t.Errorf("after yes: pending %q effects %+v, want nothing left and the erasure", gone.Pending, effects)
 			}
 		})

@@ -1,6 +1,8 @@
 package dialog
 
 import (
+	"strconv"
+
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
@@ -31,13 +33,16 @@ type State struct {
 	// Notes are the last free texts the bot understood something from, kept
 	// short, for the adviser's summary card.
 	Notes []string `json:"x,omitempty"`
-	// Pending is an answer awaited: a confirmation ("forget"), or which
-	// of several values named for a single-valued facet is the right one
-	// ("pick:provinces=tanger-assilah|tetouan", see engine.go).
-	Pending string `json:"p,omitempty"`
-	Ended   bool   `json:"e,omitempty"` // reached an end node
+	// Pending is an answer awaited besides the tree's question (pending.go).
+	// Stored as an object, read also as the string states stored before
+	// it was typed held (statejson.go).
+	Pending Pending `json:"-"`
+	Ended   bool    `json:"e,omitempty"` // reached an end node
 	// Referred lists the ids of services already shown, for the adviser.
 	Referred []string `json:"r,omitempty"`
+	// List is the last list of services shown, for its "more" button
+	// (paging.go); nil when none. Stored packed like Codes.
+	List *Listing `json:"-"`
 	// Asking is the public a yes/no eligibility question awaits an answer
 	// about ("women"), at a referral node; "" when none.
 	Asking string `json:"q,omitempty"`
@@ -54,10 +59,10 @@ type Frame struct {
 	Node    string `json:"n"`
 	Added   vocab.Codes
 	Removed vocab.Codes // codes the answer cleared ("another need")
-	// Pick is the clarification awaited when the answer came (State.Pending,
-	// "pick:…"), for /back to ask it again; "" when none was. Frames
-	// stored before it existed simply lack it.
-	Pick string
+	// Pick is the clarification awaited when the answer came
+	// (State.Pending.Pick), for /back to ask it again; nil when none was.
+	// Frames stored before it existed simply lack it.
+	Pick *vocab.Codes
 }
 
 // InputKind says what the user sent.
@@ -69,6 +74,9 @@ const (
 	InCommand                      // /command; Command holds its name, Text its argument
 	InUnsupported                  // a sticker, voice note, photo… that the bot cannot read
 	InCodes                        // codes the transport worked out (a shared location gives a province)
+	// InShown tells which services the caller showed for a referral reply
+	// (Shown, from index From of its list): no reply, only recorded.
+	InShown
 )
 
 // Input is one thing the user did.
@@ -80,6 +88,10 @@ type Input struct {
 	Codes   vocab.Codes
 	// What names the unsupported message ("sticker", "voice"…), for the reply.
 	What string
+	// Shown and From, on InShown: the ids of the services shown, and the
+	// index in the list of the first (Reply.From).
+	Shown []string
+	From  int
 }
 
 // Reply is one message to send.
@@ -87,8 +99,11 @@ type Reply struct {
 	Text    string
 	Buttons [][]Button
 	// Referral, when set, asks the caller to show here the services that
-	// match the query (the engine does no I/O).
+	// match the query (the engine does no I/O), from index From of the
+	// matches (a page after the first), then to say which it showed with an
+	// InShown input.
 	Referral *catalogue.Query
+	From     int
 	// Node is the tree node this reply asks, when it is a question.
 	Node string
 	// Stale is true on the reply to a button pressed on an old message.
@@ -120,6 +135,17 @@ const (
 	// EffectForget: erase everything kept about the user, everywhere.
 	EffectForget
 )
+
+// String names the effect ("adviser", "forget"), for logs and test scripts.
+func (k EffectKind) String() string {
+	switch k {
+	case EffectAdviser:
+		return "adviser"
+	case EffectForget:
+		return "forget"
+	}
+	return "effect(" + strconv.Itoa(int(k)) + ")"
+}
 
 // Effect is one thing for the caller to carry out.
 type Effect struct {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/internal/jsonenc"
 )
 
@@ -62,10 +63,128 @@ func appendCodes(b []byte, key string, c vocab.Codes) []byte {
 }
 
 type frameJSON struct {
-	Node    string `json:"n"`
-	Added   packed `json:"a,omitempty"`
-	Removed packed `json:"r,omitempty"`
-	Pick    string `json:"k,omitempty"`
+	Node    string     `json:"n"`
+	Added   packed     `json:"a,omitempty"`
+	Removed packed     `json:"r,omitempty"`
+	Pick    pickPacked `json:"k,omitempty"`
+}
+
+// pickPacked is a clarification as stored: packed codes, or, in states
+// stored before Pending was typed, its string notation ("pick:…").
+type pickPacked packed
+
+// UnmarshalJSON reads the packed codes or the older string notation.
+func (p *pickPacked) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*p = pickPacked(pack(codesOf(ParsePending(s).Pick)))
+		return nil
+	}
+	return json.Unmarshal(b, (*packed)(p))
+}
+
+// unpackPick reads a stored clarification, nil when none.
+func unpackPick(p pickPacked) *vocab.Codes {
+	c := packed(p).unpack()
+	return clonePick(&c)
+}
+
+// pendingJSON is Pending as stored: {"f":true,"k":{facet:[codes]}}, left
+// out when nothing is awaited.
+type pendingJSON struct {
+	Forget bool       `json:"f,omitempty"`
+	Pick   pickPacked `json:"k,omitempty"`
+}
+
+// UnmarshalJSON reads the object, or the string notation of states stored
+// before Pending was typed ("forget pick:provinces=a|b").
+func (p *pendingJSON) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		old := ParsePending(s)
+		*p = pendingJSON{Forget: old.Forget, Pick: pickPacked(pack(codesOf(old.Pick)))}
+		return nil
+	}
+	type plain pendingJSON // without this method
+	return json.Unmarshal(b, (*plain)(p))
+}
+
+func (p *pendingJSON) pending() Pending {
+	if p == nil {
+		return Pending{}
+	}
+	return Pending{Forget: p.Forget, Pick: unpackPick(p.Pick)}
+}
+
+// listJSON is a Listing as stored.
+type listJSON struct {
+	Codes packed `json:"c,omitempty"`
+	Not   packed `json:"o,omitempty"`
+	Lang  string `json:"l,omitempty"`
+	Shown int    `json:"n,omitempty"`
+}
+
+func (l *listJSON) listing() *Listing {
+	if l == nil {
+		return nil
+	}
+	return &Listing{Codes: l.Codes.unpack(), Not: l.Not.unpack(), Lang: lang.Lang(l.Lang), Shown: l.Shown}
+}
+
+// appendList writes the last list of services shown, left out when none.
+func appendList(b []byte, l *Listing) []byte {
+	if l == nil {
+		return b
+	}
+	b = append(b, `,"w":{`...)
+	n := len(b)
+	b = appendCodes(b, "c", l.Codes)
+	b = appendCodes(b, "o", l.Not)
+	b = appendField(b, "l", string(l.Lang))
+	if l.Shown != 0 {
+		b = append(b, `,"n":`...)
+		b = strconv.AppendInt(b, int64(l.Shown), 10)
+	}
+	if len(b) > n && b[n] == ',' {
+		b = append(b[:n], b[n+1:]...) // no field before the first: drop its comma
+	}
+	return append(b, '}')
+}
+
+// pack is c as stored, nil when it holds no code.
+func pack(c vocab.Codes) packed {
+	var p packed
+	for _, f := range vocab.Facets {
+		if v := c.Get(f); len(v) > 0 {
+			if p == nil {
+				p = packed{}
+			}
+			p[f] = v
+		}
+	}
+	return p
+}
+
+// appendPending writes the pending answer, left out when none.
+func appendPending(b []byte, p Pending) []byte {
+	if p.Empty() {
+		return b
+	}
+	b = append(b, `,"p":{`...)
+	n := len(b)
+	if p.Forget {
+		b = append(b, `"f":true`...)
+	}
+	if b = appendCodes(b, "k", codesOf(p.Pick)); len(b) > n && b[n] == ',' {
+		b = append(b[:n], b[n+1:]...) // no field before "k": drop its comma
+	}
+	return append(b, '}')
 }
 
 func (f *Frame) appendJSON(b []byte) []byte {
@@ -73,7 +192,7 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	b = jsonenc.AppendString(b, f.Node)
 	b = appendCodes(b, "a", f.Added)
 	b = appendCodes(b, "r", f.Removed)
-	b = appendField(b, "k", f.Pick)
+	b = appendCodes(b, "k", codesOf(f.Pick))
 	return append(b, '}')
 }
 
@@ -88,7 +207,7 @@ func (f *Frame) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: j.Pick}
+	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: unpackPick(j.Pick)}
 	return nil
 }
 
@@ -96,8 +215,10 @@ type stateAlias State
 
 type stateJSON struct {
 	*stateAlias
-	Codes packed `json:"c,omitempty"`
-	Not   packed `json:"o,omitempty"`
+	Pending *pendingJSON `json:"p,omitempty"`
+	List    *listJSON    `json:"w,omitempty"`
+	Codes   packed       `json:"c,omitempty"`
+	Not     packed       `json:"o,omitempty"`
 }
 
 // AppendJSON appends the state's JSON form to b.
@@ -126,7 +247,6 @@ func (s *State) AppendJSON(b []byte) []byte {
 		b = append(b, `,"x":`...)
 		b = jsonenc.AppendStrings(b, s.Notes)
 	}
-	b = appendField(b, "p", s.Pending)
 	if s.Ended {
 		b = append(b, `,"e":true`...)
 	}
@@ -140,6 +260,8 @@ func (s *State) AppendJSON(b []byte) []byte {
 		b = append(b, `,"y":`...)
 		b = strconv.AppendInt(b, int64(s.YesNos), 10)
 	}
+	b = appendPending(b, s.Pending) // after State's own fields, as encoding/json writes stateJSON
+	b = appendList(b, s.List)
 	b = appendCodes(b, "c", s.Codes)
 	b = appendCodes(b, "o", s.Not)
 	return append(b, '}')
@@ -156,6 +278,8 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
+	s.Pending = j.Pending.pending()
+	s.List = j.List.listing()
 	s.Codes = j.Codes.unpack()
 	s.Not = j.Not.unpack()
 	return nil

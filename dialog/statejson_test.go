@@ -24,6 +24,22 @@ func refPack(c vocab.Codes) packed {
 	return p
 }
 
+// refPending is the pending answer as encoding/json would store it.
+func refPending(p Pending) *pendingJSON {
+	if !p.Forget && codesOf(p.Pick).Empty() {
+		return nil
+	}
+	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(refPack(codesOf(p.Pick)))}
+}
+
+// refList is the last list shown as encoding/json would store it.
+func refList(l *Listing) *listJSON {
+	if l == nil {
+		return nil
+	}
+	return &listJSON{Codes: refPack(l.Codes), Not: refPack(l.Not), Lang: string(l.Lang), Shown: l.Shown}
+}
+
 // refState encodes s with encoding/json: stateAlias carries every field of
 // State with its tag, so a field added to State and forgotten by the hand
 // written encoder makes this test fail.
@@ -31,7 +47,7 @@ func refState(t *testing.T, s State) []byte {
 	a := stateAlias(s)
 	hist := a.Hist
 	a.Hist = nil
-	b, err := json.Marshal(stateJSON{&a, refPack(s.Codes), refPack(s.Not)})
+	b, err := json.Marshal(stateJSON{&a, refPending(s.Pending), refList(s.List), refPack(s.Codes), refPack(s.Not)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +62,7 @@ func refState(t *testing.T, s State) []byte {
 	}
 	frames := make([]frameJSON, len(hist))
 	for i, f := range hist {
-		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), f.Pick}
+		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))}
 	}
 	// A shadowing field keeps encoding/json's field order of State only if
 	// "h" sits where it does in State; rebuild the object key by key.
@@ -59,7 +75,7 @@ func refState(t *testing.T, s State) []byte {
 	var out bytes.Buffer
 	out.WriteByte('{')
 	first := true
-	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "p", "e", "r", "q", "u", "y", "c", "o"} {
+	for _, k := range []string{"v", "t", "l", "n", "h", "s", "m", "x", "e", "r", "q", "u", "y", "p", "w", "c", "o"} {
 		v, ok := m[k]
 		if !ok {
 			continue
@@ -104,6 +120,25 @@ func randomCodes(r *rand.Rand) vocab.Codes {
 	return c
 }
 
+// randomPending is nothing awaited a quarter of the time, else a
+// confirmation, a clarification or both.
+func randomPending(r *rand.Rand) Pending {
+	switch r.IntN(4) {
+	case 0:
+		return Pending{}
+	case 1:
+		return Pending{Forget: true}
+	case 2:
+		return Pending{Pick: randomPick(r)}
+	}
+	return Pending{Forget: true, Pick: randomPick(r)}
+}
+
+func randomPick(r *rand.Rand) *vocab.Codes {
+	c := randomCodes(r)
+	return clonePick(&c)
+}
+
 func randomState(r *rand.Rand) State {
 	pick := func() string { return oddStrings[r.IntN(len(oddStrings))] }
 	picks := func() []string {
@@ -114,10 +149,13 @@ func randomState(r *rand.Rand) State {
 		return v
 	}
 	s := State{V: r.IntN(3), Tree: pick(), Lang: lang.Lang(pick()), Node: pick(), Source: pick(),
-		Misses: r.IntN(3) - 1, Notes: picks(), Pending: pick(), Ended: r.IntN(2) == 0, Referred: picks(),
+		Misses: r.IntN(3) - 1, Notes: picks(), Pending: randomPending(r), Ended: r.IntN(2) == 0, Referred: picks(),
 		Codes: randomCodes(r), Not: randomCodes(r), Asking: pick(), Resume: pick(), YesNos: r.IntN(3)}
+	if r.IntN(2) == 0 {
+		s.List = &Listing{Codes: randomCodes(r), Not: randomCodes(r), Lang: lang.Lang(pick()), Shown: r.IntN(4)}
+	}
 	for range r.IntN(4) {
-		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: pick()})
+		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: randomPending(r).Pick})
 	}
 	return s
 }
@@ -156,9 +194,9 @@ func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 1000 {
 		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r),
-			Pick: oddStrings[r.IntN(len(oddStrings))]}
+			Pick: randomPending(r).Pick}
 		got, _ := json.Marshal(f)
-		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), f.Pick})
+		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
@@ -171,5 +209,51 @@ func BenchmarkStateJSON(b *testing.B) {
 	buf := make([]byte, 0, 1024)
 	for b.Loop() {
 		buf = s.AppendJSON(buf[:0])
+	}
+}
+
+// TestPendingStoredAsString reads states stored before Pending was typed,
+// when it was a string ("forget pick:provinces=a|b") in the state and in
+// its frames: they come back typed, and are written the new way.
+func TestPendingStoredAsString(t *testing.T) {
+	old := `{"v":1,"t":"abcd1234","l":"fr","n":"describe","h":[{"n":"stage","a":{"stages":["idea"]},"k":"pick:provinces=tanger-assilah|tetouan"}],` +
+		`"p":"forget pick:provinces=tanger-assilah|tetouan;stages=idea|creation","c":{"stages":["idea"]}}`
+	var s State
+	if err := json.Unmarshal([]byte(old), &s); err != nil {
+		t.Fatal(err)
+	}
+	want := vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}, Stages: []string{"idea", "creation"}}
+	if !s.Pending.Forget || !sameCodes(codesOf(s.Pending.Pick), want) {
+		t.Errorf("pending %+v, want the confirmation of /forget holding %+v", s.Pending, want)
+	}
+	if len(s.Hist) != 1 || !sameCodes(codesOf(s.Hist[0].Pick), vocab.Codes{Provinces: []string{"tanger-assilah", "tetouan"}}) {
+		t.Errorf("frames %+v, want the clarification kept in the frame", s.Hist)
+	}
+	b, _ := json.Marshal(s)
+	const newPending = `"p":{"f":true,"k":{"provinces":["tanger-assilah","tetouan"],"stages":["idea","creation"]}}`
+	if !bytes.Contains(b, []byte(newPending)) || !bytes.Contains(b, []byte(`"k":{"provinces":["tanger-assilah","tetouan"]}`)) {
+		t.Errorf("written back as %s, want %s and the frame's clarification packed", b, newPending)
+	}
+	for _, c := range []struct {
+		old  string
+		want Pending
+	}{
+		{"", Pending{}},
+		{"forget", Pending{Forget: true}},
+		{"pick:forms=cooperative|company", Pending{Pick: &vocab.Codes{Forms: []string{"cooperative", "company"}}}},
+		{"pick:needs=coaching;areas=rural|urban", Pending{Pick: &vocab.Codes{Areas: []string{"rural", "urban"}}}}, // needs is not single-valued
+		{"forgotten", Pending{}},
+	} {
+		var s State
+		raw, _ := json.Marshal(c.old)
+		if err := json.Unmarshal([]byte(`{"v":1,"p":`+string(raw)+`}`), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Pending.Forget != c.want.Forget || !sameCodes(codesOf(s.Pending.Pick), codesOf(c.want.Pick)) {
+			t.Errorf("%q read as %+v, want %+v", c.old, s.Pending, c.want)
+		}
+		if c.old != "forgotten" && s.Pending.String() != c.old && c.old != "pick:needs=coaching;areas=rural|urban" {
+			t.Errorf("%q written in the old notation as %q", c.old, s.Pending.String())
+		}
 	}
 }

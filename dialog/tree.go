@@ -1,6 +1,8 @@
 // Package dialog holds the question tree (model, loader, validator) and the
 // engine that walks it. The engine is a pure function: it does no I/O, so
-// transports and stores are plugged around it.
+// transports and stores are plugged around it. Each node kind lives in its
+// own file (kind.go, kind_<kind>.go); pending.go holds the answers awaited
+// besides the question, paging.go the services shown page by page.
 package dialog
 
 import (
@@ -15,17 +17,9 @@ import (
 	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
-// Kind is what a node does.
+// Kind is what a node does. Each kind is one file, kind_<name>.go, which
+// declares its constant and implements it (kind.go).
 type Kind string
-
-const (
-	KindChoice   Kind = "choice"   // a question answered with buttons (free text understood too)
-	KindText     Kind = "text"     // a question answered in the user's own words
-	KindInfo     Kind = "info"     // a message, then straight on to next
-	KindReferral Kind = "referral" // show the services matching the codes collected so far, then next
-	KindAdviser  Kind = "adviser"  // hand the conversation to a person (the caller carries it out)
-	KindEnd      Kind = "end"      // a closing message; the conversation can start again
-)
 
 // Tree is one question tree, loaded from YAML.
 type Tree struct {

@@ -97,16 +97,14 @@ func (v *validator) node(n *Node) {
 	if !idPattern.MatchString(n.ID) {
 		v.add(n, "id must be lower case letters, digits and _")
 	}
-	switch n.Kind {
-	case KindChoice, KindText, KindInfo, KindReferral, KindAdviser, KindEnd:
-	case "":
+	known := knownKind(n.Kind)
+	switch {
+	case n.Kind == "":
 		v.add(n, "missing kind")
-	default:
-		v.add(n, "unknown kind %q (want choice, text, info, referral, adviser or end)", n.Kind)
+	case !known:
+		v.add(n, "unknown kind %q (want %s)", n.Kind, kindNames())
 	}
-	if n.Kind == KindReferral && len(n.Text) == 0 {
-		// A referral may show the services without an introduction.
-	} else {
+	if !(known && traitsOf(n).optionalText && len(n.Text) == 0) {
 		v.text(n, "text", n.Text)
 	}
 	if n.Facet != "" && !slices.Contains(vocab.Facets, n.Facet) {
@@ -118,22 +116,13 @@ func (v *validator) node(n *Node) {
 	if n.Next != "" && v.t.Node(n.Next) == nil {
 		v.add(n, "next %q is not a node", n.Next)
 	}
-	switch n.Kind {
-	case KindChoice:
-		v.choices(n)
-	case KindText, KindInfo, KindReferral:
-		if n.Next == "" {
-			v.add(n, "a %s node needs next", n.Kind)
-		}
-	case KindAdviser, KindEnd:
-		if len(n.Choices) > 0 {
-			v.add(n, "a %s node has no choices", n.Kind)
-		}
+	if known {
+		kindOf(n).validate(v, n)
 	}
-	if n.Kind != KindChoice && len(n.Choices) > 0 {
+	if !(known && traitsOf(n).buttons) && len(n.Choices) > 0 {
 		v.add(n, "only a choice node has choices")
 	}
-	if (len(n.When) > 0 || n.Facet != "") && n.Next == "" && n.Kind != KindAdviser && n.Kind != KindEnd {
+	if (len(n.When) > 0 || n.Facet != "") && n.Next == "" && !(known && traitsOf(n).final) {
 		v.add(n, "a node that can be skipped (facet or when) needs next")
 	}
 }
@@ -297,7 +286,7 @@ func (v *validator) reachability() {
 		for _, next := range t.edges(n) {
 			into[next] = append(into[next], n.ID)
 		}
-		if (n.Kind == KindEnd || n.Kind == KindAdviser) && !canEnd[n.ID] {
+		if knownKind(n.Kind) && traitsOf(n).final && !canEnd[n.ID] {
 			canEnd[n.ID] = true
 			ends = append(ends, n.ID)
 		}
@@ -328,7 +317,7 @@ func (v *validator) reachability() {
 		settled
 	)
 	state := map[*Node]int{}
-	silent := func(n *Node) bool { return n != nil && (n.Kind == KindInfo || n.Kind == KindReferral) }
+	silent := func(n *Node) bool { return n != nil && knownKind(n.Kind) && traitsOf(n).passes }
 	for _, n := range t.Nodes {
 		if !silent(n) || state[n] != 0 {
 			continue
