@@ -45,6 +45,9 @@ type Config struct {
 	Pseudonyms pseudonym.Keys
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
 	Handoff handoff.Settings
+	// AdminBehindProxy (ADMIN_BEHIND_PROXY=1) marks the console's cookies
+	// Secure: a TLS-terminating proxy is in front.
+	AdminBehindProxy bool
 }
 
 // ConfigError names the one setting that is missing or malformed.
@@ -70,6 +73,8 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		ChatRate:       1,
 		StateTTL:       30 * 24 * time.Hour,
 		LogLevel:       orDefault(getenv("LOG_LEVEL"), "info"),
+
+		AdminBehindProxy: getenv("ADMIN_BEHIND_PROXY") == "1",
 
 		HTTPReadTimeout:  time.Minute,
 		HTTPWriteTimeout: time.Minute,
