@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -184,12 +185,20 @@ func (m *Main) openRedis(ctx context.Context) error {
 // DATABASE_URL names them (application_name=).
 const poolAppName = "dalil"
 
-// openPool opens the process's one PostgreSQL pool (its size is
-// DATABASE_URL's pool_max_conns, pgx's default otherwise).
-func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(url)
+// defaultPoolConns is the pool's size when DATABASE_URL does not say
+// (pool_max_conns=): pgx's default (4 on a small box) would leave three
+// connections beside the tree watcher's for the bot, the referral log, the
+// handoff records and the console, which five pools of four shared before.
+const defaultPoolConns = 8
+
+// openPool opens the process's one PostgreSQL pool.
+func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, &ConfigError{"DATABASE_URL", "is not a PostgreSQL URL pgx accepts"}
+	}
+	if u, err := url.Parse(databaseURL); err == nil && !u.Query().Has("pool_max_conns") {
+		pc.MaxConns = max(pc.MaxConns, defaultPoolConns)
 	}
 	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
 		pc.ConnConfig.RuntimeParams["application_name"] = poolAppName

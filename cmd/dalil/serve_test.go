@@ -312,3 +312,37 @@ func TestServeOnePool(t *testing.T) {
 		t.Errorf("%d connections left after serve stopped", all)
 	}
 }
+
+// The pool's size is DATABASE_URL's pool_max_conns when given, at least
+// defaultPoolConns otherwise; its connections are named for
+// pg_stat_activity unless the URL names them.
+func TestOpenPoolSizeAndName(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	for _, c := range []struct {
+		query   string
+		max     int32
+		appName string
+	}{
+		{"", defaultPoolConns, poolAppName},
+		{"pool_max_conns=3&application_name=ops", 3, "ops"},
+	} {
+		u, err := url.Parse(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.query != "" {
+			u.RawQuery += "&" + c.query
+		}
+		pool, err := openPool(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		err = pool.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&name)
+		if got := pool.Config().MaxConns; got < c.max || (c.query != "" && got != c.max) || err != nil || name != c.appName {
+			t.Errorf("%q: MaxConns %d, application_name %q (%v); want %d, %q", c.query, got, name, err, c.max, c.appName)
+		}
+		pool.Close()
+	}
+}
