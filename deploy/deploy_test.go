@@ -124,11 +124,78 @@ func stringLit(e ast.Expr) (string, bool) {
 	return s, err == nil
 }
 
-// binarySettings returns every environment variable the binary reads:
-// getenv("X") / os.Getenv("X") / os.LookupEnv("X") with a literal, the
-// names passed to loadConfig as required, and the literals of a
-// `for _, v := range []string{...}` whose body reads getenv(v).
+// settingsTable returns the names of the binary's settings table (the
+// Name fields of `var settings = [...]setting{...}` in cmd/dalil), which
+// its config reads, with where each is declared.
+func settingsTable(t *testing.T) map[string]string {
+	t.Helper()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join(root, "cmd", "dalil", "settings.go"), nil, 0)
+	if err != nil {
+		t.Fatalf("parsing the settings table: %v", err)
+	}
+	found := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "settings" || len(vs.Values) != 1 {
+			return true
+		}
+		cl, ok := vs.Values[0].(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		for _, e := range cl.Elts {
+			row, ok := e.(*ast.CompositeLit)
+			if !ok {
+				continue
+			}
+			for _, fe := range row.Elts {
+				kv, ok := fe.(*ast.KeyValueExpr)
+				if k, _ := kv.Key.(*ast.Ident); ok && k != nil && k.Name == "Name" {
+					if name, ok := stringLit(kv.Value); ok {
+						found[name] = "settings.go:" + strconv.Itoa(fset.Position(kv.Pos()).Line)
+					}
+				}
+			}
+		}
+		return false
+	})
+	if len(found) == 0 {
+		t.Fatal("no settings table (var settings = [...]setting{{Name: …}}) in cmd/dalil/settings.go")
+	}
+	return found
+}
+
+// binarySettings returns every environment variable the binary reads: the
+// settings table, and what its source reads outside it (see
+// scannedSettings; TestEverySettingInTheTable wants none).
 func binarySettings(t *testing.T) map[string]string {
+	t.Helper()
+	found := settingsTable(t)
+	for name, where := range scannedSettings(t) {
+		if _, ok := found[name]; !ok {
+			found[name] = where
+		}
+	}
+	return found
+}
+
+// Every variable the source reads by name is a row of the settings table,
+// so the table is the whole list (the docs and these tests read it).
+func TestEverySettingInTheTable(t *testing.T) {
+	table := settingsTable(t)
+	for name, where := range scannedSettings(t) {
+		if _, ok := table[name]; !ok {
+			t.Errorf("%s (read at %s) is not in cmd/dalil/settings.go's table", name, where)
+		}
+	}
+}
+
+// scannedSettings returns the environment variables the binary's source
+// reads by name: getenv("X") / os.Getenv("X") / os.LookupEnv("X") with a
+// literal, the names passed to loadConfig as required, and the literals of
+// a `for _, v := range []string{...}` whose body reads getenv(v).
+func scannedSettings(t *testing.T) map[string]string {
 	t.Helper()
 	fset, files := parseSource(t)
 	found := map[string]string{} // name -> where

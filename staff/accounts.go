@@ -67,6 +67,13 @@ func Migrate(ctx context.Context, databaseURL string) error {
 		return fmt.Errorf("opening database for staff migrations: %w", err)
 	}
 	defer db.Close()
+	return MigrateDB(ctx, db)
+}
+
+// MigrateDB creates or updates the accounts, sessions and login failures
+// tables only, on an open database: the caller runs treestore.MigrateDB
+// before it (the console reads the tree versions).
+func MigrateDB(ctx context.Context, db *sql.DB) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("reading embedded staff migrations: %w", err)

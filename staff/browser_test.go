@@ -104,12 +104,21 @@ func TestBrowserConsole(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
 	live := make(chan struct{}, 10)
-	go treestore.New(wpool).Watch(wctx, func(l treestore.Live) {
-		mu.Lock()
-		seen = append(seen, l.TreeVersion.Author+":"+l.Tree.Start)
-		mu.Unlock()
-		live <- struct{}{}
-	}, treestore.WatchOptions{})
+	watched := make(chan struct{})
+	// The watcher holds one of wpool's connections: stop it before wpool closes.
+	defer func() { stopWatch(); <-watched }()
+	go func() {
+		defer close(watched)
+		treestore.New(wpool).Watch(wctx, func(l treestore.Live) {
+			mu.Lock()
+			seen = append(seen, l.TreeVersion.Author+":"+l.Tree.Start)
+			mu.Unlock()
+			select {
+			case live <- struct{}{}:
+			case <-wctx.Done(): // the test is over: nobody reads
+			}
+		}, treestore.WatchOptions{})
+	}()
 	<-live // the built-in tree at start
 
 	ctx := browser(t)

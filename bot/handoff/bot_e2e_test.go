@@ -80,7 +80,7 @@ func (l *live) run() {
 	do := l.dopts
 	do.API = c
 	var b *bot.Bot
-	do.Resume = func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) }
+	do.Resume = ResumeFunc(func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) })
 	do.Limits = botLimits{&b} // the desk's messages under the bot's own limits, as serve wires it
 	d, err := New(do)
 	if err != nil {

@@ -34,6 +34,18 @@ type Limiter interface {
 	WaitTurn(ctx context.Context, chat int64, countsInChat bool) error
 }
 
+// Resumer gives a user back to the bot after a close, at the engine's
+// current question (bot.Bot.Resume).
+type Resumer interface {
+	Resume(ctx context.Context, chat int64) error
+}
+
+// ResumeFunc makes a function a Resumer.
+type ResumeFunc func(ctx context.Context, chat int64) error
+
+// Resume calls f.
+func (f ResumeFunc) Resume(ctx context.Context, chat int64) error { return f(ctx, chat) }
+
 // Translator gives the UI strings (locales.Catalog).
 type Translator interface {
 	T(l lang.Lang, id string, data map[string]any) string
@@ -71,7 +83,7 @@ type Options struct {
 	Services ServiceNames
 	// Resume offers the user to go on with the bot after a close (the
 	// engine's current question); nil sends only the closing message.
-	Resume func(ctx context.Context, chat int64) error
+	Resume Resumer
 	// Now is the clock (tests inject one).
 	Now func() time.Time
 	// RelayBurst and RelayEvery are a user's relay limit: RelayBurst

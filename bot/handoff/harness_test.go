@@ -129,12 +129,12 @@ func newHarness(t *testing.T, forum bool, tweak func(*Options)) *harness {
 		// Tests that send many messages in a row relay each at once; the
 		// limit's own tests set it back.
 		RelayBurst: 100, Prefix: "test:ho:" + hex.EncodeToString(b),
-		Resume: func(ctx context.Context, chat int64) error {
+		Resume: ResumeFunc(func(ctx context.Context, chat int64) error {
 			h.mu.Lock()
 			h.resumed = append(h.resumed, chat)
 			h.mu.Unlock()
 			return nil
-		}}
+		})}
 	if tweak != nil {
 		tweak(&h.opts)
 	}

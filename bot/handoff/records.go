@@ -31,6 +31,11 @@ func Migrate(ctx context.Context, databaseURL string) error {
 		return fmt.Errorf("opening database for handoff migrations: %w", err)
 	}
 	defer db.Close()
+	return MigrateDB(ctx, db)
+}
+
+// MigrateDB is Migrate on an open database.
+func MigrateDB(ctx context.Context, db *sql.DB) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("reading embedded handoff migrations: %w", err)

@@ -632,7 +632,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 	if tell {
 		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
 		if d.o.Resume != nil {
-			if err := d.o.Resume(ctx, chat); err != nil {
+			if err := d.o.Resume.Resume(ctx, chat); err != nil {
 				return fmt.Errorf("offering to go on after a handoff: %w", err)
 			}
 		}

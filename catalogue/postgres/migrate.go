@@ -64,6 +64,17 @@ func MigrateUp(ctx context.Context, databaseURL string) (MigrationResult, error)
 	if err := db.PingContext(ctx); err != nil {
 		return MigrationResult{}, fmt.Errorf("connecting to PostgreSQL for migrations: %w", err)
 	}
+	res, err := MigrateDB(ctx, db)
+	for _, f := range res.Applied {
+		slog.InfoContext(ctx, "migration applied", "file", f)
+	}
+	return res, err
+}
+
+// MigrateDB is MigrateUp on an open database (stdlib.OpenDBFromPool gives
+// one over the process's pool). It logs nothing: the caller says what was
+// applied where it fits (a command's output, serve's log).
+func MigrateDB(ctx context.Context, db *sql.DB) (MigrationResult, error) {
 	p, err := provider(db)
 	if err != nil {
 		return MigrationResult{}, err
@@ -75,7 +86,6 @@ func MigrateUp(ctx context.Context, databaseURL string) (MigrationResult, error)
 	var res MigrationResult
 	for _, r := range results {
 		res.Applied = append(res.Applied, r.Source.Path)
-		slog.InfoContext(ctx, "migration applied", "file", r.Source.Path, "duration", r.Duration)
 	}
 	if res.Version, err = p.GetDBVersion(ctx); err != nil {
 		return res, fmt.Errorf("reading the schema version: %w", err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -47,5 +48,8 @@ func (sn *snapshot[T]) load(ctx context.Context, pool *pgxpool.Pool, reload bool
 		return nil, fmt.Errorf("loading the %s: %w", what, err)
 	}
 	sn.cur.Store(idx)
+	// Once at start and once per catalogue change: more says that some
+	// part builds an index of its own.
+	slog.InfoContext(ctx, "catalogue index built", "index", what, "generation", g)
 	return idx, nil
 }

@@ -24,6 +24,7 @@ type Store struct {
 	search snapshot[searchIndex] // words of the active services, for Search
 
 	referrals *referralLog
+	ownsPool  bool // Open made the pool: Close closes it
 	closeOnce sync.Once
 }
 
@@ -34,7 +35,8 @@ const generationSQL = `SELECT coalesce((SELECT value::bigint FROM catalogue_meta
 var _ catalogue.Matcher = (*Store)(nil)
 
 // Open connects to the database at databaseURL, whose schema must be
-// current (see Migrate).
+// current (see Migrate), with a pool of its own that Close closes (the
+// commands and tests that work on the catalogue alone; serve uses New).
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
@@ -44,30 +46,42 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	s, err := New(ctx, pool)
+	if err != nil {
 		pool.Close()
+		return nil, err
+	}
+	s.ownsPool = true
+	return s, nil
+}
+
+// New returns the catalogue over pool, whose schema must be current (see
+// MigrateDB). The pool stays the caller's: Close does not close it.
+func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	labels, err := locales.Default()
 	if err != nil {
-		pool.Close()
 		return nil, fmt.Errorf("loading vocabulary labels: %w", err)
 	}
 	s := &Store{pool: pool, keywords: keywordKeys(labels), now: time.Now}
 	s.referrals = newReferralLog(pool)
 	if err := s.checkVocabulary(ctx); err != nil {
-		s.Close()
+		s.referrals.close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close writes the pending referrals and releases the connections. Calls
-// after the first do nothing.
+// Close writes the pending referrals and, when Open made the pool,
+// releases its connections. Calls after the first do nothing.
 func (s *Store) Close() {
 	s.closeOnce.Do(func() {
 		s.referrals.close()
-		s.pool.Close()
+		if s.ownsPool {
+			s.pool.Close()
+		}
 	})
 }
 

@@ -46,17 +46,19 @@ func runCatalogue(ctx context.Context, args []string, s stdio) error {
 	return fmt.Errorf("unknown catalogue command %q\n%s", args[0], catalogueUsage)
 }
 
-// openStore migrates the database named by DATABASE_URL and opens the
-// catalogue in it.
-func openStore(ctx context.Context, s stdio) (*postgres.Store, error) {
-	cfg, err := loadConfig(s.getenv, "DATABASE_URL")
+// openStore opens and migrates the database named by DATABASE_URL (the
+// step serve runs) and the catalogue in it; closeStore closes both.
+func openStore(ctx context.Context, s stdio) (st *postgres.Store, closeStore func(), err error) {
+	pool, err := openDB(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return nil, err
+	st, err = postgres.New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
 	}
-	return postgres.Open(ctx, cfg.DatabaseURL)
+	return st, func() { st.Close(); pool.Close() }, nil
 }
 
 func catalogueImport(ctx context.Context, args []string, s stdio) error {
@@ -92,11 +94,11 @@ func catalogueImport(ctx context.Context, args []string, s stdio) error {
 		return fmt.Errorf("%s", catalogueUsage)
 	}
 
-	st, err := openStore(ctx, s)
+	st, closeStore, err := openStore(ctx, s)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	rep, err := st.Import(ctx, services, postgres.ImportOptions{Prune: *prune, DryRun: *dryRun})
 	if errors.Is(err, postgres.ErrNothingToImport) {
 		fmt.Fprintf(s.err, "%s: the file has no service; nothing imported (an empty import would deactivate the whole catalogue)\n", name)
@@ -150,11 +152,11 @@ func catalogueExport(ctx context.Context, args []string, s stdio) error {
 	if len(pos) != 0 || (*format != "csv" && *format != "hsds") {
 		return fmt.Errorf("%s", catalogueUsage)
 	}
-	st, err := openStore(ctx, s)
+	st, closeStore, err := openStore(ctx, s)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	svcs, err := st.Services(ctx)
 	if err != nil {
 		return err
@@ -234,11 +236,11 @@ func catalogueSearch(ctx context.Context, args []string, s stdio) error {
 	if len(pos) == 0 {
 		return fmt.Errorf("%s", catalogueUsage)
 	}
-	st, err := openStore(ctx, s)
+	st, closeStore, err := openStore(ctx, s)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	hits, err := st.Search(ctx, strings.Join(pos, " "), *limit)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
@@ -263,6 +266,18 @@ func TestCatalogueDemoGenerateAndMigrate(t *testing.T) {
 	}
 	if code, out, _ := runDB(t, url, "migrate"); code != 0 || !strings.Contains(out, "nothing to apply") {
 		t.Errorf("second migrate: exit %d, %s", code, out)
+	}
+	// migrate runs serve's step: every schema, the handoff's included.
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, table := range []string{"service", "content_version", "staff_account", "handoffs"} {
+		var exists bool
+		if err := pool.QueryRow(context.Background(), "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists); err != nil || !exists {
+			t.Errorf("after dalil migrate, no table %s (%v)", table, err)
+		}
 	}
 	code, out, errs = runDB(t, url, "catalogue", "demo")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d services", len(catalogue.Demo()))) {

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +44,9 @@ type Config struct {
 	Pseudonyms pseudonym.Keys
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
 	Handoff handoff.Settings
+	// AdminBehindProxy (ADMIN_BEHIND_PROXY=1) marks the console's cookies
+	// Secure: a TLS-terminating proxy is in front.
+	AdminBehindProxy bool
 }
 
 // ConfigError names the one setting that is missing or malformed.
@@ -55,26 +57,10 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return fmt.Sprintf("setting %s: %s", e.Var, e.Reason) }
 
-// loadConfig reads the environment (through getenv, for tests). It checks the
-// format of every setting that is present; need lists the ones that must be.
+// loadConfig reads the environment (through getenv, for tests) by the
+// settings table. It checks the format of every setting that is present;
+// need lists the ones that must be.
 func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
-	c := &Config{
-		TelegramToken:  getenv("TELEGRAM_BOT_TOKEN"),
-		TelegramAPIURL: strings.TrimRight(orDefault(getenv("TELEGRAM_API_URL"), "https://api.telegram.org"), "/"),
-		DatabaseURL:    getenv("DATABASE_URL"),
-		RedisURL:       getenv("REDIS_URL"),
-		HTTPAddr:       orDefault(getenv("HTTP_ADDR"), "127.0.0.1:8080"),
-		WebhookURL:     getenv("WEBHOOK_URL"),
-		WebhookSecret:  getenv("WEBHOOK_SECRET"),
-		RateLimit:      30,
-		ChatRate:       1,
-		StateTTL:       30 * 24 * time.Hour,
-		LogLevel:       orDefault(getenv("LOG_LEVEL"), "info"),
-
-		HTTPReadTimeout:  time.Minute,
-		HTTPWriteTimeout: time.Minute,
-		HTTPIdleTimeout:  2 * time.Minute,
-	}
 	for _, v := range need {
 		if strings.TrimSpace(getenv(v)) == "" {
 			return nil, &ConfigError{v, "is required but not set"}
@@ -86,85 +72,24 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 			return nil, &ConfigError{v, "still holds the placeholder of the example file: put the real value"}
 		}
 	}
-	if err := checkURL("TELEGRAM_API_URL", c.TelegramAPIURL, "http", "https"); err != nil {
-		return nil, err
-	}
-	if c.DatabaseURL != "" {
-		if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
-			return nil, err
+	c := &Config{}
+	for _, s := range settings {
+		if s.parse == nil {
+			continue
+		}
+		v := getenv(s.Name)
+		if strings.TrimSpace(v) == "" {
+			v = s.Default
+		}
+		if v == "" {
+			continue
+		}
+		if err := s.parse(c, v); err != nil {
+			return nil, &ConfigError{s.Name, err.Error()}
 		}
 	}
-	if c.RedisURL != "" {
-		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss", "unix"); err != nil {
-			return nil, err
-		}
-	}
-	if c.WebhookURL != "" {
-		if err := checkURL("WEBHOOK_URL", c.WebhookURL, "https", "http"); err != nil {
-			return nil, err
-		}
-		if c.WebhookSecret == "" {
-			return nil, &ConfigError{"WEBHOOK_SECRET", "is required when WEBHOOK_URL is set"}
-		}
-	}
-	if c.WebhookSecret != "" && !validSecret(c.WebhookSecret) {
-		return nil, &ConfigError{"WEBHOOK_SECRET", fmt.Sprintf("must be %d to 256 characters of A-Z, a-z, 0-9, _ and - (openssl rand -hex 32)", minWebhookSecret)}
-	}
-	if s := getenv("TRUSTED_PROXIES"); strings.TrimSpace(s) != "" {
-		ps, err := parseProxies(s)
-		if err != nil {
-			return nil, &ConfigError{"TRUSTED_PROXIES", err.Error()}
-		}
-		c.TrustedProxies = ps
-	}
-	for _, d := range []struct {
-		name, value string
-		to          *time.Duration
-	}{
-		{"HTTP_READ_TIMEOUT", getenv("HTTP_READ_TIMEOUT"), &c.HTTPReadTimeout},
-		{"HTTP_WRITE_TIMEOUT", getenv("HTTP_WRITE_TIMEOUT"), &c.HTTPWriteTimeout},
-		{"HTTP_IDLE_TIMEOUT", getenv("HTTP_IDLE_TIMEOUT"), &c.HTTPIdleTimeout},
-	} {
-		if d.value != "" {
-			v, err := time.ParseDuration(d.value)
-			if err != nil || v <= 0 {
-				return nil, &ConfigError{d.name, fmt.Sprintf("%q is not a positive duration such as 60s", d.value)}
-			}
-			*d.to = v
-		}
-	}
-	if s := getenv("ADVISERS_CHAT_ID"); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id == 0 {
-			return nil, &ConfigError{"ADVISERS_CHAT_ID", fmt.Sprintf("%q is not a Telegram chat id (a number such as -1001234567890)", s)}
-		}
-		c.AdvisersChatID = id
-	}
-	if s := getenv("TELEGRAM_RATE_LIMIT"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return nil, &ConfigError{"TELEGRAM_RATE_LIMIT", fmt.Sprintf("%q is not a whole number of messages per second (0 turns the limit off)", s)}
-		}
-		c.RateLimit = n
-	}
-	if s := getenv("TELEGRAM_CHAT_RATE_LIMIT"); s != "" {
-		r, err := strconv.ParseFloat(s, 64)
-		if err != nil || !(r >= 0 && r <= 100) { // also refuses NaN
-			return nil, &ConfigError{"TELEGRAM_CHAT_RATE_LIMIT", fmt.Sprintf("%q is not a number of messages per second in one chat, such as 1 or 0.5 (0 turns the limit off)", s)}
-		}
-		c.ChatRate = r
-	}
-	if s := getenv("STATE_TTL"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return nil, &ConfigError{"STATE_TTL", fmt.Sprintf("%q is not a positive duration such as 720h", s)}
-		}
-		c.StateTTL = d
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return nil, &ConfigError{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+	if c.WebhookURL != "" && c.WebhookSecret == "" {
+		return nil, &ConfigError{"WEBHOOK_SECRET", "is required when WEBHOOK_URL is set"}
 	}
 	if err := c.loadPseudonyms(getenv); err != nil {
 		return nil, err
@@ -178,9 +103,6 @@ func loadConfig(getenv func(string) string, need ...string) (*Config, error) {
 		return nil, err
 	}
 	c.Handoff = hs
-	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
-		return nil, &ConfigError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC…)"}
-	}
 	return c, nil
 }
 
@@ -207,27 +129,21 @@ func (c *Config) loadPseudonyms(getenv func(string) string) error {
 	return nil
 }
 
-func orDefault(v, def string) string {
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	return v
-}
-
-func checkURL(name, raw string, schemes ...string) error {
+// checkScheme checks raw is a URL with a host in one of schemes.
+func checkScheme(raw string, schemes ...string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return &ConfigError{name, "is not a valid URL"}
+		return reason("is not a valid URL")
 	}
 	for _, s := range schemes {
 		if u.Scheme == s {
 			if u.Host == "" && s != "unix" {
-				return &ConfigError{name, "has no host"}
+				return reason("has no host")
 			}
 			return nil
 		}
 	}
-	return &ConfigError{name, fmt.Sprintf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))}
+	return reason(fmt.Sprintf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", ")))
 }
 
 // secretSettings are the settings whose example values (deploy/.env.example,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +160,32 @@ func TestConfigPseudonymKey(t *testing.T) {
 	c, err := loadConfig(env())
 	if err != nil || c.Pseudonyms.Valid() {
 		t.Fatalf("no key set: %v %v", c, err)
+	}
+}
+
+// The settings table is the one list: each row is documented, read by the
+// config or by a named part, its default parses, and README names it.
+func TestSettingsTable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range settings {
+		if seen[s.Name] {
+			t.Errorf("%s is twice in the table", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Doc == "" || (s.parse == nil) == (s.ReadBy == "") {
+			t.Errorf("%s: want a doc, and either a parse or ReadBy", s.Name)
+		}
+		if s.Default != "" && s.parse != nil {
+			if err := s.parse(&Config{}, s.Default); err != nil {
+				t.Errorf("%s: its default %q does not parse: %v", s.Name, s.Default, err)
+			}
+		}
+		if !strings.Contains(string(readme), "`"+s.Name) {
+			t.Errorf("README's settings paragraph does not name %s", s.Name)
+		}
 	}
 }

@@ -2,111 +2,56 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
-	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
 )
 
-// botStarted are told the bot once it exists (serve calls them after
-// bot.New): the handoff needs it to give users back to the tree.
-var botStarted []func(b *bot.Bot)
-
-// The adviser handoff plugs into the bot when ADVISERS_CHAT_ID is set:
-// requests for an adviser go to that group, the group's messages and the
-// user's messages while an adviser holds the conversation are relayed,
-// /forget erases handoffs too. Without DATABASE_URL handoffs work but are
-// not recorded.
-func init() {
-	var running atomic.Pointer[bot.Bot]
-	botStarted = append(botStarted, func(b *bot.Bot) { running.Store(b) })
-	botPlugins = append(botPlugins, func(ctx context.Context, deps serveDeps, o *bot.Options) (func(context.Context), error) {
-		cfg, log := deps.Cfg, deps.Log
-		if cfg.AdvisersChatID == 0 {
-			log.Warn("ADVISERS_CHAT_ID not set: requests for an adviser are only logged")
-			return nil, nil
-		}
-		var recs *handoff.Records
-		var pool *pgxpool.Pool
-		if cfg.DatabaseURL != "" {
-			if err := handoff.Migrate(ctx, cfg.DatabaseURL); err != nil {
-				return nil, fmt.Errorf("DATABASE_URL: %w", err)
-			}
-			p, err := pgxpool.New(ctx, cfg.DatabaseURL)
-			if err != nil {
-				return nil, fmt.Errorf("DATABASE_URL: %w", err)
-			}
-			pool, recs = p, handoff.NewRecords(p)
-		} else {
-			log.Warn("DATABASE_URL not set: handoffs to advisers are not recorded")
-		}
-		hours := cfg.Handoff.Hours
-		if hours.Loc == nil { // a Config built by hand (tests)
-			hours = handoff.DefaultHours()
-		}
-		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Redis: deps.Redis, Records: recs, T: deps.T,
-			AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
-			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
-			Services: serviceNames(o.Matcher),
-			Resume: func(ctx context.Context, chat int64) error {
-				if b := running.Load(); b != nil {
-					return b.Resume(ctx, chat)
-				}
-				return nil
-			},
-			Log: log})
-		if err != nil {
-			if pool != nil {
-				pool.Close()
-			}
-			return nil, err
-		}
-		if deps.Metrics != nil {
-			deps.Metrics(desk.Collectors()...)
-		}
-		o.Adviser, o.AdviserNotice = nil, desk.OpenNotice
-		prevIntercept := o.Intercept
-		o.Intercept = func(ctx context.Context, up *telegram.Update) bool {
-			return desk.Intercept(ctx, up) || (prevIntercept != nil && prevIntercept(ctx, up))
-		}
-		// /forget removes the user from the advisers' group too, and the
-		// user is told what could not be removed there; o.Forget (the
-		// other features' erasure) still runs after it.
-		prevNotice := o.ForgetNotice
-		o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
-			notice, err := desk.ForgetNotice(ctx, chat, st.Lang)
-			if err != nil || prevNotice == nil {
-				return notice, err
-			}
-			more, err := prevNotice(ctx, chat, st)
-			return strings.TrimSpace(notice + "\n\n" + more), err
-		}
-		return func(ctx context.Context) {
-			desk.Run(ctx, 30*time.Second)
-			if pool != nil {
-				pool.Close()
-			}
-		}, nil
-	})
+// newDesk builds the adviser handoff (ADVISERS_CHAT_ID): requests for an
+// adviser go to that group, the group's messages and the user's messages
+// while an adviser holds the conversation are relayed, /forget erases
+// handoffs too. Without DATABASE_URL handoffs work but are not recorded.
+func (m *Main) newDesk() (*handoff.Desk, error) {
+	cfg := m.Config
+	if m.Records == nil {
+		m.Log.Warn("DATABASE_URL not set: handoffs to advisers are not recorded")
+	}
+	hours := cfg.Handoff.Hours
+	if hours.Loc == nil { // a Config built by hand (tests)
+		hours = handoff.DefaultHours()
+	}
+	return handoff.New(handoff.Options{API: m.Telegram, Limits: deskBot{m}, Resume: deskBot{m}, Redis: m.Redis, Records: m.Records,
+		T: m.T, AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
+		Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
+		Services: serviceNames(m.Matcher), Log: m.Log})
 }
 
-// botLimits makes the desk's Bot API calls wait under the running bot's
-// rate limits (none before the bot exists: the desk sends nothing then).
-type botLimits struct{ b *atomic.Pointer[bot.Bot] }
+// deskBot is what the desk needs of the bot: its send limits and giving a
+// user back to the tree. The bot needs the desk at construction too (it
+// sees updates first), so this side is bound late: it reads Main's bot,
+// which Open sets right after the desk and before anything runs (the desk
+// sends nothing before Run).
+type deskBot struct{ m *Main }
 
-func (l botLimits) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
-	if b := l.b.Load(); b != nil {
-		return b.WaitTurn(ctx, chat, countsInChat)
+func (d deskBot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
+	return d.m.Bot.WaitTurn(ctx, chat, countsInChat)
+}
+
+func (d deskBot) Resume(ctx context.Context, chat int64) error { return d.m.Bot.Resume(ctx, chat) }
+
+// wireDesk plugs the desk into the bot's options: it sees every update
+// first (the advisers' group, users in a handoff), opens handoffs, and
+// /forget removes the user from the advisers' group too (the user is told
+// what could not be removed there).
+func wireDesk(desk *handoff.Desk, o *bot.Options) {
+	o.Adviser, o.AdviserNotice = nil, desk.OpenNotice
+	o.Intercept = desk.Intercept
+	o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
+		return desk.ForgetNotice(ctx, chat, st.Lang)
 	}
-	return nil
 }
 
 // serviceNames names, on the advisers' card, the services a user was shown,

@@ -105,12 +105,21 @@ func TestHandoffServiceNames(t *testing.T) {
 	if err != nil || got["demo-jisr-creation"] != "Jisr Microcrédit (fictif) — Microcrédit de démarrage" || got["gone"] != "" {
 		t.Fatalf("names: %q %v", got, err)
 	}
-	pg, err := openCatalogue(context.Background(), pgtest.NewDB(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
+	// The catalogue as serve opens it: migrated, the demo loaded.
+	ctx := context.Background()
+	m := &Main{Config: &Config{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	defer m.Close()
+	if m.DB, err = openPool(ctx, pgtest.NewDB(t)); err != nil {
 		t.Fatal(err)
 	}
-	defer pg.Close()
-	got, err = serviceNames(pg)(context.Background(), []string{"demo-cri-creation"})
+	m.onClose(m.DB.Close)
+	if _, err := migrateAll(ctx, m.DB); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.openCatalogue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err = serviceNames(m.Catalogue)(context.Background(), []string{"demo-cri-creation"})
 	if err != nil || got["demo-cri-creation"] != "Centre Régional d'Investissement du Nord (fictif) — Création d'entreprise au guichet unique" {
 		t.Fatalf("names from PostgreSQL: %q %v", got, err)
 	}

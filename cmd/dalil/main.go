@@ -1,6 +1,14 @@
 // Command dalil is Dalil's one binary: the Telegram bot, the terminal chat,
 // and the staff's tools for trees and the catalogue. Each subcommand lives in
-// a file of its own name.
+// a file of its own name (commandNamed lists them).
+//
+// `dalil serve` is wired in one place, Main (serve.go): it opens one Redis
+// client and one PostgreSQL pool, runs the one migration step (migrateAll,
+// migrate.go) and builds the parts from them: the catalogue, the dialog
+// engine (openEngine, tree.go), the adviser desk (newDesk, handoff.go), the
+// bot, the staff console (mountConsole, staff.go) and the HTTP server.
+// Every setting is a row of the table in settings.go, read by loadConfig
+// (config.go).
 package main
 
 import (
@@ -43,15 +51,27 @@ type stdio struct {
 	getenv   func(string) string
 }
 
-var commands = map[string]command{
-	"chat":       runChat,
-	"understand": runUnderstand,
-	"serve":      runServe,
-	"migrate":    runMigrate,
-	"catalogue":  runCatalogue,
-	"tree":       runTree,
-	"staff":      runStaff,
-	"relevance":  runRelevance,
+// commandNamed returns the subcommand called name.
+func commandNamed(name string) (command, bool) {
+	switch name {
+	case "chat":
+		return runChat, true
+	case "understand":
+		return runUnderstand, true
+	case "serve":
+		return runServe, true
+	case "migrate":
+		return runMigrate, true
+	case "catalogue":
+		return runCatalogue, true
+	case "tree":
+		return runTree, true
+	case "staff":
+		return runStaff, true
+	case "relevance":
+		return runRelevance, true
+	}
+	return nil, false
 }
 
 // exitError carries an exit code without printing anything more.
@@ -71,7 +91,7 @@ func run(args []string, s stdio) int {
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := commandNamed(args[0])
 	if !ok {
 		fmt.Fprintf(s.err, "dalil: unknown command %q\n\n%s", args[0], usage)
 		return 2

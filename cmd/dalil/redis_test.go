@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/internal/redistest"
@@ -176,18 +175,12 @@ func (w *redisWatch) errors() []string {
 	return slices.Clone(w.errs)
 }
 
-// watchRedis hooks the client serve opens (through a bot plugin, as the
-// handoff gets it) for the rest of the test.
-func watchRedis(t *testing.T) *redisWatch {
-	w := &redisWatch{}
-	saved := botPlugins
-	botPlugins = append(slices.Clone(botPlugins), func(ctx context.Context, deps serveDeps, o *bot.Options) (func(context.Context), error) {
-		deps.Redis.AddHook(w)
-		return nil, nil
-	})
-	t.Cleanup(func() { botPlugins = saved })
-	return w
-}
+// watchRedis makes a watch of the Redis client serve opens: give its
+// attach to serveWith.
+func watchRedis(*testing.T) *redisWatch { return &redisWatch{} }
+
+// attach hooks m's Redis client for the rest of the test.
+func (w *redisWatch) attach(m *Main) { m.Redis.AddHook(w) }
 
 // masterOf returns the address of the master serving key's slot.
 func masterOf(ctx context.Context, t *testing.T, c *redis.ClusterClient, key string) string {
@@ -287,7 +280,7 @@ func TestServeRedisCluster(t *testing.T) {
 		"REDIS_URL": url, "DATABASE_URL": pgtest.NewDB(t),
 		"ADVISERS_CHAT_ID": strconv.Itoa(group), "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
 	}
-	_, stop := serve(t, env)
+	_, stop := serveWith(t, env, watch.attach)
 	wait := func(chat int64, n int) []bottest.Message {
 		t.Helper()
 		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
@@ -404,7 +397,7 @@ func TestServeRedisSentinel(t *testing.T) {
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(), "REDIS_URL": set.URL(),
 	}
-	_, stop := serve(t, env)
+	_, stop := serveWith(t, env, watch.attach)
 	const user = 5552029384
 	wait := func(n int, within time.Duration) []bottest.Message {
 		t.Helper()

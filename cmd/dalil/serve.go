@@ -7,213 +7,330 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
-	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
 )
 
-// defaultRedisURL is used when REDIS_URL is not set (development).
-const defaultRedisURL = "redis://127.0.0.1:6379/0"
-
-// forgetHooks erase what later features keep about a user in PostgreSQL
-// (adviser handoffs, needs statistics…); /forget runs them all.
-var forgetHooks []func(ctx context.Context, chat int64) error
-
-// adviserHook hands a conversation to the advisers (set by the handoff).
-var adviserHook func(ctx context.Context, chat int64, st dialog.State) error
-
-// httpMounts add pages to serve's HTTP server (the staff console…). Each
-// gets the mux that already serves /healthz, /readyz, /metrics and the
-// webhook; it returns a function to call at stop (or nil). Other files
-// append to it from init.
-var httpMounts []func(ctx context.Context, cfg *Config, mux *http.ServeMux) (stop func(), err error)
-
-// serveDeps are what serve has opened, for botPlugins.
-type serveDeps struct {
-	Cfg    *Config
-	Redis  redis.UniversalClient
-	Client *telegram.Client
-	T      *locales.Catalog
-	Log    *slog.Logger
-	// Metrics adds collectors to the bot's /metrics (registered once the
-	// bot exists).
-	Metrics func(cs ...prometheus.Collector)
-}
-
-// botPlugins extend the bot (the adviser handoff…): each may set options
-// (Intercept, Adviser; wrap Forget to erase its own data) and return a
-// function that serve runs beside the bot until it stops (or nil). Other
-// files append to it from init.
-var botPlugins []func(ctx context.Context, deps serveDeps, o *bot.Options) (run func(ctx context.Context), err error)
-
-// serveEngine gives the dialog engine the bot runs (the built-in tree by
-// default; a live tree published in PostgreSQL when that is wired here).
-var serveEngine = func(ctx context.Context, cfg *Config, cat catalogue.Ranker) (bot.Engine, error) {
-	return engineOn(cat)
-}
-
-// runServe runs the Telegram bot and the HTTP server.
-//
-// REDIS_URL defaults to a local Redis. Without DATABASE_URL the bot runs on
-// the built-in demo catalogue in memory (it says so in its log); with it,
-// the schema is migrated at start and, when the catalogue is still empty,
-// the demo catalogue is loaded so that a fresh install answers (the first
-// real import deactivates it).
+// runServe runs the Telegram bot and the HTTP server: Main opens, runs and
+// closes everything.
 func runServe(ctx context.Context, args []string, s stdio) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments (settings come from the environment)")
 	}
-	cfg, err := loadConfig(s.getenv, "TELEGRAM_BOT_TOKEN")
+	m, err := newMain(s.getenv)
 	if err != nil {
 		return err
+	}
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}
+
+// newMain reads serve's settings and tunes the runtime for a server.
+func newMain(getenv func(string) string) (*Main, error) {
+	cfg, err := loadConfig(getenv, "TELEGRAM_BOT_TOKEN")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.DatabaseURL != "" && !cfg.Pseudonyms.Valid() {
 		// PostgreSQL keeps users under pseudonyms (handoff records): without
 		// a key of its own /forget could not find them after a rotation.
 		// Without PostgreSQL nothing is kept under them.
-		return &ConfigError{"PSEUDONYM_KEY", "is required with DATABASE_URL (at least 32 random bytes, hex: openssl rand -hex 32)"}
+		return nil, &ConfigError{"PSEUDONYM_KEY", "is required with DATABASE_URL (at least 32 random bytes, hex: openssl rand -hex 32)"}
 	}
 	log := slog.Default()
-	if gc := gctune.Apply(s.getenv, "/sys/fs/cgroup"); gc.Percent != 0 {
+	if gc := gctune.Apply(getenv, "/sys/fs/cgroup"); gc.Percent != 0 {
 		log.Info("garbage collector tuned for a server", "gogc", gc.Percent, "memory_limit_bytes", gc.MemoryLimit)
 	}
+	return &Main{Config: cfg, Log: log}, nil
+}
 
-	redisURL := cfg.RedisURL
-	if redisURL == "" {
-		redisURL = defaultRedisURL
-		log.Warn("REDIS_URL not set; using a local Redis", "url", redisURL)
-	}
-	rcfg, err := parseRedisURL(redisURL)
-	if err != nil {
+// Main is `dalil serve`, wired in one place: Open opens every resource once
+// (one Redis client, one PostgreSQL pool, one migration step) and builds
+// each part from what it needs; Run runs them until ctx ends; Close
+// releases them in the reverse order of Open. The fields are the parts, in
+// the order Open builds them; nil ones are off (no DATABASE_URL, no
+// ADVISERS_CHAT_ID).
+type Main struct {
+	Config *Config
+	Log    *slog.Logger
+
+	Redis redis.UniversalClient
+	// DB is the one PostgreSQL pool every store below shares.
+	DB *pgxpool.Pool
+	// Catalogue is the PostgreSQL catalogue (nil: the demo in memory);
+	// Matcher and Ranker are what the bot and the engine use of either.
+	Catalogue *postgres.Store
+	Matcher   catalogue.Matcher
+	Ranker    catalogue.Ranker
+	T         *locales.Catalog
+	// Trees keeps the published trees; Engine follows them (live) or is
+	// the built-in tree.
+	Trees    *treestore.Store
+	Engine   bot.Engine
+	live     *treestore.LiveEngine
+	Telegram *telegram.Client
+	Records  *handoff.Records
+	Desk     *handoff.Desk
+	Bot      *bot.Bot
+	HTTP     *http.Server
+	listener net.Listener
+
+	closers []func() // run last first by Close
+}
+
+// defaultRedisURL is used when REDIS_URL is not set (development).
+const defaultRedisURL = "redis://127.0.0.1:6379/0"
+
+// Open opens and builds everything, in dependency order. On error what was
+// opened stays for Close.
+func (m *Main) Open(ctx context.Context) error {
+	cfg, log := m.Config, m.Log
+	if err := m.openRedis(ctx); err != nil {
 		return err
 	}
-	redis.SetLogger(redisLog{log})
-	rdb := rcfg.client()
-	defer rdb.Close()
-	log.Info("Redis", "mode", rcfg.Kind, "addrs", strings.Join(rcfg.Addrs(), ","))
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		// The bot starts anyway: users are told to try again until Redis is back.
-		log.Error("Redis is not reachable yet; the bot will keep trying", "err", err)
-	}
-	cancel()
-	store := redisstore.New(rdb, redisstore.Options{TTL: cfg.StateTTL})
-
-	var matcher catalogue.Matcher
-	var ranker catalogue.Ranker
-	var checks []bot.Check
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL not set; answering from the built-in demo catalogue in memory")
 		mem := catalogue.NewMemory(catalogue.Demo())
-		matcher, ranker = mem, mem
+		m.Matcher, m.Ranker = mem, mem
 	} else {
-		pg, err := openCatalogue(ctx, cfg.DatabaseURL, log)
+		pool, err := openPool(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return err
 		}
-		defer pg.Close()
-		matcher = pg
-		if err := pg.LoadIndex(ctx); err != nil {
-			// Without the index the engine asks the tree as written.
-			log.Error("loading the catalogue's ranking index; every question will be asked", "err", err)
-		} else {
-			ranker = pg.Ranker()
+		m.DB = pool
+		m.onClose(pool.Close)
+		res, err := migrateAll(ctx, pool)
+		if err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
 		}
-		checks = append(checks, bot.Check{Name: "postgres", Fn: pg.Ping})
-	}
-
-	engine, err := serveEngine(ctx, cfg, ranker)
-	if err != nil {
-		return err
+		log.Info("schema up to date", "catalogue_version", res.Version, "applied", strings.Join(res.Applied, ","))
+		if err := m.openCatalogue(ctx); err != nil {
+			return err
+		}
+		m.Trees = treestore.New(pool)
+		m.Records = handoff.NewRecords(pool)
 	}
 	tr, err := locales.Load()
 	if err != nil {
 		return fmt.Errorf("locales: %w", err)
 	}
-
+	m.T = tr
+	if err := m.openEngine(ctx); err != nil {
+		return err
+	}
 	client, err := connectTelegram(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	m.Telegram = client
 	log.Info("connected to Telegram", "bot", client.Self.Username)
+	return m.openBot()
+}
 
-	opts := bot.Options{
-		Client: client, Store: store, Engine: engine, Matcher: matcher, T: tr,
-		RateLimit: cfg.RateLimit, ChatInterval: chatInterval(cfg.ChatRate), WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret,
-		Ready: checks, Adviser: adviserHook, Forget: forgetAll, AdvisersChatID: cfg.AdvisersChatID, Log: log,
+// onClose adds f to what Close runs (last added, first run).
+func (m *Main) onClose(f func()) { m.closers = append(m.closers, f) }
+
+// Close releases what Open opened, in reverse order. Call it once, after
+// Run has returned (or when Open failed).
+func (m *Main) Close() {
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		m.closers[i]()
 	}
-	var beside []func(ctx context.Context)
+	m.closers = nil
+}
+
+func (m *Main) openRedis(ctx context.Context) error {
+	redisURL := m.Config.RedisURL
+	if redisURL == "" {
+		redisURL = defaultRedisURL
+		m.Log.Warn("REDIS_URL not set; using a local Redis", "url", redisURL)
+	}
+	rcfg, err := parseRedisURL(redisURL)
+	if err != nil {
+		return err
+	}
+	redis.SetLogger(redisLog{m.Log})
+	m.Redis = rcfg.client()
+	m.onClose(func() { m.Redis.Close() })
+	m.Log.Info("Redis", "mode", rcfg.Kind, "addrs", strings.Join(rcfg.Addrs(), ","))
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := m.Redis.Ping(pctx).Err(); err != nil {
+		// The bot starts anyway: users are told to try again until Redis is back.
+		m.Log.Error("Redis is not reachable yet; the bot will keep trying", "err", err)
+	}
+	return nil
+}
+
+// poolAppName names serve's connections in pg_stat_activity unless
+// DATABASE_URL names them (application_name=).
+const poolAppName = "dalil"
+
+// defaultPoolConns is the pool's size when DATABASE_URL does not say
+// (pool_max_conns=): pgx's default (4 on a small box) would leave three
+// connections beside the tree watcher's for the bot, the referral log, the
+// handoff records and the console, which five pools of four shared before.
+const defaultPoolConns = 8
+
+// openPool opens the process's one PostgreSQL pool.
+func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, &ConfigError{"DATABASE_URL", "is not a PostgreSQL URL pgx accepts"}
+	}
+	if u, err := url.Parse(databaseURL); err == nil && !u.Query().Has("pool_max_conns") {
+		pc.MaxConns = max(pc.MaxConns, defaultPoolConns)
+	}
+	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
+		pc.ConnConfig.RuntimeParams["application_name"] = poolAppName
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: connecting to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("DATABASE_URL: connecting to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}
+
+// openCatalogue opens the PostgreSQL catalogue on the pool, loads the demo
+// catalogue into an empty one (a fresh install answers; the first real
+// import deactivates it) and builds the match index, once.
+func (m *Main) openCatalogue(ctx context.Context) error {
+	pg, err := postgres.New(ctx, m.DB)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	m.Catalogue, m.Matcher = pg, pg
+	m.onClose(pg.Close)
+	svcs, err := pg.Services(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the catalogue: %w", err)
+	}
+	if len(svcs) == 0 {
+		m.Log.Warn("the catalogue is empty; loading the built-in demo catalogue (a real import replaces it)")
+		if _, err := pg.Import(ctx, catalogue.Demo(), postgres.ImportOptions{}); err != nil {
+			return fmt.Errorf("loading the demo catalogue: %w", err)
+		}
+	}
+	if err := pg.LoadIndex(ctx); err != nil {
+		// Without the index the engine asks the tree as written.
+		m.Log.Error("loading the catalogue's ranking index; every question will be asked", "err", err)
+	} else {
+		m.Ranker = pg.Ranker()
+	}
+	return nil
+}
+
+// openBot builds the adviser desk (with ADVISERS_CHAT_ID), the bot, and
+// the HTTP server around the bot's handler.
+func (m *Main) openBot() error {
+	cfg := m.Config
+	opts := bot.Options{
+		Client: m.Telegram, Store: redisstore.New(m.Redis, redisstore.Options{TTL: cfg.StateTTL}), Engine: m.Engine,
+		Matcher: m.Matcher, T: m.T, RateLimit: cfg.RateLimit, ChatInterval: chatInterval(cfg.ChatRate),
+		WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret, AdvisersChatID: cfg.AdvisersChatID, Log: m.Log,
+	}
+	if m.Catalogue != nil {
+		opts.Ready = append(opts.Ready, bot.Check{Name: "postgres", Fn: m.Catalogue.Ping})
+	}
 	var collectors []prometheus.Collector
-	addMetrics := func(cs ...prometheus.Collector) { collectors = append(collectors, cs...) }
-	for _, plug := range botPlugins {
-		run, err := plug(ctx, serveDeps{Cfg: cfg, Redis: rdb, Client: client, T: tr, Log: log, Metrics: addMetrics}, &opts)
+	if cfg.AdvisersChatID == 0 {
+		m.Log.Warn("ADVISERS_CHAT_ID not set: requests for an adviser are only logged")
+	} else {
+		desk, err := m.newDesk()
 		if err != nil {
 			return err
 		}
-		if run != nil {
-			beside = append(beside, run)
-		}
+		m.Desk = desk
+		wireDesk(desk, &opts)
+		collectors = append(collectors, desk.Collectors()...)
 	}
 	b, err := bot.New(opts)
 	if err != nil {
 		return err
 	}
+	m.Bot = b
 	if err := b.Register(collectors...); err != nil {
 		return err
 	}
-	for _, f := range botStarted {
-		f(b)
-	}
-	for _, run := range beside {
-		go run(ctx)
-	}
-	if err := b.Setup(ctx); err != nil {
-		log.Warn("publishing command menus and descriptions", "err", err)
-	}
-
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
+	m.listener = ln
+	m.onClose(func() { ln.Close() })
 	mux := b.Handler(nil)
-	for _, mount := range httpMounts {
-		stop, err := mount(ctx, cfg, mux)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		if stop != nil {
-			defer stop()
-		}
+	if err := m.mountConsole(mux); err != nil {
+		return err
 	}
-	srv := bot.NewHTTPServer(mux, bot.HTTPTimeouts{Read: cfg.HTTPReadTimeout, Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout})
+	m.HTTP = bot.NewHTTPServer(mux, bot.HTTPTimeouts{Read: cfg.HTTPReadTimeout, Write: cfg.HTTPWriteTimeout, Idle: cfg.HTTPIdleTimeout})
+	return nil
+}
+
+// Run runs the parts until ctx ends, and returns once they all stopped
+// (so that Close finds nothing still using the pool).
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	if m.live != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.followTrees(ctx)
+		}()
+	}
+	if m.Desk != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Desk.Run(ctx, 30*time.Second)
+		}()
+	}
+	if err := m.Bot.Setup(ctx); err != nil {
+		m.Log.Warn("publishing command menus and descriptions", "err", err)
+	}
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Serve(ln) }()
+	go func() { httpDone <- m.HTTP.Serve(m.listener) }()
 	mode := "long polling"
-	if cfg.WebhookURL != "" {
+	if m.Config.WebhookURL != "" {
 		mode = "webhook"
 	}
-	log.Info("serving", "mode", mode, "http", ln.Addr().String())
+	m.Log.Info("serving", "mode", mode, "http", m.listener.Addr().String())
 
-	runErr := b.Run(ctx)
+	runErr := m.Bot.Run(ctx)
+	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	_ = srv.Shutdown(sctx)
-	if err := <-httpDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	_ = m.HTTP.Shutdown(sctx)
+	err := <-httpDone
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("HTTP server: %w", err)
 	}
-	log.Info("stopped")
+	m.Log.Info("stopped")
 	return runErr
 }
 
@@ -222,40 +339,6 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
-}
-
-func forgetAll(ctx context.Context, chat int64) error {
-	for _, f := range forgetHooks {
-		if err := f(ctx, chat); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// openCatalogue migrates the schema, opens the PostgreSQL catalogue and
-// loads the demo catalogue into an empty one.
-func openCatalogue(ctx context.Context, url string, log *slog.Logger) (*postgres.Store, error) {
-	if err := postgres.Migrate(ctx, url); err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	pg, err := postgres.Open(ctx, url)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	svcs, err := pg.Services(ctx)
-	if err != nil {
-		pg.Close()
-		return nil, fmt.Errorf("reading the catalogue: %w", err)
-	}
-	if len(svcs) == 0 {
-		log.Warn("the catalogue is empty; loading the built-in demo catalogue (a real import replaces it)")
-		if _, err := pg.Import(ctx, catalogue.Demo(), postgres.ImportOptions{}); err != nil {
-			pg.Close()
-			return nil, fmt.Errorf("loading the demo catalogue: %w", err)
-		}
-	}
-	return pg, nil
 }
 
 // connectTelegram checks the token with getMe, retrying while the Bot API

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
@@ -19,11 +23,18 @@ import (
 // The real `dalil serve` against the fake Bot API, a Redis of its own
 // (redis-server on a free port) and a fresh PostgreSQL database.
 
-// serve runs runServe with env on a free HTTP port until the test ends.
+// serve runs serve with env on a free HTTP port until the test ends.
 func serve(t *testing.T, env map[string]string) (addr string, stop func() error) {
 	t.Helper()
+	return serveWith(t, env, nil)
+}
+
+// serveWith is serve, giving opened the Main once it is open and before it
+// runs (to hook its clients).
+func serveWith(t *testing.T, env map[string]string, opened func(*Main)) (addr string, stop func() error) {
+	t.Helper()
 	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(proctest.FreePort(t))
-	return serveAt(t, env)
+	return serveAtWith(t, env, opened)
 }
 
 func TestServeLongPolling(t *testing.T) {
@@ -117,6 +128,13 @@ const testPseudonymKey = "5f0c2a9e81d34b7aa6e0c3f19b2d4e8871c6a0f3d95e2b4c7a1f8e
 // otherwise, the test pseudonym key).
 func serveAt(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
+	return serveAtWith(t, env, nil)
+}
+
+// serveAtWith runs what runServe runs (newMain, Open, Run, Close), with
+// the test's logs and a look at the Main between Open and Run.
+func serveAtWith(t *testing.T, env map[string]string, opened func(*Main)) (string, func() error) {
+	t.Helper()
 	if _, ok := env["PSEUDONYM_KEY"]; !ok {
 		env["PSEUDONYM_KEY"] = testPseudonymKey
 	}
@@ -125,7 +143,21 @@ func serveAt(t *testing.T, env map[string]string) (string, func() error) {
 	done := make(chan error, 1)
 	logs := &proctest.LockedBuffer{}
 	go func() {
-		done <- runServe(ctx, nil, stdio{strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] }})
+		done <- func() error {
+			m, err := newMain(func(k string) string { return env[k] })
+			if err != nil {
+				return err
+			}
+			m.Log = slog.New(slog.NewTextHandler(logs, nil))
+			defer m.Close()
+			if err := m.Open(ctx); err != nil {
+				return err
+			}
+			if opened != nil {
+				opened(m)
+			}
+			return m.Run(ctx)
+		}()
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -196,5 +228,121 @@ func TestServeChatRateLimitOff(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// serve opens one PostgreSQL pool. After a conversation, a recorded
+// handoff and a tree watcher at work, every connection to serve's database
+// carries the pool's application_name and they are no more than the pool's
+// MaxConns; the catalogue's match index was built once; Close leaves none.
+func TestServeOnePool(t *testing.T) {
+	logs := &proctest.LockedBuffer{} // the storage packages log through slog's default
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	srv := bottest.New(bottest.Options{})
+	t.Cleanup(srv.Close)
+	const group, user = -1001234567890 - 11, int64(1)<<33 + 5150
+	srv.SetGroup(group, "Conseillers", true)
+	srv.SetName(user, "Amina")
+	db := pgtest.NewDB(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "4") // pgx's default depends on the CPUs
+	u.RawQuery = q.Encode()
+	var m *Main
+	_, stop := serveWith(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+		"REDIS_URL": redistest.URL(t), "DATABASE_URL": u.String(),
+		"ADVISERS_CHAT_ID": strconv.Itoa(group), "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
+	}, func(opened *Main) { m = opened })
+	if got := m.DB.Config().MaxConns; got != 4 {
+		t.Fatalf("the pool's MaxConns is %d, not DATABASE_URL's pool_max_conns=4", got)
+	}
+	wait := func(chat int64, n int) []bottest.Message {
+		t.Helper()
+		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	srv.Text(user, "/start")
+	srv.Press(wait(user, 1)[0], "lang:fr")
+	wait(user, 2)
+	srv.Text(user, "/adviser")
+	wait(group, 1)
+
+	ctx := context.Background()
+	mon, err := pgx.Connect(ctx, db) // not named: counted apart
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close(ctx)
+	count := func() (named, all int) {
+		t.Helper()
+		if err := mon.QueryRow(ctx, `SELECT count(*) FILTER (WHERE application_name = $1), count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`, poolAppName).Scan(&named, &all); err != nil {
+			t.Fatal(err)
+		}
+		return named, all
+	}
+	var handoffs int
+	if !proctest.WaitFor(10*time.Second, func() bool {
+		return mon.QueryRow(ctx, `SELECT count(*) FROM handoffs`).Scan(&handoffs) == nil && handoffs == 1
+	}) {
+		t.Fatalf("the handoff was not recorded (%d rows)", handoffs)
+	}
+	named, all := count()
+	t.Logf("serve holds %d connections to its database (pool MaxConns 4)", all)
+	if named == 0 || named != all || all > 4 {
+		t.Errorf("serve holds %d connections to its database, %d of them from its pool (%q); want 1 to 4, all from the pool", all, named, poolAppName)
+	}
+	if n := strings.Count(logs.String(), `msg="catalogue index built" index="match index"`); n != 1 {
+		t.Errorf("the match index was built %d times, want once:\n%s", n, logs)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !proctest.WaitFor(5*time.Second, func() bool { _, all := count(); return all == 0 }) {
+		_, all := count()
+		t.Errorf("%d connections left after serve stopped", all)
+	}
+}
+
+// The pool's size is DATABASE_URL's pool_max_conns when given, at least
+// defaultPoolConns otherwise; its connections are named for
+// pg_stat_activity unless the URL names them.
+func TestOpenPoolSizeAndName(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	for _, c := range []struct {
+		query   string
+		max     int32
+		appName string
+	}{
+		{"", defaultPoolConns, poolAppName},
+		{"pool_max_conns=3&application_name=ops", 3, "ops"},
+	} {
+		u, err := url.Parse(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.query != "" {
+			u.RawQuery += "&" + c.query
+		}
+		pool, err := openPool(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		err = pool.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&name)
+		if got := pool.Config().MaxConns; got < c.max || (c.query != "" && got != c.max) || err != nil || name != c.appName {
+			t.Errorf("%q: MaxConns %d, application_name %q (%v); want %d, %q", c.query, got, name, err, c.max, c.appName)
+		}
+		pool.Close()
 	}
 }

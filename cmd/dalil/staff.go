@@ -7,15 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
@@ -59,7 +54,7 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		if err != nil {
 			return err
 		}
-		pool, err := openStaffDB(ctx, s)
+		pool, err := openDB(ctx, s)
 		if err != nil {
 			return err
 		}
@@ -84,7 +79,7 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		if len(pos) != 1 || (args[0] == "role") != (*roleFlag != "") {
 			return fmt.Errorf("%s", staffUsage)
 		}
-		pool, err := openStaffDB(ctx, s)
+		pool, err := openDB(ctx, s)
 		if err != nil {
 			return err
 		}
@@ -107,7 +102,7 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		fmt.Fprintf(s.out, "%s: done\n", args[0])
 		return nil
 	case "list":
-		pool, err := openStaffDB(ctx, s)
+		pool, err := openDB(ctx, s)
 		if err != nil {
 			return err
 		}
@@ -142,65 +137,29 @@ func readPassword(s stdio) (password string, generated bool, err error) {
 	return password, false, nil
 }
 
-func openStaffDB(ctx context.Context, s stdio) (*pgxpool.Pool, error) {
-	cfg, err := loadConfig(s.getenv, "DATABASE_URL")
-	if err != nil {
-		return nil, err
-	}
-	if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
-	}
-	return pool, nil
-}
-
-// With DATABASE_URL, serve mounts the staff console at /admin/ on HTTP_ADDR.
-// Cookies are Secure on TLS requests; behind a TLS-terminating proxy set
+// mountConsole mounts the staff console at /admin/ on HTTP_ADDR, with
+// DATABASE_URL (on Main's pool, catalogue and handoff records). Cookies are
+// Secure on TLS requests; behind a TLS-terminating proxy set
 // ADMIN_BEHIND_PROXY=1 (Secure cookies) and TRUSTED_PROXIES to the proxies'
 // addresses, whose X-Forwarded-Proto and X-Forwarded-For are then believed.
-func init() {
-	httpMounts = append(httpMounts, func(ctx context.Context, cfg *Config, mux *http.ServeMux) (func(), error) {
-		if cfg.DatabaseURL == "" {
-			slog.WarnContext(ctx, "DATABASE_URL not set: the staff console (/admin) is off")
-			return nil, nil
-		}
-		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		if err := handoff.Migrate(ctx, cfg.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		cat, err := postgres.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		behindProxy := os.Getenv("ADMIN_BEHIND_PROXY") == "1"
-		if behindProxy && len(cfg.TrustedProxies) == 0 {
-			slog.WarnContext(ctx, "ADMIN_BEHIND_PROXY=1 but TRUSTED_PROXIES is empty: the console's login limit counts every client as the proxy's address")
-		}
-		console, err := staff.New(pool, staff.Options{
-			Catalogue: cat, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: behindProxy,
-			// Work past the write deadline could not be delivered anyway.
-			RequestTimeout: cfg.HTTPWriteTimeout,
-			Handoffs:       handoff.NewRecords(pool),
-		})
-		if err != nil {
-			cat.Close()
-			pool.Close()
-			return nil, err
-		}
-		mux.Handle("/admin/", console)
-		return func() { cat.Close(); pool.Close() }, nil
+func (m *Main) mountConsole(mux *http.ServeMux) error {
+	cfg := m.Config
+	if m.DB == nil {
+		m.Log.Warn("DATABASE_URL not set: the staff console (/admin) is off")
+		return nil
+	}
+	if cfg.AdminBehindProxy && len(cfg.TrustedProxies) == 0 {
+		m.Log.Warn("ADMIN_BEHIND_PROXY=1 but TRUSTED_PROXIES is empty: the console's login limit counts every client as the proxy's address")
+	}
+	console, err := staff.New(m.DB, staff.Options{
+		Catalogue: m.Catalogue, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: cfg.AdminBehindProxy,
+		// Work past the write deadline could not be delivered anyway.
+		RequestTimeout: cfg.HTTPWriteTimeout,
+		Handoffs:       m.Records,
 	})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/admin/", console)
+	return nil
 }

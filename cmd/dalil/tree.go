@@ -5,20 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/dalil-tt/dalil/catalogue"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/locales"
-	"github.com/dalil-tt/dalil/staff"
 )
 
 const treeUsage = `usage:
@@ -99,18 +93,12 @@ func defaultAuthor(s stdio) string {
 	return "command line"
 }
 
-// openTreeStore connects to DATABASE_URL and brings the version tables up to date.
+// openTreeStore opens and migrates the database named by DATABASE_URL
+// (the step serve runs) for the tree versions.
 func openTreeStore(ctx context.Context, s stdio) (*treestore.Store, func(), error) {
-	cfg, err := loadConfig(s.getenv, "DATABASE_URL")
+	pool, err := openDB(ctx, s)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := treestore.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return nil, nil, err
-	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	return treestore.New(pool), pool.Close, nil
 }
@@ -245,45 +233,43 @@ func treeVersions(ctx context.Context, sub string, args []string, s stdio) error
 	return nil
 }
 
-// With DATABASE_URL, serve runs on the live tree and lexicon published in
-// PostgreSQL and follows every publish and rollback (treestore.Watch), on
-// every replica; without it, on the built-in ones.
-func init() {
-	serveEngine = func(ctx context.Context, cfg *Config, cat catalogue.Ranker) (bot.Engine, error) {
-		if cfg.DatabaseURL == "" {
-			return engineOn(cat)
-		}
-		if err := staff.Migrate(ctx, cfg.DatabaseURL); err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		tr, err := locales.Default()
+// openEngine gives the bot its dialog engine. With DATABASE_URL it runs on
+// the live tree and lexicon published in PostgreSQL and follows every
+// publish and rollback (followTrees, on every replica); without it, on the
+// built-in ones.
+func (m *Main) openEngine(ctx context.Context) error {
+	if m.Trees == nil {
+		e, err := engineOn(m.Ranker)
 		if err != nil {
-			return nil, fmt.Errorf("locales: %w", err)
+			return err
 		}
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		st := treestore.New(pool)
-		cur, err := st.Current(ctx)
-		if err != nil {
-			// Answer on the built-in tree; the watcher switches when it can read.
-			slog.ErrorContext(ctx, "cannot load the published tree; starting on the built-in one", "err", err)
-			if cur, err = treestore.BuiltIn(); err != nil {
-				pool.Close()
-				return nil, err
-			}
-		}
-		engine := treestore.NewLiveEngineWith(cur, tr, cat)
-		slog.InfoContext(ctx, "question tree", "tree_version", cur.TreeVersion.N, "lexicon_version", cur.LexiconVersion.N)
-		go func() {
-			defer pool.Close()
-			st.Watch(ctx, func(l treestore.Live) {
-				engine.Set(l)
-				slog.InfoContext(ctx, "live versions switched", "tree_version", l.TreeVersion.N, "tree_hash", l.TreeVersion.ShortHash(),
-					"lexicon_version", l.LexiconVersion.N)
-			}, treestore.WatchOptions{})
-		}()
-		return engine, nil
+		m.Engine = e
+		return nil
 	}
+	tr, err := locales.Default()
+	if err != nil {
+		return fmt.Errorf("locales: %w", err)
+	}
+	cur, err := m.Trees.Current(ctx)
+	if err != nil {
+		// Answer on the built-in tree; the watcher switches when it can read.
+		m.Log.ErrorContext(ctx, "cannot load the published tree; starting on the built-in one", "err", err)
+		if cur, err = treestore.BuiltIn(); err != nil {
+			return err
+		}
+	}
+	m.live = treestore.NewLiveEngineWith(cur, tr, m.Ranker)
+	m.Engine = m.live
+	m.Log.InfoContext(ctx, "question tree", "tree_version", cur.TreeVersion.N, "lexicon_version", cur.LexiconVersion.N)
+	return nil
+}
+
+// followTrees switches the live engine to each version published or rolled
+// back, until ctx ends.
+func (m *Main) followTrees(ctx context.Context) {
+	m.Trees.Watch(ctx, func(l treestore.Live) {
+		m.live.Set(l)
+		m.Log.InfoContext(ctx, "live versions switched", "tree_version", l.TreeVersion.N, "tree_hash", l.TreeVersion.ShortHash(),
+			"lexicon_version", l.LexiconVersion.N)
+	}, treestore.WatchOptions{})
 }

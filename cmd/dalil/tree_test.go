@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/dalil-tt/dalil/catalogue"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,8 +13,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/internal/proctest"
+	"github.com/dalil-tt/dalil/internal/redistest"
 	"github.com/dalil-tt/dalil/staff"
 )
 
@@ -141,7 +142,14 @@ func TestTreePublishReachesWatcher(t *testing.T) {
 	}
 	defer pool.Close()
 	got := make(chan int, 10)
-	go treestore.New(pool).Watch(ctx, func(l treestore.Live) { got <- l.TreeVersion.N }, treestore.WatchOptions{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		treestore.New(pool).Watch(ctx, func(l treestore.Live) { got <- l.TreeVersion.N }, treestore.WatchOptions{})
+	}()
+	// The watcher holds one of the pool's connections: stop it before the
+	// pool closes.
+	defer func() { cancel(); <-watched }()
 	expect := func(want int) {
 		t.Helper()
 		select {
@@ -173,22 +181,20 @@ func TestTreePublishReachesWatcher(t *testing.T) {
 // serve's engine follows publishes, and serve's HTTP server has the console.
 func TestServeWiring(t *testing.T) {
 	db := pgtest.NewDB(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cfg := &Config{DatabaseURL: db}
-	eng, err := serveEngine(ctx, cfg, catalogue.NewMemory(catalogue.Demo()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, ok := eng.(*treestore.LiveEngine)
+	ctx := context.Background()
+	srv := bottest.New(bottest.Options{})
+	t.Cleanup(srv.Close)
+	var m *Main
+	addr, stop := serveWith(t, map[string]string{"TELEGRAM_BOT_TOKEN": srv.Token(), "TELEGRAM_API_URL": srv.APIURL(),
+		"REDIS_URL": redistest.URL(t), "DATABASE_URL": db}, func(opened *Main) { m = opened })
+	live, ok := m.Engine.(*treestore.LiveEngine)
 	if !ok {
-		t.Fatalf("serve's engine is a %T, not a live engine", eng)
+		t.Fatalf("serve's engine is a %T, not a live engine", m.Engine)
 	}
 	if n := live.Live().TreeVersion.N; n != 0 {
 		t.Fatalf("start version %d", n)
 	}
-	// Published from another process (its own pool). Not through run(): it
-	// points slog at a test buffer that serve's watcher would then write to.
+	// Published from another process (its own pool).
 	pool, err := pgxpool.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -197,30 +203,23 @@ func TestServeWiring(t *testing.T) {
 	if _, err := treestore.New(pool).Publish(ctx, treestore.KindTree, []byte("id: t\nstart: bye\nnodes:\n  - id: bye\n    kind: end\n    text: {fr: a, ar: ب, ary: ب}\n"), "ops", ""); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for live.Live().TreeVersion.N != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("serve's engine did not switch within 2 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !proctest.WaitFor(2*time.Second, func() bool { return live.Live().TreeVersion.N == 1 }) {
+		t.Fatal("serve's engine did not switch within 2 s")
 	}
 	if live.NewState().Tree != live.Live().Tree.Version {
 		t.Fatal("new conversations do not start on the published tree")
 	}
 
-	mux := http.NewServeMux()
-	for _, mount := range httpMounts {
-		stop, err := mount(ctx, cfg, mux)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if stop != nil {
-			defer stop()
-		}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get("http://" + addr + "/admin/trees")
+	if err != nil {
+		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/trees", nil))
-	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login") {
-		t.Fatalf("/admin/trees on serve's mux: %d %s", rec.Code, rec.Header().Get("Location"))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/login") {
+		t.Fatalf("/admin/trees on serve's server: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -68,10 +68,12 @@ type WatchOptions struct {
 
 // Watch calls fn with the live tree and lexicon once at start and again
 // each time either changes (a publish or a rollback, from any process),
-// within moments of the commit. It listens on a dedicated connection (not
-// one of the pool's) and reconnects after a failure, re-reading the live
-// versions then so a change made meanwhile is not missed. fn runs on Watch's
-// goroutine, one call at a time. Watch returns when ctx ends.
+// within moments of the commit. It listens on one of the pool's connections,
+// held while it runs (so end ctx, and wait for Watch to return, before
+// closing the pool: pgxpool's Close waits for it), and reconnects after a
+// failure, re-reading the live versions then so a change made meanwhile is
+// not missed. fn runs on Watch's goroutine, one call at a time. Watch
+// returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, fn func(Live), opts WatchOptions) error {
 	if opts.Recheck <= 0 {
 		opts.Recheck = 30 * time.Second
@@ -111,11 +113,22 @@ func (s *Store) Watch(ctx context.Context, fn func(Live), opts WatchOptions) err
 // listen runs one connection's life: LISTEN, deliver, then deliver after
 // each notification (or each Recheck without one) until an error.
 func (s *Store) listen(ctx context.Context, deliver func() error, recheck time.Duration, connected func()) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	// A connection of the store's pool, held while listening: the process
+	// opens no connection beyond the pool's MaxConns. It goes back without
+	// its LISTEN (a broken one is dropped by the pool).
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	conn := pc.Conn()
+	defer func() {
+		if !conn.IsClosed() {
+			if _, err := conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *"); err != nil {
+				conn.Close(context.WithoutCancel(ctx))
+			}
+		}
+		pc.Release()
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
