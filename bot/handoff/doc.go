@@ -6,7 +6,7 @@
 // also removes the user from the advisers' group); Desk.Run
 // does what time brings (the waiting-time message, the requests of the
 // closed hours shown when advisers come back, the retention purge).
-// Records implements staff.Handoffs for the console.
+// Records lists handoffs (Summary) for the staff console, through cmd/dalil.
 //
 // State lives in Redis and PostgreSQL only, so handoffs survive restarts
 // and work with several replicas. Redis keys (prefix "dalil:ho"), each with

@@ -14,7 +14,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"github.com/dalil-tt/dalil/staff"
 )
 
 //go:embed migrations/*.sql
@@ -255,9 +254,19 @@ func (r *Records) purge(ctx context.Context, now time.Time, retention, stateTTL 
 	return nil
 }
 
-// Handoffs lists the handoffs opened since a time for the staff console
-// (staff.Handoffs).
-func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]staff.Handoff, error) {
+// Summary is what the records say of one handoff, for the staff console's
+// page (cmd/dalil hands these to the console): nothing about the person.
+type Summary struct {
+	ID            string    // the handoff's id (not the chat id)
+	Lang          string    // fr, ar or ary
+	Needs         []string  // codes collected before the handoff
+	OpenedAt      time.Time // when the user asked for an adviser
+	FirstAnswerAt time.Time // first adviser message; zero while waiting
+	ClosedAt      time.Time // /close; zero while open
+}
+
+// Handoffs lists the handoffs opened since a time.
+func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]Summary, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -267,9 +276,9 @@ func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]staff.Handof
 		return nil, fmt.Errorf("listing handoffs: %w", err)
 	}
 	defer rows.Close()
-	var out []staff.Handoff
+	var out []Summary
 	for rows.Next() {
-		var h staff.Handoff
+		var h Summary
 		var first, closed *time.Time
 		if err := rows.Scan(&h.ID, &h.Lang, &h.Needs, &h.OpenedAt, &first, &closed); err != nil {
 			return nil, fmt.Errorf("listing handoffs: %w", err)
@@ -288,4 +297,3 @@ func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]staff.Handof
 	return out, nil
 }
 
-var _ staff.Handoffs = (*Records)(nil)

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
@@ -151,15 +153,35 @@ func (m *Main) mountConsole(mux *http.ServeMux) error {
 	if cfg.AdminBehindProxy && len(cfg.TrustedProxies) == 0 {
 		m.Log.Warn("ADMIN_BEHIND_PROXY=1 but TRUSTED_PROXIES is empty: the console's login limit counts every client as the proxy's address")
 	}
+	var handoffs staff.Handoffs // nil: the console says handoffs are not connected
+	if m.Records != nil {
+		handoffs = consoleHandoffs{m.Records}
+	}
 	console, err := staff.New(m.DB, staff.Options{
 		Catalogue: m.Catalogue, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: cfg.AdminBehindProxy,
 		// Work past the write deadline could not be delivered anyway.
 		RequestTimeout: cfg.HTTPWriteTimeout,
-		Handoffs:       m.Records,
+		Handoffs:       handoffs,
 	})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/admin/", console)
 	return nil
+}
+
+// consoleHandoffs shows the handoff records on the console's page: the
+// records do not know the console, the console does not know the records.
+type consoleHandoffs struct{ r *handoff.Records }
+
+func (c consoleHandoffs) Handoffs(ctx context.Context, since time.Time) ([]staff.Handoff, error) {
+	hs, err := c.r.Handoffs(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]staff.Handoff, len(hs))
+	for i, h := range hs {
+		out[i] = staff.Handoff(h)
+	}
+	return out, nil
 }
