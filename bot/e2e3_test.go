@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"github.com/dalil-tt/dalil/locales"
 	"io"
 	"log/slog"
 	"net/http"
@@ -242,7 +243,7 @@ func TestPostgresDown(t *testing.T) {
 	if err := postgres.Migrate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	pg, err := postgres.Open(ctx, url)
+	pg, err := postgres.Open(ctx, url, locales.MustDefault())
 	if err != nil {
 		t.Fatal(err)
 	}

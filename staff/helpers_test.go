@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"github.com/dalil-tt/dalil/locales"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -66,7 +67,7 @@ func newEnv(t testing.TB, opts staff.Options) *env {
 		t.Fatal(err)
 	}
 	var err error
-	if e.store, err = postgres.Open(ctx, e.dbURL); err != nil {
+	if e.store, err = postgres.Open(ctx, e.dbURL, locales.MustDefault()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.store.Close)

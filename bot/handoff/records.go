@@ -13,7 +13,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-
 )
 
 //go:embed migrations/*.sql
@@ -296,4 +295,3 @@ func (r *Records) Handoffs(ctx context.Context, since time.Time) ([]Summary, err
 	}
 	return out, nil
 }
-

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/dalil-tt/dalil/locales"
 	"math"
 	"slices"
 	"testing"
@@ -21,7 +22,7 @@ func TestDictionarySimilarityIsPgTrgm(t *testing.T) {
 	if err := Migrate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	st, err := Open(ctx, url)
+	st, err := Open(ctx, url, locales.MustDefault())
 	if err != nil {
 		t.Fatal(err)
 	}

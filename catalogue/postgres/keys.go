@@ -8,8 +8,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
-	"github.com/dalil-tt/dalil/dialog/nlu"
-	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/internal/textnorm"
 )
 
 // bitFacets are the facets packed into service.facet_bits, in bit order.
@@ -139,7 +138,7 @@ func queryKeys(f vocab.Facet, want []string) []string {
 // alphanumeric: in a database created with LC_CTYPE C no Arabic letter is,
 // so show_trgm('تمويل') is empty and Arabic text would never be found (see
 // TestSearchUnderCLocale). Rather than depend on the locale, the
-// search keys are ASCII: the text is normalised with nlu.Normalize (case,
+// search keys are ASCII: the text is normalised with textnorm.Normalize (case,
 // accents, Arabic diacritics and letter variants), Latin words are kept, and
 // each Arabic word is written as its consonant skeleton in the Latin letters
 // and digits Moroccans use in Arabizi (ق→9, ع→3, ح→7, ش→ch…), without the
@@ -199,7 +198,7 @@ func latinSkeleton(w string) string {
 
 // SearchKey returns the ASCII search key of a text (see above).
 func SearchKey(text string) string {
-	words := strings.Fields(nlu.Normalize(text))
+	words := strings.Fields(textnorm.Normalize(text))
 	out := words[:0]
 	for _, w := range words {
 		r := []rune(w)
@@ -230,7 +229,7 @@ var keywordFacets = []vocab.Facet{vocab.Needs, vocab.Sectors}
 
 // keywordKeys maps "facet:code" to the search key of the code's labels in
 // French, Arabic and Darija (computed once: go-i18n lookups are slow).
-func keywordKeys(labels *locales.Catalog) map[string]string {
+func keywordKeys(labels Labels) map[string]string {
 	m := map[string]string{}
 	if labels == nil {
 		return m

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/dialog/lang"
 )
 
 // Store is the catalogue in PostgreSQL. It is safe for concurrent use.
@@ -34,10 +34,17 @@ const generationSQL = `SELECT coalesce((SELECT value::bigint FROM catalogue_meta
 
 var _ catalogue.Matcher = (*Store)(nil)
 
+// Labels are the vocabulary's labels in each language (the locales
+// package): searching "microcrédit" finds the services for that need.
+type Labels interface {
+	Has(l lang.Lang, id string) bool
+	T(l lang.Lang, id string, data map[string]any) string
+}
+
 // Open connects to the database at databaseURL, whose schema must be
 // current (see Migrate), with a pool of its own that Close closes (the
 // commands and tests that work on the catalogue alone; serve uses New).
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, labels Labels) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
@@ -46,7 +53,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	s, err := New(ctx, pool)
+	s, err := New(ctx, pool, labels)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -57,13 +64,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 
 // New returns the catalogue over pool, whose schema must be current (see
 // MigrateDB). The pool stays the caller's: Close does not close it.
-func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+func New(ctx context.Context, pool *pgxpool.Pool, labels Labels) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
-	}
-	labels, err := locales.Default()
-	if err != nil {
-		return nil, fmt.Errorf("loading vocabulary labels: %w", err)
 	}
 	s := &Store{pool: pool, keywords: keywordKeys(labels), now: time.Now}
 	s.referrals = newReferralLog(pool)

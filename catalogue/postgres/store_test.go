@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"github.com/dalil-tt/dalil/locales"
 	"slices"
 	"testing"
 
@@ -22,7 +23,7 @@ func newStore(t testing.TB, locale string) (*postgres.Store, string) {
 	if err := postgres.Migrate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	st, err := postgres.Open(ctx, url)
+	st, err := postgres.Open(ctx, url, locales.MustDefault())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestMatchSeesImportsFromAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	st, url := newStore(t, "")
 	mustImport(t, st, catalogtest.Fixture(), postgres.ImportOptions{})
-	other, err := postgres.Open(ctx, url)
+	other, err := postgres.Open(ctx, url, locales.MustDefault())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestOpenRecomputesCodesWhenVocabularyChanges(t *testing.T) {
 	if _, err := conn.Exec(ctx, "UPDATE service SET facet_bits = 0, match_keys = '{}'; UPDATE catalogue_meta SET value = 'an older vocabulary' WHERE key = 'vocabulary'"); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := postgres.Open(ctx, url)
+	st2, err := postgres.Open(ctx, url, locales.MustDefault())
 	if err != nil {
 		t.Fatal(err)
 	}

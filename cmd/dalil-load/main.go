@@ -186,7 +186,7 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	if err := postgres.Migrate(ctx, dbURL); err != nil {
 		return err
 	}
-	pg, err := postgres.Open(ctx, dbURL)
+	pg, err := postgres.Open(ctx, dbURL, locales.MustDefault())
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dalil-tt/dalil/locales"
 	"io"
 	"os"
 	"path/filepath"
@@ -53,7 +54,7 @@ func openStore(ctx context.Context, s stdio) (st *postgres.Store, closeStore fun
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = postgres.New(ctx, pool)
+	st, err = postgres.New(ctx, pool, locales.MustDefault())
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

@@ -218,7 +218,11 @@ func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 // catalogue into an empty one (a fresh install answers; the first real
 // import deactivates it) and builds the match index, once.
 func (m *Main) openCatalogue(ctx context.Context) error {
-	pg, err := postgres.New(ctx, m.DB)
+	labels, err := locales.Default()
+	if err != nil {
+		return fmt.Errorf("locales: %w", err)
+	}
+	pg, err := postgres.New(ctx, m.DB, labels)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}

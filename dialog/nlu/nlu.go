@@ -23,6 +23,7 @@ package nlu
 import (
 	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/textnorm"
 )
 
 // Result is what one message expresses.
@@ -56,3 +57,7 @@ type Result struct {
 	// understand`'s output.
 	Outside string `json:"-"`
 }
+
+// Normalize is the one text normalisation of Dalil (textnorm.Normalize):
+// the catalogue's search uses it too, without depending on understanding.
+func Normalize(s string) string { return textnorm.Normalize(s) }

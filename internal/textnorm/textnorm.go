@@ -1,4 +1,7 @@
-package nlu
+// Package textnorm holds the one text normalisation of Dalil (Normalize):
+// what the understanding of free text, the button labels and the catalogue
+// search all compare texts by.
+package textnorm
 
 import (
 	"strings"
