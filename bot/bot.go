@@ -211,8 +211,8 @@ func New(o Options) (*Bot, error) {
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
-	b.send = &sender{client: o.Client, limits: newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m: m, log: o.Log,
-		attempts: o.SendAttempts, backoff: o.SendBackoff, timeout: o.SendTimeout}
+	b.send = newSender(o.Client, newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m, o.Log,
+		o.SendAttempts, o.SendBackoff, o.SendTimeout)
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -562,14 +562,14 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 			}
 			_, err := b.send.do(ctx, snd.Chat, o)
 			if err != nil {
-				var se *sendErr
+				var se *telegram.SendError
 				errors.As(err, &se)
 				switch {
-				case se != nil && se.reason == "stopped":
+				case se != nil && se.Reason == "stopped":
 					// Shutting down: leave it owed for the next process.
 					b.stopSending(snd, false)
 					return
-				case se != nil && se.reason == "blocked":
+				case se != nil && se.Class == telegram.Blocked:
 					b.log.Info("user blocked the bot; dropping the replies owed", "chat", chatHash(snd.Chat))
 					b.m.failedSend.WithLabelValues("blocked").Inc()
 					b.stopSending(snd, true)
@@ -577,7 +577,7 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				default:
 					reason := "gave_up"
 					if se != nil {
-						reason = se.reason
+						reason = se.Reason
 					}
 					b.m.failedSend.WithLabelValues(reason).Inc()
 					b.log.Error("reply not delivered, dropped", "chat", chatHash(snd.Chat), "method", o.Method, "reason", reason, "err", err)

@@ -23,16 +23,12 @@ import (
 // Caller is the part of the Bot API client the desk uses
 // (*telegram.Client): raw calls, since copyMessage, forum topics and
 // getChatMember are newer than the library.
-type Caller interface {
-	Call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error)
-}
+type Caller = telegram.Caller
 
 // Limiter is the bot's send limiter (bot.Bot.WaitTurn): the desk's
 // messages draw on the same overall and per-chat budgets as the bot's
 // replies (the advisers' group gets 20 messages a minute in all).
-type Limiter interface {
-	WaitTurn(ctx context.Context, chat int64, countsInChat bool) error
-}
+type Limiter = telegram.Limiter
 
 // Translator gives the UI strings (locales.Catalog).
 type Translator interface {
@@ -96,6 +92,7 @@ type Desk struct {
 	o   Options
 	log *slog.Logger
 	m   *metrics
+	tg  telegram.Sender // the one error policy, shared with the bot
 
 	forumOnce sync.Mutex
 	forum     *bool // the group's kind, fixed for its life
@@ -144,7 +141,12 @@ func New(o Options) (*Desk, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
+	d := &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}
+	d.tg = telegram.Sender{API: o.API, Log: d.log, Attempts: 4, Backoff: 500 * time.Millisecond}
+	if o.Limits != nil {
+		d.tg.Limits = o.Limits
+	}
+	return d, nil
 }
 
 // ttl is the life of the desk's Redis keys: STATE_TTL, or the retention
@@ -205,50 +207,16 @@ func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
 	return s.open(), err
 }
 
-// call calls the Bot API, after waiting its turn under the bot's limits,
-// and waits out a 429 (another replica's messages, or Telegram's own
-// counting) or a 5xx a few times.
+// call calls the Bot API through the shared sender: the bot's rate limits
+// and the one error policy of telegram.Sender (a 403 at once, a long
+// retry_after waited out, a migrated group followed).
 func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
-	limited, counts := limitOf(method)
-	for attempt := 0; ; attempt++ {
-		if limited && d.o.Limits != nil {
-			chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
-			if err := d.o.Limits.WaitTurn(ctx, chat, counts); err != nil {
-				return nil, fmt.Errorf("%s: waiting for the rate limit: %w", method, err)
-			}
-		}
-		raw, err := d.o.API.Call(ctx, method, p)
-		var te *telegram.Error
-		if err == nil || attempt >= 3 || !errors.As(err, &te) || !te.Temporary() {
-			return raw, err
-		}
-		wait := te.RetryAfter
-		if wait <= 0 {
-			wait = 500 * time.Millisecond
-		}
-		if wait > 30*time.Second {
-			return raw, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
+	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	raw, err := d.tg.Do(ctx, chat, method, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-}
-
-// limitOf says whether a call waits for the rate limits, and whether it
-// counts as a message in its chat (a new message, a new topic) or only
-// overall (an edit). Reads and callback answers are not limited, as in
-// the bot's sender.
-func limitOf(method string) (limited, countsInChat bool) {
-	switch method {
-	case "sendMessage", "copyMessage", "createForumTopic":
-		return true, true
-	case "editMessageText", "editForumTopic", "reopenForumTopic", "closeForumTopic", "deleteForumTopic", "deleteMessage":
-		return true, false
-	}
-	return false, false
+	return raw, nil
 }
 
 // send sends a text and returns the new message id.
