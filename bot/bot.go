@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
@@ -110,6 +111,14 @@ type Options struct {
 	// taken by Intercept is ignored (never answered as a stray group).
 	AdvisersChatID int64
 
+	// ScheduleLease is how long a stopped replica keeps dispatching
+	// scheduled messages before another takes over (default 10s); a
+	// replica that stops cleanly hands over at once.
+	ScheduleLease time.Duration
+	// ScheduleEvery is the longest wait between looks for due scheduled
+	// messages (default 1s).
+	ScheduleEvery time.Duration
+
 	// OnHandled, when set, is told how long each handled update took from
 	// receipt to its durable save (load measurements).
 	OnHandled func(updateID int64, d time.Duration)
@@ -123,6 +132,7 @@ type Bot struct {
 	client *telegram.Client
 	store  *redisstore.Store
 	send   *sender
+	sched  *outbox.Scheduler
 	m      *metrics
 	log    *slog.Logger
 	name   string
@@ -213,6 +223,8 @@ func New(o Options) (*Bot, error) {
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
 	b.send = newSender(o.Client, newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m, o.Log,
 		o.SendAttempts, o.SendBackoff, o.SendTimeout)
+	b.sched = outbox.New(o.Store.Client(), outbox.Options{Prefix: strings.TrimSuffix(o.Store.GlobalKey(""), ":"),
+		Lease: o.ScheduleLease, Every: o.ScheduleEvery, Log: o.Log})
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -589,7 +601,12 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				break
 			}
 		}
-		if err := b.store.Next(ctx, snd, sent...); err != nil {
+		// Marked even when a stop cut the work short: a message that went
+		// out must not be sent again by the next sender.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		err := b.store.Next(mctx, snd, sent...)
+		cancel()
+		if err != nil {
 			if errors.Is(err, redisstore.ErrLockLost) {
 				return // another sender has taken over
 			}

@@ -80,7 +80,9 @@ func (s *Sender) Do(ctx context.Context, chat int64, method string, p Params) (j
 				return nil, &SendError{RetryLater, "stopped", err}
 			}
 		}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
+		// A stop does not cut a call short: once sent, a message must be
+		// known as sent, or the next sender would send it again.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		if s.Hooks.Call != nil {
 			s.Hooks.Call(method)
 		}

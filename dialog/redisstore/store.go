@@ -406,6 +406,49 @@ func parseItems(v any) []Item {
 	return items
 }
 
+// enqueueScript appends items to a chat's outbox outside a conversation
+// (a scheduled message, a desk's notice) once per marker (KEYS[3]), and
+// tries to take the send lock like commit does. {-1}: already appended.
+var enqueueScript = redis.NewScript(`
+if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[1]) == false then return {-1} end
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local n = redis.call('LLEN', KEYS[1])
+if n == 0 then return {0} end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {n, redis.call('LRANGE', KEYS[1], 0, 3)}
+end
+return {n}
+`)
+
+// Enqueue appends items to chat's outbox, after what is already owed, once
+// for a given once key: a second Enqueue with the same key (a dispatcher
+// that crashed before noting it had delivered) appends nothing and reports
+// false. Like Commit, it returns a Sender when it took the send lock.
+func (s *Store) Enqueue(ctx context.Context, chat int64, once string, items []Item) (bool, *Sender, error) {
+	if once == "" || strings.Contains(once, "}") {
+		return false, nil, fmt.Errorf("enqueue: bad once key %q", once)
+	}
+	tok := newToken()
+	args := make([]any, 0, 3+len(items))
+	args = append(args, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds())
+	for _, it := range items {
+		args = append(args, string(it.ID)+"|"+string(it.Body))
+	}
+	k := s.keys(chat)
+	res, err := s.batch.run(ctx, enqueueScript, []string{k[2], k[3], s.Key(chat, "once:"+once)}, args...).Slice()
+	if err != nil {
+		return false, nil, fmt.Errorf("enqueue replies: %w", err)
+	}
+	if n, _ := res[0].(int64); n < 0 {
+		return false, nil, nil
+	}
+	if len(res) < 2 {
+		return true, nil, nil
+	}
+	return true, &Sender{Chat: chat, token: tok, Items: parseItems(res[1])}, nil
+}
+
 // Claim takes chat's send lock to send what it owes (replies left by a
 // process that stopped). It returns nil when another sender holds the lock
 // or nothing is owed.
