@@ -93,7 +93,11 @@ type Options struct {
 	Adviser func(ctx context.Context, chat int64, st dialog.State) error
 	// AdviserNotice, when set, is called instead of Adviser and returns
 	// what to tell the user (what happens next), sent after the engine's
-	// own reply.
+	// own reply. It is an effect saved with the conversation and carried
+	// out by the chat's sender, outside the conversation lock and in the
+	// outbox's order, so its slow I/O (a record, a topic, a card under the
+	// group's limit) never outlasts the lock; it is called again if the
+	// process stops before it returns.
 	AdviserNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
@@ -115,6 +119,9 @@ type Options struct {
 	// scheduled messages before another takes over (default 10s); a
 	// replica that stops cleanly hands over at once.
 	ScheduleLease time.Duration
+	// GroupWindow is the window of a group's 20-message limit (default a
+	// minute, Telegram's); tests shorten it to compress time.
+	GroupWindow time.Duration
 	// ScheduleEvery is the longest wait between looks for due scheduled
 	// messages (default 1s).
 	ScheduleEvery time.Duration
@@ -221,7 +228,11 @@ func New(o Options) (*Bot, error) {
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
-	b.send = newSender(o.Client, newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m, o.Log,
+	lim := newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst)
+	if o.GroupWindow > 0 {
+		lim.groupWindow = o.GroupWindow
+	}
+	b.send = newSender(o.Client, lim, m, o.Log,
 		o.SendAttempts, o.SendBackoff, o.SendTimeout)
 	b.sched = outbox.New(o.Store.Client(), outbox.Options{Prefix: strings.TrimSuffix(o.Store.GlobalKey(""), ":"),
 		Lease: o.ScheduleLease, Every: o.ScheduleEvery, Log: o.Log})
@@ -380,12 +391,14 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 				b.m.effects.WithLabelValues("adviser").Inc()
 				log.Info("conversation handed to an adviser", "chat", chatHash(chat))
 				if b.o.AdviserNotice != nil {
-					notice, err := b.o.AdviserNotice(ctx, chat, st)
+					// Carried out by the chat's sender, outside the lock,
+					// once the state is saved with it (see handoffEffect).
+					o, err := handoffEffect(chat, st)
 					if err != nil {
-						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
-						notice = b.o.T.T(st.Lang, "TechnicalError", nil)
+						b.fail(ctx, sess, chat, st.Lang, "adviser handoff", err)
+						return
 					}
-					outs = append(outs, b.message(chat, notice, nil)...)
+					outs = append(outs, o)
 				} else if b.o.Adviser != nil {
 					if err := b.o.Adviser(ctx, chat, st); err != nil {
 						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
@@ -569,6 +582,14 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				o = r.o
 			} else if err := json.Unmarshal(item.Body, &o); err != nil {
 				b.log.Error("unreadable reply in outbox, dropped", "chat", chatHash(snd.Chat), "err", err)
+				sent = append(sent, item.ID)
+				break
+			}
+			if o.Method == effectHandoff {
+				if !b.handoff(ctx, snd, o) {
+					b.stopSending(snd, false) // stopping: the effect stays owed
+					return
+				}
 				sent = append(sent, item.ID)
 				break
 			}

@@ -493,6 +493,27 @@ func (s *Store) Next(ctx context.Context, snd *Sender, sent ...string) error {
 	return nil
 }
 
+// renewScript extends the send lock while it is ours.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`)
+
+// Renew extends snd's send lock (a long step, such as an effect carried
+// out by the sender); ErrLockLost when another sender has it.
+func (s *Store) Renew(ctx context.Context, snd *Sender) error {
+	n, err := s.batch.run(ctx, renewScript, []string{s.keys(snd.Chat)[3]}, snd.token, s.lockTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("renew send lock: %w", err)
+	}
+	if n == 0 {
+		return ErrLockLost
+	}
+	return nil
+}
+
+// LockTTL is how long a lock lives unless renewed.
+func (s *Store) LockTTL() time.Duration { return s.lockTTL }
+
 // Stop frees the send lock, leaving what is owed for a later sender. With
 // drop, the outbox is emptied (the user blocked the bot: keep nothing pending).
 func (s *Store) Stop(ctx context.Context, snd *Sender, drop bool) error {
