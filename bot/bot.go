@@ -359,9 +359,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
 		// The question is answered: its buttons go, so they cannot be
 		// pressed twice by mistake.
-		outs = append(outs, out{Method: "editMessageReplyMarkup", Params: map[string]string{
-			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.FormatInt(cq.Message.MessageID, 10),
-			"reply_markup": `{"inline_keyboard":[]}`}})
+		outs = append(outs, outOf(telegram.EditMessageReplyMarkup{ChatID: chat, MessageID: cq.Message.MessageID}))
 	}
 	forget := false
 	if in.Kind == dialog.InButton && strings.HasPrefix(in.Data, pageData) {
@@ -539,8 +537,7 @@ func (b *Bot) technical(ctx context.Context, chat int64, l lang.Lang) {
 	if l == "" {
 		l = lang.FR
 	}
-	o := out{Method: "sendMessage", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10),
-		"text": b.o.T.T(l, "TechnicalError", nil)}}
+	o := outOf(telegram.SendMessage{ChatID: chat, Text: b.o.T.T(l, "TechnicalError", nil)})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
 		b.log.Error("sending the technical error notice", "chat", chatHash(chat), "err", err)
 	}
@@ -556,7 +553,7 @@ func guessLang(up *telegram.Update) lang.Lang {
 }
 
 func (b *Bot) answer(ctx context.Context, chat int64, id string) {
-	o := out{Method: "answerCallbackQuery", Params: map[string]string{"callback_query_id": id}}
+	o := outOf(telegram.AnswerCallbackQuery{ID: id})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
 		b.log.Warn("answering a button press", "err", err)
 	}
@@ -692,17 +689,16 @@ func (b *Bot) message(chat int64, text string, buttons [][]dialog.Button) []out 
 	parts := split(text, 4000)
 	outs := make([]out, 0, len(parts))
 	for i, p := range parts {
-		params := map[string]string{"chat_id": strconv.FormatInt(chat, 10), "text": p,
-			"link_preview_options": `{"is_disabled":true}`}
+		r := telegram.SendMessage{ChatID: chat, Text: p, NoPreview: true}
 		if i == len(parts)-1 && len(buttons) > 0 {
-			params["reply_markup"] = keyboard(buttons)
+			r.Keyboard = keyboard(buttons)
 		}
-		outs = append(outs, out{Method: "sendMessage", Params: params})
+		outs = append(outs, outOf(r))
 	}
 	return outs
 }
 
-func keyboard(buttons [][]dialog.Button) string {
+func keyboard(buttons [][]dialog.Button) *telegram.InlineKeyboard {
 	kb := telegram.InlineKeyboard{InlineKeyboard: make([][]telegram.InlineButton, 0, len(buttons))}
 	for _, row := range buttons {
 		r := make([]telegram.InlineButton, 0, len(row))
@@ -711,8 +707,7 @@ func keyboard(buttons [][]dialog.Button) string {
 		}
 		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
 	}
-	raw, _ := json.Marshal(kb)
-	return string(raw)
+	return &kb
 }
 
 // merge joins texts that follow one another without buttons into one

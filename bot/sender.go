@@ -42,6 +42,9 @@ func (o out) appendJSON(b []byte) []byte {
 	return append(b, '}', '}')
 }
 
+// outOf renders a typed Bot API call as kept in the outbox.
+func outOf(r telegram.Request) out { return out{Method: r.Method(), Params: r.Params()} }
+
 // countsInChat reports whether Telegram counts the call as a message in the
 // chat's own limit (an edit or a callback answer does not).
 func (o out) countsInChat() bool {

@@ -219,6 +219,11 @@ func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json
 	return raw, nil
 }
 
+// do makes one typed Bot API call through the shared sender.
+func (d *Desk) do(ctx context.Context, r telegram.Request) (json.RawMessage, error) {
+	return d.call(ctx, r.Method(), r.Params())
+}
+
 // send sends a text and returns the new message id.
 func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram.Params) (int64, error) {
 	p := telegram.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}
@@ -251,7 +256,7 @@ func (d *Desk) isForum(ctx context.Context) (bool, error) {
 	if d.forum != nil {
 		return *d.forum, nil
 	}
-	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10)})
+	raw, err := d.do(ctx, telegram.GetChat{ChatID: d.o.AdvisersChatID})
 	var c telegram.Chat
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
@@ -282,7 +287,7 @@ func (d *Desk) sawForum(isForum bool) {
 
 // firstName is the user's first name for the advisers, "" when unknown.
 func (d *Desk) firstName(ctx context.Context, chat int64) string {
-	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(chat, 10)})
+	raw, err := d.do(ctx, telegram.GetChat{ChatID: chat})
 	if err != nil {
 		return ""
 	}
@@ -409,13 +414,10 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	if v, err := d.o.Redis.Get(ctx, tk).Int64(); err == nil && v != 0 {
 		// The user is back, maybe with another need: the topic's name
 		// follows, and a topic someone closed is opened again.
-		p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
-			"message_thread_id": strconv.FormatInt(v, 10)}
-		if _, err := d.call(ctx, "reopenForumTopic", p); err != nil {
+		if _, err := d.do(ctx, telegram.TopicAction{Action: "reopenForumTopic", ChatID: d.o.AdvisersChatID, ThreadID: v}); err != nil {
 			d.log.Debug("reopening a forum topic", "err", err) // "TOPIC_NOT_MODIFIED" when open
 		}
-		p["name"] = name
-		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
+		if _, err := d.do(ctx, telegram.EditForumTopic{ChatID: d.o.AdvisersChatID, ThreadID: v, Name: name}); err != nil {
 			d.log.Debug("renaming a forum topic", "err", err)
 		}
 		// The maps live as long as the new request may.
@@ -425,8 +427,7 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	} else if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading the user's topic: %w", err)
 	}
-	raw, err := d.call(ctx, "createForumTopic", telegram.Params{
-		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "name": name})
+	raw, err := d.do(ctx, telegram.CreateForumTopic{ChatID: d.o.AdvisersChatID, Name: name})
 	if err != nil {
 		return 0, fmt.Errorf("creating a forum topic: %w", err)
 	}

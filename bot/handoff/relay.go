@@ -257,8 +257,7 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	} else if !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("reading the member cache: %w", err)
 	}
-	raw, err := d.call(ctx, "getChatMember", telegram.Params{
-		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "user_id": strconv.FormatInt(user, 10)})
+	raw, err := d.do(ctx, telegram.GetChatMember{ChatID: d.o.AdvisersChatID, UserID: user})
 	if err != nil {
 		// Fails closed: a sender whose membership cannot be checked (an
 		// error after call's retries, or a server without the method) is
@@ -505,13 +504,12 @@ func (d *Desk) editCard(ctx context.Context, s state, status string) {
 	if s["ctext"] != "" {
 		text = s["ctext"] + "\n\n" + status
 	}
-	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": s["card"], "text": text}
+	r := telegram.EditMessageText{ChatID: d.o.AdvisersChatID, MessageID: s.int("card"), Text: text}
 	if s.open() && s["closed"] == "" {
-		telegram.JSON(p, "reply_markup", cardButtons(s["cardid"], s["holder"] != ""))
-	} else {
-		p["reply_markup"] = `{"inline_keyboard":[]}`
+		kb := cardButtons(s["cardid"], s["holder"] != "")
+		r.Keyboard = &kb
 	}
-	if _, err := d.call(ctx, "editMessageText", p); err != nil {
+	if _, err := d.do(ctx, r); err != nil {
 		d.m.fail(failNotify)
 		d.log.Warn("editing the summary card", "err", err)
 	}
