@@ -420,6 +420,11 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 						outs = append(outs, b.message(chat, notice, nil)...)
 					}
 				}
+				// Nothing scheduled reaches a user who asked to be forgotten.
+				if _, err := b.sched.CancelChat(ctx, chat); err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
+					return
+				}
 				if b.o.Forget != nil {
 					if err := b.o.Forget(ctx, chat); err != nil {
 						// Saying "erased" when it is not would be a lie:

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,5 +177,31 @@ func TestScheduledTwoReplicasOneKilled(t *testing.T) {
 	}
 	if n := other.metric(t, `dalil_botapi_requests_total{method="sendMessage"}`); n == 0 {
 		t.Error("the surviving replica sent nothing: the kill did not hand over any sending")
+	}
+}
+
+// /forget drops what is scheduled for the user, and only for them.
+func TestForgetCancelsScheduled(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat, other = 1<<32 + 3005, 1<<32 + 3006
+	ctx := context.Background()
+	h.say(chat, "/start")
+	h.press(chat, "Français")
+	at := time.Now().Add(7 * 24 * time.Hour)
+	for _, c := range []int64{chat, other} {
+		if ok, err := h.b.Schedule(ctx, c, at, bot.Message{Text: "Alors, ce rendez-vous ?"}, fmt.Sprintf("followup-%d", c)); err != nil || !ok {
+			t.Fatalf("Schedule: %v %v", ok, err)
+		}
+	}
+	h.say(chat, "/forget")
+	if got := h.press(chat, "Oui"); !strings.Contains(texts(got), "C'est fait") {
+		t.Fatalf("confirm: %s", texts(got))
+	}
+	due := h.store.GlobalKey("{sched}:due")
+	if n := h.rdb.ZCard(ctx, due).Val(); n != 1 {
+		t.Fatalf("%d messages scheduled after /forget, want 1 (the other user's)", n)
+	}
+	if n := h.rdb.HLen(ctx, h.store.GlobalKey("{sched}:body")).Val(); n != 1 {
+		t.Fatalf("%d message bodies kept after /forget, want 1", n)
 	}
 }

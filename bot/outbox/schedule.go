@@ -10,6 +10,7 @@
 //	P:{sched}:body   hash: entry → chat id and payload
 //	P:{sched}:key:K  the entry scheduled under idempotency key K
 //	P:{sched}:seq    counter giving entries their scheduling order
+//	P:{sched}:chat:C the entries of chat C (for /forget: CancelChat)
 //	P:{sched}:lease  the replica that dispatches now
 //
 // An entry is "<seq, 20 digits>:<key>", so that entries due at the same
@@ -93,9 +94,12 @@ func New(rdb redis.UniversalClient, o Options) *Scheduler {
 
 func (s *Scheduler) key(part string) string { return s.o.Prefix + ":{sched}:" + part }
 
+func (s *Scheduler) chatKey(chat int64) string { return s.key("chat:" + strconv.FormatInt(chat, 10)) }
+
 // scheduleScript adds an entry unless its idempotency key is known.
-// KEYS: key, seq, due, body. ARGV: idempotency key, due ms, key ttl ms,
-// chat|payload. Returns 1 if added, 0 if the key was already scheduled.
+// KEYS: key, seq, due, body, chat's set. ARGV: idempotency key, due ms,
+// key ttl ms, chat|payload. Returns 1 if added, 0 if the key was already
+// scheduled.
 var scheduleScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[2])
@@ -103,6 +107,8 @@ local entry = string.format('%020d', seq) .. ':' .. ARGV[1]
 redis.call('ZADD', KEYS[3], ARGV[2], entry)
 redis.call('HSET', KEYS[4], entry, ARGV[4])
 redis.call('SET', KEYS[1], entry, 'PX', ARGV[3])
+redis.call('SADD', KEYS[5], entry)
+redis.call('PEXPIRE', KEYS[5], ARGV[3])
 return 1
 `)
 
@@ -124,7 +130,7 @@ func (s *Scheduler) Schedule(ctx context.Context, chat int64, at time.Time, payl
 	}
 	body := strconv.FormatInt(chat, 10) + "|" + string(payload)
 	n, err := scheduleScript.Run(ctx, s.rdb,
-		[]string{s.key("key:" + key), s.key("seq"), s.key("due"), s.key("body")},
+		[]string{s.key("key:" + key), s.key("seq"), s.key("due"), s.key("body"), s.chatKey(chat)},
 		key, at.UnixMilli(), ttl.Milliseconds(), body).Int()
 	if err != nil {
 		return false, fmt.Errorf("schedule message: %w", err)
@@ -165,14 +171,38 @@ end
 return out
 `)
 
-// doneScript removes delivered entries. KEYS: due, body. ARGV: entries.
+// doneScript removes delivered entries. KEYS: due, body, then each
+// entry's chat set. ARGV: the entries.
 var doneScript = redis.NewScript(`
 for i = 1, #ARGV do
   redis.call('ZREM', KEYS[1], ARGV[i])
   redis.call('HDEL', KEYS[2], ARGV[i])
+  redis.call('SREM', KEYS[i + 2], ARGV[i])
 end
 return #ARGV
 `)
+
+// cancelScript drops every entry of a chat. KEYS: due, body, chat's set.
+var cancelScript = redis.NewScript(`
+local es = redis.call('SMEMBERS', KEYS[3])
+for _, e in ipairs(es) do
+  redis.call('ZREM', KEYS[1], e)
+  redis.call('HDEL', KEYS[2], e)
+end
+redis.call('DEL', KEYS[3])
+return #es
+`)
+
+// CancelChat drops every message scheduled for chat and not yet
+// dispatched (/forget: nothing is kept, nothing comes later). It returns
+// how many were dropped.
+func (s *Scheduler) CancelChat(ctx context.Context, chat int64) (int, error) {
+	n, err := cancelScript.Run(ctx, s.rdb, []string{s.key("due"), s.key("body"), s.chatKey(chat)}).Int()
+	if err != nil {
+		return 0, fmt.Errorf("cancel scheduled messages: %w", err)
+	}
+	return n, nil
+}
 
 // Run dispatches due messages to deliver while this replica holds the
 // dispatcher's lease, until ctx ends; replicas that do not hold it wait to
@@ -233,6 +263,7 @@ func (s *Scheduler) round(ctx context.Context, me string, deliver Deliver, dispa
 		return false, nil // the lease went to another replica
 	}
 	var done []any
+	var doneKeys []string
 	defer func() {
 		if len(done) == 0 {
 			return
@@ -241,7 +272,8 @@ func (s *Scheduler) round(ctx context.Context, me string, deliver Deliver, dispa
 		// for the next dispatcher (it would find it delivered, though).
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		if derr := doneScript.Run(cctx, s.rdb, []string{s.key("due"), s.key("body")}, done...).Err(); derr != nil && err == nil {
+		keys := append([]string{s.key("due"), s.key("body")}, doneKeys...)
+		if derr := doneScript.Run(cctx, s.rdb, keys, done...).Err(); derr != nil && err == nil {
 			err = fmt.Errorf("remove dispatched messages: %w", derr)
 		}
 	}()
@@ -252,7 +284,7 @@ func (s *Scheduler) round(ctx context.Context, me string, deliver Deliver, dispa
 		chat, perr := strconv.ParseInt(chatS, 10, 64)
 		if !found || perr != nil {
 			s.o.Log.Error("scheduled message unreadable, dropped")
-			done = append(done, entry)
+			done, doneKeys = append(done, entry), append(doneKeys, s.key("chat:?"))
 			continue
 		}
 		if ctx.Err() != nil {
@@ -263,7 +295,7 @@ func (s *Scheduler) round(ctx context.Context, me string, deliver Deliver, dispa
 			// Stop here: a later entry of the same chat must not overtake it.
 			return false, fmt.Errorf("deliver scheduled message: %w", err)
 		}
-		done = append(done, entry)
+		done, doneKeys = append(done, entry), append(doneKeys, s.chatKey(chat))
 		if dispatched != nil {
 			dispatched(d)
 		}
