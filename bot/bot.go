@@ -154,6 +154,7 @@ type Bot struct {
 	work    sync.WaitGroup // actors
 	sending sync.WaitGroup // flushers
 	started sync.Map       // update id -> time received, until its first reply is sent
+	effects sync.Map       // outbox item id of a handoff effect -> chan closed once carried out here
 	workers *workers       // goroutines for actors, flushes and answers
 }
 
@@ -451,8 +452,23 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if len(items) > 0 {
 		b.started.Store(up.UpdateID, at)
 	}
+	// A handoff effect is carried out by the sender after the lock is
+	// freed; this chat's next update waits for it (see the end), so that a
+	// message written right after /adviser finds the handoff open and
+	// reaches the advisers, as it did when the effect ran under the lock.
+	var effectID string
+	var effectDone chan struct{}
+	for i, o := range outs {
+		if o.Method == effectHandoff {
+			effectID, effectDone = items[i].ID, make(chan struct{})
+			b.effects.Store(effectID, effectDone)
+		}
+	}
 	snd, err := b.store.Commit(ctx, sess, save, items)
 	if err != nil {
+		if effectDone != nil {
+			b.effects.Delete(effectID)
+		}
 		b.started.Delete(up.UpdateID)
 		log.Error("saving conversation", "chat", chatHash(chat), "err", err)
 		b.technical(ctx, chat, conv.State.Lang)
@@ -478,7 +494,25 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flushWith(snd, mine)
 		})
 	}
+	if effectDone != nil {
+		// Holding no lock: however long the card waits for the group's
+		// limit, nothing expires. Bounded in case the effect is carried
+		// out by another process (a sender left from before a restart).
+		t := time.NewTimer(effectWait)
+		defer t.Stop()
+		select {
+		case <-effectDone:
+		case <-t.C:
+			b.effects.Delete(effectID)
+		case <-ctx.Done():
+		}
+	}
 }
+
+// effectWait bounds how long a chat's next update waits for a handoff
+// effect: the group's limit (20 a minute) lets a burst of 50 requests
+// through in under three minutes.
+const effectWait = 3 * time.Minute
 
 // rendered is a reply as saved in the outbox and as it was before encoding.
 type rendered struct {
@@ -591,6 +625,9 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				if !b.handoff(ctx, snd, o) {
 					b.stopSending(snd, false) // stopping: the effect stays owed
 					return
+				}
+				if ch, ok := b.effects.LoadAndDelete(item.ID); ok {
+					close(ch.(chan struct{}))
 				}
 				sent = append(sent, item.ID)
 				break

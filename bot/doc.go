@@ -56,7 +56,9 @@
 // Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
 // dalil:{chat:ID}:state (the record, JSON, with the state TTL),
 // :out (replies owed, a list), :lock (conversation lock, seconds),
-// :send (send lock), :once:private (a group told to talk in private).
+// :send (send lock), :enqueued (once keys of what was put in the outbox
+// outside a conversation: scheduled messages, the desk's notices),
+// :once:private (a group told to talk in private).
 // Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
 // hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live
 // replicas by last heartbeat, a sorted set), dalil:{sched}:* (scheduled

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/outbox"
+	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
@@ -52,6 +55,31 @@ func (b *Bot) deliverScheduled(ctx context.Context, d outbox.Due) error {
 	_, snd, err := b.store.Enqueue(ctx, d.Chat, "sched:"+d.Entry, items)
 	if err != nil {
 		return err
+	}
+	if snd != nil {
+		b.sending.Add(1)
+		go func() {
+			defer b.sending.Done()
+			b.flush(snd)
+		}()
+	}
+	return nil
+}
+
+// Notify puts m in chat's outbox, after what the chat is owed, once per
+// key (a retried close, two replicas handling the same event: one
+// message), and sends it like a reply. The adviser desk's notices come
+// this way (handoff.Options.Notices).
+func (b *Bot) Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error {
+	m.ChatID = chat
+	o := outOf(m)
+	items := []redisstore.Item{{ID: "n" + strconv.FormatUint(rand.Uint64(), 36), Body: o.appendJSON(nil)}}
+	added, snd, err := b.store.Enqueue(ctx, chat, "notice:"+key, items)
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if !added {
+		return nil
 	}
 	if snd != nil {
 		b.sending.Add(1)

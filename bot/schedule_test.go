@@ -204,4 +204,27 @@ func TestForgetCancelsScheduled(t *testing.T) {
 	if n := h.rdb.HLen(ctx, h.store.GlobalKey("{sched}:body")).Val(); n != 1 {
 		t.Fatalf("%d message bodies kept after /forget, want 1", n)
 	}
+	if n := h.rdb.Exists(ctx, h.store.GlobalKey(fmt.Sprintf("{sched}:key:followup-%d", chat))).Val(); n != 0 {
+		t.Fatal("the idempotency key naming the user kept after /forget")
+	}
+	if n := h.rdb.Exists(ctx, h.store.GlobalKey(fmt.Sprintf("{sched}:key:followup-%d", other))).Val(); n != 1 {
+		t.Fatal("the other user's idempotency key went too")
+	}
+}
+
+// A notice is put in the outbox once per key, in order with the rest.
+func TestNotifyOncePerKey(t *testing.T) {
+	h := start(t, nil, nil)
+	const chat = 1<<32 + 3010
+	ctx := context.Background()
+	for i, key := range []string{"closed:h1", "closed:h1", "closed:h2"} {
+		if err := h.b.Notify(ctx, chat, key, telegram.SendMessage{Text: fmt.Sprintf("notice %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The last one arriving means the ones before it have been dealt with.
+	ms := h.wait(chat, 2)
+	if got := texts(ms); len(ms) != 2 || ms[0].Text != "notice 0" || ms[1].Text != "notice 2" {
+		t.Fatalf("received %s, want notice 0 then notice 2", got)
+	}
 }

@@ -30,6 +30,11 @@ type Caller = telegram.Caller
 // replies (the advisers' group gets 20 messages a minute in all).
 type Limiter = telegram.Limiter
 
+// Notifier puts a message in a user's outbox once per key (bot.Bot.Notify).
+type Notifier interface {
+	Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error
+}
+
 // Translator gives the UI strings (locales.Catalog).
 type Translator interface {
 	T(l lang.Lang, id string, data map[string]any) string
@@ -65,6 +70,11 @@ type Options struct {
 	// Services names the services already shown to the user on the card
 	// (see NamesFrom); nil lists their ids.
 	Services ServiceNames
+	// Notices, when set, carries the desk's notices to users through the
+	// user's outbox (bot.Bot.Notify): saved before sent, in order with the
+	// bot's replies, once per notice key whatever the retries and
+	// replicas. Without it they are sent directly.
+	Notices Notifier
 	// Resume offers the user to go on with the bot after a close (the
 	// engine's current question); nil sends only the closing message.
 	Resume func(ctx context.Context, chat int64) error
@@ -241,9 +251,19 @@ func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram
 	return m.MessageID, nil
 }
 
-// toUser tells the user something in their language.
-func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, extra telegram.Params) {
-	if _, err := d.send(ctx, chat, d.o.T.T(l, id, data), extra); err != nil {
+// toUser tells the user something in their language. With a key and
+// Options.Notices, through the user's outbox, once per key; without a key
+// (a notice that must reach the user before a relay sent right after it),
+// directly.
+func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, m telegram.SendMessage, key string) {
+	m.ChatID, m.Text = chat, d.o.T.T(l, id, data)
+	var err error
+	if d.o.Notices != nil && key != "" {
+		err = d.o.Notices.Notify(ctx, chat, key, m)
+	} else {
+		_, err = d.do(ctx, m)
+	}
+	if err != nil {
 		d.m.fail(failNotify)
 		d.log.Warn("telling a user", "msg", id, "err", err)
 	}

@@ -115,12 +115,12 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		case "forget", "language", "lang", "langue":
 			return false, nil
 		case "adviser", "conseiller":
-			d.toUser(ctx, chat, l, "handoff.user.already", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.already", nil, telegram.SendMessage{}, "ho:already:"+strconv.FormatInt(m.MessageID, 10))
 			return true, nil
 		case "help", "back":
 			// The tree is paused: say how to reach it rather than
 			// relay a command the adviser cannot act on.
-			d.toUser(ctx, chat, l, "handoff.user.busy", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.busy", nil, telegram.SendMessage{}, "ho:busy:"+strconv.FormatInt(m.MessageID, 10))
 			return true, nil
 		}
 	}
@@ -211,8 +211,7 @@ func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) 
 		return fmt.Errorf("saving handoff state: %w", err)
 	}
 	d.note(ctx, chat, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
-	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil,
-		telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:phone:"+s["id"])
 	return nil
 }
 
@@ -426,13 +425,13 @@ func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Messa
 		// The user learns who answers once per adviser, not before every
 		// message.
 		if d.o.HideName {
-			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, telegram.SendMessage{}, "")
 		} else {
 			name := m.From.FirstName
 			if l.RTL() {
 				name = locales.Isolate(name)
 			}
-			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, nil)
+			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, telegram.SendMessage{}, "")
 		}
 		if err := d.o.Redis.HSet(ctx, hk, "spoke", from).Err(); err != nil {
 			return fmt.Errorf("saving handoff state: %w", err)
@@ -628,7 +627,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 		d.note(ctx, chat, s, "✔️ Conversation rendue à l'assistant.")
 	}
 	if tell {
-		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:closed:"+s["id"])
 		if d.o.Resume != nil {
 			if err := d.o.Resume(ctx, chat); err != nil {
 				return fmt.Errorf("offering to go on after a handoff: %w", err)
@@ -758,11 +757,9 @@ func (d *Desk) Tick(ctx context.Context) error {
 			return fmt.Errorf("saving handoff state: %w", err)
 		}
 		l := s.lang()
-		kb := map[string]any{"keyboard": [][]map[string]any{{{"text": d.o.T.T(l, "handoff.user.sharephone", nil), "request_contact": true}}},
-			"resize_keyboard": true, "one_time_keyboard": true}
-		p := telegram.Params{}
-		telegram.JSON(p, "reply_markup", kb)
-		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, p)
+		kb := &telegram.ReplyKeyboard{Keyboard: [][]telegram.KeyboardButton{{{Text: d.o.T.T(l, "handoff.user.sharephone", nil), RequestContact: true}}},
+			ResizeKeyboard: true, OneTimeKeyboard: true}
+		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, telegram.SendMessage{ReplyKeyboard: kb}, "ho:nobody:"+s["id"])
 		d.editCard(ctx, s, fmt.Sprintf("⏳ Sans réponse depuis %s : un rappel téléphonique a été proposé.", waited(now.Sub(s.opened()))))
 	}
 	d.m.waiting.WithLabelValues("office").Set(float64(waiting[0]))

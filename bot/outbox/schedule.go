@@ -182,12 +182,15 @@ end
 return #ARGV
 `)
 
-// cancelScript drops every entry of a chat. KEYS: due, body, chat's set.
+// cancelScript drops every entry of a chat and its idempotency key (keys
+// often name the user). KEYS: due, body, chat's set. ARGV: the prefix of
+// idempotency keys (same hash tag, so the same slot).
 var cancelScript = redis.NewScript(`
 local es = redis.call('SMEMBERS', KEYS[3])
 for _, e in ipairs(es) do
   redis.call('ZREM', KEYS[1], e)
   redis.call('HDEL', KEYS[2], e)
+  redis.call('DEL', ARGV[1] .. string.sub(e, 22))
 end
 redis.call('DEL', KEYS[3])
 return #es
@@ -197,7 +200,7 @@ return #es
 // dispatched (/forget: nothing is kept, nothing comes later). It returns
 // how many were dropped.
 func (s *Scheduler) CancelChat(ctx context.Context, chat int64) (int, error) {
-	n, err := cancelScript.Run(ctx, s.rdb, []string{s.key("due"), s.key("body"), s.chatKey(chat)}).Int()
+	n, err := cancelScript.Run(ctx, s.rdb, []string{s.key("due"), s.key("body"), s.chatKey(chat)}, s.key("key:")).Int()
 	if err != nil {
 		return 0, fmt.Errorf("cancel scheduled messages: %w", err)
 	}

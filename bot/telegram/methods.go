@@ -37,6 +37,22 @@ type SendMessage struct {
 	Keyboard         *InlineKeyboard // inline buttons under the text
 	RemoveKeyboard   bool            // take away a reply keyboard shown before
 	NoPreview        bool            // no link preview
+	// ReplyKeyboard is a reply keyboard (buttons replacing the user's
+	// keyboard, such as sharing a phone number), when neither of the above.
+	ReplyKeyboard *ReplyKeyboard
+}
+
+// ReplyKeyboard is a keyboard shown in place of the user's own.
+type ReplyKeyboard struct {
+	Keyboard        [][]KeyboardButton `json:"keyboard"`
+	ResizeKeyboard  bool               `json:"resize_keyboard,omitempty"`
+	OneTimeKeyboard bool               `json:"one_time_keyboard,omitempty"`
+}
+
+// KeyboardButton is one reply keyboard button.
+type KeyboardButton struct {
+	Text           string `json:"text"`
+	RequestContact bool   `json:"request_contact,omitempty"`
 }
 
 func (SendMessage) Method() string { return "sendMessage" }
@@ -51,6 +67,8 @@ func (r SendMessage) Params() Params {
 		setJSON(p, "reply_markup", r.Keyboard)
 	case r.RemoveKeyboard:
 		p["reply_markup"] = `{"remove_keyboard":true}`
+	case r.ReplyKeyboard != nil:
+		setJSON(p, "reply_markup", r.ReplyKeyboard)
 	}
 	if r.NoPreview {
 		p["link_preview_options"] = `{"is_disabled":true}`

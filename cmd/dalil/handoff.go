@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -52,7 +53,8 @@ func init() {
 		if hours.Loc == nil { // a Config built by hand (tests)
 			hours = handoff.DefaultHours()
 		}
-		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Redis: deps.Redis, Records: recs, T: deps.T,
+		desk, err := handoff.New(handoff.Options{API: deps.Client, Limits: botLimits{&running}, Notices: botNotices{&running},
+			Redis: deps.Redis, Records: recs, T: deps.T,
 			AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
 			Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 			Services: serviceNames(o.Matcher),
@@ -96,6 +98,18 @@ func init() {
 			}
 		}, nil
 	})
+}
+
+// botNotices puts the desk's notices in the users' outboxes through the
+// running bot (the desk acts only on what the running bot hands it).
+type botNotices struct{ b *atomic.Pointer[bot.Bot] }
+
+func (n botNotices) Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error {
+	b := n.b.Load()
+	if b == nil {
+		return errors.New("handoff notice before the bot runs")
+	}
+	return b.Notify(ctx, chat, key, m)
 }
 
 // botLimits makes the desk's Bot API calls wait under the running bot's

@@ -179,7 +179,7 @@ func (s *Store) Key(chat int64, part string) string {
 func (s *Store) GlobalKey(name string) string { return s.prefix + ":" + name }
 
 func (s *Store) keys(chat int64) []string {
-	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send")}
+	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send"), s.Key(chat, "enqueued")}
 }
 
 // commit writes (or, forgetting, deletes) the record, appends the replies
@@ -189,7 +189,7 @@ func (s *Store) keys(chat int64) []string {
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 if ARGV[3] == '' then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 else
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 end
@@ -409,9 +409,12 @@ func parseItems(v any) []Item {
 // enqueueScript appends items to a chat's outbox outside a conversation
 // (a scheduled message, a desk's notice) once per marker (KEYS[3]), and
 // tries to take the send lock like commit does. {-1}: already appended.
+// The once keys are fields of one hash per chat (KEYS[3]), which /forget
+// erases with the rest.
 var enqueueScript = redis.NewScript(`
-if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[1]) == false then return {-1} end
-for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+if redis.call('HSETNX', KEYS[3], ARGV[4], '1') == 0 then return {-1} end
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 local n = redis.call('LLEN', KEYS[1])
 if n == 0 then return {0} end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -426,17 +429,17 @@ return {n}
 // that crashed before noting it had delivered) appends nothing and reports
 // false. Like Commit, it returns a Sender when it took the send lock.
 func (s *Store) Enqueue(ctx context.Context, chat int64, once string, items []Item) (bool, *Sender, error) {
-	if once == "" || strings.Contains(once, "}") {
+	if once == "" {
 		return false, nil, fmt.Errorf("enqueue: bad once key %q", once)
 	}
 	tok := newToken()
-	args := make([]any, 0, 3+len(items))
-	args = append(args, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds())
+	args := make([]any, 0, 4+len(items))
+	args = append(args, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds(), once)
 	for _, it := range items {
-		args = append(args, string(it.ID)+"|"+string(it.Body))
+		args = append(args, it.ID+"|"+string(it.Body))
 	}
 	k := s.keys(chat)
-	res, err := s.batch.run(ctx, enqueueScript, []string{k[2], k[3], s.Key(chat, "once:"+once)}, args...).Slice()
+	res, err := s.batch.run(ctx, enqueueScript, []string{k[2], k[3], k[4]}, args...).Slice()
 	if err != nil {
 		return false, nil, fmt.Errorf("enqueue replies: %w", err)
 	}
