@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
@@ -92,7 +93,11 @@ type Options struct {
 	Adviser func(ctx context.Context, chat int64, st dialog.State) error
 	// AdviserNotice, when set, is called instead of Adviser and returns
 	// what to tell the user (what happens next), sent after the engine's
-	// own reply.
+	// own reply. It is an effect saved with the conversation and carried
+	// out by the chat's sender, outside the conversation lock and in the
+	// outbox's order, so its slow I/O (a record, a topic, a card under the
+	// group's limit) never outlasts the lock; it is called again if the
+	// process stops before it returns.
 	AdviserNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
@@ -110,6 +115,17 @@ type Options struct {
 	// taken by Intercept is ignored (never answered as a stray group).
 	AdvisersChatID int64
 
+	// ScheduleLease is how long a stopped replica keeps dispatching
+	// scheduled messages before another takes over (default 10s); a
+	// replica that stops cleanly hands over at once.
+	ScheduleLease time.Duration
+	// GroupWindow is the window of a group's 20-message limit (default a
+	// minute, Telegram's); tests shorten it to compress time.
+	GroupWindow time.Duration
+	// ScheduleEvery is the longest wait between looks for due scheduled
+	// messages (default 1s).
+	ScheduleEvery time.Duration
+
 	// OnHandled, when set, is told how long each handled update took from
 	// receipt to its durable save (load measurements).
 	OnHandled func(updateID int64, d time.Duration)
@@ -123,6 +139,7 @@ type Bot struct {
 	client *telegram.Client
 	store  *redisstore.Store
 	send   *sender
+	sched  *outbox.Scheduler
 	m      *metrics
 	log    *slog.Logger
 	name   string
@@ -137,6 +154,7 @@ type Bot struct {
 	work    sync.WaitGroup // actors
 	sending sync.WaitGroup // flushers
 	started sync.Map       // update id -> time received, until its first reply is sent
+	effects sync.Map       // outbox item id of a handoff effect -> chan closed once carried out here
 	workers *workers       // goroutines for actors, flushes and answers
 }
 
@@ -211,8 +229,14 @@ func New(o Options) (*Bot, error) {
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
-	b.send = &sender{client: o.Client, limits: newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst), m: m, log: o.Log,
-		attempts: o.SendAttempts, backoff: o.SendBackoff, timeout: o.SendTimeout}
+	lim := newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst)
+	if o.GroupWindow > 0 {
+		lim.groupWindow = o.GroupWindow
+	}
+	b.send = newSender(o.Client, lim, m, o.Log,
+		o.SendAttempts, o.SendBackoff, o.SendTimeout)
+	b.sched = outbox.New(o.Store.Client(), outbox.Options{Prefix: strings.TrimSuffix(o.Store.GlobalKey(""), ":"),
+		Lease: o.ScheduleLease, Every: o.ScheduleEvery, Log: o.Log})
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -336,9 +360,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
 		// The question is answered: its buttons go, so they cannot be
 		// pressed twice by mistake.
-		outs = append(outs, out{Method: "editMessageReplyMarkup", Params: map[string]string{
-			"chat_id": strconv.FormatInt(chat, 10), "message_id": strconv.FormatInt(cq.Message.MessageID, 10),
-			"reply_markup": `{"inline_keyboard":[]}`}})
+		outs = append(outs, outOf(telegram.EditMessageReplyMarkup{ChatID: chat, MessageID: cq.Message.MessageID}))
 	}
 	forget := false
 	{ // kept as a block (it was an else) so that the merge with the outbox rewrite stays small
@@ -371,12 +393,14 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 				b.m.effects.WithLabelValues("adviser").Inc()
 				log.Info("conversation handed to an adviser", "chat", chatHash(chat))
 				if b.o.AdviserNotice != nil {
-					notice, err := b.o.AdviserNotice(ctx, chat, st)
+					// Carried out by the chat's sender, outside the lock,
+					// once the state is saved with it (see handoffEffect).
+					o, err := handoffEffect(chat, st)
 					if err != nil {
-						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
-						notice = b.o.T.T(st.Lang, "TechnicalError", nil)
+						b.fail(ctx, sess, chat, st.Lang, "adviser handoff", err)
+						return
 					}
-					outs = append(outs, b.message(chat, notice, nil)...)
+					outs = append(outs, o)
 				} else if b.o.Adviser != nil {
 					if err := b.o.Adviser(ctx, chat, st); err != nil {
 						log.Error("adviser handoff", "chat", chatHash(chat), "err", err)
@@ -399,6 +423,11 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 					if notice != "" { // after the engine's own reply, already in outs
 						outs = append(outs, b.message(chat, notice, nil)...)
 					}
+				}
+				// Nothing scheduled reaches a user who asked to be forgotten.
+				if _, err := b.sched.CancelChat(ctx, chat); err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
+					return
 				}
 				if b.o.Forget != nil {
 					if err := b.o.Forget(ctx, chat); err != nil {
@@ -427,8 +456,23 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if len(items) > 0 {
 		b.started.Store(up.UpdateID, at)
 	}
+	// A handoff effect is carried out by the sender after the lock is
+	// freed; this chat's next update waits for it (see the end), so that a
+	// message written right after /adviser finds the handoff open and
+	// reaches the advisers, as it did when the effect ran under the lock.
+	var effectID string
+	var effectDone chan struct{}
+	for i, o := range outs {
+		if o.Method == effectHandoff {
+			effectID, effectDone = items[i].ID, make(chan struct{})
+			b.effects.Store(effectID, effectDone)
+		}
+	}
 	snd, err := b.store.Commit(ctx, sess, save, items)
 	if err != nil {
+		if effectDone != nil {
+			b.effects.Delete(effectID)
+		}
 		b.started.Delete(up.UpdateID)
 		log.Error("saving conversation", "chat", chatHash(chat), "err", err)
 		b.technical(ctx, chat, conv.State.Lang)
@@ -454,7 +498,25 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flushWith(snd, mine)
 		})
 	}
+	if effectDone != nil {
+		// Holding no lock: however long the card waits for the group's
+		// limit, nothing expires. Bounded in case the effect is carried
+		// out by another process (a sender left from before a restart).
+		t := time.NewTimer(effectWait)
+		defer t.Stop()
+		select {
+		case <-effectDone:
+		case <-t.C:
+			b.effects.Delete(effectID)
+		case <-ctx.Done():
+		}
+	}
 }
+
+// effectWait bounds how long a chat's next update waits for a handoff
+// effect: the group's limit (20 a minute) lets a burst of 50 requests
+// through in under three minutes.
+const effectWait = 3 * time.Minute
 
 // rendered is a reply as saved in the outbox and as it was before encoding.
 type rendered struct {
@@ -518,8 +580,7 @@ func (b *Bot) technical(ctx context.Context, chat int64, l lang.Lang) {
 	if l == "" {
 		l = lang.FR
 	}
-	o := out{Method: "sendMessage", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10),
-		"text": b.o.T.T(l, "TechnicalError", nil)}}
+	o := outOf(telegram.SendMessage{ChatID: chat, Text: b.o.T.T(l, "TechnicalError", nil)})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
 		b.log.Error("sending the technical error notice", "chat", chatHash(chat), "err", err)
 	}
@@ -535,7 +596,7 @@ func guessLang(up *telegram.Update) lang.Lang {
 }
 
 func (b *Bot) answer(ctx context.Context, chat int64, id string) {
-	o := out{Method: "answerCallbackQuery", Params: map[string]string{"callback_query_id": id}}
+	o := outOf(telegram.AnswerCallbackQuery{ID: id})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
 		b.log.Warn("answering a button press", "err", err)
 	}
@@ -564,16 +625,27 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
+			if o.Method == effectHandoff {
+				if !b.handoff(ctx, snd, o) {
+					b.stopSending(snd, false) // stopping: the effect stays owed
+					return
+				}
+				if ch, ok := b.effects.LoadAndDelete(item.ID); ok {
+					close(ch.(chan struct{}))
+				}
+				sent = append(sent, item.ID)
+				break
+			}
 			_, err := b.send.do(ctx, snd.Chat, o)
 			if err != nil {
-				var se *sendErr
+				var se *telegram.SendError
 				errors.As(err, &se)
 				switch {
-				case se != nil && se.reason == "stopped":
+				case se != nil && se.Reason == "stopped":
 					// Shutting down: leave it owed for the next process.
 					b.stopSending(snd, false)
 					return
-				case se != nil && se.reason == "blocked":
+				case se != nil && se.Class == telegram.Blocked:
 					b.log.Info("user blocked the bot; dropping the replies owed", "chat", chatHash(snd.Chat))
 					b.m.failedSend.WithLabelValues("blocked").Inc()
 					b.stopSending(snd, true)
@@ -581,7 +653,7 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				default:
 					reason := "gave_up"
 					if se != nil {
-						reason = se.reason
+						reason = se.Reason
 					}
 					b.m.failedSend.WithLabelValues(reason).Inc()
 					b.log.Error("reply not delivered, dropped", "chat", chatHash(snd.Chat), "method", o.Method, "reason", reason, "err", err)
@@ -593,7 +665,12 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				break
 			}
 		}
-		if err := b.store.Next(ctx, snd, sent...); err != nil {
+		// Marked even when a stop cut the work short: a message that went
+		// out must not be sent again by the next sender.
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		err := b.store.Next(mctx, snd, sent...)
+		cancel()
+		if err != nil {
 			if errors.Is(err, redisstore.ErrLockLost) {
 				return // another sender has taken over
 			}
@@ -658,17 +735,16 @@ func (b *Bot) message(chat int64, text string, buttons [][]dialog.Button) []out 
 	parts := split(text, 4000)
 	outs := make([]out, 0, len(parts))
 	for i, p := range parts {
-		params := map[string]string{"chat_id": strconv.FormatInt(chat, 10), "text": p,
-			"link_preview_options": `{"is_disabled":true}`}
+		r := telegram.SendMessage{ChatID: chat, Text: p, NoPreview: true}
 		if i == len(parts)-1 && len(buttons) > 0 {
-			params["reply_markup"] = keyboard(buttons)
+			r.Keyboard = keyboard(buttons)
 		}
-		outs = append(outs, out{Method: "sendMessage", Params: params})
+		outs = append(outs, outOf(r))
 	}
 	return outs
 }
 
-func keyboard(buttons [][]dialog.Button) string {
+func keyboard(buttons [][]dialog.Button) *telegram.InlineKeyboard {
 	kb := telegram.InlineKeyboard{InlineKeyboard: make([][]telegram.InlineButton, 0, len(buttons))}
 	for _, row := range buttons {
 		r := make([]telegram.InlineButton, 0, len(row))
@@ -677,8 +753,7 @@ func keyboard(buttons [][]dialog.Button) string {
 		}
 		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
 	}
-	raw, _ := json.Marshal(kb)
-	return string(raw)
+	return &kb
 }
 
 // merge joins texts that follow one another without buttons into one

@@ -11,9 +11,20 @@
 //	getUpdates / webhook ─▶ Redis stream of the chat's partition (acknowledged to Telegram once queued)
 //	  ─▶ the one replica holding that partition's lease ─▶ the chat's actor (one update of a chat at a time, in order)
 //	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
-//	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), adviser, forget
+//	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), forget; the adviser
+//	     handoff becomes an outbox item (dalil.handoff) instead of being carried out here
 //	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
-//	  ─▶ sender (send lock): limits · 429 retry_after · 5xx/network backoff · mark each reply sent
+//	  ─▶ sender (send lock): limits · telegram.Sender's one error policy · mark each item sent;
+//	     a handoff item is carried out here, outside the conversation lock (send lock renewed)
+//
+// # Scheduled messages
+//
+// Bot.Schedule(ctx, chat, at, message, key) keeps a message in Redis
+// (bot/outbox) until at, once per idempotency key. Every replica runs the
+// dispatcher; one at a time, the holder of a lease, moves due messages,
+// oldest first, into their chats' outboxes (redisstore.Store.Enqueue, once
+// per entry), where they are sent like replies: in order after what the
+// chat is owed, under the same limits and error policy, once.
 //
 // Polling confirms Telegram's offset once a batch is in the stream, so it
 // never waits for handling; with Redis down it handles the batch at once so
@@ -45,10 +56,13 @@
 // Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
 // dalil:{chat:ID}:state (the record, JSON, with the state TTL),
 // :out (replies owed, a list), :lock (conversation lock, seconds),
-// :send (send lock), :once:private (a group told to talk in private).
+// :send (send lock), :enqueued (once keys of what was put in the outbox
+// outside a conversation: scheduled messages, the desk's notices),
+// :once:private (a group told to talk in private).
 // Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
 // hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live
-// replicas by last heartbeat, a sorted set).
+// replicas by last heartbeat, a sorted set), dalil:{sched}:* (scheduled
+// messages: due, body, key:K, seq, lease; see bot/outbox).
 //
 // # Metrics (/metrics)
 //
@@ -57,7 +71,9 @@
 // dalil_botapi_requests_total{method}, dalil_botapi_errors_total{method,code}
 // (code 0: network), dalil_ratelimit_waits_total{limit} and
 // dalil_ratelimit_wait_seconds_total{limit} (global, chat, group,
-// retry_after), dalil_messages_failed_total{reason}, dalil_effects_total{kind}.
+// retry_after), dalil_messages_failed_total{reason}, dalil_effects_total{kind},
+// dalil_scheduled_dispatched_total (scheduled messages this replica put in
+// their chats' outboxes).
 //
 // Rate limits are kept per process: with several replicas, TELEGRAM_RATE_LIMIT
 // should be divided among them.

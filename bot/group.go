@@ -2,8 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,17 +47,13 @@ func (b *Bot) group(ctx context.Context, up *telegram.Update) {
 	// People in a group read different languages: the notice is in French
 	// and in Darija.
 	text := b.o.T.T(lang.FR, "bot.group.private", nil) + "\n\n" + b.o.T.T(lang.ARY, "bot.group.private", nil)
-	params := map[string]string{"chat_id": strconv.FormatInt(chat, 10), "text": text}
+	r := telegram.SendMessage{ChatID: chat, Text: text}
 	if b.name != "" {
-		params["reply_markup"] = `{"inline_keyboard":[[{"text":` + quote(b.o.T.T(lang.FR, "bot.group.button", nil)+" · "+b.o.T.T(lang.ARY, "bot.group.button", nil)) +
-			`,"url":"https://t.me/` + b.name + `?start=group"}]]}`
+		r.Keyboard = &telegram.InlineKeyboard{InlineKeyboard: [][]telegram.InlineButton{{{
+			Text: b.o.T.T(lang.FR, "bot.group.button", nil) + " · " + b.o.T.T(lang.ARY, "bot.group.button", nil),
+			URL:  "https://t.me/" + b.name + "?start=group"}}}}
 	}
-	if _, err := b.send.do(ctx, chat, out{Method: "sendMessage", Params: params}); err != nil {
+	if _, err := b.send.do(ctx, chat, outOf(r)); err != nil {
 		b.log.Warn("telling a group to talk in private", "err", err)
 	}
-}
-
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }

@@ -225,5 +225,5 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 // beside the bot's sender (the adviser desk) uses it, so that both draw on
 // one budget instead of only learning of the limit from a 429.
 func (b *Bot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) error {
-	return b.send.waitTurn(ctx, chat, countsInChat)
+	return b.send.WaitTurn(ctx, chat, countsInChat)
 }

@@ -24,6 +24,7 @@ type metrics struct {
 	waitSecs   *prometheus.CounterVec
 	effects    *prometheus.CounterVec
 	failedSend *prometheus.CounterVec
+	scheduled  prometheus.Counter
 	// referrals: outcome (matched, widened, none, error) and the needs and
 	// provinces asked for (codes of the shared vocabulary: a bounded set).
 	referrals     *prometheus.CounterVec
@@ -64,6 +65,9 @@ func newMetrics() *metrics {
 	m.failedSend = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dalil_messages_failed_total", Help: "Messages given up after retries, by reason.",
 	}, []string{"reason"})
+	m.scheduled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "dalil_scheduled_dispatched_total", Help: "Scheduled messages put in their chat's outbox by this replica once due.",
+	})
 	m.referrals = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dalil_referrals_total", Help: "Referrals looked up, by outcome (matched, widened: found after relaxing facets, none, error).",
 	}, []string{"outcome"})
@@ -76,7 +80,7 @@ func newMetrics() *metrics {
 	m.servicesShown = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "dalil_referral_services_shown_total", Help: "Services shown to users in referrals.",
 	})
-	m.reg.MustRegister(m.updates, m.handling, m.replying, m.apiCalls, m.apiErrors, m.waits, m.waitSecs, m.effects, m.failedSend,
+	m.reg.MustRegister(m.updates, m.handling, m.replying, m.apiCalls, m.apiErrors, m.waits, m.waitSecs, m.effects, m.failedSend, m.scheduled,
 		m.referrals, m.referralCodes, m.referralPages, m.servicesShown,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -102,8 +102,7 @@ func (b *Bot) setAside(up *telegram.Update, reason string, attempts int, same bo
 	if chat == 0 || chat == b.o.AdvisersChatID || !b.private(up) {
 		return
 	}
-	o := out{Method: "sendMessage", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10),
-		"text": b.o.T.T(b.langOf(ctx, up), "bot.poison", nil)}}
+	o := outOf(telegram.SendMessage{ChatID: chat, Text: b.o.T.T(b.langOf(ctx, up), "bot.poison", nil)})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
 		b.log.Error("sending the apology for a poison update", "chat", chatHash(chat), "err", err)
 	}

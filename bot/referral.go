@@ -3,10 +3,10 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/lang"
@@ -100,20 +100,15 @@ func venue(chat int64, s *catalogue.Service, l lang.Lang) *out {
 	if addr == "" {
 		addr = title
 	}
-	return &out{Method: "sendVenue", Params: map[string]string{
-		"chat_id":   strconv.FormatInt(chat, 10),
-		"latitude":  strconv.FormatFloat(*s.Latitude, 'f', 6, 64),
-		"longitude": strconv.FormatFloat(*s.Longitude, 'f', 6, 64),
-		"title":     title,
-		"address":   addr,
-	}}
+	o := outOf(telegram.SendVenue{ChatID: chat, Latitude: *s.Latitude, Longitude: *s.Longitude, Title: title, Address: addr})
+	return &o
 }
 
 // typing shows "typing…" when looking services up takes a noticeable
 // time; best effort. The returned function is called when the lookup ends.
 func (b *Bot) typing(chat int64) (stop func()) {
 	show := func() {
-		o := out{Method: "sendChatAction", Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "action": "typing"}}
+		o := outOf(telegram.SendChatAction{ChatID: chat, Action: "typing"})
 		_, _ = b.send.do(b.workCtx, chat, o)
 	}
 	if b.o.TypingAfter < 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 )
 
@@ -56,10 +57,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	} else {
 		go func() { polled <- b.poll(ctx) }()
 	}
+	// Scheduled messages: one replica at a time moves due ones to their
+	// chats' outboxes; it has stopped before drain waits for the senders.
+	scheduling := make(chan struct{})
+	go func() {
+		defer close(scheduling)
+		_ = b.sched.Run(ctx, b.deliverScheduled, func(outbox.Due) { b.m.scheduled.Inc() })
+	}()
 	err := b.consume(ctx)
 	if perr := <-polled; err == nil {
 		err = perr
 	}
+	<-scheduling
 	b.drain()
 	return err
 }

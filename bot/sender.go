@@ -3,11 +3,8 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
@@ -45,40 +42,39 @@ func (o out) appendJSON(b []byte) []byte {
 	return append(b, '}', '}')
 }
 
+// outOf renders a typed Bot API call as kept in the outbox.
+func outOf(r telegram.Request) out { return out{Method: r.Method(), Params: r.Params()} }
+
 // countsInChat reports whether Telegram counts the call as a message in the
 // chat's own limit (an edit or a callback answer does not).
 func (o out) countsInChat() bool {
-	switch o.Method {
-	case "editMessageReplyMarkup", "editMessageText", "answerCallbackQuery", "sendChatAction", "deleteMessage":
-		return false
-	}
-	return true
+	_, counts := telegram.Limit(o.Method)
+	return counts
 }
 
-// sendErr classifies a call that finally failed.
-type sendErr struct {
-	reason string // blocked, rejected, gave_up, stopped
-	err    error
-}
-
-func (e *sendErr) Error() string { return e.reason + ": " + e.err.Error() }
-func (e *sendErr) Unwrap() error { return e.err }
-
-// sender makes Bot API calls under the rate limits, retrying what may
-// succeed later.
+// sender makes the bot's Bot API calls through the shared telegram.Sender
+// (one error policy for the bot and the desk) under the bot's rate limits,
+// which it owns and counts.
 type sender struct {
-	client   *telegram.Client
-	limits   *limits
-	m        *metrics
-	log      *slog.Logger
-	attempts int           // tries for network errors and 5xx
-	backoff  time.Duration // first wait between them, doubled each time
-	timeout  time.Duration // per call
+	tg     telegram.Sender
+	limits *limits
+	m      *metrics
 }
 
-// waitTurn waits until a message to chat may go under the limits, and
+func newSender(client telegram.Caller, l *limits, m *metrics, log *slog.Logger, attempts int, backoff, timeout time.Duration) *sender {
+	s := &sender{limits: l, m: m}
+	s.tg = telegram.Sender{API: client, Limits: s, Log: log, Attempts: attempts, Backoff: backoff, Timeout: timeout,
+		Hooks: telegram.Hooks{
+			Call:   func(method string) { m.apiCalls.WithLabelValues(method).Inc() },
+			Error:  m.apiError,
+			Waited: m.waited,
+		}}
+	return s
+}
+
+// WaitTurn waits until a message to chat may go under the limits, and
 // counts the wait (a wait cut short by a stop is not counted).
-func (s *sender) waitTurn(ctx context.Context, chat int64, perChat bool) error {
+func (s *sender) WaitTurn(ctx context.Context, chat int64, perChat bool) error {
 	d, why, err := s.limits.wait(ctx, chat, perChat)
 	if err == nil && d > 0 {
 		s.m.waited(string(why), d)
@@ -86,73 +82,8 @@ func (s *sender) waitTurn(ctx context.Context, chat int64, perChat bool) error {
 	return err
 }
 
-// do sends o to chat. It waits for the limits, waits retry_after on 429,
-// retries network errors and 5xx with backoff, and returns a *sendErr when
-// it gives up. A 403 (the user blocked the bot, or left the group) is
-// returned at once as "blocked".
+// do sends o to chat under the one error policy (telegram.Sender.Do):
+// errors are *telegram.SendError.
 func (s *sender) do(ctx context.Context, chat int64, o out) (json.RawMessage, error) {
-	limited := o.Method != "answerCallbackQuery" && o.Method != "sendChatAction"
-	var last error
-	for attempt := 0; ; attempt++ {
-		if limited {
-			if err := s.waitTurn(ctx, chat, o.countsInChat()); err != nil {
-				return nil, &sendErr{"stopped", err}
-			}
-		}
-		cctx, cancel := context.WithTimeout(ctx, s.timeout)
-		s.m.apiCalls.WithLabelValues(o.Method).Inc()
-		res, err := s.client.Call(cctx, o.Method, o.Params)
-		cancel()
-		if err == nil {
-			return res, nil
-		}
-		if ctx.Err() != nil {
-			return nil, &sendErr{"stopped", ctx.Err()}
-		}
-		code := telegram.Code(err)
-		s.m.apiError(o.Method, code)
-		last = err
-		var te *telegram.Error
-		errors.As(err, &te)
-		switch {
-		case code == 429:
-			wait := te.RetryAfter
-			if wait <= 0 {
-				wait = time.Second
-			}
-			s.m.waited("retry_after", wait)
-			if attempt >= s.attempts+5 {
-				return nil, &sendErr{"gave_up", last}
-			}
-			s.log.Warn("Bot API asked to slow down; waiting and retrying", "method", o.Method,
-				"chat", chatHash(chat), "retry_after", wait, "attempt", attempt+1)
-			if err := sleepUntil(ctx, time.Now().Add(wait)); err != nil {
-				return nil, &sendErr{"stopped", err}
-			}
-			continue
-		case code == 403:
-			return nil, &sendErr{"blocked", err}
-		case code == 400 && te != nil && te.MigrateTo != 0:
-			// A group became a supergroup: send there instead.
-			o.Params["chat_id"] = fmt.Sprint(te.MigrateTo)
-			continue
-		case code == 400 && te != nil && strings.HasPrefix(o.Method, "edit") &&
-			(strings.Contains(te.Message, "message is not modified") || strings.Contains(te.Message, "message to edit not found")):
-			// The message already reads so (two quick taps on one keyboard
-			// both remove it, and Telegram refuses the second), or the user
-			// deleted it: nothing is left to do.
-			return nil, nil
-		case code >= 400 && code < 500:
-			return nil, &sendErr{"rejected", err}
-		}
-		// Network error, timeout, or 5xx: back off and retry.
-		if attempt+1 >= s.attempts {
-			return nil, &sendErr{"gave_up", last}
-		}
-		s.log.Warn("Bot API call failed; retrying", "method", o.Method, "chat", chatHash(chat),
-			"code", code, "err", err, "in", s.backoff<<attempt, "attempt", attempt+1)
-		if err := sleepUntil(ctx, time.Now().Add(s.backoff<<attempt)); err != nil {
-			return nil, &sendErr{"stopped", err}
-		}
-	}
+	return s.tg.Do(ctx, chat, o.Method, o.Params)
 }

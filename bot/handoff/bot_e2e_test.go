@@ -82,6 +82,7 @@ func (l *live) run() {
 	var b *bot.Bot
 	do.Resume = ResumeFunc(func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) })
 	do.Limits = botLimits{&b} // the desk's messages under the bot's own limits, as serve wires it
+	do.Notices = botNotices{&b}
 	d, err := New(do)
 	if err != nil {
 		l.t.Fatal(err)
@@ -318,6 +319,13 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 	if len(by) != 3 || !slices.Contains(texts, "Conversation rendue à l'assistant.") || !slices.Contains(texts, "Fiche inconnue : refusé.") {
 		t.Errorf("answers to the three presses: %q", by)
 	}
+}
+
+// botNotices puts the desk's notices in the outbox of the bot a run started.
+type botNotices struct{ b **bot.Bot }
+
+func (n botNotices) Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error {
+	return (*n.b).Notify(ctx, chat, key, m)
 }
 
 // botLimits waits under the limits of the bot a run started.

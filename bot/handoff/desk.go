@@ -23,15 +23,16 @@ import (
 // Caller is the part of the Bot API client the desk uses
 // (*telegram.Client): raw calls, since copyMessage, forum topics and
 // getChatMember are newer than the library.
-type Caller interface {
-	Call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error)
-}
+type Caller = telegram.Caller
 
 // Limiter is the bot's send limiter (bot.Bot.WaitTurn): the desk's
 // messages draw on the same overall and per-chat budgets as the bot's
 // replies (the advisers' group gets 20 messages a minute in all).
-type Limiter interface {
-	WaitTurn(ctx context.Context, chat int64, countsInChat bool) error
+type Limiter = telegram.Limiter
+
+// Notifier puts a message in a user's outbox once per key (bot.Bot.Notify).
+type Notifier interface {
+	Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error
 }
 
 // Resumer gives a user back to the bot after a close, at the engine's
@@ -81,6 +82,11 @@ type Options struct {
 	// Services names the services already shown to the user on the card
 	// (see NamesFrom); nil lists their ids.
 	Services ServiceNames
+	// Notices, when set, carries the desk's notices to users through the
+	// user's outbox (bot.Bot.Notify): saved before sent, in order with the
+	// bot's replies, once per notice key whatever the retries and
+	// replicas. Without it they are sent directly.
+	Notices Notifier
 	// Resume offers the user to go on with the bot after a close (the
 	// engine's current question); nil sends only the closing message.
 	Resume Resumer
@@ -108,6 +114,7 @@ type Desk struct {
 	o   Options
 	log *slog.Logger
 	m   *metrics
+	tg  telegram.Sender // the one error policy, shared with the bot
 
 	forumOnce sync.Mutex
 	forum     *bool // the group's kind, fixed for its life
@@ -156,7 +163,12 @@ func New(o Options) (*Desk, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}, nil
+	d := &Desk{o: o, log: o.Log.With("component", "handoff"), m: newMetrics()}
+	d.tg = telegram.Sender{API: o.API, Log: d.log, Attempts: 4, Backoff: 500 * time.Millisecond}
+	if o.Limits != nil {
+		d.tg.Limits = o.Limits
+	}
+	return d, nil
 }
 
 // ttl is the life of the desk's Redis keys: STATE_TTL, or the retention
@@ -217,50 +229,21 @@ func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
 	return s.open(), err
 }
 
-// call calls the Bot API, after waiting its turn under the bot's limits,
-// and waits out a 429 (another replica's messages, or Telegram's own
-// counting) or a 5xx a few times.
+// call calls the Bot API through the shared sender: the bot's rate limits
+// and the one error policy of telegram.Sender (a 403 at once, a long
+// retry_after waited out, a migrated group followed).
 func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
-	limited, counts := limitOf(method)
-	for attempt := 0; ; attempt++ {
-		if limited && d.o.Limits != nil {
-			chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
-			if err := d.o.Limits.WaitTurn(ctx, chat, counts); err != nil {
-				return nil, fmt.Errorf("%s: waiting for the rate limit: %w", method, err)
-			}
-		}
-		raw, err := d.o.API.Call(ctx, method, p)
-		var te *telegram.Error
-		if err == nil || attempt >= 3 || !errors.As(err, &te) || !te.Temporary() {
-			return raw, err
-		}
-		wait := te.RetryAfter
-		if wait <= 0 {
-			wait = 500 * time.Millisecond
-		}
-		if wait > 30*time.Second {
-			return raw, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
+	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	raw, err := d.tg.Do(ctx, chat, method, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
 	}
+	return raw, nil
 }
 
-// limitOf says whether a call waits for the rate limits, and whether it
-// counts as a message in its chat (a new message, a new topic) or only
-// overall (an edit). Reads and callback answers are not limited, as in
-// the bot's sender.
-func limitOf(method string) (limited, countsInChat bool) {
-	switch method {
-	case "sendMessage", "copyMessage", "createForumTopic":
-		return true, true
-	case "editMessageText", "editForumTopic", "reopenForumTopic", "closeForumTopic", "deleteForumTopic", "deleteMessage":
-		return true, false
-	}
-	return false, false
+// do makes one typed Bot API call through the shared sender.
+func (d *Desk) do(ctx context.Context, r telegram.Request) (json.RawMessage, error) {
+	return d.call(ctx, r.Method(), r.Params())
 }
 
 // send sends a text and returns the new message id.
@@ -280,9 +263,19 @@ func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram
 	return m.MessageID, nil
 }
 
-// toUser tells the user something in their language.
-func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, extra telegram.Params) {
-	if _, err := d.send(ctx, chat, d.o.T.T(l, id, data), extra); err != nil {
+// toUser tells the user something in their language. With a key and
+// Options.Notices, through the user's outbox, once per key; without a key
+// (a notice that must reach the user before a relay sent right after it),
+// directly.
+func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, m telegram.SendMessage, key string) {
+	m.ChatID, m.Text = chat, d.o.T.T(l, id, data)
+	var err error
+	if d.o.Notices != nil && key != "" {
+		err = d.o.Notices.Notify(ctx, chat, key, m)
+	} else {
+		_, err = d.do(ctx, m)
+	}
+	if err != nil {
 		d.m.fail(failNotify)
 		d.log.Warn("telling a user", "msg", id, "err", err)
 	}
@@ -295,7 +288,7 @@ func (d *Desk) isForum(ctx context.Context) (bool, error) {
 	if d.forum != nil {
 		return *d.forum, nil
 	}
-	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10)})
+	raw, err := d.do(ctx, telegram.GetChat{ChatID: d.o.AdvisersChatID})
 	var c telegram.Chat
 	if err == nil {
 		err = json.Unmarshal(raw, &c)
@@ -326,7 +319,7 @@ func (d *Desk) sawForum(isForum bool) {
 
 // firstName is the user's first name for the advisers, "" when unknown.
 func (d *Desk) firstName(ctx context.Context, chat int64) string {
-	raw, err := d.call(ctx, "getChat", telegram.Params{"chat_id": strconv.FormatInt(chat, 10)})
+	raw, err := d.do(ctx, telegram.GetChat{ChatID: chat})
 	if err != nil {
 		return ""
 	}
@@ -453,13 +446,10 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	if v, err := d.o.Redis.Get(ctx, tk).Int64(); err == nil && v != 0 {
 		// The user is back, maybe with another need: the topic's name
 		// follows, and a topic someone closed is opened again.
-		p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
-			"message_thread_id": strconv.FormatInt(v, 10)}
-		if _, err := d.call(ctx, "reopenForumTopic", p); err != nil {
+		if _, err := d.do(ctx, telegram.TopicAction{Action: "reopenForumTopic", ChatID: d.o.AdvisersChatID, ThreadID: v}); err != nil {
 			d.log.Debug("reopening a forum topic", "err", err) // "TOPIC_NOT_MODIFIED" when open
 		}
-		p["name"] = name
-		if _, err := d.call(ctx, "editForumTopic", p); err != nil {
+		if _, err := d.do(ctx, telegram.EditForumTopic{ChatID: d.o.AdvisersChatID, ThreadID: v, Name: name}); err != nil {
 			d.log.Debug("renaming a forum topic", "err", err)
 		}
 		// The maps live as long as the new request may.
@@ -469,8 +459,7 @@ func (d *Desk) topic(ctx context.Context, chat int64, name string) (int64, error
 	} else if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading the user's topic: %w", err)
 	}
-	raw, err := d.call(ctx, "createForumTopic", telegram.Params{
-		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "name": name})
+	raw, err := d.do(ctx, telegram.CreateForumTopic{ChatID: d.o.AdvisersChatID, Name: name})
 	if err != nil {
 		return 0, fmt.Errorf("creating a forum topic: %w", err)
 	}

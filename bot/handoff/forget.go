@@ -156,12 +156,11 @@ func (d *Desk) ForgetNotice(ctx context.Context, chat int64, l lang.Lang) (strin
 // the messages, the cards. It returns how many messages are left that
 // advisers can still read, and whether there was anything to clean.
 func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left int, cleaned bool) {
-	group := strconv.FormatInt(d.o.AdvisersChatID, 10)
 	now := d.o.Now()
 	if thread != "" {
 		cleaned = true
-		p := telegram.Params{"chat_id": group, "message_thread_id": thread}
-		if _, err := d.call(ctx, "deleteForumTopic", p); err == nil {
+		topic, _ := strconv.ParseInt(thread, 10, 64)
+		if _, err := d.do(ctx, telegram.TopicAction{Action: "deleteForumTopic", ChatID: d.o.AdvisersChatID, ThreadID: topic}); err == nil {
 			// Every message of the topic went with it, whatever its age;
 			// lists posted elsewhere (the General topic) remain to clean.
 			posted = slices.DeleteFunc(slices.Clone(posted), func(z redis.Z) bool {
@@ -169,13 +168,11 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 			})
 		} else {
 			d.log.Warn("deleting a forgotten user's forum topic; renaming it", "err", err)
-			p["name"] = erasedTopic
-			if _, err := d.call(ctx, "editForumTopic", p); err != nil {
+			if _, err := d.do(ctx, telegram.EditForumTopic{ChatID: d.o.AdvisersChatID, ThreadID: topic, Name: erasedTopic}); err != nil {
 				d.m.fail(failNotify)
 				d.log.Warn("renaming a forgotten user's forum topic", "err", err)
 			}
-			delete(p, "name")
-			if _, err := d.call(ctx, "closeForumTopic", p); err != nil {
+			if _, err := d.do(ctx, telegram.TopicAction{Action: "closeForumTopic", ChatID: d.o.AdvisersChatID, ThreadID: topic}); err != nil {
 				d.log.Debug("closing a forgotten user's forum topic", "err", err)
 			}
 		}
@@ -196,7 +193,8 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 		}
 		sent := time.Unix(int64(z.Score), 0)
 		if z.Score == 0 || now.Sub(sent) < deleteWindow {
-			_, err := d.call(ctx, "deleteMessage", telegram.Params{"chat_id": group, "message_id": id})
+			msg, _ := strconv.ParseInt(id, 10, 64)
+			_, err := d.do(ctx, telegram.DeleteMessage{ChatID: d.o.AdvisersChatID, MessageID: msg})
 			if err == nil || gone(err) {
 				continue
 			}
@@ -214,8 +212,8 @@ func (d *Desk) clean(ctx context.Context, thread string, posted []redis.Z) (left
 // overwrite replaces the text of the group's message id (and its buttons);
 // it reports whether nothing of the old content is left to read.
 func (d *Desk) overwrite(ctx context.Context, id, text string) bool {
-	_, err := d.call(ctx, "editMessageText", telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10),
-		"message_id": id, "text": text, "reply_markup": `{"inline_keyboard":[]}`})
+	msg, _ := strconv.ParseInt(id, 10, 64)
+	_, err := d.do(ctx, telegram.EditMessageText{ChatID: d.o.AdvisersChatID, MessageID: msg, Text: text})
 	if err == nil || gone(err) || strings.Contains(strings.ToLower(err.Error()), "not modified") {
 		return true
 	}

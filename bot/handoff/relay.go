@@ -115,12 +115,12 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 		case "forget", "language", "lang", "langue":
 			return false, nil
 		case "adviser", "conseiller":
-			d.toUser(ctx, chat, l, "handoff.user.already", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.already", nil, telegram.SendMessage{}, "ho:already:"+strconv.FormatInt(m.MessageID, 10))
 			return true, nil
 		case "help", "back":
 			// The tree is paused: say how to reach it rather than
 			// relay a command the adviser cannot act on.
-			d.toUser(ctx, chat, l, "handoff.user.busy", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.busy", nil, telegram.SendMessage{}, "ho:busy:"+strconv.FormatInt(m.MessageID, 10))
 			return true, nil
 		}
 	}
@@ -211,8 +211,7 @@ func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) 
 		return fmt.Errorf("saving handoff state: %w", err)
 	}
 	d.note(ctx, chat, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
-	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil,
-		telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:phone:"+s["id"])
 	return nil
 }
 
@@ -257,8 +256,7 @@ func (d *Desk) member(ctx context.Context, user int64) (bool, error) {
 	} else if !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("reading the member cache: %w", err)
 	}
-	raw, err := d.call(ctx, "getChatMember", telegram.Params{
-		"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "user_id": strconv.FormatInt(user, 10)})
+	raw, err := d.do(ctx, telegram.GetChatMember{ChatID: d.o.AdvisersChatID, UserID: user})
 	if err != nil {
 		// Fails closed: a sender whose membership cannot be checked (an
 		// error after call's retries, or a server without the method) is
@@ -427,13 +425,13 @@ func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Messa
 		// The user learns who answers once per adviser, not before every
 		// message.
 		if d.o.HideName {
-			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, nil)
+			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, telegram.SendMessage{}, "")
 		} else {
 			name := m.From.FirstName
 			if l.RTL() {
 				name = locales.Isolate(name)
 			}
-			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, nil)
+			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, telegram.SendMessage{}, "")
 		}
 		if err := d.o.Redis.HSet(ctx, hk, "spoke", from).Err(); err != nil {
 			return fmt.Errorf("saving handoff state: %w", err)
@@ -505,13 +503,12 @@ func (d *Desk) editCard(ctx context.Context, s state, status string) {
 	if s["ctext"] != "" {
 		text = s["ctext"] + "\n\n" + status
 	}
-	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10), "message_id": s["card"], "text": text}
+	r := telegram.EditMessageText{ChatID: d.o.AdvisersChatID, MessageID: s.int("card"), Text: text}
 	if s.open() && s["closed"] == "" {
-		telegram.JSON(p, "reply_markup", cardButtons(s["cardid"], s["holder"] != ""))
-	} else {
-		p["reply_markup"] = `{"inline_keyboard":[]}`
+		kb := cardButtons(s["cardid"], s["holder"] != "")
+		r.Keyboard = &kb
 	}
-	if _, err := d.call(ctx, "editMessageText", p); err != nil {
+	if _, err := d.do(ctx, r); err != nil {
 		d.m.fail(failNotify)
 		d.log.Warn("editing the summary card", "err", err)
 	}
@@ -630,7 +627,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 		d.note(ctx, chat, s, "✔️ Conversation rendue à l'assistant.")
 	}
 	if tell {
-		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.Params{"reply_markup": `{"remove_keyboard":true}`})
+		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:closed:"+s["id"])
 		if d.o.Resume != nil {
 			if err := d.o.Resume.Resume(ctx, chat); err != nil {
 				return fmt.Errorf("offering to go on after a handoff: %w", err)
@@ -760,11 +757,9 @@ func (d *Desk) Tick(ctx context.Context) error {
 			return fmt.Errorf("saving handoff state: %w", err)
 		}
 		l := s.lang()
-		kb := map[string]any{"keyboard": [][]map[string]any{{{"text": d.o.T.T(l, "handoff.user.sharephone", nil), "request_contact": true}}},
-			"resize_keyboard": true, "one_time_keyboard": true}
-		p := telegram.Params{}
-		telegram.JSON(p, "reply_markup", kb)
-		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, p)
+		kb := &telegram.ReplyKeyboard{Keyboard: [][]telegram.KeyboardButton{{{Text: d.o.T.T(l, "handoff.user.sharephone", nil), RequestContact: true}}},
+			ResizeKeyboard: true, OneTimeKeyboard: true}
+		d.toUser(ctx, chat, l, "handoff.user.nobody", nil, telegram.SendMessage{ReplyKeyboard: kb}, "ho:nobody:"+s["id"])
 		d.editCard(ctx, s, fmt.Sprintf("⏳ Sans réponse depuis %s : un rappel téléphonique a été proposé.", waited(now.Sub(s.opened()))))
 	}
 	d.m.waiting.WithLabelValues("office").Set(float64(waiting[0]))

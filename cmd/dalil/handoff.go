@@ -6,6 +6,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
+	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
 )
@@ -23,7 +24,7 @@ func (m *Main) newDesk() (*handoff.Desk, error) {
 	if hours.Loc == nil { // a Config built by hand (tests)
 		hours = handoff.DefaultHours()
 	}
-	return handoff.New(handoff.Options{API: m.Telegram, Limits: deskBot{m}, Resume: deskBot{m}, Redis: m.Redis, Records: m.Records,
+	return handoff.New(handoff.Options{API: m.Telegram, Limits: deskBot{m}, Resume: deskBot{m}, Notices: deskBot{m}, Redis: m.Redis, Records: m.Records,
 		T: m.T, AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
 		Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 		Services: serviceNames(m.Matcher), Log: m.Log})
@@ -41,6 +42,11 @@ func (d deskBot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) er
 }
 
 func (d deskBot) Resume(ctx context.Context, chat int64) error { return d.m.Bot.Resume(ctx, chat) }
+
+// Notify puts one of the desk's notices in the user's outbox, once per key.
+func (d deskBot) Notify(ctx context.Context, chat int64, key string, msg telegram.SendMessage) error {
+	return d.m.Bot.Notify(ctx, chat, key, msg)
+}
 
 // wireDesk plugs the desk into the bot's options: it sees every update
 // first (the advisers' group, users in a handoff), opens handoffs, and

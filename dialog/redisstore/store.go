@@ -179,7 +179,7 @@ func (s *Store) Key(chat int64, part string) string {
 func (s *Store) GlobalKey(name string) string { return s.prefix + ":" + name }
 
 func (s *Store) keys(chat int64) []string {
-	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send")}
+	return []string{s.Key(chat, "lock"), s.Key(chat, "state"), s.Key(chat, "out"), s.Key(chat, "send"), s.Key(chat, "enqueued")}
 }
 
 // commit writes (or, forgetting, deletes) the record, appends the replies
@@ -189,7 +189,7 @@ func (s *Store) keys(chat int64) []string {
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 if ARGV[3] == '' then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 else
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 end
@@ -406,6 +406,52 @@ func parseItems(v any) []Item {
 	return items
 }
 
+// enqueueScript appends items to a chat's outbox outside a conversation
+// (a scheduled message, a desk's notice) once per marker (KEYS[3]), and
+// tries to take the send lock like commit does. {-1}: already appended.
+// The once keys are fields of one hash per chat (KEYS[3]), which /forget
+// erases with the rest.
+var enqueueScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[3], ARGV[4], '1') == 0 then return {-1} end
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+local n = redis.call('LLEN', KEYS[1])
+if n == 0 then return {0} end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {n, redis.call('LRANGE', KEYS[1], 0, 3)}
+end
+return {n}
+`)
+
+// Enqueue appends items to chat's outbox, after what is already owed, once
+// for a given once key: a second Enqueue with the same key (a dispatcher
+// that crashed before noting it had delivered) appends nothing and reports
+// false. Like Commit, it returns a Sender when it took the send lock.
+func (s *Store) Enqueue(ctx context.Context, chat int64, once string, items []Item) (bool, *Sender, error) {
+	if once == "" {
+		return false, nil, fmt.Errorf("enqueue: bad once key %q", once)
+	}
+	tok := newToken()
+	args := make([]any, 0, 4+len(items))
+	args = append(args, s.ttl.Milliseconds(), tok, s.lockTTL.Milliseconds(), once)
+	for _, it := range items {
+		args = append(args, it.ID+"|"+string(it.Body))
+	}
+	k := s.keys(chat)
+	res, err := s.batch.run(ctx, enqueueScript, []string{k[2], k[3], k[4]}, args...).Slice()
+	if err != nil {
+		return false, nil, fmt.Errorf("enqueue replies: %w", err)
+	}
+	if n, _ := res[0].(int64); n < 0 {
+		return false, nil, nil
+	}
+	if len(res) < 2 {
+		return true, nil, nil
+	}
+	return true, &Sender{Chat: chat, token: tok, Items: parseItems(res[1])}, nil
+}
+
 // Claim takes chat's send lock to send what it owes (replies left by a
 // process that stopped). It returns nil when another sender holds the lock
 // or nothing is owed.
@@ -449,6 +495,27 @@ func (s *Store) Next(ctx context.Context, snd *Sender, sent ...string) error {
 	snd.Items = parseItems(res)
 	return nil
 }
+
+// renewScript extends the send lock while it is ours.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`)
+
+// Renew extends snd's send lock (a long step, such as an effect carried
+// out by the sender); ErrLockLost when another sender has it.
+func (s *Store) Renew(ctx context.Context, snd *Sender) error {
+	n, err := s.batch.run(ctx, renewScript, []string{s.keys(snd.Chat)[3]}, snd.token, s.lockTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("renew send lock: %w", err)
+	}
+	if n == 0 {
+		return ErrLockLost
+	}
+	return nil
+}
+
+// LockTTL is how long a lock lives unless renewed.
+func (s *Store) LockTTL() time.Duration { return s.lockTTL }
 
 // Stop frees the send lock, leaving what is owed for a later sender. With
 // drop, the outbox is emptied (the user blocked the bot: keep nothing pending).

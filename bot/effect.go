@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/dialog/redisstore"
+)
+
+// effectHandoff is an outbox item that is no Bot API call: handing the
+// conversation to the advisers (Options.AdviserNotice), kept in the chat's
+// outbox with the replies so that it is saved atomically with the state
+// and carried out, in order, by the chat's sender outside the lock.
+const effectHandoff = "dalil.handoff"
+
+func handoffEffect(chat int64, st dialog.State) (out, error) {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return out{}, fmt.Errorf("encoding the handoff effect: %w", err)
+	}
+	return out{Method: effectHandoff, Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "state": string(raw)}}, nil
+}
+
+// handoff carries out a handoff effect and sends the user what happens
+// next. The send lock is renewed meanwhile (the card may wait minutes for
+// the group's limit), so no other sender takes the chat over and runs the
+// effect twice. It returns false when stopping before the effect was done.
+func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, o out) bool {
+	var st dialog.State
+	if err := json.Unmarshal([]byte(o.Params["state"]), &st); err != nil {
+		b.log.Error("unreadable handoff effect, dropped", "chat", chatHash(snd.Chat), "err", err)
+		return true
+	}
+	rctx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(b.store.LockTTL() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				if err := b.store.Renew(rctx, snd); err != nil && rctx.Err() == nil {
+					b.log.Warn("renewing the send lock during a handoff", "chat", chatHash(snd.Chat), "err", err)
+				}
+			}
+		}
+	}()
+	notice, err := b.o.AdviserNotice(ctx, snd.Chat, st)
+	stopRenew()
+	<-renewed
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		b.log.Error("adviser handoff", "chat", chatHash(snd.Chat), "err", err)
+		notice = b.o.T.T(st.Lang, "TechnicalError", nil)
+	}
+	for _, m := range b.message(snd.Chat, notice, nil) {
+		if _, err := b.send.do(ctx, snd.Chat, m); err != nil {
+			b.log.Warn("telling the user what happens next", "chat", chatHash(snd.Chat), "err", err)
+		}
+	}
+	return true
+}
