@@ -21,8 +21,8 @@ import (
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // Engine is the dialog engine: a pure step from state and input to the new

@@ -18,9 +18,9 @@ import (
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/proctest"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 func TestEveryMessageType(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 func TestConversationFrench(t *testing.T) {

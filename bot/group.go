@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // groupNoticeTTL is how long a group, once told, is not told again.

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // editWindow is how recent an edited message must be to be read again as a

@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // commandNames are the commands of the menu, in its order.

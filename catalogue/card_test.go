@@ -12,8 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/locales"
 )
 

@@ -8,7 +8,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Organisation is a support structure (HSDS "organization").

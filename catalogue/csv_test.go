@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // roundTrip writes services and reads them back, failing on any problem.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // provinceCentres are rough centres of the region's provinces, for

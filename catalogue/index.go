@@ -5,7 +5,7 @@ import (
 	"iter"
 	"slices"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Index is the ranking's view of a set of services: each one's codes as bit

@@ -3,8 +3,8 @@ package catalogue
 import (
 	"strings"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // A referral reads the same wherever it is shown (Telegram, the terminal

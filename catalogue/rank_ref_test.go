@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // The ranking works on bit sets for speed. This is the same ranking written

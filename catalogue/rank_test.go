@@ -10,7 +10,7 @@ import (
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/catalogtest"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 func ids(r catalogue.Result) []string {

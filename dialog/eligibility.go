@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Asking only what changes the answer. With a catalogue (Engine.Catalogue),

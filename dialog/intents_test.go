@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/locales"
 )
 

@@ -3,8 +3,8 @@ package dialog
 import (
 	"strings"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Node kinds. What a kind does lives in one file (kind_choice.go,

@@ -1,8 +1,8 @@
 package dialog
 
 import (
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // KindChoice is a question answered with buttons (free text understood too).

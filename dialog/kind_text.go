@@ -1,8 +1,8 @@
 package dialog
 
 import (
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // KindText is a question answered in the user's own words.

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/locales"
 )
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Services shown, page by page. The engine does no I/O: at a referral it

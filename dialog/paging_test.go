@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // referral returns the one referral among replies, or nil.

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Pending is what the conversation awaits besides the tree's question: the

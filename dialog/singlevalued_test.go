@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // A project has one stage, form, province and area: a second value replaces

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/internal/jsonenc"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // A state is encoded on every update of every conversation, so it is

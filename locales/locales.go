@@ -34,8 +34,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 //go:embed *.yaml

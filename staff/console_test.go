@@ -12,8 +12,8 @@ import (
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/staff"
 )
 

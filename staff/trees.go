@@ -12,9 +12,9 @@ import (
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // treesData is the trees (and lexicon) page.

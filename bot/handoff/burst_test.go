@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // Fifty users ask for an adviser at once. The group's limit (20 messages

@@ -6,7 +6,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // An update seen twice (redelivery, two replicas) is relayed once; /take

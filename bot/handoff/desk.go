@@ -16,7 +16,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/pseudonym"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // userTexts returns the user texts quoted in the group's relayed messages,

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // forgetScene runs two handoffs of one user (the first two days old by the

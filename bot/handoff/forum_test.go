@@ -10,8 +10,8 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // A private user, a forum supergroup: card in a topic of its own, relay of

@@ -19,10 +19,10 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/bot/telegram"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/pseudonym"
+	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/locales"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // A request on Saturday: the user is told when advisers come back; on

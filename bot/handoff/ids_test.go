@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // Telegram ids are 64-bit: an adviser above 2^32 answers and closes a

@@ -8,7 +8,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // A user who types the bot's own notes cannot make them appear as notes

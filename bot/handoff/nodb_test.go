@@ -3,7 +3,7 @@ package handoff
 import (
 	"testing"
 
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // Without PostgreSQL (no DATABASE_URL) handoffs still work, unrecorded;

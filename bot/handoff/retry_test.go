@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/bot/bottest"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // A 429 from Telegram (the group's 20 messages a minute) is waited out.

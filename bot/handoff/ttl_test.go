@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // Every Redis key the desk writes expires, within STATE_TTL, or within the

@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Case is one referral and its expected answer.

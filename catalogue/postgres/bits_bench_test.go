@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // BenchmarkMatchIndexRank measures the in-memory part of a referral on

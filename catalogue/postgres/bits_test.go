@@ -7,7 +7,7 @@ import (
 
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/catalogtest"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // TestFacetBitsRoundTrip checks that facets survive facet_bits, from which

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // HSDS 3.0 export: a JSON array of services, each with its organization,

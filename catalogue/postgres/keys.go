@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/textnorm"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // bitFacets are the facets packed into service.facet_bits, in bit order.

@@ -11,7 +11,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/catalogtest"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/jackc/pgx/v5"
 )
 

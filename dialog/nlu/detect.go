@@ -3,7 +3,7 @@ package nlu
 import (
 	"strings"
 
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 // DetectLang recognises the language of a message: Arabic script is Modern

@@ -3,7 +3,7 @@ package nlu
 import (
 	"testing"
 
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 )
 
 func TestDetectLang(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 func TestIntents(t *testing.T) {

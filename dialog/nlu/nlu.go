@@ -21,9 +21,9 @@
 package nlu
 
 import (
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/textnorm"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Result is what one message expresses.

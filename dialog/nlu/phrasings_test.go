@@ -9,8 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // phrasing is one labelled message of testdata/phrasings.yaml.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
-	"github.com/dalil-tt/dalil/dialog/lang"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 func TestUnderstandFrench(t *testing.T) {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/lang"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // testStore returns a store with a prefix of its own on the test Redis.

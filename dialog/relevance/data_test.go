@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/relevance"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // The test set itself: big and balanced enough, consistent with its

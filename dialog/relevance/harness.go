@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Mode is how the persona talks to the bot.

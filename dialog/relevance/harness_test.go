@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/relevance"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // recorder keeps the queries the harness asks, then answers them.

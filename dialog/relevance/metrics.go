@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // K is the depth the figures look at: the first three cards are what a

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/dalil-tt/dalil/catalogue"
-	"github.com/dalil-tt/dalil/catalogue/vocab"
 	"github.com/dalil-tt/dalil/dialog/relevance"
+	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // Worked by hand: DCG = sum gain_i / log2(i+1), ranks from 1; log2(3) =
