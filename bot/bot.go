@@ -715,12 +715,21 @@ func (b *Bot) sweep(ctx context.Context) {
 			continue
 		}
 		b.log.Info("sending replies left owed", "chat", chatHash(chat))
-		b.sending.Add(1)
-		go func() {
-			defer b.sending.Done()
-			b.flush(snd)
-		}()
+		b.flushLater(snd)
 	}
+}
+
+// flushLater sends, in the background, what a chat is owed (nothing when
+// snd is nil: another sender holds the chat); Run waits for it at stop.
+func (b *Bot) flushLater(snd *redisstore.Sender) {
+	if snd == nil {
+		return
+	}
+	b.sending.Add(1)
+	go func() {
+		defer b.sending.Done()
+		b.flush(snd)
+	}()
 }
 
 // message renders a text reply with its buttons as sendMessage calls (a

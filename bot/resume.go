@@ -43,12 +43,6 @@ func (b *Bot) Resume(ctx context.Context, chat int64) error {
 	if err != nil {
 		return fmt.Errorf("saving conversation: %w", err)
 	}
-	if snd != nil {
-		b.sending.Add(1)
-		go func() {
-			defer b.sending.Done()
-			b.flush(snd)
-		}()
-	}
+	b.flushLater(snd)
 	return nil
 }

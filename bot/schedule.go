@@ -56,13 +56,7 @@ func (b *Bot) deliverScheduled(ctx context.Context, d outbox.Due) error {
 	if err != nil {
 		return err
 	}
-	if snd != nil {
-		b.sending.Add(1)
-		go func() {
-			defer b.sending.Done()
-			b.flush(snd)
-		}()
-	}
+	b.flushLater(snd)
 	return nil
 }
 
@@ -81,12 +75,6 @@ func (b *Bot) Notify(ctx context.Context, chat int64, key string, m telegram.Sen
 	if !added {
 		return nil
 	}
-	if snd != nil {
-		b.sending.Add(1)
-		go func() {
-			defer b.sending.Done()
-			b.flush(snd)
-		}()
-	}
+	b.flushLater(snd)
 	return nil
 }

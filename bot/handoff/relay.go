@@ -177,15 +177,7 @@ func (d *Desk) pass(ctx context.Context, to, from int64, m *telegram.Message, ex
 	for k, v := range extra {
 		p[k] = v
 	}
-	raw, err := d.call(ctx, method, p)
-	if err != nil {
-		return 0, err
-	}
-	var r struct {
-		MessageID int64 `json:"message_id"`
-	}
-	_ = json.Unmarshal(raw, &r)
-	return r.MessageID, nil
+	return d.sendID(ctx, method, p)
 }
 
 // phoneOf returns a number the user left for a call back: a shared
