@@ -144,6 +144,12 @@ func (st *step) undecided() string {
 	if st.e.Catalogue == nil {
 		return ""
 	}
+	if a := st.s.Asking; a != "" && !slices.Contains(st.s.Codes.Publics, a) && !slices.Contains(st.s.Not.Publics, a) && st.s.Misses < missesForAdviser {
+		// Asked and not answered: asked again, unless the person twice
+		// wrote something else (not answering is their right: the
+		// services reserved to that public stay hidden).
+		return a
+	}
 	if st.s.YesNos >= maxYesNo {
 		return ""
 	}
@@ -153,8 +159,10 @@ func (st *step) undecided() string {
 // askYesNo asks whether the person belongs to public code, saying why; for
 // disability and migration, also that "no" or no answer is fine.
 func (st *step) askYesNo(code string) {
+	if st.s.Asking != code {
+		st.s.YesNos++
+	}
 	st.s.Asking = code
-	st.s.YesNos++
 	r := Reply{
 		Text:  st.t("eligibility.ask."+code, nil),
 		YesNo: &YesNo{Facet: vocab.Publics, Code: code},
@@ -215,11 +223,16 @@ func (st *step) typedYesNo(text string, r nlu.Result) (yes, ok bool) {
 	if code == "" {
 		return false, false
 	}
-	switch w := nlu.Normalize(text); {
-	case yesWords[w]:
-		return true, true
-	case noWords[w]:
-		return false, true
+	w := nlu.Normalize(text)
+	if first, _, _ := strings.Cut(w, " "); len(strings.Fields(w)) <= 4 {
+		// A short answer that starts with yes or no: "oui bien sûr",
+		// "non merci", «لا ماشي».
+		switch {
+		case yesWords[w] || yesFirst[first]:
+			return true, true
+		case noWords[w] || noFirst[first]:
+			return false, true
+		}
 	}
 	if slices.Contains(r.Codes.Publics, code) {
 		return true, true
@@ -232,9 +245,18 @@ func (st *step) typedYesNo(text string, r nlu.Result) (yes, ok bool) {
 
 // yesWords and noWords are plain answers, normalised (nlu.Normalize), in
 // French, Arabic and Darija in both scripts.
-var yesWords, noWords = wordSet("oui", "ouais", "ouii", "yes", "oui oui", "bien sur", "نعم", "ايه", "اه", "آه", "إيه", "واه", "اييه",
-	"wah", "wa", "iyeh", "iyyeh", "eyh", "ah", "aah", "na3am", "naam", "ih", "ayeh"),
-	wordSet("non", "no", "nn", "non non", "pas du tout", "لا", "لالا", "لا لا", "ابدا", "la", "lla", "lala", "la la", "abadan", "walo", "والو")
+var yesWords, noWords = wordSet("oui", "ouais", "ouii", "yes", "oui oui", "bien sur", "evidemment", "tout a fait", "exactement",
+	"نعم", "أجل", "اجل", "بلى", "ايه", "اه", "آه", "إيه", "واه", "اييه", "ايوا", "ايوه", "واخا", "صافي",
+	"wah", "iyeh", "iyyeh", "eyh", "eyyeh", "ah", "aah", "na3am", "naam", "ih", "ayeh", "iwa", "ewa", "wakha", "wakhha", "safi"),
+	wordSet("non", "no", "nn", "non non", "pas du tout", "jamais", "لا", "لالا", "لا لا", "ابدا", "أبدا", "كلا", "ماشي", "لاّ",
+		"la", "lla", "la2", "laa", "lala", "la la", "abadan", "walo", "والو", "machi", "mashi", "machy")
+
+// yesFirst and noFirst are the words that answer when they begin a
+// longer message ("oui bien sûr", «لا ماشي»): not "la" (French "the"), "ah"
+// or "wa" (Darija "and"), which say yes or no only alone.
+var yesFirst, noFirst = wordSet("oui", "ouais", "yes", "نعم", "أجل", "ايه", "إيه", "واه", "ايوا", "واخا",
+	"wah", "iyeh", "iyyeh", "eyyeh", "na3am", "naam", "wakha"),
+	wordSet("non", "no", "jamais", "لا", "كلا", "ماشي", "lla", "la2", "machi", "mashi", "walo")
 
 func wordSet(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
