@@ -197,8 +197,9 @@ func (st *step) yesNoButton(data string) {
 func (st *step) answerYesNo(code string, yes bool) {
 	st.s.Asking = ""
 	st.s.Misses = 0
+	var added vocab.Codes
 	if yes {
-		st.s.Codes.Add(vocab.Publics, code)
+		added.Add(vocab.Publics, code)
 		st.s.Not.Publics = slices.DeleteFunc(st.s.Not.Publics, func(p string) bool { return p == code })
 	} else {
 		st.s.Not.Add(vocab.Publics, code)
@@ -210,9 +211,24 @@ func (st *step) answerYesNo(code string, yes bool) {
 		if yes {
 			area = "rural"
 		}
-		st.s.Codes.Set(vocab.Areas, area)
+		added.Set(vocab.Areas, area)
 	}
+	added = newCodes(st.s.Codes, added)
+	st.s.Codes.Merge(added)
+	// A step of its own: /back asks the question again (forgetAnswer).
+	st.s.Hist = append(st.s.Hist, Frame{Node: st.s.Node, Added: added, YesNo: code})
 	st.enter(st.s.Node)
+}
+
+// forgetAnswer undoes the answer to the yes/no question of frame f (its
+// codes are removed by back): the question is awaited again.
+func (st *step) forgetAnswer(f Frame) {
+	st.s.Not.Publics = slices.DeleteFunc(st.s.Not.Publics, func(p string) bool { return p == f.YesNo })
+	if len(st.s.Not.Publics) == 0 {
+		st.s.Not.Publics = nil
+	}
+	st.s.Asking = f.YesNo
+	st.s.YesNos = max(st.s.YesNos, 1)
 }
 
 // typedYesNo answers the yes/no question awaited from free text: a plain

@@ -122,7 +122,7 @@ func (s State) clone() State {
 	c.Not = s.Not.Clone()
 	c.Hist = make([]Frame, len(s.Hist))
 	for i, f := range s.Hist {
-		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: clonePick(f.Pick)}
+		c.Hist[i] = Frame{Node: f.Node, Added: f.Added.Clone(), Removed: f.Removed.Clone(), Pick: clonePick(f.Pick), YesNo: f.YesNo}
 	}
 	if len(c.Hist) == 0 {
 		c.Hist = nil
@@ -448,6 +448,11 @@ func (st *step) back() {
 		st.s.Codes.Remove(f.Added)
 		st.s.Codes.Merge(f.Removed)
 		st.s.Node = f.Node
+		if f.YesNo != "" {
+			// The step undone answered a yes/no question: ask it again.
+			st.forgetAnswer(f)
+			break
+		}
 		if f.Pick != nil {
 			// The step undone answered a clarification: ask it again.
 			st.s.Pending = Pending{Pick: clonePick(f.Pick)}

@@ -63,6 +63,9 @@ type Frame struct {
 	// (State.Pending.Pick), for /back to ask it again; nil when none was.
 	// Frames stored before it existed simply lack it.
 	Pick *vocab.Codes
+	// YesNo is the public a yes/no question asked about, when this step
+	// answered one: /back asks it again (and forgets the answer).
+	YesNo string
 }
 
 // InputKind says what the user sent.

@@ -67,6 +67,7 @@ type frameJSON struct {
 	Added   packed     `json:"a,omitempty"`
 	Removed packed     `json:"r,omitempty"`
 	Pick    pickPacked `json:"k,omitempty"`
+	YesNo   string     `json:"y,omitempty"`
 }
 
 // pickPacked is a clarification as stored: packed codes, or, in states
@@ -193,6 +194,7 @@ func (f *Frame) appendJSON(b []byte) []byte {
 	b = appendCodes(b, "a", f.Added)
 	b = appendCodes(b, "r", f.Removed)
 	b = appendCodes(b, "k", codesOf(f.Pick))
+	b = appendField(b, "y", f.YesNo)
 	return append(b, '}')
 }
 
@@ -207,7 +209,7 @@ func (f *Frame) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: unpackPick(j.Pick)}
+	*f = Frame{Node: j.Node, Added: j.Added.unpack(), Removed: j.Removed.unpack(), Pick: unpackPick(j.Pick), YesNo: j.YesNo}
 	return nil
 }
 

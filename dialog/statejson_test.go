@@ -62,7 +62,7 @@ func refState(t *testing.T, s State) []byte {
 	}
 	frames := make([]frameJSON, len(hist))
 	for i, f := range hist {
-		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))}
+		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick))), f.YesNo}
 	}
 	// A shadowing field keeps encoding/json's field order of State only if
 	// "h" sits where it does in State; rebuild the object key by key.
@@ -155,7 +155,7 @@ func randomState(r *rand.Rand) State {
 		s.List = &Listing{Codes: randomCodes(r), Not: randomCodes(r), Lang: lang.Lang(pick()), Shown: r.IntN(4)}
 	}
 	for range r.IntN(4) {
-		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: randomPending(r).Pick})
+		s.Hist = append(s.Hist, Frame{Node: pick(), Added: randomCodes(r), Removed: randomCodes(r), Pick: randomPending(r).Pick, YesNo: pick()})
 	}
 	return s
 }
@@ -196,7 +196,7 @@ func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
 		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r),
 			Pick: randomPending(r).Pick}
 		got, _ := json.Marshal(f)
-		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick)))})
+		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick))), f.YesNo})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
