@@ -377,7 +377,7 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, key string, st dialog
 	if pend != nil {
 		now = time.Unix(pend.int("opened"), 0).In(now.Location())
 		userSaved = cur.open() && cur["id"] == pend["rec"]
-		if pend["saved"] == "1" {
+		if pend["saved"] == "1" || pend["user"] == "1" && !userSaved {
 			if !userSaved {
 				return "", nil // closed since: nothing left to tell
 			}
@@ -447,7 +447,7 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, key string, st dialog
 		offFlag = "1"
 	}
 	if !userSaved {
-		if err := d.saveOpened(ctx, chat, state{"id": rec.ID, "lang": string(l), "thread": strconv.FormatInt(thread, 10),
+		if err := d.saveOpened(ctx, chat, key, state{"id": rec.ID, "lang": string(l), "thread": strconv.FormatInt(thread, 10),
 			"card": strconv.FormatInt(msg, 10), "cardid": cardID, "ctext": text, "off": offFlag, "label": c.label()}, now); err != nil {
 			return "", err
 		}
@@ -466,8 +466,11 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, key string, st dialog
 	return d.openedNotice(l, now, off), nil
 }
 
-// saveOpened saves an opened handoff's state in the user's keys.
-func (d *Desk) saveOpened(ctx context.Context, chat int64, s state, now time.Time) error {
+// saveOpened saves an opened handoff's state in the user's keys, and
+// notes it in the opening in progress in the same transaction (same hash
+// tag), so a run after a crash neither saves it twice nor reopens a
+// handoff closed since.
+func (d *Desk) saveOpened(ctx context.Context, chat int64, key string, s state, now time.Time) error {
 	msg, cardID := s["card"], s["cardid"]
 	pipe := d.o.Redis.TxPipeline()
 	hk := d.ukey(chat, "h")
@@ -481,6 +484,9 @@ func (d *Desk) saveOpened(ctx context.Context, chat int64, s state, now time.Tim
 	// its state (late button presses are answered "closed").
 	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
 	pipe.Expire(ctx, d.ukey(chat, "cards"), d.ttl())
+	if key != "" {
+		pipe.HSet(ctx, d.ukey(chat, "opening"), "user", "1")
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("saving handoff state: %w", err)
 	}

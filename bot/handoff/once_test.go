@@ -105,6 +105,32 @@ func TestOpeningTwicePostsOneCard(t *testing.T) {
 	if again, err := h.desk.OpenNotice(ctx, user, "78.1", demoState(lang.FR)); err != nil || again != h.tr.T(lang.FR, "handoff.user.already", nil) {
 		t.Fatalf("a second request: %q, %v", again, err)
 	}
+	// Closed by an adviser, then the same effect once more: it neither
+	// reopens the handoff nor tells the user anything.
+	const karim = 6789671311
+	h.srv.SetMember(h.group, karim, "member")
+	card := cardsPosted(h.received(h.group))[0]
+	h.adviser(karim, "Karim", map[string]any{"text": "/close", "reply_to_message": h.srv.Ref(card)})
+	if h.userState(user).open() {
+		t.Fatal("/close left the handoff open")
+	}
+	if third, err := h.desk.OpenNotice(ctx, user, "77.1", demoState(lang.FR)); err != nil || third != "" || h.userState(user).open() {
+		t.Fatalf("the effect after a close: %q, %v, open %v", third, err, h.userState(user).open())
+	}
+	if n := cardCalls(h.srv, h.group); n != 1 {
+		t.Fatalf("%d cards posted, want 1", n)
+	}
+}
+
+// cardCalls counts the cards posted to group, whatever they became since.
+func cardCalls(srv *bottest.Server, group int64) int {
+	n := 0
+	for _, c := range srv.Calls("sendMessage") {
+		if c.Params["chat_id"] == itoa(group) && strings.Contains(c.Params["text"], statusWaiting) {
+			n++
+		}
+	}
+	return n
 }
 
 // The process stops after the card is posted and before the handoff's
