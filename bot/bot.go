@@ -96,9 +96,11 @@ type Options struct {
 	// own reply. It is an effect saved with the conversation and carried
 	// out by the chat's sender, outside the conversation lock and in the
 	// outbox's order, so its slow I/O (a record, a topic, a card under the
-	// group's limit) never outlasts the lock; it is called again if the
-	// process stops before it returns.
-	AdviserNotice func(ctx context.Context, chat int64, st dialog.State) (string, error)
+	// group's limit) never outlasts the lock; it is called again, with the
+	// same key (the outbox item's id), if the process stops before the
+	// item is marked done, and must then finish what is left without
+	// repeating it (handoff.Desk.OpenNotice posts one card).
+	AdviserNotice func(ctx context.Context, chat int64, key string, st dialog.State) (string, error)
 	// Forget erases what is kept about a user outside Redis (PostgreSQL).
 	Forget func(ctx context.Context, chat int64) error
 	// ForgetNotice, when set, is called on /forget before Forget: it
@@ -626,7 +628,7 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				break
 			}
 			if o.Method == effectHandoff {
-				if !b.handoff(ctx, snd, o) {
+				if !b.handoff(ctx, snd, item.ID, o) {
 					b.stopSending(snd, false) // stopping: the effect stays owed
 					return
 				}

@@ -15,7 +15,8 @@
 //	     handoff becomes an outbox item (dalil.handoff) instead of being carried out here
 //	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
 //	  ─▶ sender (send lock): limits · telegram.Sender's one error policy · mark each item sent;
-//	     a handoff item is carried out here, outside the conversation lock (send lock renewed)
+//	     a handoff item is carried out here, outside the conversation lock (send lock renewed);
+//	     run again after a crash, under the same key (its item id), it posts no second card
 //
 // # Scheduled messages
 //

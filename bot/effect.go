@@ -28,8 +28,10 @@ func handoffEffect(chat int64, st dialog.State) (out, error) {
 // handoff carries out a handoff effect and sends the user what happens
 // next. The send lock is renewed meanwhile (the card may wait minutes for
 // the group's limit), so no other sender takes the chat over and runs the
-// effect twice. It returns false when stopping before the effect was done.
-func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, o out) bool {
+// effect twice. The item's id is the opening's key: an effect run again
+// (a crash before its mark) carries on the same opening, with one card.
+// It returns false when stopping before the effect was done.
+func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, id string, o out) bool {
 	var st dialog.State
 	if err := json.Unmarshal([]byte(o.Params["state"]), &st); err != nil {
 		b.log.Error("unreadable handoff effect, dropped", "chat", chatHash(snd.Chat), "err", err)
@@ -52,7 +54,7 @@ func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, o out) bool {
 			}
 		}
 	}()
-	notice, err := b.o.AdviserNotice(ctx, snd.Chat, st)
+	notice, err := b.o.AdviserNotice(ctx, snd.Chat, id, st)
 	stopRenew()
 	<-renewed
 	if err != nil {

@@ -334,7 +334,7 @@ func (d *Desk) firstName(ctx context.Context, chat int64) string {
 // the group with the summary card, and a word to the user on what happens
 // next. The bot calls it for the engine's EffectAdviser.
 func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
-	notice, err := d.OpenNotice(ctx, chat, st)
+	notice, err := d.OpenNotice(ctx, chat, "", st)
 	if notice != "" {
 		if _, serr := d.send(ctx, chat, notice, nil); serr != nil {
 			d.log.Warn("telling a user what happens next", "err", serr)
@@ -345,15 +345,18 @@ func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 
 // OpenNotice is Open for a caller that sends the user's notice itself (in
 // its outbox, after the engine's own reply): it returns the notice instead.
-func (d *Desk) OpenNotice(ctx context.Context, chat int64, st dialog.State) (string, error) {
-	notice, err := d.openNotice(ctx, chat, st)
+// key names this one opening (the bot's outbox item): called again with
+// the same key after a crash, it posts no second card and opens no second
+// record, and returns the same notice; "" opens without that guard.
+func (d *Desk) OpenNotice(ctx context.Context, chat int64, key string, st dialog.State) (string, error) {
+	notice, err := d.openNotice(ctx, chat, key, st)
 	if err != nil {
 		d.m.fail(failOpen)
 	}
 	return notice, err
 }
 
-func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (string, error) {
+func (d *Desk) openNotice(ctx context.Context, chat int64, key string, st dialog.State) (string, error) {
 	now := d.o.Now()
 	l := st.Lang
 	if l == "" {
@@ -363,7 +366,25 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	if err != nil {
 		return "", err
 	}
-	if cur.open() {
+	// What an earlier run of this very opening did before it stopped
+	// (see opening): done, it is only told again; half done, it is
+	// carried on with the same record, topic and card.
+	pend, err := d.opening(ctx, chat, key)
+	if err != nil {
+		return "", err
+	}
+	var userSaved bool // the user's state of this opening is saved, maybe not the group's maps
+	if pend != nil {
+		now = time.Unix(pend.int("opened"), 0).In(now.Location())
+		userSaved = cur.open() && cur["id"] == pend["rec"]
+		if pend["saved"] == "1" || pend["user"] == "1" && !userSaved {
+			if !userSaved {
+				return "", nil // closed since: nothing left to tell
+			}
+			return d.openedNotice(l, now, pend["off"] == "1"), nil
+		}
+	}
+	if cur.open() && !userSaved {
 		return d.o.T.T(l, "handoff.user.already", nil), nil
 	}
 	forum, err := d.isForum(ctx)
@@ -373,55 +394,63 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	c := card{name: d.firstName(ctx, chat), st: st, services: d.serviceNames(ctx, st.Referred), opened: now,
 		hours: *d.o.Hours, t: d.o.T}
 	off := !d.o.Hours.Open(now)
-	d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
 	rec := Record{ID: randomID(12), UserKey: d.UserKey(chat), Lang: string(l), Needs: st.Codes.Needs,
 		Source: st.Source, OffHours: off, OpenedAt: now}
-	// A user back after a key rotation: their older records move to the
-	// current key, so the old key can one day be dropped.
-	if err := d.o.Records.rekey(ctx, rec.UserKey, d.o.Pseudonyms.Old(chat)); err != nil {
-		return "", err
-	}
-	if err := d.o.Records.open(ctx, rec); err != nil {
-		return "", err
-	}
-	var thread int64
-	if forum {
-		if thread, err = d.topic(ctx, chat, c.topicName()); err != nil {
+	cardID := randomID(9)
+	var thread, msg int64
+	if pend != nil {
+		rec.ID, cardID, thread, msg = pend["rec"], pend["cardid"], pend.int("thread"), pend.int("card")
+	} else {
+		d.m.requests.WithLabelValues(hoursLabel(off)).Inc()
+		// A user back after a key rotation: their older records move to the
+		// current key, so the old key can one day be dropped.
+		if err := d.o.Records.rekey(ctx, rec.UserKey, d.o.Pseudonyms.Old(chat)); err != nil {
+			return "", err
+		}
+		if err := d.o.Records.open(ctx, rec); err != nil {
+			return "", err
+		}
+		if forum {
+			if thread, err = d.topic(ctx, chat, c.topicName()); err != nil {
+				_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
+				return "", err
+			}
+		}
+		if err := d.saveOpening(ctx, chat, key, "rec", rec.ID, "opened", now.Unix(), "cardid", cardID,
+			"thread", thread, "off", boolFlag(off)); err != nil {
 			_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
 			return "", err
 		}
 	}
-	cardID := randomID(9)
 	text := c.text()
-	extra := telegram.Params{}
-	if thread != 0 {
-		extra["message_thread_id"] = strconv.FormatInt(thread, 10)
+	if msg == 0 {
+		extra := telegram.Params{}
+		if thread != 0 {
+			extra["message_thread_id"] = strconv.FormatInt(thread, 10)
+		}
+		telegram.JSON(extra, "reply_markup", cardButtons(cardID, false))
+		msg, err = d.send(ctx, d.o.AdvisersChatID, text+"\n\n"+statusWaiting, extra)
+		if err != nil {
+			_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
+			d.dropOpening(ctx, chat, key)
+			return "", fmt.Errorf("posting the summary card: %w", err)
+		}
+		d.m.posted.Inc()
+		// Saved before anything else, so that a run after a crash from
+		// here on finds the card instead of posting another one.
+		if err := d.saveOpening(ctx, chat, key, "card", msg); err != nil {
+			return "", err
+		}
 	}
-	telegram.JSON(extra, "reply_markup", cardButtons(cardID, false))
-	msg, err := d.send(ctx, d.o.AdvisersChatID, text+"\n\n"+statusWaiting, extra)
-	if err != nil {
-		_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
-		return "", fmt.Errorf("posting the summary card: %w", err)
-	}
-	d.m.posted.Inc()
 	offFlag := ""
 	if off {
 		offFlag = "1"
 	}
-	pipe := d.o.Redis.TxPipeline()
-	hk := d.ukey(chat, "h")
-	pipe.HSet(ctx, hk, "id", rec.ID, "opened", now.Unix(), "lang", string(l), "thread", thread,
-		"card", msg, "cardid", cardID, "ctext", text, "off", offFlag, "label", c.label())
-	pipe.Expire(ctx, hk, d.ttl())
-	// The card is kept with its date, to be edited on /forget.
-	pipe.ZAdd(ctx, d.ukey(chat, "posted"), redis.Z{Score: float64(now.Unix()), Member: postedCard + strconv.FormatInt(msg, 10)})
-	pipe.Expire(ctx, d.ukey(chat, "posted"), d.ttl())
-	// The user's cards, for /forget: a closed handoff's card map outlives
-	// its state (late button presses are answered "closed").
-	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
-	pipe.Expire(ctx, d.ukey(chat, "cards"), d.ttl())
-	if _, err := pipe.Exec(ctx); err != nil {
-		return "", fmt.Errorf("saving handoff state: %w", err)
+	if !userSaved {
+		if err := d.saveOpened(ctx, chat, key, state{"id": rec.ID, "lang": string(l), "thread": strconv.FormatInt(thread, 10),
+			"card": strconv.FormatInt(msg, 10), "cardid": cardID, "ctext": text, "off": offFlag, "label": c.label()}, now); err != nil {
+			return "", err
+		}
 	}
 	gp := d.o.Redis.TxPipeline()
 	gp.Set(ctx, d.gkey("card:"+cardID), chat, d.ttl())
@@ -431,12 +460,100 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, st dialog.State) (str
 	if _, err := gp.Exec(ctx); err != nil {
 		return "", fmt.Errorf("saving handoff state: %w", err)
 	}
+	if err := d.saveOpening(ctx, chat, key, "saved", "1"); err != nil {
+		return "", err
+	}
+	return d.openedNotice(l, now, off), nil
+}
+
+// saveOpened saves an opened handoff's state in the user's keys, and
+// notes it in the opening in progress in the same transaction (same hash
+// tag), so a run after a crash neither saves it twice nor reopens a
+// handoff closed since.
+func (d *Desk) saveOpened(ctx context.Context, chat int64, key string, s state, now time.Time) error {
+	msg, cardID := s["card"], s["cardid"]
+	pipe := d.o.Redis.TxPipeline()
+	hk := d.ukey(chat, "h")
+	s["opened"] = strconv.FormatInt(now.Unix(), 10)
+	pipe.HSet(ctx, hk, map[string]string(s))
+	pipe.Expire(ctx, hk, d.ttl())
+	// The card is kept with its date, to be edited on /forget.
+	pipe.ZAdd(ctx, d.ukey(chat, "posted"), redis.Z{Score: float64(now.Unix()), Member: postedCard + msg})
+	pipe.Expire(ctx, d.ukey(chat, "posted"), d.ttl())
+	// The user's cards, for /forget: a closed handoff's card map outlives
+	// its state (late button presses are answered "closed").
+	pipe.SAdd(ctx, d.ukey(chat, "cards"), cardID)
+	pipe.Expire(ctx, d.ukey(chat, "cards"), d.ttl())
+	if key != "" {
+		pipe.HSet(ctx, d.ukey(chat, "opening"), "user", "1")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("saving handoff state: %w", err)
+	}
+	return nil
+}
+
+// openedNotice tells the user opened at now what happens next.
+func (d *Desk) openedNotice(l lang.Lang, now time.Time, off bool) string {
 	if off {
 		return d.o.T.T(l, "handoff.user.offhours", map[string]any{
-			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)}), nil
+			"Hours": describeHours(d.o.T, l, *d.o.Hours), "Next": describeNext(d.o.T, l, *d.o.Hours, now)})
 	}
 	return d.o.T.T(l, "handoff.user.waiting", map[string]any{
-		"Count": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)}), nil
+		"Count": int(d.o.Wait.Minutes()), "Hours": describeHours(d.o.T, l, *d.o.Hours)})
+}
+
+func boolFlag(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
+
+// An opening in progress is kept in one hash per user (ids and times,
+// nothing personal): the caller's key, the record id, the card id, the
+// topic and, once posted, the card's message id. A run with the same key
+// carries it on instead of starting over, so an opening run twice (a crash
+// between the card and the mark of the bot's outbox item) posts one card
+// and opens one record. A hash left by another key is stale and ignored.
+func (d *Desk) opening(ctx context.Context, chat int64, key string) (state, error) {
+	if key == "" {
+		return nil, nil
+	}
+	m, err := d.o.Redis.HGetAll(ctx, d.ukey(chat, "opening")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("reading the opening in progress: %w", err)
+	}
+	if m["key"] != key || m["rec"] == "" {
+		return nil, nil
+	}
+	return state(m), nil
+}
+
+func (d *Desk) saveOpening(ctx context.Context, chat int64, key string, fields ...any) error {
+	if key == "" {
+		return nil
+	}
+	k := d.ukey(chat, "opening")
+	pipe := d.o.Redis.TxPipeline()
+	if fields[0] == "rec" { // a new opening replaces any stale one
+		pipe.Del(ctx, k)
+	}
+	pipe.HSet(ctx, k, append([]any{"key", key}, fields...)...)
+	pipe.Expire(ctx, k, d.ttl())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("saving the opening in progress: %w", err)
+	}
+	return nil
+}
+
+func (d *Desk) dropOpening(ctx context.Context, chat int64, key string) {
+	if key == "" {
+		return
+	}
+	if err := d.o.Redis.Del(ctx, d.ukey(chat, "opening")).Err(); err != nil {
+		d.log.Warn("dropping the opening in progress", "err", err)
+	}
 }
 
 // topic returns the user's forum topic, creating it the first time; a

@@ -19,6 +19,10 @@
 //	                      with their dates ("c<id>" cards, "m<id>" the rest),
 //	                      for /forget (deleted within 48 h, else overwritten)
 //	{chat:U}:cards        ids of U's cards, open or closed (for /forget)
+//	{chat:U}:opening      hash: the opening in progress (the bot's effect
+//	                      key, record, card id, topic, then the posted card's
+//	                      message id), so an effect run again after a crash
+//	                      posts no second card
 //	up:N                  update N relayed (drops a redelivery); one key,
 //	                      naming no chat, so /forget leaves nothing behind
 //	{chat:G}:msg:M        group message M stands for user …  (replies)

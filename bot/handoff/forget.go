@@ -116,7 +116,7 @@ func (d *Desk) ForgetNotice(ctx context.Context, chat int64, l lang.Lang) (strin
 	// One key per command: the user's keys and the group's live on
 	// different Cluster slots.
 	keys := []string{d.ukey(chat, "h"), d.ukey(chat, "posted"), d.ukey(chat, "msgs"), d.ukey(chat, "cards"),
-		d.ukey(chat, "topic")}
+		d.ukey(chat, "topic"), d.ukey(chat, "opening")}
 	keys = append(keys, d.relayKeys(chat)...)
 	for _, z := range posted { // "c<id>" or "m<id>": the relay map of message id
 		keys = append(keys, d.gkey("msg:"+z.Member.(string)[1:]))
