@@ -99,6 +99,7 @@ type Server struct {
 	notify    chan struct{}     // closed and replaced when updates arrive
 	sent      chan struct{}     // closed and replaced when a chat receives a message
 	called    chan struct{}     // closed and replaced when a call is recorded
+	posting   int               // updates being posted to the webhook, not yet acknowledged
 	onSend    func(chatID int64, m *Message)
 	onDeliver func(updateIDs []int64)
 	onCall    func(method string, params map[string]string)
@@ -240,11 +241,12 @@ func (s *Server) Commands(languageCode string) string {
 	return s.commands[languageCode]
 }
 
-// Pending returns how many updates are queued and not yet confirmed.
+// Pending returns how many updates are queued and not yet confirmed, or
+// being posted to the webhook and not yet acknowledged (or given up).
 func (s *Server) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.updates)
+	return len(s.updates) + s.posting
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -756,7 +758,9 @@ func (s *Server) queue(u map[string]any) (int64, []byte) {
 	}
 	raw, _ := json.Marshal(u)
 	webhook := s.webhook
-	if webhook == "" {
+	if webhook != "" {
+		s.posting++
+	} else {
 		s.updates = append(s.updates, raw)
 		s.upIDs = append(s.upIDs, id)
 		close(s.notify)
@@ -832,6 +836,14 @@ func (s *Server) webhookReply(body []byte) {
 
 // postWebhook delivers like Telegram: retried until acknowledged with 2xx.
 func (s *Server) postWebhook(ctx context.Context, raw []byte) {
+	defer func() {
+		s.mu.Lock()
+		s.posting--
+		// Wake WaitFor: Pending changed.
+		close(s.called)
+		s.called = make(chan struct{})
+		s.mu.Unlock()
+	}()
 	var u map[string]any
 	_ = json.Unmarshal(raw, &u)
 	u["update_id"] = int64(u["update_id"].(float64))
