@@ -42,11 +42,10 @@ func TestCrashBeforeSendingRepliesOwedSentOnce(t *testing.T) {
 	// the process is stopped.
 	h.srv.Fail("sendMessage", bottest.Fault{Delay: 20 * time.Second, Times: 100})
 	h.srv.Text(chat, "/start")
-	deadline := time.Now().Add(5 * time.Second)
-	for len(h.srv.Calls("getUpdates")) < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// The sender is at Telegram (hanging) only once the reply is saved.
+	if !h.srv.WaitFor(func() bool { return h.srv.Counts()["sendMessage"] > 0 }, 5*time.Second) {
+		t.Fatal("the reply was never sent to Telegram")
 	}
-	time.Sleep(300 * time.Millisecond)
 	h.stop()
 	if ms := h.srv.Received(chat); len(ms) != 0 {
 		t.Fatalf("received %s before the restart", texts(ms))
@@ -126,16 +125,13 @@ func startWebhook(t *testing.T, tweak func(*bot.Options)) *harness {
 		}
 	})
 	handler.Store(http.Handler(h.b.Handler(nil)))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if url, secret := h.srv.Webhook(); url == hook.URL+"/tg/hook" && secret == "s3cret-Token_1" {
-			return h
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("setWebhook not called with the URL and secret")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !h.srv.WaitFor(func() bool {
+		url, secret := h.srv.Webhook()
+		return url == hook.URL+"/tg/hook" && secret == "s3cret-Token_1"
+	}, 5*time.Second) {
+		t.Fatal("setWebhook not called with the URL and secret")
 	}
+	return h
 }
 
 func TestWebhookSecret(t *testing.T) {
@@ -196,7 +192,11 @@ func TestInterceptedPressAnsweredOnceByItsTaker(t *testing.T) {
 	if !proctest.WaitFor(5*time.Second, func() bool { return len(h.srv.Calls("answerCallbackQuery")) > 0 }) {
 		t.Fatal("the press was not answered")
 	}
-	time.Sleep(200 * time.Millisecond) // a second answer would come now
+	// A second answer would come from the webhook's reply (the post is
+	// done once settled) or from the bot's own answer (its senders are done
+	// once it stopped).
+	h.settle(chat)
+	h.stop()
 	answers := h.srv.Calls("answerCallbackQuery")
 	if len(answers) != 1 || answers[0].Webhook || answers[0].Params["text"] != "Un conseiller vous répond" {
 		t.Fatalf("answers to the press: %+v, want the handler's one, with its text", answers)

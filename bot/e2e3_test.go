@@ -110,7 +110,6 @@ func TestSendFailuresRetried(t *testing.T) {
 	h.srv.Fail("sendMessage", bottest.Fault{Code: 400})
 	n := len(h.srv.Received(chat))
 	h.srv.Text(chat, "/help")
-	time.Sleep(300 * time.Millisecond)
 	if got := h.settle(chat)[n:]; len(got) != 0 {
 		t.Fatalf("400: %s", texts(got))
 	}
@@ -164,11 +163,10 @@ func TestBlockedUserNothingKeptPending(t *testing.T) {
 	h.say(chat, "/start")
 	h.srv.Block(chat)
 	h.srv.Press(h.lastButtons(chat), "lang:fr")
-	deadline := time.Now().Add(5 * time.Second)
-	for len(h.srv.Calls("sendMessage")) < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
+	h.srv.WaitCalls("sendMessage", 2, 5*time.Second)
+	// Until the press is handled and its sender has given up (or timeout:
+	// the assertions below tell what is left).
+	h.srv.WaitFor(func() bool { return h.busy(chat) == "" }, 10*time.Second)
 	// One refused call, no retries, nothing left owed.
 	var refused int
 	for _, c := range h.srv.Calls("sendMessage") {

@@ -156,17 +156,56 @@ func (h *harness) wait(chat int64, n int) []bottest.Message {
 	return ms
 }
 
-// settle waits until chat receives nothing more for a while and returns
-// everything it received.
+// settle waits until every update sent so far is handled and chat's
+// replies are all sent, and returns everything chat received. It waits on
+// that state (the fake server, the bot's update queue and chat's outbox in
+// Redis), rechecked on each Bot API call, not for a quiet while: a reply
+// that would come late makes it wait, so "nothing more came" is true.
 func (h *harness) settle(chat int64) []bottest.Message {
 	h.t.Helper()
-	n := len(h.srv.Received(chat))
-	for {
-		if _, err := h.srv.WaitReceived(chat, n+1, 250*time.Millisecond); err != nil {
-			return h.srv.Received(chat)
-		}
-		n = len(h.srv.Received(chat))
+	var why string
+	if !h.srv.WaitFor(func() bool { why = h.busy(chat); return why == "" }, 10*time.Second) {
+		h.t.Fatalf("chat %d not settled after 10s (%s): %s", chat, why, texts(h.srv.Received(chat)))
 	}
+	return h.srv.Received(chat)
+}
+
+// partitions is the bot's number of update queue partitions (bot/partition.go).
+const partitions = 16
+
+// busy says what is still under way for chat, "" when nothing is: an
+// update the bot has not taken from the fake server, one queued and not
+// yet handled (the bot deletes it from its partition once its outcome is
+// saved, replies included), or replies owed to chat or being sent. With
+// Redis down, only the first applies.
+func (h *harness) busy(chat int64) string {
+	if n := h.srv.Pending(); n > 0 {
+		return fmt.Sprintf("%d updates not taken", n)
+	}
+	st := h.opts.Store
+	ctx := context.Background()
+	pipe := st.Client().Pipeline()
+	lens := make([]*redis.IntCmd, partitions)
+	for p := range partitions {
+		lens[p] = pipe.XLen(ctx, st.GlobalKey("{updates:"+strconv.Itoa(p)+"}"))
+	}
+	owed := pipe.LLen(ctx, st.Key(chat, "out"))
+	sending := pipe.Exists(ctx, st.Key(chat, "send"))
+	if _, err := pipe.Exec(ctx); err != nil {
+		// Redis down: the bot handles each batch before confirming it, its
+		// notice sent on the way (bot/run.go), and nothing can be queued or
+		// owed; the batch's confirmation, checked above, is the event.
+		return ""
+	}
+	for p, l := range lens {
+		if l.Val() > 0 {
+			return fmt.Sprintf("%d updates queued in partition %d", l.Val(), p)
+		}
+	}
+	if owed.Val() > 0 || sending.Val() > 0 {
+		return fmt.Sprintf("%d replies owed, sender %d", owed.Val(), sending.Val())
+	}
+	return ""
 }
 
 // firstQuestion starts chat in French and returns the first question, the

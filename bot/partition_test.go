@@ -34,17 +34,13 @@ func holders(h *harness) map[string]int {
 
 func waitHolders(t *testing.T, h *harness, within time.Duration, ok func(map[string]int) bool) map[string]int {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := holders(h)
-		if ok(got) {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("partition holders after %v: %v", within, got)
-		}
-		time.Sleep(100 * time.Millisecond)
+	// Leases change with no Bot API call to wake on; WaitFor also checks
+	// every few milliseconds.
+	var got map[string]int
+	if !h.srv.WaitFor(func() bool { got = holders(h); return ok(got) }, within) {
+		t.Fatalf("partition holders after %v: %v", within, got)
 	}
+	return got
 }
 
 // TestReplicasSharePartitions: a second replica gets half the partitions,
@@ -115,16 +111,9 @@ func TestNewHolderHandlesPendingFirst(t *testing.T) {
 		t.Fatalf("not the pending /start, then /help: %s", texts(ms))
 	}
 	// Acknowledged just after the save, maybe after the replies went.
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		n, _ := h.rdb.XLen(ctx, stream).Result()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d updates left in the partition", n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var n int64
+	if !h.srv.WaitFor(func() bool { n, _ = h.rdb.XLen(ctx, stream).Result(); return n == 0 }, 3*time.Second) {
+		t.Fatalf("%d updates left in the partition", n)
 	}
 }
 

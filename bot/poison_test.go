@@ -181,16 +181,10 @@ func TestUpdateThatKeepsKillingTheProcessIsSetAside(t *testing.T) {
 		t.Errorf("dead-letter stream: %v %v", dead, err)
 	}
 	// Acknowledged: the partition's pending list is empty.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		p, err := h.rdb.XPending(ctx, key, "bot").Result()
-		if err == nil && p.Count == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still pending: %+v %v", p, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var p *redis.XPending
+	var err error
+	if !h.srv.WaitFor(func() bool { p, err = h.rdb.XPending(ctx, key, "bot").Result(); return err == nil && p.Count == 0 }, 5*time.Second) {
+		t.Fatalf("still pending: %+v %v", p, err)
 	}
 	if got := h.say(chat, "/help"); len(got) == 0 {
 		t.Fatal("no answer after the set-aside update")

@@ -90,16 +90,13 @@ func (s *Server) PressAs(m Message, userID int64, firstName, data string) map[st
 	return u
 }
 
-// WaitCalls waits until method was called at least n times in all.
+// WaitCalls waits until method was called at least n times in all (every
+// method when ""), waking on each recorded call, and returns the calls; a
+// test checks their number to tell a timeout.
 func (s *Server) WaitCalls(method string, n int, timeout time.Duration) []Call {
-	deadline := time.Now().Add(timeout)
-	for {
-		cs := s.Calls(method)
-		if len(cs) >= n || time.Now().After(deadline) {
-			return cs
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var cs []Call
+	s.WaitFor(func() bool { cs = s.Calls(method); return len(cs) >= n }, timeout)
+	return cs
 }
 
 // MaxDeleteAge is how old a message may be for a bot to delete it, as

@@ -98,6 +98,8 @@ type Server struct {
 	commands  map[string]string // language_code -> JSON commands
 	notify    chan struct{}     // closed and replaced when updates arrive
 	sent      chan struct{}     // closed and replaced when a chat receives a message
+	called    chan struct{}     // closed and replaced when a call is recorded
+	posting   int               // updates being posted to the webhook, not yet acknowledged
 	onSend    func(chatID int64, m *Message)
 	onDeliver func(updateIDs []int64)
 	onCall    func(method string, params map[string]string)
@@ -148,6 +150,7 @@ func New(opts Options) *Server {
 		commands:    map[string]string{},
 		notify:      make(chan struct{}),
 		sent:        make(chan struct{}),
+		called:      make(chan struct{}),
 		onSend:      opts.OnSend,
 		onDeliver:   opts.OnDeliver,
 		onCall:      opts.OnCall,
@@ -238,11 +241,12 @@ func (s *Server) Commands(languageCode string) string {
 	return s.commands[languageCode]
 }
 
-// Pending returns how many updates are queued and not yet confirmed.
+// Pending returns how many updates are queued and not yet confirmed, or
+// being posted to the webhook and not yet acknowledged (or given up).
 func (s *Server) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.updates)
+	return len(s.updates) + s.posting
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -339,7 +343,41 @@ func (s *Server) record(method string, params map[string]string, code int) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now(), Code: code})
+	close(s.called)
+	s.called = make(chan struct{})
 	s.mu.Unlock()
+}
+
+// WaitFor waits until cond holds and reports whether it did before
+// timeout. cond is checked again on each call the server records and on
+// each message a chat receives, so a test waits for what the bot does, not
+// for a fixed time. A cond that also reads state outside the server (Redis,
+// a metric) is checked at least every few milliseconds too, since that state
+// may change after the last call.
+func (s *Server) WaitFor(cond func() bool, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		called, sent := s.called, s.sent
+		s.mu.Unlock()
+		if cond() {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-called:
+		case <-sent:
+		case <-tick.C:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }
 
 func (s *Server) fail(w http.ResponseWriter, method string, params map[string]string, code int, desc string, retryAfter int) {
@@ -720,7 +758,9 @@ func (s *Server) queue(u map[string]any) (int64, []byte) {
 	}
 	raw, _ := json.Marshal(u)
 	webhook := s.webhook
-	if webhook == "" {
+	if webhook != "" {
+		s.posting++
+	} else {
 		s.updates = append(s.updates, raw)
 		s.upIDs = append(s.upIDs, id)
 		close(s.notify)
@@ -788,12 +828,22 @@ func (s *Server) webhookReply(body []byte) {
 	if s.recordCalls {
 		s.mu.Lock()
 		s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now(), Code: code, Webhook: true})
+		close(s.called)
+		s.called = make(chan struct{})
 		s.mu.Unlock()
 	}
 }
 
 // postWebhook delivers like Telegram: retried until acknowledged with 2xx.
 func (s *Server) postWebhook(ctx context.Context, raw []byte) {
+	defer func() {
+		s.mu.Lock()
+		s.posting--
+		// Wake WaitFor: Pending changed.
+		close(s.called)
+		s.called = make(chan struct{})
+		s.mu.Unlock()
+	}()
 	var u map[string]any
 	_ = json.Unmarshal(raw, &u)
 	u["update_id"] = int64(u["update_id"].(float64))

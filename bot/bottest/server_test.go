@@ -93,3 +93,35 @@ func TestNoRecordKeepsWhatMayBePressed(t *testing.T) {
 		t.Fatalf("after q2's keyboard went: %+v %v", m, ok)
 	}
 }
+
+// WaitCalls returns as soon as the calls are recorded, and reports how many
+// came when they do not.
+func TestWaitCalls(t *testing.T) {
+	srv := bottest.New(bottest.Options{})
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := telegram.New(ctx, srv.Token(), srv.APIURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chat = int64(1) << 33
+	errs := make(chan error, 1)
+	go func() {
+		for i := range 3 {
+			if _, err := c.SendMessage(ctx, chat, "m"+strconv.Itoa(i), nil); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	if calls := srv.WaitCalls("sendMessage", 3, 10*time.Second); len(calls) != 3 {
+		t.Fatalf("WaitCalls: %d calls, want 3", len(calls))
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if calls := srv.WaitCalls("sendMessage", 4, 50*time.Millisecond); len(calls) != 3 {
+		t.Fatalf("a fourth call that never comes: %d calls", len(calls))
+	}
+}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
@@ -124,12 +128,53 @@ func (l *live) wait(chat int64, n int) []bottest.Message {
 	return ms
 }
 
-// quiet checks that chat receives nothing more for a while.
-func (l *live) quiet(chat int64, what string) {
+// quiet checks that chat received nothing since it had n messages, once
+// every update sent is handled and what it owes chat and the advisers'
+// group is sent: what would have come has come.
+func (l *live) quiet(chat int64, n int, what string) {
 	l.t.Helper()
-	n := len(l.srv.Received(chat))
-	if ms, err := l.srv.WaitReceived(chat, n+1, 400*time.Millisecond); err == nil {
+	l.settle(chat, l.group)
+	if ms := l.srv.Received(chat); len(ms) > n {
 		l.t.Fatalf("%s: chat got %s", what, bottest.Texts(ms[n:]))
+	}
+}
+
+// settle waits until every update the fake server has is taken by the bot
+// and handled (the bot deletes it from its queue partition once its outcome
+// is saved) and nothing is owed to or being sent to chats. The state is
+// rechecked on each Bot API call (and every few milliseconds, for Redis).
+func (l *live) settle(chats ...int64) {
+	l.t.Helper()
+	st := l.bopts.Store
+	ctx := context.Background()
+	var why string
+	busy := func() bool {
+		if n := l.srv.Pending(); n > 0 {
+			why = fmt.Sprintf("%d updates not taken", n)
+			return true
+		}
+		pipe := st.Client().Pipeline()
+		var cmds []*redis.IntCmd
+		for p := range 16 { // the bot's partitions (bot/partition.go)
+			cmds = append(cmds, pipe.XLen(ctx, st.GlobalKey("{updates:"+strconv.Itoa(p)+"}")))
+		}
+		for _, c := range chats {
+			cmds = append(cmds, pipe.LLen(ctx, st.Key(c, "out")), pipe.Exists(ctx, st.Key(c, "send")))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			why = err.Error()
+			return true
+		}
+		for _, c := range cmds {
+			if c.Val() > 0 {
+				why = fmt.Sprintf("%s: %d", c.Args()[1], c.Val())
+				return true
+			}
+		}
+		return false
+	}
+	if !l.srv.WaitFor(func() bool { return !busy() }, 10*time.Second) {
+		l.t.Fatalf("not settled after 10s: %s", why)
 	}
 }
 
@@ -173,7 +218,7 @@ func TestThroughTheBot(t *testing.T) {
 	if g := l.wait(l.group, 2); g[1].Text != asRelayed("je cherche un microcrédit à Tétouan") || g[1].ThreadID != card.ThreadID {
 		t.Fatalf("relay to the topic: %s", bottest.Texts(g))
 	}
-	l.quiet(user, "the bot answered while an adviser holds the conversation")
+	l.quiet(user, n, "the bot answered while an adviser holds the conversation")
 
 	// The adviser answers in the topic.
 	l.groupMsg(karim, "Karim", inTopic(card.ThreadID, map[string]any{"text": "Bonjour, je suis Karim."}))
@@ -281,7 +326,7 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 	n := len(l.srv.Received(user))
 	l.groupMsg(stranger, "X", map[string]any{"text": "hack", "reply_to_message": l.srv.Ref(photo)})
 	l.srv.PressAs(card, lina, "Lina", dataClose+"forgedcardid")
-	l.quiet(user, "a non-member's reply or a forged button")
+	l.quiet(user, n, "a non-member's reply or a forged button")
 	l.groupMsg(lina, "Lina", map[string]any{"text": "Mezyan, chno bghiti?", "reply_to_message": l.srv.Ref(photo)})
 	got = l.wait(user, n+2)[n:]
 	if !strings.Contains(got[0].Text, "\u2068Lina\u2069") || got[1].Text != "Mezyan, chno bghiti?" {
@@ -306,7 +351,10 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 		return by
 	}
 	proctest.WaitFor(5*time.Second, func() bool { return len(answers()) >= 3 })
-	time.Sleep(200 * time.Millisecond) // a second answer would come now
+	// A second answer would come from the bot after the desk: wait until
+	// the presses are handled and the bot stopped (its senders finished).
+	l.settle(user, l.group)
+	l.stop()
 	by := answers()
 	var texts []string
 	for id, ts := range by {

@@ -96,6 +96,7 @@ type harness struct {
 
 	mu        sync.Mutex
 	processed map[int64]bool
+	handled   chan struct{} // closed and replaced when an update is processed
 	toBot     []*telegram.Update
 	resumed   []int64
 	offset    int64
@@ -120,7 +121,7 @@ func newHarness(t *testing.T, forum bool, tweak func(*Options)) *harness {
 	}
 	h := &harness{t: t, srv: srv, client: client, rdb: rdb, pool: pool, tr: locales.MustDefault(),
 		clock: &fakeClock{t: casa(t, "2026-11-24 10:00")}, // a Tuesday, in office hours
-		group: -1000000000000 - randInt(1e9), processed: map[int64]bool{}}
+		group: -1000000000000 - randInt(1e9), processed: map[int64]bool{}, handled: make(chan struct{})}
 	srv.SetGroup(h.group, "Conseillers", forum)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -172,6 +173,8 @@ func (h *harness) start() {
 				h.mu.Lock()
 				h.processed[up.UpdateID] = true
 				h.offset = up.UpdateID + 1
+				close(h.handled)
+				h.handled = make(chan struct{})
 				h.mu.Unlock()
 			}
 		}
@@ -191,17 +194,21 @@ func (h *harness) halt() {
 func (h *harness) wait(u map[string]any) {
 	h.t.Helper()
 	id := u["update_id"].(int64)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	for {
 		h.mu.Lock()
-		ok := h.processed[id]
+		ok, next := h.processed[id], h.handled
 		h.mu.Unlock()
 		if ok {
 			return
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-next:
+		case <-timeout.C:
+			h.t.Fatalf("update %d not handled", id)
+		}
 	}
-	h.t.Fatalf("update %d not handled", id)
 }
 
 func (h *harness) received(chat int64) []bottest.Message { return h.srv.Received(chat) }

@@ -58,7 +58,12 @@ func TestClientAgainstFakeServer(t *testing.T) {
 	}
 
 	// getUpdates: long polling returns as soon as an update arrives.
-	go func() { time.Sleep(50 * time.Millisecond); srv.Text(7, "salam") }()
+	// The update arrives once the long poll is waiting at the server.
+	polls := srv.Counts()["getUpdates"]
+	go func() {
+		srv.WaitFor(func() bool { return srv.Counts()["getUpdates"] > polls }, 5*time.Second)
+		srv.Text(7, "salam")
+	}()
 	ups, err := c.GetUpdates(ctx, 0, 100, 5*time.Second, nil)
 	if err != nil || len(ups) != 1 || ups[0].Message.Text != "salam" || ups[0].ChatID() != 7 {
 		t.Fatalf("getUpdates: %v %+v", err, ups)

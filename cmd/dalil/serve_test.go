@@ -96,15 +96,11 @@ func TestServeWebhook(t *testing.T) {
 	}
 	env["HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(port) // where WEBHOOK_URL points
 	_, stop := serveAt(t, env)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if url, secret := srv.Webhook(); url == hook && secret == "the-Secret_42-abcdefgh" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("setWebhook not called with WEBHOOK_URL and WEBHOOK_SECRET")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !srv.WaitFor(func() bool {
+		url, secret := srv.Webhook()
+		return url == hook && secret == "the-Secret_42-abcdefgh"
+	}, 10*time.Second) {
+		t.Fatal("setWebhook not called with WEBHOOK_URL and WEBHOOK_SECRET")
 	}
 	const chat = 555002
 	srv.Text(chat, "/start")

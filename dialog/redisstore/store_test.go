@@ -132,7 +132,7 @@ func TestOwedRepliesSurviveACrash(t *testing.T) {
 	if snd, _ := s.Claim(ctx, 5); snd != nil {
 		t.Fatal("claimed while the dead sender's lock is still valid")
 	}
-	time.Sleep(200 * time.Millisecond)
+	expired(t, s, s.Key(5, "send"))
 	snd, err := s.Claim(ctx, 5)
 	if err != nil || snd == nil || snd.Head().ID != "1.0" || string(snd.Head().Body) != "hello|world" {
 		t.Fatalf("claim: %+v %v", snd, err)
@@ -146,7 +146,7 @@ func TestOwedRepliesSurviveACrash(t *testing.T) {
 	}
 	// A dead conversation lock frees itself too, and a late commit is refused.
 	sess, _ = s.Begin(ctx, 6)
-	time.Sleep(200 * time.Millisecond)
+	expired(t, s, s.Key(6, "lock"))
 	other, err := s.Lock(ctx, 6, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -314,5 +314,28 @@ func TestCacheNeverStale(t *testing.T) {
 	}
 	if got := load(a); got != "stage" {
 		t.Fatalf("after an abandoned update, read %q, want %q", got, "stage")
+	}
+}
+
+// expired waits until Redis has expired key (a dead holder's lock): the
+// expiry is the event, checked every few milliseconds under a deadline.
+func expired(t *testing.T, s *redisstore.Store, key string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n, err := s.Client().Exists(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not expire", key)
+		}
+		<-tick.C
 	}
 }

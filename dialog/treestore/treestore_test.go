@@ -206,11 +206,29 @@ func TestWatchReconnects(t *testing.T) {
 		t.Fatalf("start: %d", n)
 	}
 	// Kill every listening backend of this database.
-	if _, err := s.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`); err != nil {
-		t.Fatal(err)
+	var killed []int32
+	if err := s.Pool().QueryRow(ctx, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'
+		AND pg_terminate_backend(pid)`).Scan(&killed); err != nil || len(killed) == 0 {
+		t.Fatalf("killing the listeners: %v %v", killed, err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The watcher is back once a new backend listens; polled under a
+	// deadline, PostgreSQL telling no one of a LISTEN.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND query LIKE 'LISTEN%' AND state = 'idle' AND NOT pid = ANY($1)`, killed).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher did not listen again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := s.Publish(ctx, treestore.KindTree, []byte(treeA), "amina", ""); err != nil {
 		t.Fatal(err)
 	}

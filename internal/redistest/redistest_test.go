@@ -93,8 +93,16 @@ func TestURLAndPersistent(t *testing.T) {
 	if err := n.Client(t).Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	// appendfsync everysec: the write may wait in Redis's AOF buffer; kill
+	// only once Redis reports it written to the file (the page cache
+	// outlives a killed process).
+	if !proctest.WaitFor(5*time.Second, func() bool {
+		info, err := n.Client(t).Info(ctx, "persistence").Result()
+		return err == nil && strings.Contains(info, "aof_buffer_length:0\r\n") && strings.Contains(info, "aof_last_write_status:ok")
+	}) {
+		t.Fatal("the write never reached the append-only file")
+	}
 	n.Kill()
-	time.Sleep(1100 * time.Millisecond) // appendfsync everysec
 	again := Persistent(t, port, dir)
 	if got, err := again.Client(t).Get(ctx, "k").Result(); err != nil || got != "v" {
 		t.Fatalf("after a restart on the same dir, GET k = %q, %v", got, err)
