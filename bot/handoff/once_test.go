@@ -221,7 +221,7 @@ func TestThroughTheBotEffectRunTwice(t *testing.T) {
 	if !strings.HasPrefix(got[0].Text, "C'est transmis") {
 		t.Fatalf("after the restart: %s", bottest.Texts(got))
 	}
-	l.quiet(user, "a second notice")
+	l.quiet(user, n+1, "a second notice")
 	if cards := cardsPosted(l.srv.Received(l.group)); len(cards) != 1 {
 		t.Fatalf("%d cards posted, want 1", len(cards))
 	}
