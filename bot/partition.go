@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"hash/fnv"
 	"os"
 	"sort"
@@ -109,19 +110,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
-// acquireScript takes a free lease, or keeps one already ours.
-var acquireScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0`)
-
-// releaseScript drops a lease only if it is still ours.
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`)
-
 // held is a partition this replica reads.
 type held struct {
 	cancel   context.CancelFunc
@@ -183,12 +171,12 @@ func (b *Bot) consume(ctx context.Context) error {
 			case p := <-released:
 				delete(hs, p)
 				cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-				_ = releaseScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me).Err()
+				_ = outbox.ReleaseLease(cctx, rdb, b.leaseKey(p), me)
 				cancel()
 			case <-renew.C:
 				for p := range hs {
 					cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-					_ = acquireScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me, leaseTTL.Milliseconds()).Err()
+					_, _ = outbox.AcquireLease(cctx, rdb, b.leaseKey(p), me, leaseTTL)
 					cancel()
 				}
 			}
@@ -209,7 +197,7 @@ func (b *Bot) consume(ctx context.Context) error {
 		case p := <-released:
 			delete(hs, p)
 			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			_ = releaseScript.Run(cctx, rdb, []string{b.leaseKey(p)}, me).Err()
+			_ = outbox.ReleaseLease(cctx, rdb, b.leaseKey(p), me)
 			cancel()
 			continue
 		case <-tick.C:
@@ -235,8 +223,8 @@ func (b *Bot) consume(ctx context.Context) error {
 		// out of reach) stops its reader at once.
 		active := 0
 		for p, h := range hs {
-			ok, err := acquireScript.Run(ctx, rdb, []string{b.leaseKey(p)}, me, leaseTTL.Milliseconds()).Int()
-			if (err != nil || ok == 0) && !h.stopping {
+			ok, err := outbox.AcquireLease(ctx, rdb, b.leaseKey(p), me, leaseTTL)
+			if (err != nil || !ok) && !h.stopping {
 				if err == nil {
 					b.log.Warn("update partition lease lost", "partition", p)
 				}
@@ -268,13 +256,15 @@ func (b *Bot) consume(ctx context.Context) error {
 			if hs[p] != nil {
 				continue
 			}
-			ok, err := acquireScript.Run(ctx, rdb, []string{b.leaseKey(p)}, me, leaseTTL.Milliseconds()).Int()
-			if err == nil && ok == 0 {
+			ok, err := outbox.AcquireLease(ctx, rdb, b.leaseKey(p), me, leaseTTL)
+			if err == nil && !ok {
 				if old, _ := rdb.Get(ctx, b.leaseKey(p)).Result(); deadHere(old) {
-					ok, err = takeoverScript.Run(ctx, rdb, []string{b.leaseKey(p)}, old, me, leaseTTL.Milliseconds()).Int()
+					var took int
+					took, err = takeoverScript.Run(ctx, rdb, []string{b.leaseKey(p)}, old, me, leaseTTL.Milliseconds()).Int()
+					ok = took == 1
 				}
 			}
-			if err != nil || ok == 0 {
+			if err != nil || !ok {
 				continue
 			}
 			rctx, cancel := context.WithCancel(ctx)

@@ -147,16 +147,32 @@ func (s *Scheduler) Pending(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-var acquireScript = redis.NewScript(`
+// A lease is a Redis key naming its holder, with an expiry: what lets one
+// replica alone read an update partition (bot/partition.go) or dispatch
+// scheduled messages (Run).
+var (
+	acquireScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0`)
-
-var releaseScript = redis.NewScript(`
+	releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`)
+)
+
+// AcquireLease takes the lease key for holder for ttl if it is free, or
+// renews it if holder has it; it reports whether holder holds it now.
+func AcquireLease(ctx context.Context, rdb redis.Scripter, key, holder string, ttl time.Duration) (bool, error) {
+	ok, err := acquireScript.Run(ctx, rdb, []string{key}, holder, ttl.Milliseconds()).Int()
+	return ok == 1, err
+}
+
+// ReleaseLease drops the lease key only if holder still has it.
+func ReleaseLease(ctx context.Context, rdb redis.Scripter, key, holder string) error {
+	return releaseScript.Run(ctx, rdb, []string{key}, holder).Err()
+}
 
 // dueScript returns due entries (oldest first) with their bodies, while
 // the lease is ours. KEYS: lease, due, body. ARGV: holder, now ms, n.
@@ -216,7 +232,7 @@ func (s *Scheduler) Run(ctx context.Context, deliver Deliver, dispatched func(Du
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		_ = releaseScript.Run(cctx, s.rdb, []string{lease}, me).Err()
+		_ = ReleaseLease(cctx, s.rdb, lease, me)
 	}()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -227,8 +243,8 @@ func (s *Scheduler) Run(ctx context.Context, deliver Deliver, dispatched func(Du
 		case <-t.C:
 		}
 		wait := s.o.Every
-		ok, err := acquireScript.Run(ctx, s.rdb, []string{lease}, me, s.o.Lease.Milliseconds()).Int()
-		if err == nil && ok == 1 {
+		ok, err := AcquireLease(ctx, s.rdb, lease, me, s.o.Lease)
+		if err == nil && ok {
 			var more bool
 			more, err = s.round(ctx, me, deliver, dispatched)
 			if more {
