@@ -10,26 +10,12 @@ import (
 	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
-// refPack is the packed form built the reflective way.
-func refPack(c vocab.Codes) packed {
-	var p packed
-	for _, f := range vocab.Facets {
-		if v := c.Get(f); len(v) > 0 {
-			if p == nil {
-				p = packed{}
-			}
-			p[f] = v
-		}
-	}
-	return p
-}
-
 // refPending is the pending answer as encoding/json would store it.
 func refPending(p Pending) *pendingJSON {
 	if !p.Forget && codesOf(p.Pick).Empty() {
 		return nil
 	}
-	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(refPack(codesOf(p.Pick)))}
+	return &pendingJSON{Forget: p.Forget, Pick: pickPacked(pack(codesOf(p.Pick)))}
 }
 
 // refList is the last list shown as encoding/json would store it.
@@ -37,7 +23,7 @@ func refList(l *Listing) *listJSON {
 	if l == nil {
 		return nil
 	}
-	return &listJSON{Codes: refPack(l.Codes), Not: refPack(l.Not), Lang: string(l.Lang), Shown: l.Shown}
+	return &listJSON{Codes: pack(l.Codes), Not: pack(l.Not), Lang: string(l.Lang), Shown: l.Shown}
 }
 
 // refState encodes s with encoding/json: stateAlias carries every field of
@@ -47,7 +33,7 @@ func refState(t *testing.T, s State) []byte {
 	a := stateAlias(s)
 	hist := a.Hist
 	a.Hist = nil
-	b, err := json.Marshal(stateJSON{&a, refPending(s.Pending), refList(s.List), refPack(s.Codes), refPack(s.Not)})
+	b, err := json.Marshal(stateJSON{&a, refPending(s.Pending), refList(s.List), pack(s.Codes), pack(s.Not)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +48,7 @@ func refState(t *testing.T, s State) []byte {
 	}
 	frames := make([]frameJSON, len(hist))
 	for i, f := range hist {
-		frames[i] = frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick))), f.YesNo}
+		frames[i] = frameJSON{f.Node, pack(f.Added), pack(f.Removed), pickPacked(pack(codesOf(f.Pick))), f.YesNo}
 	}
 	// A shadowing field keeps encoding/json's field order of State only if
 	// "h" sits where it does in State; rebuild the object key by key.
@@ -196,7 +182,7 @@ func TestFrameJSONMatchesEncodingJSON(t *testing.T) {
 		f := Frame{Node: oddStrings[r.IntN(len(oddStrings))], Added: randomCodes(r), Removed: randomCodes(r),
 			Pick: randomPending(r).Pick}
 		got, _ := json.Marshal(f)
-		want, _ := json.Marshal(frameJSON{f.Node, refPack(f.Added), refPack(f.Removed), pickPacked(refPack(codesOf(f.Pick))), f.YesNo})
+		want, _ := json.Marshal(frameJSON{f.Node, pack(f.Added), pack(f.Removed), pickPacked(pack(codesOf(f.Pick))), f.YesNo})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
