@@ -36,14 +36,7 @@ func TestServeHandoff(t *testing.T) {
 		"ADVISERS_CHAT_ID": strconv.Itoa(group), "HANDOFF_HOURS": "Mon-Sun 00:00-24:00",
 	}
 	addr, stop := serve(t, env)
-	wait := func(chat int64, n int) []bottest.Message {
-		t.Helper()
-		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ms
-	}
+	wait := func(chat int64, n int) []bottest.Message { return received(t, srv, chat, n) }
 	srv.Text(user, "/start")
 	srv.Press(wait(user, 1)[0], "lang:fr")
 	wait(user, 2)
@@ -151,14 +144,7 @@ func TestServeForgetAfterTheTokenIsReplaced(t *testing.T) {
 			"REDIS_URL": rds, "DATABASE_URL": db, "ADVISERS_CHAT_ID": strconv.Itoa(group),
 			"HANDOFF_HOURS": "Mon-Sun 00:00-24:00", "HANDOFF_RETENTION": "720h"}
 	}
-	wait := func(srv *bottest.Server, chat int64, n int) []bottest.Message {
-		t.Helper()
-		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ms
-	}
+	wait := func(srv *bottest.Server, chat int64, n int) []bottest.Message { return received(t, srv, chat, n) }
 	before := bottest.New(bottest.Options{Token: "111111:the-leaked-token"})
 	t.Cleanup(before.Close)
 	_, stop := serve(t, env(before))
@@ -210,4 +196,15 @@ func TestServeForgetAfterTheTokenIsReplaced(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// received waits until chat has received n messages from the fake Bot API
+// and returns them, failing the test after ten seconds.
+func received(t *testing.T, srv *bottest.Server, chat int64, n int) []bottest.Message {
+	t.Helper()
+	ms, err := srv.WaitReceived(chat, n, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }

@@ -258,14 +258,7 @@ func TestServeOnePool(t *testing.T) {
 	if got := m.DB.Config().MaxConns; got != 4 {
 		t.Fatalf("the pool's MaxConns is %d, not DATABASE_URL's pool_max_conns=4", got)
 	}
-	wait := func(chat int64, n int) []bottest.Message {
-		t.Helper()
-		ms, err := srv.WaitReceived(chat, n, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ms
-	}
+	wait := func(chat int64, n int) []bottest.Message { return received(t, srv, chat, n) }
 	srv.Text(user, "/start")
 	srv.Press(wait(user, 1)[0], "lang:fr")
 	wait(user, 2)
