@@ -1,0 +1,227 @@
+// Package requests holds the life of a request a person sends to an
+// organisation from a referral ("Send my request"): what was shared with
+// their explicit yes, the organisation's answers (accepted, declined and
+// why, contacted, done), the follow-ups the person agreed to, and the
+// times of each step, so that response times and outcomes per service can
+// be measured. It is the domain; requests/postgres keeps it, the bot and
+// the console act on it.
+//
+// A request's life:
+//
+//	sent ─▶ accepted ─▶ contacted ─▶ helped | not_helped        (organisation)
+//	  │        └──────────────────────▶ helped | not_helped
+//	  ├─▶ declined (reason)   ─▶ the person is offered the next option
+//	  ├─▶ lapsed (no answer in time) ─▶ the next option; the organisation may still answer
+//	  └─▶ withdrawn (/forget: the person's part erased, the organisation told)
+//
+// The person's own follow-up answer (reached and helped, no help, could
+// not reach, not yet) is kept beside the organisation's status, not in it.
+package requests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/vocab"
+)
+
+// Status is where a request stands with the organisation.
+type Status string
+
+const (
+	Sent      Status = "sent"       // waiting for the organisation's answer
+	Accepted  Status = "accepted"   // the organisation will take it up
+	Declined  Status = "declined"   // the organisation cannot (Reason says why)
+	Contacted Status = "contacted"  // the organisation reached the person
+	Helped    Status = "helped"     // done: the organisation helped
+	NotHelped Status = "not_helped" // done: it could not help in the end
+	Lapsed    Status = "lapsed"     // no answer in time; the person was offered another way
+	Withdrawn Status = "withdrawn"  // the person asked to be forgotten
+)
+
+// Open says whether the organisation still has something to do.
+func (s Status) Open() bool { return s == Sent || s == Accepted || s == Contacted || s == Lapsed }
+
+// Reason is why an organisation declined.
+type Reason string
+
+const (
+	NotEligible Reason = "not_eligible"
+	Full        Reason = "full"
+	NotOurArea  Reason = "not_our_area"
+	OtherReason Reason = "other"
+)
+
+// Reasons are the decline reasons, in the order the buttons show them.
+var Reasons = []Reason{NotEligible, Full, NotOurArea, OtherReason}
+
+// Action is what an organisation does to a request.
+type Action string
+
+const (
+	Accept      Action = "accept"
+	Decline     Action = "decline" // with a Reason
+	MarkContact Action = "contacted"
+	DoneHelped  Action = "helped"
+	DoneNot     Action = "not_helped"
+)
+
+// Outcome is the person's answer to a follow-up.
+type Outcome string
+
+const (
+	Reached    Outcome = "helped"      // reached them and it helped
+	NoHelp     Outcome = "no_help"     // reached them, it did not help
+	NotReached Outcome = "unreachable" // could not reach them
+	NotYet     Outcome = "not_yet"     // asked again once, later
+)
+
+// Shared is exactly what leaves for the organisation, as shown to the person
+// before their yes: nothing else of theirs is ever sent.
+type Shared struct {
+	FirstName string      // Telegram first name, as the person has it
+	Lang      lang.Lang   // the language of the conversation
+	Facts     vocab.Codes // their situation: the codes of the conversation they agreed to share
+	Question  string      // their question in their own words; "" when none
+	Phone     string      // shared with Telegram's contact button; "" when none
+}
+
+// Request is one request sent to one organisation for one service.
+type Request struct {
+	ID      string // short and random, fits in callback data ("r" + 10 base-36 characters)
+	Service string // the catalogue's service_id
+	Org     string // the catalogue's org_id
+	// Chat is the person's Telegram chat, kept only to tell them what
+	// became of the request and to follow up; 0 once erased.
+	Chat     int64
+	Shared   Shared
+	FollowUp bool // the person agreed to be asked later whether it helped
+
+	Status Status
+	Reason Reason // when Declined
+	Note   string // the organisation's words on a decline "other"; optional
+
+	SentAt      time.Time
+	AnsweredAt  time.Time // accepted or declined; zero while unanswered
+	ContactedAt time.Time
+	DoneAt      time.Time
+	LapsedAt    time.Time
+
+	Outcome   Outcome   // the person's last follow-up answer; "" when none
+	FollowUps int       // follow-ups sent (at most 2)
+	Reminders int       // reminders sent to the organisation
+	NextAt    time.Time // when the next timed step is due (reminder, lapse, follow-up); zero: none
+	NextKind  Due       // which
+	Stopped   bool      // the person said /stop: no more follow-ups
+}
+
+// Due is a timed step of a request.
+type Due string
+
+const (
+	DueReminder Due = "reminder" // remind the organisation of an unanswered request
+	DueLapse    Due = "lapse"    // no answer in time: offer the person another way
+	DueFollowUp Due = "followup" // ask the person whether it helped
+)
+
+// ErrNotFound is returned for an unknown request, organisation group or
+// link code.
+var ErrNotFound = errors.New("not found")
+
+// TransitionError is an action that does not apply to a request's status
+// (accepting a request already declined, marking done one withdrawn…).
+type TransitionError struct {
+	From   Status
+	Action Action
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("cannot %s a request that is %s", e.Action, e.From)
+}
+
+// Next is the status an organisation's action leads to from s, or a
+// *TransitionError. An answer after the deadline is still taken (Lapsed
+// is open): late help is help.
+func Next(s Status, a Action) (Status, error) {
+	ok := false
+	var to Status
+	switch a {
+	case Accept:
+		to, ok = Accepted, s == Sent || s == Lapsed
+	case Decline:
+		to, ok = Declined, s == Sent || s == Lapsed || s == Accepted
+	case MarkContact:
+		to, ok = Contacted, s == Sent || s == Lapsed || s == Accepted
+	case DoneHelped:
+		to, ok = Helped, s == Accepted || s == Contacted || s == Sent || s == Lapsed
+	case DoneNot:
+		to, ok = NotHelped, s == Accepted || s == Contacted || s == Sent || s == Lapsed
+	}
+	if !ok {
+		return s, &TransitionError{From: s, Action: a}
+	}
+	return to, nil
+}
+
+// Group is an organisation's Telegram group, linked with a one-time code.
+type Group struct {
+	Org  string
+	Chat int64
+	Lang lang.Lang // the language of its cards: fr or ar
+}
+
+// Counts are an organisation's requests by status, for its digest and
+// the console.
+type Counts map[Status]int
+
+// Store keeps requests, their events and the organisations' groups.
+// Every method that changes a request records an event with its time.
+type Store interface {
+	// Create records a request just sent (Status Sent, SentAt set by the
+	// caller) with its first timed step.
+	Create(ctx context.Context, r *Request) error
+	Get(ctx context.Context, id string) (*Request, error)
+	// Act applies an organisation's action atomically (Next), with who did
+	// it (a pseudonymous key of the member or the console account) and the
+	// reason or note, and sets the next timed step; it returns the request
+	// after the change, or a *TransitionError.
+	Act(ctx context.Context, id string, a Action, reason Reason, note, by string, at time.Time) (*Request, error)
+	// Answer records the person's follow-up answer.
+	Answer(ctx context.Context, id string, o Outcome, at time.Time) (*Request, error)
+	// ForChat lists a person's requests, newest first (/requests).
+	ForChat(ctx context.Context, chat int64) ([]Request, error)
+	// Stop turns the person's follow-ups off (/stop); it returns how many
+	// requests had some still to come.
+	Stop(ctx context.Context, chat int64) (int, error)
+	// Forget erases the person's part of every request of theirs (chat,
+	// shared fields), marks the open ones Withdrawn and returns those,
+	// for the organisations to be told.
+	Forget(ctx context.Context, chat int64, at time.Time) ([]Request, error)
+	// Due returns up to limit requests whose next timed step is due at
+	// now, oldest first; Done records that the step was carried out and
+	// sets the following one (zero: none).
+	Due(ctx context.Context, now time.Time, limit int) ([]Request, error)
+	Done(ctx context.Context, id string, step Due, next Due, nextAt time.Time) error
+
+	// ForOrg lists an organisation's requests, newest first (its inbox).
+	ForOrg(ctx context.Context, org string, limit int) ([]Request, error)
+	// Counts are an organisation's requests by status since a time.
+	Counts(ctx context.Context, org string, since time.Time) (Counts, error)
+
+	// NewLinkCode gives a one-time code that links a Telegram group to
+	// org, valid until expires.
+	NewLinkCode(ctx context.Context, org string, l lang.Lang, expires time.Time) (string, error)
+	// Link uses a code in group chat: the group becomes the organisation's
+	// (replacing an earlier one); ErrNotFound for an unknown, used or
+	// expired code.
+	Link(ctx context.Context, code string, chat int64, at time.Time) (Group, error)
+	// GroupOf is an organisation's linked group; ErrNotFound when none.
+	GroupOf(ctx context.Context, org string) (Group, error)
+	// OrgOf is the organisation a group is linked to; ErrNotFound when none.
+	OrgOf(ctx context.Context, chat int64) (Group, error)
+	// SetGroupLang changes the language of an organisation's cards.
+	SetGroupLang(ctx context.Context, org string, l lang.Lang) error
+}
