@@ -224,4 +224,8 @@ type Store interface {
 	OrgOf(ctx context.Context, chat int64) (Group, error)
 	// SetGroupLang changes the language of an organisation's cards.
 	SetGroupLang(ctx context.Context, org string, l lang.Lang) error
+	// Reachable says which of orgs can receive requests: those with a
+	// linked group or a partner account in the console. "Send my request"
+	// is offered only for their services.
+	Reachable(ctx context.Context, orgs []string) (map[string]bool, error)
 }
