@@ -229,3 +229,33 @@ type Store interface {
 	// is offered only for their services.
 	Reachable(ctx context.Context, orgs []string) (map[string]bool, error)
 }
+
+// Organisations is how requests reach the organisations (their Telegram
+// group, bot/partners; an organisation without one reads its inbox in the
+// console). Each call goes through the outbox, once per request and step:
+// called again after a crash, it sends nothing twice.
+type Organisations interface {
+	// Deliver posts the request's card to the organisation's group, if it
+	// has one.
+	Deliver(ctx context.Context, r *Request) error
+	// Withdraw tells the organisation that the person withdrew a request
+	// (/forget): the card loses the person's data.
+	Withdraw(ctx context.Context, r *Request) error
+	// Remind reminds the organisation of a request still unanswered (the
+	// n-th reminder).
+	Remind(ctx context.Context, r *Request, n int) error
+}
+
+// People is how the person hears back, in their language, through the
+// outbox, once per request and step.
+type People interface {
+	// Changed tells the person what the organisation did (accepted,
+	// declined and why with the next way offered, contacted, done).
+	Changed(ctx context.Context, r *Request) error
+	// Lapsed tells the person the organisation has not answered in time
+	// and offers the next way (another service, an adviser).
+	Lapsed(ctx context.Context, r *Request) error
+	// FollowUp asks the person whether they reached the organisation and
+	// whether it helped (the n-th follow-up, at most 2).
+	FollowUp(ctx context.Context, r *Request, n int) error
+}
