@@ -33,11 +33,16 @@ const (
 	dataChoice  = "c:"
 	dataBack    = "nav:back"
 	dataRestart = "nav:restart"
-	dataAdviser = "nav:adviser"
+	dataAdviser = DataAdviser
 	dataPick    = "k:" // a value of a clarification: k:version:node:code
 	dataForget  = "fg:y"
 	dataKeep    = "fg:n"
 )
+
+// DataAdviser is the callback data of a "talk to an adviser" button; the
+// transport puts it on the messages it sends of its own accord (a
+// request's news).
+const DataAdviser = "nav:adviser"
 
 // LanguageLabels are the language buttons' labels (contract: they contain
 // Français, العربية and الدارجة).
