@@ -258,6 +258,12 @@ func (m *Main) openBot() error {
 	}
 	if m.Catalogue != nil {
 		opts.Ready = append(opts.Ready, bot.Check{Name: "postgres", Fn: m.Catalogue.Ping})
+		// Requests to organisations (issue 17) need PostgreSQL: the
+		// services' names come from the catalogue. "Send my request" is
+		// offered once the requests' store (requests/postgres) and the
+		// organisations' side (bot/partners) are set here too; the bot is
+		// the requests.People of the clock.
+		opts.Finder = m.Catalogue
 	}
 	var collectors []prometheus.Collector
 	if cfg.AdvisersChatID == 0 {
