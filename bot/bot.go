@@ -367,7 +367,8 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	}
 	conv := sess.Conv
 	var outs []out
-	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
+	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 &&
+		!strings.HasPrefix(cq.Data, dialog.DataRequest) { // a card stays: its request may be prepared again after a "no"
 		// The question is answered: its buttons go, so they cannot be
 		// pressed twice by mistake.
 		outs = append(outs, outOf(telegram.EditMessageReplyMarkup{ChatID: chat, MessageID: cq.Message.MessageID}))
