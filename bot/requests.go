@@ -391,6 +391,9 @@ func (b *Bot) news(ctx context.Context, chat int64, st dialog.State, data string
 		return b.message(chat, b.o.T.T(l, "request.answer.already", nil), nil), nil
 	}
 	if r, err = b.o.Requests.Answer(ctx, id, o, time.Now()); err != nil {
+		if _, closed := errors.AsType[*requests.TransitionError](err); closed {
+			return b.message(chat, b.o.T.T(l, "request.answer.already", nil), nil), nil
+		}
 		return nil, fmt.Errorf("recording a follow-up answer: %w", err)
 	}
 	b.m.effects.WithLabelValues("followup_" + string(o)).Inc()

@@ -4,127 +4,50 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/requests"
+	rpg "github.com/dalil-tt/dalil/requests/postgres"
+	"github.com/dalil-tt/dalil/staff"
 )
 
-// memRequests stands in for requests/postgres until that store lands on
-// this branch (it is written in parallel): the tests of this package then
-// run against it unchanged, through requestStore. It keeps only what the
-// person's side uses; the other methods are the embedded nil interface's.
-type memRequests struct {
-	requests.Store
-	mu        sync.Mutex
-	rs        map[string]*requests.Request
-	reachable map[string]bool
-}
-
-func newMemRequests(reachable ...string) *memRequests {
-	m := &memRequests{rs: map[string]*requests.Request{}, reachable: map[string]bool{}}
-	for _, o := range reachable {
-		m.reachable[o] = true
-	}
-	return m
-}
-
-func (m *memRequests) Create(_ context.Context, r *requests.Request) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := *r
-	c.Shared.Facts = r.Shared.Facts.Clone()
-	m.rs[r.ID] = &c
-	return nil
-}
-
-func (m *memRequests) Get(_ context.Context, id string) (*requests.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.rs[id]
-	if !ok {
-		return nil, requests.ErrNotFound
-	}
-	c := *r
-	return &c, nil
-}
-
-func (m *memRequests) Act(_ context.Context, id string, a requests.Action, reason requests.Reason, note, _ string, at time.Time) (*requests.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.rs[id]
-	if !ok {
-		return nil, requests.ErrNotFound
-	}
-	to, err := requests.Next(r.Status, a)
+// requestStore is the requests' store on a fresh PostgreSQL database
+// (staff's tables too: Reachable reads partner accounts), with a linked
+// Telegram group for each of orgs, so that they can receive requests.
+func requestStore(t *testing.T, orgs ...string) *rpg.Store {
+	t.Helper()
+	url := pgtest.NewDB(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	r.Status, r.Reason, r.Note = to, reason, note
-	c := *r
-	return &c, nil
-}
-
-func (m *memRequests) Answer(_ context.Context, id string, o requests.Outcome, _ time.Time) (*requests.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.rs[id]
-	if !ok {
-		return nil, requests.ErrNotFound
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	if err := staff.MigrateDB(ctx, db); err != nil {
+		t.Fatal(err)
 	}
-	r.Outcome = o
-	c := *r
-	return &c, nil
-}
-
-func (m *memRequests) ForChat(_ context.Context, chat int64) ([]requests.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []requests.Request
-	for _, r := range m.rs {
-		if r.Chat == chat {
-			out = append(out, *r)
+	if err := rpg.MigrateDB(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := rpg.New(pool)
+	for i, org := range slices.Compact(slices.Sorted(slices.Values(orgs))) {
+		code, err := s.NewLinkCode(ctx, org, lang.FR, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Link(ctx, code, -1001000000000-int64(i), time.Now()); err != nil {
+			t.Fatal(err)
 		}
 	}
-	slices.SortFunc(out, func(a, b requests.Request) int { return b.SentAt.Compare(a.SentAt) })
-	return out, nil
-}
-
-func (m *memRequests) Stop(_ context.Context, chat int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, r := range m.rs {
-		if r.Chat == chat && r.FollowUp && !r.Stopped {
-			r.Stopped = true
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (m *memRequests) Forget(_ context.Context, chat int64, _ time.Time) ([]requests.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var open []requests.Request
-	for _, r := range m.rs {
-		if r.Chat != chat {
-			continue
-		}
-		r.Chat, r.Shared = 0, requests.Shared{}
-		if r.Status.Open() {
-			r.Status = requests.Withdrawn
-			open = append(open, *r)
-		}
-	}
-	return open, nil
-}
-
-func (m *memRequests) Reachable(_ context.Context, orgs []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, o := range orgs {
-		out[o] = m.reachable[o]
-	}
-	return out, nil
+	return s
 }
 
 // orgs records what reaches the organisations (bot/partners' side, written

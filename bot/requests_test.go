@@ -12,6 +12,7 @@ import (
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/requests"
+	rpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // bigChat is a Telegram id above 2^32, as real ones are.
@@ -19,13 +20,13 @@ const bigChat = int64(1)<<33 + 17
 
 // withRequests starts a bot with requests on: every demo organisation can
 // receive them.
-func withRequests(t *testing.T) (*harness, *memRequests, *orgs) {
+func withRequests(t *testing.T) (*harness, *rpg.Store, *orgs) {
 	t.Helper()
 	var ids []string
 	for _, s := range catalogue.Demo() {
 		ids = append(ids, s.Org.ID)
 	}
-	store, o := newMemRequests(ids...), &orgs{}
+	store, o := requestStore(t, ids...), &orgs{}
 	mem := catalogue.NewMemory(catalogue.Demo())
 	h := start(t, nil, func(op *bot.Options) {
 		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
@@ -185,7 +186,7 @@ func TestRequestConsent(t *testing.T) {
 }
 
 // request stores a request sent by chat and returns it.
-func request(t *testing.T, store *memRequests, id string, chat int64, l lang.Lang, followUp bool) *requests.Request {
+func request(t *testing.T, store *rpg.Store, id string, chat int64, l lang.Lang, followUp bool) *requests.Request {
 	t.Helper()
 	var facts vocab.Codes
 	facts.Add(vocab.Needs, "funding.microcredit")
@@ -200,7 +201,7 @@ func request(t *testing.T, store *memRequests, id string, chat int64, l lang.Lan
 
 // act applies an organisation's action and tells the person, as the
 // organisations' side does.
-func act(t *testing.T, h *harness, store *memRequests, id string, a requests.Action, reason requests.Reason) []bottest.Message {
+func act(t *testing.T, h *harness, store *rpg.Store, id string, a requests.Action, reason requests.Reason) []bottest.Message {
 	t.Helper()
 	r, err := store.Act(context.Background(), id, a, reason, "", "member", time.Now())
 	if err != nil {
