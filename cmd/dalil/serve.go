@@ -25,6 +25,8 @@ import (
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/requests"
+	rpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // runServe runs the Telegram bot and the HTTP server: Main opens, runs and
@@ -90,9 +92,14 @@ type Main struct {
 	Telegram *telegram.Client
 	Records  *handoff.Records
 	Desk     *handoff.Desk
-	Bot      *bot.Bot
-	HTTP     *http.Server
-	listener net.Listener
+	// Requests keeps the requests sent to organisations (issue 17);
+	// Organisations is how they reach them (bot/partners, once merged:
+	// until it is set, no "send my request" button is shown).
+	Requests      *rpg.Store
+	Organisations requests.Organisations
+	Bot           *bot.Bot
+	HTTP          *http.Server
+	listener      net.Listener
 
 	closers []func() // run last first by Close
 }
@@ -258,12 +265,11 @@ func (m *Main) openBot() error {
 	}
 	if m.Catalogue != nil {
 		opts.Ready = append(opts.Ready, bot.Check{Name: "postgres", Fn: m.Catalogue.Ping})
-		// Requests to organisations (issue 17) need PostgreSQL: the
-		// services' names come from the catalogue. "Send my request" is
-		// offered once the requests' store (requests/postgres) and the
-		// organisations' side (bot/partners) are set here too; the bot is
-		// the requests.People of the clock.
-		opts.Finder = m.Catalogue
+		// Requests to organisations (issue 17) need PostgreSQL; the
+		// services' names come from the catalogue. The bot is also the
+		// requests.People of the requests' clock.
+		m.Requests = rpg.New(m.DB)
+		opts.Finder, opts.Requests, opts.Organisations = m.Catalogue, m.Requests, m.Organisations
 	}
 	var collectors []prometheus.Collector
 	if cfg.AdvisersChatID == 0 {
