@@ -135,6 +135,10 @@ type Options struct {
 	Requests      requests.Store
 	Organisations requests.Organisations
 	Finder        catalogue.Finder
+	// Timing is the requests' timing the person is told of (the time an
+	// organisation has to answer, when the follow-up comes): the store's
+	// and the clock's; zero: requests.DefaultTiming.
+	Timing requests.Timing
 
 	// OnHandled, when set, is told how long each handled update took from
 	// receipt to its durable save (load measurements).
@@ -235,6 +239,9 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Timing == (requests.Timing{}) {
+		o.Timing = requests.DefaultTiming()
 	}
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,

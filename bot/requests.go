@@ -187,13 +187,19 @@ func (b *Bot) sendRequest(ctx context.Context, snd *redisstore.Sender, item stri
 		b.log.Error("delivering a request to its organisation", "chat", chatHash(snd.Chat), "request", id, "err", err)
 	}
 	org, service := d.OrgName, d.ServiceName
-	text := b.o.T.T(l, "request.sent", map[string]any{"Org": org, "Service": service})
+	text := b.o.T.T(l, "request.sent", map[string]any{"Org": org, "Service": service, "Days": b.workdays(l)})
 	if d.FollowUp {
-		text += "\n\n" + b.o.T.T(l, "request.sent.followup", nil)
+		days := max(1, int(b.o.Timing.FollowUp/(24*time.Hour)))
+		text += "\n\n" + b.o.T.T(l, "request.sent.followup", map[string]any{"When": b.o.T.T(l, "request.days", map[string]any{"Count": days})})
 	}
 	b.m.effects.WithLabelValues("request").Inc()
 	tell(text)
 	return true
+}
+
+// workdays is the time an organisation has to answer, in words.
+func (b *Bot) workdays(l lang.Lang) string {
+	return b.o.T.T(l, "request.workdays", map[string]any{"Count": b.o.Timing.Lapse})
 }
 
 // requestsOf reads a person's requests and the names of their services.
@@ -258,7 +264,7 @@ func (b *Bot) listRequests(ctx context.Context, chat int64, l lang.Lang) (string
 // standing says where a request stands, in words: the organisation's
 // status, and the person's own follow-up answer when they gave one.
 func (b *Bot) standing(r *requests.Request, l lang.Lang) string {
-	s := b.o.T.T(l, "request.status."+string(r.Status), map[string]any{"Reason": b.reason(r, l)})
+	s := b.o.T.T(l, "request.status."+string(r.Status), map[string]any{"Reason": b.reason(r, l), "Days": b.workdays(l)})
 	if r.Outcome != "" {
 		sep := ", "
 		if l.RTL() {
@@ -508,7 +514,7 @@ func (b *Bot) Lapsed(ctx context.Context, r *requests.Request) error {
 		return err
 	}
 	org, service := requestNames(r, svcs, l)
-	text := b.o.T.T(l, "request.news.lapsed", map[string]any{"Org": org, "Service": service}) +
+	text := b.o.T.T(l, "request.news.lapsed", map[string]any{"Org": org, "Service": service, "Days": b.workdays(l)}) +
 		"\n\n" + b.o.T.T(l, "request.news.next", nil)
 	return b.notify(ctx, r, "lapsed", text, nextButtons(r, l, b.o.T))
 }

@@ -140,7 +140,7 @@ func TestRequestConsent(t *testing.T) {
 	h.stop() // a restart between the preview and the yes
 	h.run()
 	got = h.press(chat, "Oui, envoyer")
-	if !strings.Contains(texts(got), "dans une semaine") {
+	if !strings.Contains(texts(got), "dans quelques jours si") {
 		t.Fatalf("no follow-up question after the yes: %s", texts(got))
 	}
 	nothing("yes before the follow-up answer")
@@ -149,7 +149,8 @@ func TestRequestConsent(t *testing.T) {
 		t.Fatalf("no card reached the organisation: %s", texts(got))
 	}
 	got = h.settle(chat)
-	if !strings.Contains(lastText(got), "Votre demande est envoyée") || !strings.Contains(got[len(got)-1].Params["reply_markup"], "remove_keyboard") {
+	if !strings.Contains(lastText(got), "Votre demande est envoyée") || !strings.Contains(lastText(got), "Elle a 3 jours ouvrables") ||
+		!strings.Contains(lastText(got), "Dans 7 jours, je vous demanderai") || !strings.Contains(got[len(got)-1].Params["reply_markup"], "remove_keyboard") {
 		t.Fatalf("not told it was sent: %s", texts(got))
 	}
 
