@@ -17,6 +17,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
 )
 
@@ -85,10 +86,12 @@ func (b *Bot) sendButton(s *catalogue.Service, l lang.Lang, reachable map[string
 	return [][]dialog.Button{{{Label: b.o.T.T(l, "request.button.send", nil), Data: data}}}
 }
 
-// names are a service's and its organisation's names in l.
+// names are a service's and its organisation's names in l; a French name
+// shown in Arabic is isolated, so it does not reorder the text around it.
 func names(s *catalogue.Service, l lang.Lang) (org, service string) {
 	org, service = s.Org.NameFR, s.NameFR
 	if l.RTL() {
+		org, service = locales.Isolate(org), locales.Isolate(service)
 		if s.Org.NameAR != "" {
 			org = s.Org.NameAR
 		}
@@ -236,6 +239,9 @@ func (b *Bot) find(ctx context.Context, rs ...requests.Request) (map[string]*cat
 func requestNames(r *requests.Request, svcs map[string]*catalogue.Service, l lang.Lang) (org, service string) {
 	if s := svcs[r.Service]; s != nil {
 		return names(s, l)
+	}
+	if l.RTL() {
+		return locales.Isolate(r.Org), locales.Isolate(r.Service)
 	}
 	return r.Org, r.Service
 }

@@ -305,12 +305,12 @@ func (st *step) preview(first bool) {
 	lines := []string{
 		st.t("request.preview.head", map[string]any{"Org": d.OrgName, "Service": d.ServiceName}),
 		"",
-		st.t("request.preview.name", map[string]any{"Name": orDash(d.FirstName)}),
+		st.t("request.preview.name", map[string]any{"Name": st.isolate(orDash(d.FirstName))}),
 		st.t("request.preview.lang", map[string]any{"Lang": st.t("request.lang."+string(d.Lang), nil)}),
 		st.t("request.preview.facts", map[string]any{"List": orDash(st.describe(d.Facts))}),
 	}
 	if d.Question != "" {
-		lines = append(lines, st.t("request.preview.question", map[string]any{"Question": d.Question}))
+		lines = append(lines, st.t("request.preview.question", map[string]any{"Question": st.isolate(d.Question)}))
 	}
 	if d.Phone != "" {
 		lines = append(lines, st.t("request.preview.phone", map[string]any{"Phone": d.Phone}))
@@ -331,6 +331,15 @@ func (st *step) preview(first bool) {
 			{{Label: st.t(question, nil), Data: dataReqQuestion + mark}},
 		},
 	})
+}
+
+// isolate keeps a text of the person's (a Latin first name, a question in
+// French) from reordering the Arabic around it (FSI … PDI, see locales).
+func (st *step) isolate(s string) string {
+	if !st.s.Lang.RTL() || s == "" {
+		return s
+	}
+	return "\u2068" + s + "\u2069"
 }
 
 func orDash(s string) string {
