@@ -34,12 +34,12 @@ func (b *Bot) Setup(ctx context.Context) error {
 			Command     string `json:"command"`
 			Description string `json:"description"`
 		}
-		names := commandNames
-		if b.requestsOn() {
-			names = append(slices.Clone(names[:len(names)-1]), "requests", "stop", names[len(names)-1])
+		menu := commandNames
+		if b.requestsOn() { // before "forget", the last
+			menu = append(slices.Clone(menu[:len(menu)-1]), "requests", "stop", menu[len(menu)-1])
 		}
-		cmds := make([]command, 0, len(names))
-		for _, c := range names {
+		cmds := make([]command, 0, len(menu))
+		for _, c := range menu {
 			cmds = append(cmds, command{c, b.o.T.T(v.l, "cmd."+c, nil)})
 		}
 		raw, _ := json.Marshal(cmds)
