@@ -119,6 +119,13 @@ func (b *Bot) target(ctx context.Context, up *telegram.Update, service string, l
 	if u := up.From(); u != nil {
 		t.FirstName = u.FirstName
 	}
+	mine, err := b.o.Requests.ForChat(ctx, up.ChatID())
+	if err != nil {
+		return nil, fmt.Errorf("reading a person's requests: %w", err)
+	}
+	for _, r := range mine {
+		t.Open = t.Open || r.Service == s.ID && r.Status.Open()
+	}
 	return t, nil
 }
 

@@ -154,6 +154,14 @@ func TestRequestConsent(t *testing.T) {
 		t.Fatalf("not told it was sent: %s", texts(got))
 	}
 
+	// The same card again: no second request while this one is open.
+	n = len(h.srv.Received(chat))
+	h.srv.Press(card, data)
+	h.wait(chat, n+1)
+	if got := h.settle(chat)[n:]; !strings.Contains(texts(got), "déjà une demande en cours") || len(o.cards()) != 1 {
+		t.Fatalf("a second request for the same service: %s", texts(got))
+	}
+
 	// Field by field: the card and the row hold what the preview showed.
 	r := o.cards()[0]
 	stored, err := store.Get(context.Background(), r.ID)

@@ -59,6 +59,9 @@ type Target struct {
 	Service, Org         string
 	ServiceName, OrgName string
 	FirstName            string
+	// Open: the person has a request for this service still open; no
+	// second one is prepared (the organisation has it already).
+	Open bool `json:"-"`
 }
 
 // Draft is a request being prepared: what its preview shows, which is
@@ -110,6 +113,12 @@ func (st *step) startRequest(in Input) {
 	}
 	if d := st.s.Pending.Request; d != nil && d.Agreed {
 		st.sendRequest() // the yes was given to that one: it goes
+	}
+	if t.Open {
+		st.s.Pending.Request = nil
+		st.say(st.t("request.open", map[string]any{"Org": t.OrgName}))
+		st.ask()
+		return
 	}
 	st.s.Pending.Request = &Draft{Target: *t, Lang: st.s.Lang, Facts: st.s.Codes.Clone()}
 	st.preview(true)

@@ -52,6 +52,8 @@ func TestRequestConsentTable(t *testing.T) {
 		{name: "no target", steps: []step{{in: dialog.Input{Kind: dialog.InButton, Data: dialog.RequestData("svc-a")}}}, reply: "request.unavailable"},
 		{name: "target of another service", steps: []step{{in: dialog.Input{Kind: dialog.InButton, Data: dialog.RequestData("svc-b"), Target: target}}}, reply: "request.unavailable"},
 		{name: "contact with no request", steps: []step{{in: dialog.Input{Kind: dialog.InContact, Text: "+212600000001"}}}, reply: "Unsupported"},
+		{name: "request already open", steps: []step{{in: dialog.Input{Kind: dialog.InButton, Data: dialog.RequestData("svc-a"),
+			Target: &dialog.Target{Service: "svc-a", Org: "org-a", OrgName: "Org A", Open: true}}}}, reply: "request.open"},
 		{name: "forged yes", steps: []step{{in: open}, {in: press("rqy:abc")}}, reply: "StaleButton"},
 	}
 	for _, c := range cases {
