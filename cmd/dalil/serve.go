@@ -25,6 +25,8 @@ import (
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/requests"
+	reqpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // runServe runs the Telegram bot and the HTTP server: Main opens, runs and
@@ -94,6 +96,15 @@ type Main struct {
 	HTTP     *http.Server
 	listener net.Listener
 
+	// Requests keeps the requests sent to organisations (with
+	// DATABASE_URL); RequestOrgs and RequestPeople are where a request's
+	// news goes (the organisations' side, the person's side, built with
+	// the bot); Clock carries out the timed steps once all three are set.
+	Requests      *reqpg.Store
+	RequestOrgs   requests.Organisations
+	RequestPeople requests.People
+	Clock         *requests.Clock
+
 	closers []func() // run last first by Close
 }
 
@@ -128,6 +139,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Trees = treestore.New(pool)
 		m.Records = handoff.NewRecords(pool)
+		m.openRequests()
 	}
 	tr, err := locales.Load()
 	if err != nil {
@@ -143,7 +155,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Telegram = client
 	log.Info("connected to Telegram", "bot", client.Self.Username)
-	return m.openBot()
+	if err := m.openBot(); err != nil {
+		return err
+	}
+	m.openClock()
+	return nil
 }
 
 // onClose adds f to what Close runs (last added, first run).
@@ -311,6 +327,13 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			m.Desk.Run(ctx, 30*time.Second)
+		}()
+	}
+	if m.Clock != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Clock.Run(ctx)
 		}()
 	}
 	if err := m.Bot.Setup(ctx); err != nil {
