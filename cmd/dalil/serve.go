@@ -26,7 +26,7 @@ import (
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
-	rpg "github.com/dalil-tt/dalil/requests/postgres"
+	reqpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // runServe runs the Telegram bot and the HTTP server: Main opens, runs and
@@ -92,14 +92,18 @@ type Main struct {
 	Telegram *telegram.Client
 	Records  *handoff.Records
 	Desk     *handoff.Desk
-	// Requests keeps the requests sent to organisations (issue 17);
-	// Organisations is how they reach them (bot/partners, once merged:
-	// until it is set, no "send my request" button is shown).
-	Requests      *rpg.Store
-	Organisations requests.Organisations
-	Bot           *bot.Bot
-	HTTP          *http.Server
-	listener      net.Listener
+	Bot      *bot.Bot
+	HTTP     *http.Server
+	listener net.Listener
+
+	// Requests keeps the requests sent to organisations (with
+	// DATABASE_URL); RequestOrgs and RequestPeople are where a request's
+	// news goes (the organisations' side, the person's side, built with
+	// the bot); Clock carries out the timed steps once all three are set.
+	Requests      *reqpg.Store
+	RequestOrgs   requests.Organisations
+	RequestPeople requests.People
+	Clock         *requests.Clock
 
 	closers []func() // run last first by Close
 }
@@ -135,6 +139,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Trees = treestore.New(pool)
 		m.Records = handoff.NewRecords(pool)
+		m.openRequests()
 	}
 	tr, err := locales.Load()
 	if err != nil {
@@ -150,7 +155,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Telegram = client
 	log.Info("connected to Telegram", "bot", client.Self.Username)
-	return m.openBot()
+	if err := m.openBot(); err != nil {
+		return err
+	}
+	m.openClock()
+	return nil
 }
 
 // onClose adds f to what Close runs (last added, first run).
@@ -265,11 +274,15 @@ func (m *Main) openBot() error {
 	}
 	if m.Catalogue != nil {
 		opts.Ready = append(opts.Ready, bot.Check{Name: "postgres", Fn: m.Catalogue.Ping})
-		// Requests to organisations (issue 17) need PostgreSQL; the
-		// services' names come from the catalogue. The bot is also the
-		// requests.People of the requests' clock.
-		m.Requests = rpg.New(m.DB)
-		opts.Finder, opts.Requests, opts.Organisations = m.Catalogue, m.Requests, m.Organisations
+	}
+	if m.Requests != nil && m.Catalogue != nil {
+		// Requests to organisations (issue 17): the services' names come
+		// from the catalogue; "send my request" shows once RequestOrgs is
+		// set too (bot/partners).
+		opts.Finder, opts.Requests, opts.Timing = m.Catalogue, m.Requests, m.Requests.Timing
+		if m.RequestOrgs != nil {
+			opts.Organisations = m.RequestOrgs
+		}
 	}
 	var collectors []prometheus.Collector
 	if cfg.AdvisersChatID == 0 {
@@ -288,6 +301,9 @@ func (m *Main) openBot() error {
 		return err
 	}
 	m.Bot = b
+	if m.Requests != nil {
+		m.RequestPeople = b // the person hears of their requests through the bot
+	}
 	if err := b.Register(collectors...); err != nil {
 		return err
 	}
@@ -323,6 +339,13 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			m.Desk.Run(ctx, 30*time.Second)
+		}()
+	}
+	if m.Clock != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Clock.Run(ctx)
 		}()
 	}
 	if err := m.Bot.Setup(ctx); err != nil {
