@@ -374,3 +374,63 @@ func TestRequestsStopForget(t *testing.T) {
 		t.Fatalf("requests left after /forget: %d", len(rs))
 	}
 }
+
+// TestRequestClock: the requests' clock tells the person through the bot
+// (the bot is its requests.People): no answer in time, then the lapse with
+// the next way; a follow-up due while the bot is down is sent once it is
+// back, and once only.
+func TestRequestClock(t *testing.T) {
+	h, store, o := withRequests(t)
+	chat := bigChat + 4
+	h.firstQuestion(chat)
+	ctx := context.Background()
+	sent := time.Now()
+	now := sent
+	clock := requests.NewClock(store, store.Timing, o, h.b, h.opts.Log)
+	clock.Now = func() time.Time { return now }
+	round := func(at time.Time) int {
+		t.Helper()
+		now = at
+		done, _ := clock.Round(ctx)
+		return done
+	}
+
+	lapsing := request(t, store, "r0000000031", chat, lang.FR, false)
+	n := len(h.srv.Received(chat))
+	// Past the reminder and the deadline (3 working days, any weekday and
+	// office hours): the reminder to the organisation, then the lapse.
+	if d := round(sent.Add(10 * 24 * time.Hour)); d != 1 {
+		t.Fatalf("first round: %d steps (want the reminder)", d)
+	}
+	if d := round(sent.Add(11 * 24 * time.Hour)); d != 1 {
+		t.Fatalf("second round: %d steps (want the lapse)", d)
+	}
+	h.wait(chat, n+1)
+	got := h.settle(chat)[n:]
+	if len(got) != 1 || !strings.Contains(got[0].Text, "n'a pas encore répondu") || !strings.Contains(texts(got), "Voir un autre service") {
+		t.Fatalf("lapse: %s", texts(got))
+	}
+	if r, _ := store.Get(ctx, lapsing.ID); r.Status != requests.Lapsed {
+		t.Fatalf("status %s after the lapse", r.Status)
+	}
+
+	// Accepted, then the follow-up falls due while the bot is down.
+	followed := request(t, store, "r0000000032", chat, lang.FR, true)
+	if _, err := store.Act(ctx, followed.ID, requests.Accept, "", "", "m", sent.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	n = len(h.srv.Received(chat))
+	h.stop()
+	if d := round(sent.Add(20 * 24 * time.Hour)); d != 1 {
+		t.Fatalf("follow-up round: %d steps", d)
+	}
+	if d := round(sent.Add(20*24*time.Hour + time.Minute)); d != 0 {
+		t.Fatalf("the follow-up was carried out twice (%d)", d)
+	}
+	h.run()
+	h.wait(chat, n+1)
+	got = h.settle(chat)[n:]
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Avez-vous pu les joindre") {
+		t.Fatalf("follow-up after the restart: %s", texts(got))
+	}
+}
