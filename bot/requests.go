@@ -49,6 +49,12 @@ var outcomeCodes = map[string]requests.Outcome{
 	"h": requests.Reached, "n": requests.NoHelp, "u": requests.NotReached, "w": requests.NotYet,
 }
 
+// SetOrganisations sets the organisations' side of requests
+// (Options.Organisations) on a bot not yet running: that side sends
+// through the bot's outbox, so it is built after the bot. Not safe once
+// Run has started.
+func (b *Bot) SetOrganisations(o requests.Organisations) { b.o.Organisations = o }
+
 // requestsOn says whether requests can be sent: a store, the
 // organisations' side and the names of services.
 func (b *Bot) requestsOn() bool {

@@ -278,11 +278,8 @@ func (m *Main) openBot() error {
 	if m.Requests != nil && m.Catalogue != nil {
 		// Requests to organisations (issue 17): the services' names come
 		// from the catalogue; "send my request" shows once RequestOrgs is
-		// set too (bot/partners).
+		// set too (bot/partners, built after the bot: see openClock).
 		opts.Finder, opts.Requests, opts.Timing = m.Catalogue, m.Requests, m.Requests.Timing
-		if m.RequestOrgs != nil {
-			opts.Organisations = m.RequestOrgs
-		}
 	}
 	var collectors []prometheus.Collector
 	if cfg.AdvisersChatID == 0 {
