@@ -307,17 +307,12 @@ func (b *Bot) reason(r *requests.Request, l lang.Lang) string {
 	return s
 }
 
-// region is the time zone the dates shown are in.
-var region = func() *time.Location {
-	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
-		return loc
-	}
-	return time.FixedZone("Morocco", 3600)
-}()
-
-// date writes a day in words: "6 décembre 2026".
+// date writes a day in words, "6 décembre 2026", in the region's time
+// (the requests' office hours).
 func (b *Bot) date(t time.Time, l lang.Lang) string {
-	t = t.In(region)
+	if loc := b.o.Timing.Hours.Loc; loc != nil {
+		t = t.In(loc)
+	}
 	return b.o.T.T(l, "request.date", map[string]any{
 		"Day": t.Day(), "Month": b.o.T.T(l, "request.month."+strconv.Itoa(int(t.Month())), nil), "Year": t.Year()})
 }
