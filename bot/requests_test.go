@@ -247,6 +247,11 @@ func TestRequestNews(t *testing.T) {
 		}
 	}
 
+	request(t, store, "r0000000004", chat, lang.FR, false)
+	if got := act(t, h, store, "r0000000004", requests.DoneNot, ""); len(got) != 1 || !strings.Contains(got[0].Text, "sans avoir pu vous aider") {
+		t.Fatalf("done, not helped: %s", texts(got))
+	}
+
 	// Declined: why, in words, and the next way offered as buttons.
 	request(t, store, "r0000000002", chat, lang.FR, false)
 	got := act(t, h, store, "r0000000002", requests.Decline, requests.Full)
