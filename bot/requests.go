@@ -135,6 +135,7 @@ func (b *Bot) target(ctx context.Context, up *telegram.Update, service string, l
 	return t, nil
 }
 
+// requestEffect is the outbox item that sends draft d once saved.
 func requestEffect(chat int64, d *dialog.Draft) (out, error) {
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -145,9 +146,11 @@ func requestEffect(chat int64, d *dialog.Draft) (out, error) {
 
 // requestID derives a request's id from its outbox item: an effect run
 // again after a crash finds the request it created instead of making a
-// second one. "r" and 10 base-36 characters (requests.Request.ID).
-func requestID(chat int64, item string) string {
-	h := sha256.Sum256([]byte(strconv.FormatInt(chat, 10) + "|" + item))
+// second one. The service is in it too: a Bot API server whose update ids
+// started again (item ids are update ids) does not merge two requests.
+// "r" and 10 base-36 characters (requests.Request.ID).
+func requestID(chat int64, item, service string) string {
+	h := sha256.Sum256([]byte(strconv.FormatInt(chat, 10) + "|" + item + "|" + service))
 	n := binary.BigEndian.Uint64(h[:8]) % 3656158440062976 // 36^10
 	s := strconv.FormatUint(n, 36)
 	return "r" + strings.Repeat("0", 10-len(s)) + s
@@ -177,7 +180,7 @@ func (b *Bot) sendRequest(ctx context.Context, snd *redisstore.Sender, item stri
 		tell(b.o.T.T(l, "request.failed", nil))
 		return true
 	}
-	id := requestID(snd.Chat, item)
+	id := requestID(snd.Chat, item, d.Service)
 	r, err := b.o.Requests.Get(ctx, id)
 	if errors.Is(err, requests.ErrNotFound) {
 		r = &requests.Request{ID: id, Service: d.Service, Org: d.Org, Chat: snd.Chat, FollowUp: d.FollowUp,
