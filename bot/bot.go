@@ -116,6 +116,11 @@ type Options struct {
 	// AdvisersChatID is the advisers' group: what is said there and not
 	// taken by Intercept is ignored (never answered as a stray group).
 	AdvisersChatID int64
+	// AfterSend are the hooks the sender tells what became of a message put
+	// in an outbox with Put, by the name the message gives (handoff.Desk.
+	// AfterSend: a relay's new message id). Given at construction so that
+	// messages a stopped process left owed find their hook at start.
+	AfterSend map[string]outbox.AfterSend
 
 	// ScheduleLease is how long a stopped replica keeps dispatching
 	// scheduled messages before another takes over (default 10s); a
@@ -638,10 +643,13 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
-			_, err := b.send.do(ctx, snd.Chat, o)
+			raw, err := b.send.do(ctx, snd.Chat, o)
+			var se *telegram.SendError
+			errors.As(err, &se)
+			if o.After != "" && (se == nil || se.Reason != "stopped") {
+				b.afterSend(ctx, snd.Chat, o, raw, err)
+			}
 			if err != nil {
-				var se *telegram.SendError
-				errors.As(err, &se)
 				switch {
 				case se != nil && se.Reason == "stopped":
 					// Shutting down: leave it owed for the next process.
