@@ -38,6 +38,7 @@ type live struct {
 	bopts  bot.Options
 	dopts  Options
 	desk   *Desk
+	b      *bot.Bot
 	cancel context.CancelFunc
 	done   chan error
 	tr     *locales.Catalog
@@ -102,7 +103,7 @@ func (l *live) run() {
 		l.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l.desk, l.cancel, l.done = d, cancel, make(chan error, 1)
+	l.desk, l.b, l.cancel, l.done = d, b, cancel, make(chan error, 1)
 	go func() { l.done <- b.Run(ctx) }()
 	go d.Run(ctx, time.Hour) // relays the users' waiting messages, as serve runs it
 }
