@@ -27,6 +27,34 @@
 // per entry), where they are sent like replies: in order after what the
 // chat is owed, under the same limits and error policy, once.
 //
+// # The adviser desk's messages
+//
+// Every message the desk (bot/handoff) sends goes through an outbox too,
+// with Bot.Put (its notices with Bot.Notify, the same path): a relay of a
+// user's message goes to the advisers' group's outbox (one list for the
+// group, sent by one sender at a time under the group's 20 a minute), an
+// adviser's answer to the user's, after the "an adviser answers you"
+// notice in the same Put so that the two keep that order. Put is once per
+// key (a relay's key is its update's): a duplicate update, a retry or
+// another replica puts nothing more. An item may name an after-send hook
+// (Options.AfterSend, given by the desk): the sender tells it the new
+// message's id, or the error it gave up on, after Telegram answered and
+// before the item is marked sent; the desk records there the relay's id
+// (so that an adviser's reply to it reaches the user, and /forget can
+// delete it), never before the message is out. One adviser relay:
+//
+//	group update ─▶ stream ─▶ the group's actor ─▶ Intercept: membership (cached),
+//	  the desk's duplicate flag, the handoff's state and holder (Redis)
+//	  ─▶ Put: notice + relay in the user's outbox, once per update (one script) ─▶ XACK
+//	  ─▶ the user's sender: limits · telegram.Sender · after-send hook · mark sent
+//
+// Before, the desk called the Bot API from the group's actor: a slow send
+// to one user held every other adviser's update, and a crash between the
+// update's acknowledgement and the call lost the relay. Calls whose answer
+// the desk needs at once stay direct and typed (handoff.Desk.do): reads,
+// edits of the card, answers to button presses, topics, and the summary
+// card itself, posted inside the handoff effect (an outbox item already).
+//
 // Polling confirms Telegram's offset once a batch is in the stream, so it
 // never waits for handling; with Redis down it handles the batch at once so
 // that each user is told to try again in a moment. The webhook answers 200
