@@ -13,7 +13,8 @@
 //	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
 //	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), forget; the adviser
 //	     handoff becomes an outbox item (dalil.handoff) instead of being carried out here
-//	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
+//	  ─▶ outbox.Chats.Commit (redisstore.Commit with the replies as its tail): record + outbox + unlock,
+//	     atomically ─▶ XACK
 //	  ─▶ sender (send lock): limits · telegram.Sender's one error policy · mark each item sent;
 //	     a handoff item is carried out here, outside the conversation lock (send lock renewed);
 //	     run again after a crash, under the same key (its item id), it posts no second card
@@ -23,7 +24,7 @@
 // Bot.Schedule(ctx, chat, at, message, key) keeps a message in Redis
 // (bot/outbox) until at, once per idempotency key. Every replica runs the
 // dispatcher; one at a time, the holder of a lease, moves due messages,
-// oldest first, into their chats' outboxes (redisstore.Store.Enqueue, once
+// oldest first, into their chats' outboxes (outbox.Chats.Enqueue, once
 // per entry), where they are sent like replies: in order after what the
 // chat is owed, under the same limits and error policy, once.
 //

@@ -12,7 +12,6 @@ import (
 	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
 
 // Message is a message the service sends of its own accord (not as a reply
@@ -48,11 +47,11 @@ func (b *Bot) deliverScheduled(ctx context.Context, d outbox.Due) error {
 		return nil
 	}
 	seq, _, _ := strings.Cut(d.Entry, ":")
-	items := make([]redisstore.Item, len(outs))
+	items := make([]outbox.Item, len(outs))
 	for i, o := range outs {
-		items[i] = redisstore.Item{ID: fmt.Sprintf("s%s.%d", strings.TrimLeft(seq, "0"), i), Body: o.appendJSON(nil)}
+		items[i] = outbox.Item{ID: fmt.Sprintf("s%s.%d", strings.TrimLeft(seq, "0"), i), Body: o.appendJSON(nil)}
 	}
-	_, snd, err := b.store.Enqueue(ctx, d.Chat, "sched:"+d.Entry, items)
+	_, snd, err := b.out.Enqueue(ctx, d.Chat, "sched:"+d.Entry, items)
 	if err != nil {
 		return err
 	}
@@ -80,16 +79,16 @@ func (b *Bot) Put(ctx context.Context, chat int64, once string, msgs ...outbox.M
 		return false, nil
 	}
 	base := "n" + strconv.FormatUint(rand.Uint64(), 36) + "."
-	items := make([]redisstore.Item, len(msgs))
+	items := make([]outbox.Item, len(msgs))
 	for i, m := range msgs {
 		if m.After != "" && b.o.AfterSend[m.After] == nil {
 			return false, fmt.Errorf("put: no after-send hook %q", m.After)
 		}
 		o := outOf(m.Request)
 		o.After, o.Note = m.After, m.Note
-		items[i] = redisstore.Item{ID: base + strconv.Itoa(i), Body: o.appendJSON(nil)}
+		items[i] = outbox.Item{ID: base + strconv.Itoa(i), Body: o.appendJSON(nil)}
 	}
-	added, snd, err := b.store.Enqueue(ctx, chat, once, items)
+	added, snd, err := b.out.Enqueue(ctx, chat, once, items)
 	if err != nil {
 		return false, fmt.Errorf("put in the outbox: %w", err)
 	}
