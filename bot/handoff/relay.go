@@ -63,17 +63,38 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 }
 
 // first reports whether this update is seen for the first time (a
-// redelivery or another replica's copy is not).
-func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool {
-	id := updateKey(up)
-	// The key names the update only, not the chat: a flag that outlived
-	// /forget would otherwise keep the user's chat id for a day.
-	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, d.within(dedupTTL)).Result()
+// redelivery or another replica's copy is not), and notes it seen.
+func (d *Desk) first(ctx context.Context, up *telegram.Update) bool {
+	ok, err := d.o.Redis.SetNX(ctx, d.seenKey(up), 1, d.within(dedupTTL)).Result()
 	if err != nil {
 		d.log.Warn("update dedup flag", "err", err)
 		return true
 	}
 	return ok
+}
+
+// The key names the update only, not the chat: a flag that outlived
+// /forget would otherwise keep the user's chat id for a day.
+func (d *Desk) seenKey(up *telegram.Update) string { return d.o.Prefix + ":up:" + updateKey(up) }
+
+// seen reports whether a relayed update was handled already (a
+// redelivery). It is noted handled (handled) once its relay is in an
+// outbox, not before: a crash in between relays it when it comes again,
+// and the relay's once key in the outbox keeps that to one relay.
+func (d *Desk) seen(ctx context.Context, up *telegram.Update) bool {
+	n, err := d.o.Redis.Exists(ctx, d.seenKey(up)).Result()
+	if err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+		return false
+	}
+	return n > 0
+}
+
+// handled notes a relayed update handled (see seen).
+func (d *Desk) handled(ctx context.Context, up *telegram.Update) {
+	if err := d.o.Redis.Set(ctx, d.seenKey(up), 1, d.within(dedupTTL)).Err(); err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+	}
 }
 
 // updateKey names an update: its id with what it carries, since a Bot API
@@ -131,9 +152,10 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 			return true, nil
 		}
 	}
-	if !d.first(ctx, chat, up) {
+	if d.seen(ctx, up) {
 		return true, nil
 	}
+	defer d.handled(ctx, up)
 	now := d.o.Now()
 	// Under the user's relay limit (limit.go): now, or merged later.
 	it := itemOf(m, s, updateKey(up))
@@ -317,9 +339,10 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 		d.log.Info("message from a non-member of the advisers' group not relayed")
 		return nil
 	}
-	if !d.first(ctx, d.o.AdvisersChatID, up) {
+	if d.seen(ctx, up) {
 		return nil
 	}
+	defer d.handled(ctx, up)
 	s, err := d.load(ctx, chat)
 	if err != nil {
 		return err
@@ -570,7 +593,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 		answer("Cette demande est déjà close.")
 		return nil
 	}
-	if !d.first(ctx, d.o.AdvisersChatID, up) {
+	if !d.first(ctx, up) {
 		again = true
 		return nil
 	}
