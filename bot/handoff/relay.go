@@ -402,8 +402,9 @@ if ARGV[2] == '1' then
 end
 return redis.call('HSETNX', KEYS[1], 'holder', ARGV[1])`)
 
-// relay copies an adviser's message to the user (key: the update's). Answering takes the
-// conversation when nobody holds it; someone else's needs a take over.
+// relay copies an adviser's message to the user, once per update key.
+// Answering takes the conversation when nobody holds it; someone else's
+// needs a take over.
 func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message, key string) error {
 	from := strconv.FormatInt(m.From.ID, 10)
 	hk := d.ukey(chat, "h")
