@@ -86,8 +86,9 @@
 // Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
 // dalil:{chat:ID}:state (the record, JSON, with the state TTL),
 // :out (replies owed, a list), :lock (conversation lock, seconds),
-// :send (send lock), :enqueued (once keys of what was put in the outbox
-// outside a conversation: scheduled messages, the desk's notices),
+// :send (send lock), :enqueued and :enqueued:old (once keys of what was
+// put in the outbox outside a conversation: scheduled messages, the desk's
+// relays and notices; this day's and the last, see outbox.Chats.OnceWindow),
 // :once:private (a group told to talk in private).
 // Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
 // hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live

@@ -36,16 +36,30 @@ func (it Item) entry() string { return it.ID + "|" + string(it.Body) }
 // The scripts run in the store's shared round trips (Store.Run).
 type Chats struct {
 	store *redisstore.Store
+	// OnceWindow is how long Enqueue's once keys are remembered at least
+	// (twice as long at most; default DefaultOnceWindow): long enough for
+	// any retry, short enough that a chat never idle (the advisers' group,
+	// one key per relay) does not pile them up.
+	OnceWindow time.Duration
+	// Now is the clock of the once keys' windows (tests set one).
+	Now func() time.Time
 }
 
+// DefaultOnceWindow is Chats.OnceWindow's default.
+const DefaultOnceWindow = 24 * time.Hour
+
 // NewChats returns the outboxes of the chats of store.
-func NewChats(store *redisstore.Store) *Chats { return &Chats{store: store} }
+func NewChats(store *redisstore.Store) *Chats {
+	return &Chats{store: store, OnceWindow: DefaultOnceWindow, Now: time.Now}
+}
 
 // Key parts of a chat's outbox (redisstore.Store.Key).
 const (
 	partOut      = "out"
 	partSend     = "send"
 	partEnqueued = "enqueued"
+	// partEnqueuedOld holds the once keys of the last window (Enqueue).
+	partEnqueuedOld = "enqueued:old"
 )
 
 // Sender holds a chat's send lock: it alone sends the chat's outbox, in
@@ -84,7 +98,7 @@ func parseItems(v any) []Item {
 // otherwise nil (the current sender, here or in another process, sends
 // them too).
 func (c *Chats) Commit(ctx context.Context, sess *redisstore.Session, conv *redisstore.Conversation, items []Item) (*Sender, error) {
-	tail := &redisstore.Tail{List: partOut, Lock: partSend, Erase: []string{partEnqueued}, Token: newToken(),
+	tail := &redisstore.Tail{List: partOut, Lock: partSend, Erase: []string{partEnqueued, partEnqueuedOld}, Token: newToken(),
 		Entries: make([]string, len(items))}
 	for i, it := range items {
 		tail.Entries[i] = it.entry()
@@ -144,13 +158,25 @@ return 0
 
 // enqueueScript appends items to a chat's outbox outside a conversation
 // (a scheduled message, the desk's relays and notices) once per marker
-// (KEYS[3]), and tries to take the send lock like a commit does. {-1}:
-// already appended. The once keys are fields of one hash per chat
-// (KEYS[3]), which /forget erases with the rest.
+// (ARGV[4]), and tries to take the send lock like a commit does. {-1}:
+// already appended. The once keys are fields of a hash per chat (KEYS[3]),
+// which /forget erases with the rest; when the hash is older than the
+// window (ARGV[6], its start in field '.t', now ARGV[5]) it becomes the
+// previous window's (KEYS[4], still looked in) and a new one starts, so a
+// key is remembered one to two windows.
 var enqueueScript = redis.NewScript(`
+local now, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+local t = tonumber(redis.call('HGET', KEYS[3], '.t') or '-1')
+if t >= 0 and now - t >= window then
+  redis.call('RENAME', KEYS[3], KEYS[4])
+  redis.call('PEXPIRE', KEYS[4], window)
+  t = -1
+end
+if redis.call('HEXISTS', KEYS[4], ARGV[4]) == 1 then return {-1} end
 if redis.call('HSETNX', KEYS[3], ARGV[4], '1') == 0 then return {-1} end
+if t < 0 then redis.call('HSET', KEYS[3], '.t', now) end
 redis.call('PEXPIRE', KEYS[3], ARGV[1])
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+for i = 7, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
 local n = redis.call('LLEN', KEYS[1])
 if n == 0 then return {0} end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -166,18 +192,25 @@ return {n}
 // appends nothing and reports false. Like Commit, it returns a Sender when
 // it took the send lock.
 func (c *Chats) Enqueue(ctx context.Context, chat int64, once string, items []Item) (bool, *Sender, error) {
-	if once == "" {
+	if once == "" || once == ".t" {
 		return false, nil, fmt.Errorf("enqueue: bad once key %q", once)
 	}
 	tok := newToken()
 	s := c.store
-	args := make([]any, 0, 4+len(items))
-	args = append(args, s.TTL().Milliseconds(), tok, s.LockTTL().Milliseconds(), once)
+	window, now := c.OnceWindow, time.Now
+	if window <= 0 {
+		window = DefaultOnceWindow
+	}
+	if c.Now != nil {
+		now = c.Now
+	}
+	args := make([]any, 0, 6+len(items))
+	args = append(args, s.TTL().Milliseconds(), tok, s.LockTTL().Milliseconds(), once, now().UnixMilli(), window.Milliseconds())
 	for _, it := range items {
 		args = append(args, it.entry())
 	}
 	out, send, enq := c.keys(chat)
-	res, err := s.Run(ctx, enqueueScript, []string{out, send, enq}, args...).Slice()
+	res, err := s.Run(ctx, enqueueScript, []string{out, send, enq, c.store.Key(chat, partEnqueuedOld)}, args...).Slice()
 	if err != nil {
 		return false, nil, fmt.Errorf("enqueue replies: %w", err)
 	}

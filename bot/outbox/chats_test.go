@@ -200,3 +200,53 @@ func expired(t *testing.T, s *redisstore.Store, key string) {
 		<-tick.C
 	}
 }
+
+// Once keys are remembered one to two windows, then forgotten: a chat
+// never idle (the advisers' group, a key per relay) keeps two windows of
+// them, not all. /forget erases both windows.
+func TestOnceKeysWindows(t *testing.T) {
+	ctx := context.Background()
+	st, c := testChats(t, redisstore.Options{})
+	at := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	c.Now = func() time.Time { return at }
+	c.OnceWindow = time.Hour
+	const chat = 1<<32 + 77
+	put := func(key string) bool {
+		t.Helper()
+		added, snd, err := c.Enqueue(ctx, chat, key, []outbox.Item{{ID: key, Body: []byte("x")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snd != nil {
+			if err := c.Stop(ctx, snd, true); err != nil { // nothing is sent here
+				t.Fatal(err)
+			}
+		}
+		return added
+	}
+	if !put("k1") || put("k1") {
+		t.Fatal("k1: want added once")
+	}
+	at = at.Add(61 * time.Minute) // a new window: k1 in the last one
+	if !put("k2") || put("k1") || put("k2") {
+		t.Fatal("second window: k2 added once, k1 still known")
+	}
+	at = at.Add(61 * time.Minute) // k1's window dropped
+	if !put("k3") || !put("k1") || put("k2") {
+		t.Fatal("third window: k1 forgotten, k2 still known")
+	}
+	rdb := st.Client()
+	if n, _ := rdb.HLen(ctx, st.Key(chat, "enqueued")).Result(); n != 3 { // k3, k1, .t
+		t.Fatalf("current window holds %d fields", n)
+	}
+	sess, err := st.Begin(ctx, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Commit(ctx, sess, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.Exists(ctx, st.Key(chat, "enqueued"), st.Key(chat, "enqueued:old")).Result(); n != 0 {
+		t.Fatalf("%d once-key hashes left after /forget", n)
+	}
+}
