@@ -15,6 +15,10 @@ import (
 type out struct {
 	Method string            `json:"m"`
 	Params map[string]string `json:"p"`
+	// After names the hook (Options.AfterSend) told once the call is sent
+	// or given up on, with Note (see outbox.AfterSend); empty for replies.
+	After string            `json:"k,omitempty"`
+	Note  map[string]string `json:"a,omitempty"`
 }
 
 // appendJSON appends o as encoding/json would write it (keys sorted): it is
@@ -25,9 +29,24 @@ func (o out) appendJSON(b []byte) []byte {
 	if o.Params == nil {
 		return append(b, `,"p":null}`...)
 	}
-	b = append(b, `,"p":{`...)
+	b = append(b, `,"p":`...)
+	b = appendMap(b, o.Params)
+	if o.After != "" {
+		b = append(b, `,"k":`...)
+		b = jsonenc.AppendString(b, o.After)
+	}
+	if len(o.Note) > 0 {
+		b = append(b, `,"a":`...)
+		b = appendMap(b, o.Note)
+	}
+	return append(b, '}')
+}
+
+// appendMap appends m as encoding/json would (keys sorted).
+func appendMap(b []byte, m map[string]string) []byte {
+	b = append(b, '{')
 	keys := make([]string, 0, 8)
-	for k := range o.Params {
+	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -37,9 +56,9 @@ func (o out) appendJSON(b []byte) []byte {
 		}
 		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
-		b = jsonenc.AppendString(b, o.Params[k])
+		b = jsonenc.AppendString(b, m[k])
 	}
-	return append(b, '}', '}')
+	return append(b, '}')
 }
 
 // outOf renders a typed Bot API call as kept in the outbox.
