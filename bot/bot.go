@@ -638,7 +638,10 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
-			_, err := b.send.do(ctx, snd.Chat, o)
+			raw, err := b.send.do(ctx, snd.Chat, o)
+			if err == nil && o.Keep != "" {
+				b.kept(ctx, snd.Chat, o, raw)
+			}
 			if err != nil {
 				var se *telegram.SendError
 				errors.As(err, &se)

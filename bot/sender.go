@@ -15,6 +15,9 @@ import (
 type out struct {
 	Method string            `json:"m"`
 	Params map[string]string `json:"p"`
+	// Keep, when set, names the sent message: its id is kept (Bot.SentID)
+	// so that it can be edited later (an organisation's card).
+	Keep string `json:"k,omitempty"`
 }
 
 // appendJSON appends o as encoding/json would write it (keys sorted): it is
@@ -23,23 +26,29 @@ func (o out) appendJSON(b []byte) []byte {
 	b = append(b, `{"m":`...)
 	b = jsonenc.AppendString(b, o.Method)
 	if o.Params == nil {
-		return append(b, `,"p":null}`...)
-	}
-	b = append(b, `,"p":{`...)
-	keys := make([]string, 0, 8)
-	for k := range o.Params {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
+		b = append(b, `,"p":null`...)
+	} else {
+		b = append(b, `,"p":{`...)
+		keys := make([]string, 0, 8)
+		for k := range o.Params {
+			keys = append(keys, k)
 		}
-		b = jsonenc.AppendString(b, k)
-		b = append(b, ':')
-		b = jsonenc.AppendString(b, o.Params[k])
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonenc.AppendString(b, k)
+			b = append(b, ':')
+			b = jsonenc.AppendString(b, o.Params[k])
+		}
+		b = append(b, '}')
 	}
-	return append(b, '}', '}')
+	if o.Keep != "" {
+		b = append(b, `,"k":`...)
+		b = jsonenc.AppendString(b, o.Keep)
+	}
+	return append(b, '}')
 }
 
 // outOf renders a typed Bot API call as kept in the outbox.
