@@ -212,12 +212,12 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 		answer("partners.error")
 		return true
 	}
+	p.changed(ctx, nr)
 	// One edit per request and status: two members pressing at once make
 	// one change, and one edit.
 	p.post(ctx, chat, "state:"+nr.ID+":"+string(nr.Status),
 		telegram.EditMessageText{ChatID: chat, MessageID: msg, Text: p.card(ctx, g.Lang, nr), Keyboard: p.buttons(g.Lang, nr)})
 	answer("partners.press.done")
-	p.changed(ctx, nr)
 	return true
 }
 

@@ -41,7 +41,7 @@ func (p *Partners) RunDigests(ctx context.Context) {
 	}
 }
 
-// Digests posts, once it is Monday 09:00 or later, this week's digest of
+// Digests posts, from Monday 09:00 to Tuesday's end, this week's digest of
 // the past week to each organisation with a linked group: once per
 // organisation and ISO week, across replicas and restarts (the outbox
 // posts a key once; a flag spares the work of counting again).
@@ -51,7 +51,9 @@ func (p *Partners) Digests(ctx context.Context) error {
 	}
 	now := p.o.Now().In(p.o.Loc)
 	start := weekStart(now, p.o.Loc)
-	if now.Before(start.Add(digestHour * time.Hour)) {
+	// Due from Monday 09:00; a replica back by Tuesday evening still sends
+	// it, later it would read as stale.
+	if now.Before(start.Add(digestHour*time.Hour)) || !now.Before(start.AddDate(0, 0, 2)) {
 		return nil
 	}
 	y, w := start.ISOWeek()
