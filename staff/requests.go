@@ -40,7 +40,7 @@ type requestsData struct {
 type requestRow struct {
 	requests.Request
 	Actions []actionButton
-	Facts []string
+	Facts   []string
 }
 
 type actionButton struct{ Action, Label string }
