@@ -138,6 +138,13 @@ type TransitionError struct {
 	Action Action
 }
 
+// Already says whether the request is already where the action leads (a
+// double press, or two members pressing at once): nothing to report.
+func (e *TransitionError) Already() bool {
+	to, err := Next(Sent, e.Action) // every action applies to a request just sent
+	return err == nil && to == e.From
+}
+
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("cannot %s a request that is %s", e.Action, e.From)
 }
@@ -201,10 +208,15 @@ type Store interface {
 	// for the organisations to be told.
 	Forget(ctx context.Context, chat int64, at time.Time) ([]Request, error)
 	// Due returns up to limit requests whose next timed step is due at
-	// now, oldest first; Done records that the step was carried out and
-	// sets the following one (zero: none).
+	// now, oldest first, each to one caller (until Done, or until a lease
+	// runs out when the caller crashed).
 	Due(ctx context.Context, now time.Time, limit int) ([]Request, error)
-	Done(ctx context.Context, id string, step Due, next Due, nextAt time.Time) error
+	// Done records that step was carried out at at and sets the following
+	// one (zero: none).
+	Done(ctx context.Context, id string, step Due, at time.Time, next Due, nextAt time.Time) error
+	// Purge erases the person's part of requests whose life has ended
+	// (no step to come) and that have not changed since before.
+	Purge(ctx context.Context, before time.Time) (int, error)
 
 	// ForOrg lists an organisation's requests, newest first (its inbox).
 	ForOrg(ctx context.Context, org string, limit int) ([]Request, error)

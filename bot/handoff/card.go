@@ -194,9 +194,9 @@ func clockText(d time.Duration) string {
 // describeNext says when advisers are back: "lundi à 09:00".
 func describeNext(t Translator, l lang.Lang, h Hours, now time.Time) string {
 	next := h.Next(now).In(h.Loc)
-	today := h.midnight(now)
-	at := clockText(next.Sub(h.midnight(next)))
-	switch h.midnight(next).Sub(today).Round(time.Hour) {
+	today := h.Midnight(now)
+	at := clockText(next.Sub(h.Midnight(next)))
+	switch h.Midnight(next).Sub(today).Round(time.Hour) {
 	case 0:
 		return t.T(l, "handoff.next.today", map[string]any{"Time": at})
 	case 24 * time.Hour:

@@ -12,6 +12,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/handoff"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	requests "github.com/dalil-tt/dalil/requests/postgres"
 	"github.com/dalil-tt/dalil/staff"
 )
 
@@ -53,6 +54,7 @@ var schemas = [...]struct {
 	{"trees", treestore.MigrateDB},
 	{"staff", staff.MigrateDB},
 	{"handoff", handoff.MigrateDB},
+	{"requests", requests.MigrateDB}, // after staff: reads partner accounts
 }
 
 // migrateAll is the one migration step of serve, migrate and the commands
