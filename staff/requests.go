@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -160,7 +161,7 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	if len([]rune(note)) > 500 {
 		note = string([]rune(note)[:500])
 	}
-	nq, err := s.opts.Requests.Act(r.Context(), q.ID, a, reason, note, "console:"+sess.Email, s.now())
+	nq, err := s.opts.Requests.Act(r.Context(), q.ID, a, reason, note, "console:"+strconv.FormatInt(sess.AccountID, 10), s.now())
 	var te *requests.TransitionError
 	if errors.As(err, &te) {
 		redirectDone(w, r, back, "stale")

@@ -176,7 +176,7 @@ func TestActionsEditTheCardAndTellThePerson(t *testing.T) {
 	if ch := h.people.all(); len(ch) != 1 || ch[0].Status != requests.Accepted {
 		t.Fatalf("the person was told %+v", ch)
 	}
-	by := h.store.Actions[0].By
+	by := h.acts(r.ID)[0].By
 	if by == "" || strings.Contains(by, strconv.FormatInt(member, 10)) || by != "tg:"+h.keys.Of(member) {
 		t.Fatalf("member recorded as %q, want their pseudonymous key", by)
 	}
@@ -200,7 +200,7 @@ func TestActionsEditTheCardAndTellThePerson(t *testing.T) {
 	if got := h.answers(4); got[3] != tr.T(lang.AR, "partners.press.stale", nil) {
 		t.Fatalf("stale press answered %q", got[3])
 	}
-	if len(h.people.all()) != 3 || len(h.store.Actions) != 3 {
+	if len(h.people.all()) != 3 || len(h.acts(r.ID)) != 3 {
 		t.Fatal("a stale press changed something")
 	}
 }
@@ -217,7 +217,7 @@ func TestDeclineWithAReason(t *testing.T) {
 			t.Fatalf("reasons: %v", data(card))
 		}
 	}
-	if len(h.store.Actions) != 0 {
+	if len(h.acts(r.ID)) != 0 {
 		t.Fatal("choosing to decline declined already")
 	}
 	// Back, then decline again for real.
@@ -267,8 +267,8 @@ func TestTwoMembersRace(t *testing.T) {
 		t.Fatalf("answers %q, want one done and one stale", got)
 	}
 	h.waitEdited(card.ID, 1)
-	if n := len(h.people.all()); n != 1 || len(h.store.Actions) != 1 {
-		t.Fatalf("person told %d times, %d actions, want 1", n, len(h.store.Actions))
+	if n := len(h.people.all()); n != 1 || len(h.acts(r.ID)) != 1 {
+		t.Fatalf("person told %d times, %d actions, want 1", n, len(h.acts(r.ID)))
 	}
 }
 

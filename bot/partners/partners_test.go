@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot"
@@ -20,6 +22,7 @@ import (
 	"github.com/dalil-tt/dalil/bot/partners"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
+	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
@@ -29,7 +32,8 @@ import (
 	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
-	"github.com/dalil-tt/dalil/requests/requeststest"
+	rqpg "github.com/dalil-tt/dalil/requests/postgres"
+	"github.com/dalil-tt/dalil/staff"
 )
 
 const wait = 10 * time.Second
@@ -83,12 +87,12 @@ func (names) Service(ctx context.Context, id string, l lang.Lang) string {
 }
 
 // harness runs a real bot (real Redis outbox) against the fake Bot API,
-// with the partners' Intercept plugged in.
+// with the partners' Intercept plugged in, on the PostgreSQL store.
 type harness struct {
 	t      *testing.T
 	srv    *bottest.Server
 	rdb    *redis.Client
-	store  *requeststest.Memory
+	store  *rqpg.Store
 	people *people
 	clock  *clock
 	p      *partners.Partners
@@ -115,6 +119,26 @@ func redisClient(t *testing.T) *redis.Client {
 	return rdb
 }
 
+// newStore is the requests store on a fresh PostgreSQL database.
+func newStore(t *testing.T) *rqpg.Store {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	if err := staff.MigrateDB(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := rqpg.MigrateDB(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return rqpg.New(pool)
+}
+
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	rdb := redisClient(t)
@@ -138,7 +162,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, rdb: rdb, store: &requeststest.Memory{}, people: &people{},
+	h := &harness{t: t, srv: srv, rdb: rdb, store: newStore(t), people: &people{},
 		clock: &clock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}, group: -1000000000000 - randInt(1e9), keys: keys}
 	srv.SetGroup(h.group, "Association Amal", false)
 	client, err := telegram.New(context.Background(), srv.Token(), srv.APIURL(), nil)
@@ -278,6 +302,24 @@ func (h *harness) answers(n int) []string {
 	var out []string
 	for _, c := range calls {
 		out = append(out, c.Params["text"])
+	}
+	return out
+}
+
+// acts are the organisation's actions recorded on a request (not the
+// person's or the clock's events).
+func (h *harness) acts(id string) []rqpg.Event {
+	h.t.Helper()
+	evs, err := h.store.Events(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []rqpg.Event
+	for _, e := range evs {
+		switch requests.Status(e.Kind) {
+		case requests.Accepted, requests.Declined, requests.Contacted, requests.Helped, requests.NotHelped:
+			out = append(out, e)
+		}
 	}
 	return out
 }
