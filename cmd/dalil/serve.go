@@ -18,6 +18,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
+	"github.com/dalil-tt/dalil/bot/partners"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
@@ -25,6 +26,8 @@ import (
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/requests"
+	rqpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // runServe runs the Telegram bot and the HTTP server: Main opens, runs and
@@ -90,6 +93,13 @@ type Main struct {
 	Telegram *telegram.Client
 	Records  *handoff.Records
 	Desk     *handoff.Desk
+	// Requests keeps the requests people send to organisations (with
+	// DATABASE_URL); Partners posts them to the organisations' Telegram
+	// groups (requests.Organisations); People tells the person what became
+	// of them (the person's side in the bot; nil: not wired yet).
+	Requests *rqpg.Store
+	Partners *partners.Partners
+	People   requests.People
 	Bot      *bot.Bot
 	HTTP     *http.Server
 	listener net.Listener
@@ -128,6 +138,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Trees = treestore.New(pool)
 		m.Records = handoff.NewRecords(pool)
+		m.Requests = rqpg.New(pool)
 	}
 	tr, err := locales.Load()
 	if err != nil {
@@ -271,6 +282,14 @@ func (m *Main) openBot() error {
 		wireDesk(desk, &opts)
 		collectors = append(collectors, desk.Collectors()...)
 	}
+	if m.Requests != nil {
+		p, err := m.newPartners()
+		if err != nil {
+			return err
+		}
+		m.Partners = p
+		wirePartners(p, &opts)
+	}
 	b, err := bot.New(opts)
 	if err != nil {
 		return err
@@ -311,6 +330,13 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			m.Desk.Run(ctx, 30*time.Second)
+		}()
+	}
+	if m.Partners != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Partners.RunDigests(ctx)
 		}()
 	}
 	if err := m.Bot.Setup(ctx); err != nil {

@@ -179,6 +179,8 @@ func (m *Main) mountConsole(mux *http.ServeMux) error {
 		// Work past the write deadline could not be delivered anyway.
 		RequestTimeout: cfg.HTTPWriteTimeout,
 		Handoffs:       handoffs,
+		Requests:       m.Requests, // set whenever the console is (same pool)
+		People:         mainPeople{m},
 	})
 	if err != nil {
 		return err
