@@ -638,6 +638,9 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
+			if o.Ref != "" {
+				o = b.resolve(ctx, snd.Chat, o)
+			}
 			raw, err := b.send.do(ctx, snd.Chat, o)
 			if err == nil && o.Keep != "" {
 				b.kept(ctx, snd.Chat, o, raw)

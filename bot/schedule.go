@@ -3,14 +3,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
@@ -69,66 +64,5 @@ func (b *Bot) deliverScheduled(ctx context.Context, d outbox.Due) error {
 // this way (handoff.Options.Notices).
 func (b *Bot) Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error {
 	m.ChatID = chat
-	return b.Post(ctx, chat, key, m, "")
-}
-
-// Post puts any Bot API call r for chat (a message, an edit of one) in
-// the chat's outbox, once per key, and sends it like a reply: in order,
-// under the limits, once across replicas and restarts. When keep is set,
-// the id of the message Telegram answers with is kept under that name for
-// SentTTL (SentID), so that it can be edited or replied to later.
-func (b *Bot) Post(ctx context.Context, chat int64, key string, r telegram.Request, keep string) error {
-	o := outOf(r)
-	o.Keep = keep
-	items := []redisstore.Item{{ID: "n" + strconv.FormatUint(rand.Uint64(), 36), Body: o.appendJSON(nil)}}
-	added, snd, err := b.store.Enqueue(ctx, chat, "notice:"+key, items)
-	if err != nil {
-		return fmt.Errorf("posting %s: %w", r.Method(), err)
-	}
-	if !added {
-		return nil
-	}
-	b.flushLater(snd)
-	return nil
-}
-
-// SentTTL is how long the id of a message posted with a keep name is kept.
-const SentTTL = 90 * 24 * time.Hour
-
-// SentID is the id of the message posted with keep (Post), or 0 while it
-// is not sent (or was never posted, or its id was forgotten).
-func (b *Bot) SentID(ctx context.Context, keep string) (int64, error) {
-	v, err := b.store.Client().Get(ctx, b.sentKey(keep)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading a sent message's id: %w", err)
-	}
-	return v, nil
-}
-
-func (b *Bot) sentKey(keep string) string { return b.store.GlobalKey("sent:" + keep) }
-
-// kept records the id of a message posted with a keep name.
-func (b *Bot) kept(ctx context.Context, chat int64, o out, raw json.RawMessage) {
-	var m struct {
-		MessageID int64 `json:"message_id"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil || m.MessageID == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-	defer cancel()
-	if err := b.store.Client().Set(ctx, b.sentKey(o.Keep), m.MessageID, SentTTL).Err(); err != nil {
-		b.log.Warn("keeping a sent message's id", "chat", chatHash(chat), "err", err)
-	}
-}
-
-// AnswerPress answers a button press taken by an interceptor, with a
-// short text shown to the one who pressed ("" for none). It is not a
-// message: it goes at once, not through the outbox.
-func (b *Bot) AnswerPress(ctx context.Context, chat int64, id, text string) error {
-	_, err := b.send.do(ctx, chat, outOf(telegram.AnswerCallbackQuery{ID: id, Text: text}))
-	return err
+	return b.Post(ctx, chat, Posting{Key: key, Call: m})
 }

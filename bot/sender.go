@@ -15,9 +15,10 @@ import (
 type out struct {
 	Method string            `json:"m"`
 	Params map[string]string `json:"p"`
-	// Keep, when set, names the sent message: its id is kept (Bot.SentID)
-	// so that it can be edited later (an organisation's card).
+	// Keep and Ref are Posting's: the name the sent message's id is kept
+	// under, and the name of the message the call is about.
 	Keep string `json:"k,omitempty"`
+	Ref  string `json:"r,omitempty"`
 }
 
 // appendJSON appends o as encoding/json would write it (keys sorted): it is
@@ -47,6 +48,10 @@ func (o out) appendJSON(b []byte) []byte {
 	if o.Keep != "" {
 		b = append(b, `,"k":`...)
 		b = jsonenc.AppendString(b, o.Keep)
+	}
+	if o.Ref != "" {
+		b = append(b, `,"r":`...)
+		b = jsonenc.AppendString(b, o.Ref)
 	}
 	return append(b, '}')
 }

@@ -17,6 +17,8 @@ func TestOutJSONMatchesEncodingJSON(t *testing.T) {
 		{Method: "editMessageReplyMarkup"},
 		{Method: "sendMessage", Params: map[string]string{"chat_id": "-1001"}, Keep: "card:r1"},
 		{Method: "sendMessage", Keep: "k"},
+		{Method: "editMessageText", Params: map[string]string{"text": "x"}, Ref: "card:r1"},
+		{Method: "sendMessage", Keep: "a", Ref: "b"},
 		{Method: "bad \xff utf8", Params: map[string]string{"z": "1", "a": "2", "m\x00": "\t"}},
 	} {
 		want, err := json.Marshal(o)

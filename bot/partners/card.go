@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/vocab"
@@ -231,7 +232,7 @@ func validReason(r requests.Reason) bool {
 }
 
 func (p *Partners) post(ctx context.Context, chat int64, key string, r telegram.Request) {
-	if err := p.o.Out.Post(ctx, chat, key, r, ""); err != nil {
+	if err := p.o.Out.Post(ctx, chat, bot.Posting{Key: key, Call: r}); err != nil {
 		p.log.Error("posting to a group", "method", r.Method(), "err", err)
 	}
 }

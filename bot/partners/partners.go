@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/pseudonym"
@@ -21,11 +22,10 @@ import (
 // Outbox is how the partners' messages and edits leave: the bot's one
 // outbox (*bot.Bot implements it).
 type Outbox interface {
-	// Post sends r to chat once per key; with keep, the sent message's id
-	// is kept for SentID.
-	Post(ctx context.Context, chat int64, key string, r telegram.Request, keep string) error
-	// SentID is the id of the message posted with keep; 0 while unknown.
-	SentID(ctx context.Context, keep string) (int64, error)
+	// Post sends a call to chat once per key; a card's id is kept under
+	// its name, and the edits and reminders that refer to it by that name
+	// get it when they are sent.
+	Post(ctx context.Context, chat int64, p bot.Posting) error
 	// AnswerPress answers a button press (a toast, no message).
 	AnswerPress(ctx context.Context, chat int64, id, text string) error
 }
@@ -119,7 +119,7 @@ func (p *Partners) Intercept(ctx context.Context, up *telegram.Update) bool {
 	}
 	m := up.Message
 	if m == nil || !p.isLink(m.Text) {
-		return false
+		return p.linkedChatter(ctx, up)
 	}
 	if !p.first(ctx, up) {
 		return true
@@ -134,6 +134,41 @@ func (p *Partners) Intercept(ctx context.Context, up *telegram.Update) bool {
 		return true
 	}
 	p.link(ctx, up, m)
+	return true
+}
+
+// linkedChatter takes what is said in an organisation's group and not
+// meant for the partners (a reply to a card, a command): the bot would
+// otherwise ask the members to talk to it in private.
+func (p *Partners) linkedChatter(ctx context.Context, up *telegram.Update) bool {
+	var chat telegram.Chat
+	switch {
+	case up.Message != nil:
+		chat = up.Message.Chat
+	case up.EditedMessage != nil:
+		chat = up.EditedMessage.Chat
+	case up.CallbackQuery != nil && up.CallbackQuery.Message != nil:
+		chat = up.CallbackQuery.Message.Chat
+	default:
+		return false
+	}
+	if chat.Private() || chat.Type == "channel" {
+		return false
+	}
+	_, err := p.o.Store.OrgOf(ctx, chat.ID)
+	if err != nil && !errors.Is(err, requests.ErrNotFound) {
+		p.log.Warn("organisation of a group", "err", err)
+	}
+	if err != nil {
+		return false
+	}
+	if cq := up.CallbackQuery; cq != nil {
+		// A button of something else (the "talk in private" notice): the
+		// press is answered, nothing more.
+		if err := p.o.Out.AnswerPress(ctx, chat.ID, cq.ID, ""); err != nil {
+			p.log.Warn("answering a press", "err", err)
+		}
+	}
 	return true
 }
 
@@ -223,7 +258,7 @@ func (p *Partners) link(ctx context.Context, up *telegram.Update, m *telegram.Me
 // say posts a text to a chat through the outbox, once per key.
 func (p *Partners) say(ctx context.Context, chat int64, key string, l lang.Lang, id string, data map[string]any, replyTo int64) {
 	m := telegram.SendMessage{ChatID: chat, Text: p.o.T.T(l, id, data), ReplyTo: replyTo, NoPreview: true}
-	if err := p.o.Out.Post(ctx, chat, key, m, ""); err != nil {
+	if err := p.o.Out.Post(ctx, chat, bot.Posting{Key: key, Call: m}); err != nil {
 		p.log.Error("posting to a group", "msg", id, "err", err)
 	}
 }
@@ -274,15 +309,16 @@ func (p *Partners) Deliver(ctx context.Context, r *requests.Request) error {
 	}
 	kb := p.buttons(g.Lang, r)
 	m := telegram.SendMessage{ChatID: g.Chat, Text: p.card(ctx, g.Lang, r), Keyboard: kb, NoPreview: true}
-	if err := p.o.Out.Post(ctx, g.Chat, "card:"+r.ID, m, cardKeep(g.Chat, r.ID)); err != nil {
+	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "card:" + r.ID, Call: m, Keep: cardKeep(g.Chat, r.ID)}); err != nil {
 		return fmt.Errorf("delivering request %s: %w", r.ID, err)
 	}
 	return nil
 }
 
 // Withdraw edits the card to say the person withdrew the request, without
-// their data; when the card's id is not known (not sent yet, or long ago),
-// it posts a notice naming the request only.
+// their data. The card's id is looked up when the edit is sent, after the
+// card if it was still owed; when it is not known (never posted here, or
+// long ago), the same words come as a notice naming the request only.
 func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 	g, err := p.o.Store.GroupOf(ctx, r.Org)
 	if errors.Is(err, requests.ErrNotFound) {
@@ -292,15 +328,8 @@ func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
 	text := p.o.T.T(g.Lang, "partners.status.withdrawn", map[string]any{"ID": r.ID})
-	mid, err := p.o.Out.SentID(ctx, cardKeep(g.Chat, r.ID))
-	if err != nil {
-		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
-	}
-	var req telegram.Request = telegram.SendMessage{ChatID: g.Chat, Text: text}
-	if mid != 0 {
-		req = telegram.EditMessageText{ChatID: g.Chat, MessageID: mid, Text: text}
-	}
-	if err := p.o.Out.Post(ctx, g.Chat, "withdraw:"+r.ID, req, ""); err != nil {
+	edit := telegram.EditMessageText{ChatID: g.Chat, Text: text}
+	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "withdraw:" + r.ID, Call: edit, Ref: cardKeep(g.Chat, r.ID)}); err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
 	return nil
@@ -316,14 +345,10 @@ func (p *Partners) Remind(ctx context.Context, r *requests.Request, n int) error
 	if err != nil {
 		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
 	}
-	mid, err := p.o.Out.SentID(ctx, cardKeep(g.Chat, r.ID))
-	if err != nil {
-		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
-	}
 	text := p.o.T.T(g.Lang, "partners.remind", map[string]any{
-		"ID": r.ID, "Service": p.serviceName(ctx, r.Service, g.Lang), "Time": p.when(r.SentAt)})
-	m := telegram.SendMessage{ChatID: g.Chat, Text: text, ReplyTo: mid, NoPreview: true}
-	if err := p.o.Out.Post(ctx, g.Chat, "remind:"+r.ID+":"+strconv.Itoa(n), m, ""); err != nil {
+		"ID": isolate(g.Lang, r.ID), "Service": p.serviceName(ctx, r.Service, g.Lang), "Time": isolate(g.Lang, p.when(r.SentAt))})
+	m := telegram.SendMessage{ChatID: g.Chat, Text: text, NoPreview: true}
+	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "remind:" + r.ID + ":" + strconv.Itoa(n), Call: m, Ref: cardKeep(g.Chat, r.ID)}); err != nil {
 		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
 	}
 	return nil

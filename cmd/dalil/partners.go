@@ -64,12 +64,8 @@ func catalogueList(mt catalogue.Matcher) func(context.Context) ([]*catalogue.Ser
 // deskBot: the bot needs the partners' Intercept at construction.
 type partnersBot struct{ m *Main }
 
-func (p partnersBot) Post(ctx context.Context, chat int64, key string, r telegram.Request, keep string) error {
-	return p.m.Bot.Post(ctx, chat, key, r, keep)
-}
-
-func (p partnersBot) SentID(ctx context.Context, keep string) (int64, error) {
-	return p.m.Bot.SentID(ctx, keep)
+func (p partnersBot) Post(ctx context.Context, chat int64, posting bot.Posting) error {
+	return p.m.Bot.Post(ctx, chat, posting)
 }
 
 func (p partnersBot) AnswerPress(ctx context.Context, chat int64, id, text string) error {
