@@ -420,3 +420,54 @@ func TestDigestOncePerWeek(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWithdrawRightAfterDelivery(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	ctx := context.Background()
+	r := h.request("r00000000c3")
+	// The edit is posted at once after the card, before it may have gone
+	// out: it finds the card when it is sent.
+	if err := h.p.Deliver(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.p.Withdraw(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := h.srv.WaitReceived(h.group, 1, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := h.waitEdited(ms[0].ID, 1)
+	if strings.Contains(card.Text, "Salma") || !strings.Contains(card.Text, "retirée") {
+		t.Fatalf("card after the withdrawal: %s", card.Text)
+	}
+	if n := len(h.srv.Received(h.group)); n != 1 {
+		t.Fatalf("%d messages, want the card alone:%s", n, bottest.Texts(h.srv.Received(h.group)))
+	}
+}
+
+func TestLinkedGroupChatterIsNotAnswered(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	card := h.card(h.request("r00000000h1"))
+	// A member replies to a card and sends a command: the bot, which asks
+	// stray groups to talk in private, says nothing here.
+	h.srv.GroupMessage(h.group, member, map[string]any{"text": "On la rappelle demain", "reply_to_message": h.srv.Ref(card)})
+	h.srv.GroupText(h.group, member, "/start")
+	// A press after them: a group's updates are handled in order, so once
+	// the card is edited the chatter was handled (the bot's notice to a
+	// stray group goes out while it handles the update).
+	h.srv.PressAs(card, member, "Karim", "rq:acc:"+card.Buttons[0][0].Data[len("rq:acc:"):])
+	h.waitEdited(card.ID, 1)
+	// A group linked to nobody does get the notice.
+	stray := h.group - 9
+	h.srv.SetGroup(stray, "Autre", false)
+	h.srv.GroupText(stray, member, "/start")
+	if _, err := h.srv.WaitReceived(stray, 1, wait); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.srv.Received(h.group)); n != 1 {
+		t.Fatalf("%d messages in the organisation's group, want the card alone:%s", n, bottest.Texts(h.srv.Received(h.group)))
+	}
+}
