@@ -173,8 +173,10 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	if s.opts.People != nil {
 		if err := s.opts.People.Changed(r.Context(), nq); err != nil {
-			// Recorded: the person's side retries from the record; the page says so.
-			s.fail(w, r, err)
+			// The answer is recorded (the person sees it with /requests);
+			// the page says the message could not go yet.
+			slog.ErrorContext(r.Context(), "console: telling the person what the organisation did", "request", nq.ID, "err", err)
+			redirectDone(w, r, back, "actednotold")
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,13 +21,17 @@ import (
 
 // told records what the person would be told.
 type told struct {
-	mu sync.Mutex
-	rs []requests.Request
+	mu   sync.Mutex
+	rs   []requests.Request
+	fail error // what telling fails with, if anything
 }
 
 func (p *told) Changed(ctx context.Context, r *requests.Request) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.fail != nil {
+		return p.fail
+	}
 	p.rs = append(p.rs, *r)
 	return nil
 }
@@ -159,7 +164,7 @@ func TestPartnerSeesOnlyItsOrganisation(t *testing.T) {
 }
 
 func TestStaffSeeEveryInbox(t *testing.T) {
-	e, store, _ := requestsEnv(t)
+	e, store, people := requestsEnv(t)
 	c := e.client(t)
 	c.mustLogin(viewerEmail)
 	code, body, _ := c.get("/admin/requests")
@@ -175,9 +180,13 @@ func TestStaffSeeEveryInbox(t *testing.T) {
 		t.Fatalf("unknown organisation: %d", code)
 	}
 	tok := c.csrf("/admin/requests?org=org-b")
-	code, _, _ = c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000b1"}, "action": {"accept"}})
-	if r, _ := store.Get(context.Background(), "r00000000b1"); code != http.StatusSeeOther || r.Status != requests.Accepted {
-		t.Fatalf("staff accept: %d %s", code, r.Status)
+	// Telling the person fails: the answer stands, the page says so.
+	people.mu.Lock()
+	people.fail = errors.New("Redis is down")
+	people.mu.Unlock()
+	code, _, h := c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000b1"}, "action": {"accept"}})
+	if r, _ := store.Get(context.Background(), "r00000000b1"); code != http.StatusSeeOther || r.Status != requests.Accepted || !strings.Contains(h.Get("Location"), "done=actednotold") {
+		t.Fatalf("staff accept: %d %s %s", code, r.Status, h.Get("Location"))
 	}
 	if code, body, _ := c.post("/admin/requests/group/code", url.Values{"csrf": {tok}, "org": {"org-b"}, "lang": {"fr"}}); code != 200 || !strings.Contains(body, "/link ") {
 		t.Fatalf("staff code for org-b: %d", code)
