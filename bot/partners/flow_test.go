@@ -51,7 +51,7 @@ func TestLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.srv.GroupText(h.group, member, "/link@"+bottest.BotUsername+" "+code)
+	h.srv.GroupText(h.group, member, "/link@"+bottest.BotUsername+" "+strings.ToLower(code[:5])+" "+code[5:])
 	if got := said(4); !strings.Contains(got, "جمعية أمل") || !strings.HasPrefix(got, "✅") {
 		t.Fatalf("linked: the group is not told in Arabic: %q", got)
 	}

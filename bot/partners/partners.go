@@ -238,7 +238,8 @@ func (p *Partners) link(ctx context.Context, up *telegram.Update, m *telegram.Me
 		p.say(ctx, chat, key, l, "partners.link.slow", nil, m.MessageID)
 		return
 	}
-	g, err := p.o.Store.Link(ctx, fields[1], chat, p.o.Now())
+	// The code as typed, spaces included (the store ignores them).
+	g, err := p.o.Store.Link(ctx, strings.Join(fields[1:], ""), chat, p.o.Now())
 	if errors.Is(err, requests.ErrNotFound) {
 		p.say(ctx, chat, key, l, "partners.link.bad", nil, m.MessageID)
 		return
