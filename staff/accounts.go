@@ -1,8 +1,11 @@
 // Package staff is the web console of the platform's staff, served under
 // /admin: question tree and lexicon versions (edit, check, draw, simulate,
 // publish, diff, roll back), the catalogue (search, edit, import, export,
-// rows not checked for long), handoffs, and the audit log. Accounts,
-// sessions and login throttling are kept in PostgreSQL.
+// rows not checked for long), handoffs, the requests people sent to
+// organisations (each organisation's inbox, its Telegram group's link code
+// and language), and the audit log. A partner account sees only its own
+// organisation's requests and group. Accounts, sessions and login
+// throttling are kept in PostgreSQL.
 package staff
 
 import (
