@@ -115,6 +115,10 @@ func TestLinkGuessesLimited(t *testing.T) {
 	if _, err := h.store.OrgOf(ctx, h.group); err == nil {
 		t.Fatal("a group over its limit was linked")
 	}
+	// The limit is for an hour, not for good.
+	if ttl := h.rdb.TTL(ctx, h.opts.Prefix+":guess:"+strconv.FormatInt(h.group, 10)).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("the tries are counted for %v", ttl)
+	}
 }
 
 func TestCardOnceAndItsButtons(t *testing.T) {

@@ -137,9 +137,9 @@ func (p *Partners) Intercept(ctx context.Context, up *telegram.Update) bool {
 	return true
 }
 
-// linkedChatter takes what is said in an organisation's group and not
-// meant for the partners (a reply to a card, a command): the bot would
-// otherwise ask the members to talk to it in private.
+// linkedChatter takes what happens in an organisation's group and is not
+// for the partners (a reply to a card, a command, Dalil added again): the
+// bot would otherwise ask the members to talk to it in private.
 func (p *Partners) linkedChatter(ctx context.Context, up *telegram.Update) bool {
 	var chat telegram.Chat
 	switch {
@@ -149,6 +149,8 @@ func (p *Partners) linkedChatter(ctx context.Context, up *telegram.Update) bool 
 		chat = up.EditedMessage.Chat
 	case up.CallbackQuery != nil && up.CallbackQuery.Message != nil:
 		chat = up.CallbackQuery.Message.Chat
+	case up.MyChatMember != nil: // Dalil added again to a group still linked
+		chat = up.MyChatMember.Chat
 	default:
 		return false
 	}
@@ -210,6 +212,13 @@ func updateID(up *telegram.Update) string {
 
 func (p *Partners) key(part string) string { return p.o.Prefix + ":" + part }
 
+// countTry counts a try and starts the hour at the first, in one step (a
+// counter left without its expiry would block the group for good).
+var countTry = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n`)
+
 // link uses the code of a /link command in a group.
 func (p *Partners) link(ctx context.Context, up *telegram.Update, m *telegram.Message) {
 	chat, key := m.Chat.ID, "link:"+updateID(up)
@@ -225,10 +234,7 @@ func (p *Partners) link(ctx context.Context, up *telegram.Update, m *telegram.Me
 	// Tries are counted before the code is checked, so that guesses sent
 	// at once cannot all pass the limit.
 	gk := p.key("guess:" + strconv.FormatInt(chat, 10))
-	n, err := p.o.Redis.Incr(ctx, gk).Result()
-	if err == nil && n == 1 {
-		err = p.o.Redis.Expire(ctx, gk, time.Hour).Err()
-	}
+	n, err := countTry.Run(ctx, p.o.Redis, []string{gk}, int(time.Hour.Seconds())).Int64()
 	if err != nil {
 		p.log.Error("counting link codes tried", "err", err)
 		p.say(ctx, chat, key, l, "partners.error", nil, m.MessageID)
