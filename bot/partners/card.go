@@ -3,6 +3,7 @@ package partners
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,10 +35,10 @@ const maxQuestion = 1500
 // stands.
 func (p *Partners) card(ctx context.Context, l lang.Lang, r *requests.Request) string {
 	t := func(id string, data map[string]any) string { return p.o.T.T(l, id, data) }
-	lines := []string{t("partners.card.title", map[string]any{"ID": isolate(l, r.ID), "Service": p.serviceName(ctx, r.Service, l)})}
 	if r.Status == requests.Withdrawn {
 		return t("partners.status.withdrawn", map[string]any{"ID": r.ID})
 	}
+	lines := []string{t("partners.card.title", map[string]any{"ID": isolate(l, r.ID), "Service": p.serviceName(ctx, r.Service, l)})}
 	s := r.Shared
 	name := s.FirstName
 	if name == "" {
@@ -68,7 +69,7 @@ func (p *Partners) card(ctx context.Context, l lang.Lang, r *requests.Request) s
 // facts are the person's situation in words, facet by facet.
 func (p *Partners) facts(l lang.Lang, c vocab.Codes) string {
 	var words []string
-	for _, f := range []vocab.Facet{vocab.Needs, vocab.Stages, vocab.Forms, vocab.Sectors, vocab.Publics, vocab.Provinces, vocab.Areas} {
+	for _, f := range vocab.Facets {
 		for _, code := range c.Get(f) {
 			words = append(words, p.o.T.T(l, "code."+string(f)+"."+code, nil))
 		}
@@ -194,7 +195,7 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 		return true
 	}
 	a, ok := verbs[verb]
-	if !ok || (a == requests.Decline && !validReason(reason)) {
+	if !ok || (a == requests.Decline && !slices.Contains(requests.Reasons, reason)) {
 		answer("partners.press.unknown")
 		return true
 	}
@@ -220,15 +221,6 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 		telegram.EditMessageText{ChatID: chat, MessageID: msg, Text: p.card(ctx, g.Lang, nr), Keyboard: p.buttons(g.Lang, nr)})
 	answer("partners.press.done")
 	return true
-}
-
-func validReason(r requests.Reason) bool {
-	for _, v := range requests.Reasons {
-		if v == r {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Partners) post(ctx context.Context, chat int64, key string, r telegram.Request) {
