@@ -475,3 +475,24 @@ func TestLinkedGroupChatterIsNotAnswered(t *testing.T) {
 		t.Fatalf("%d messages in the organisation's group, want the card alone:%s", n, bottest.Texts(h.srv.Received(h.group)))
 	}
 }
+
+// Cards go out under Telegram's group limit (20 messages a minute; a
+// second in these tests): a burst of requests waits its turn, none is lost.
+func TestCardsKeepTheGroupLimit(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	ctx := context.Background()
+	const n = 22
+	for i := range n {
+		if err := h.p.Deliver(ctx, h.request("r00000001"+strconv.Itoa(10+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := h.srv.WaitReceived(h.group, n, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ms[20].At.Sub(ms[0].At); d < 900*time.Millisecond {
+		t.Fatalf("21 cards within %v: over the group's limit", d)
+	}
+}
