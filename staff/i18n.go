@@ -30,7 +30,7 @@ var messages = map[string]map[string]string{
 		"req.status.lapsed": "sans réponse dans le délai", "req.status.withdrawn": "retirée par la personne",
 		"req.reason.not_eligible": "non éligible", "req.reason.full": "plus de places", "req.reason.not_our_area": "hors de notre zone", "req.reason.other": "autre raison",
 		"req.act.accept": "Accepter", "req.act.decline": "Décliner", "req.act.contacted": "Personne contactée",
-		"req.act.helped": "Terminé : aidée", "req.act.not_helped": "Terminé : pas aidée",
+		"req.act.helped": "Clos : personne aidée", "req.act.not_helped": "Clos : non aidée",
 		"done.acted":       "C'est noté : la personne en est informée.",
 		"done.actednotold": "C'est noté, mais la personne n'a pas pu être prévenue pour l'instant : elle verra la réponse en consultant ses demandes (/requests).", "done.stale": "Cette demande avait déjà changé : la liste montre où elle en est.",
 		"done.grouplang": "Langue du groupe enregistrée.", "done.nogroup": "Reliez d'abord un groupe Telegram.",
