@@ -4,7 +4,9 @@
 // why, contacted, done), the follow-ups the person agreed to, and the
 // times of each step, so that response times and outcomes per service can
 // be measured. It is the domain; requests/postgres keeps it, the bot and
-// the console act on it.
+// the console act on it. Timing says when the timed steps fall (a
+// reminder to the organisation, the lapse, the person's follow-ups) and
+// Clock carries them out.
 //
 // A request's life:
 //

@@ -42,6 +42,9 @@ type Config struct {
 	// Pseudonyms turn Telegram ids into the keys stored in PostgreSQL
 	// (PSEUDONYM_KEY, PSEUDONYM_KEYS_OLD); not Valid when unset.
 	Pseudonyms pseudonym.Keys
+	// Requests' deadlines: REQUEST_REMIND_DAYS and REQUEST_LAPSE_DAYS in
+	// working days (HANDOFF_HOURS), FOLLOWUP_DAYS in days (requestTiming).
+	RequestRemindDays, RequestLapseDays, FollowUpDays int
 	// Handoff holds the adviser handoff's optional settings (HANDOFF_*).
 	Handoff handoff.Settings
 	// AdminBehindProxy (ADMIN_BEHIND_PROXY=1) marks the console's cookies

@@ -73,30 +73,31 @@ func (p partnersBot) AnswerPress(ctx context.Context, chat int64, id, text strin
 }
 
 // errNoPeople is what an organisation's answer meets while nothing tells
-// the person (Main.People unset): logged by the caller, the answer stays
-// recorded.
-var errNoPeople = errors.New("the person's side of requests is not wired (Main.People)")
+// the person (Main.RequestPeople unset): logged by the caller, the answer
+// stays recorded.
+var errNoPeople = errors.New("the person's side of requests is not wired (Main.RequestPeople)")
 
-// mainPeople tells the person through Main.People, bound late.
+// mainPeople tells the person through Main.RequestPeople, bound late (the
+// person's side is the bot, built after the partners).
 type mainPeople struct{ m *Main }
 
 func (p mainPeople) Changed(ctx context.Context, r *requests.Request) error {
-	if p.m.People == nil {
+	if p.m.RequestPeople == nil {
 		return errNoPeople
 	}
-	return p.m.People.Changed(ctx, r)
+	return p.m.RequestPeople.Changed(ctx, r)
 }
 
 func (p mainPeople) Lapsed(ctx context.Context, r *requests.Request) error {
-	if p.m.People == nil {
+	if p.m.RequestPeople == nil {
 		return errNoPeople
 	}
-	return p.m.People.Lapsed(ctx, r)
+	return p.m.RequestPeople.Lapsed(ctx, r)
 }
 
 func (p mainPeople) FollowUp(ctx context.Context, r *requests.Request, n int) error {
-	if p.m.People == nil {
+	if p.m.RequestPeople == nil {
 		return errNoPeople
 	}
-	return p.m.People.FollowUp(ctx, r, n)
+	return p.m.RequestPeople.FollowUp(ctx, r, n)
 }

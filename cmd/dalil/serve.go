@@ -27,7 +27,7 @@ import (
 	"github.com/dalil-tt/dalil/internal/gctune"
 	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
-	rqpg "github.com/dalil-tt/dalil/requests/postgres"
+	reqpg "github.com/dalil-tt/dalil/requests/postgres"
 )
 
 // runServe runs the Telegram bot and the HTTP server: Main opens, runs and
@@ -93,16 +93,21 @@ type Main struct {
 	Telegram *telegram.Client
 	Records  *handoff.Records
 	Desk     *handoff.Desk
-	// Requests keeps the requests people send to organisations (with
-	// DATABASE_URL); Partners posts them to the organisations' Telegram
-	// groups (requests.Organisations); People tells the person what became
-	// of them (the person's side in the bot; nil: not wired yet).
-	Requests *rqpg.Store
+	// Partners posts requests to the organisations' Telegram groups, and
+	// runs their weekly digests; it is RequestOrgs (below).
 	Partners *partners.Partners
-	People   requests.People
 	Bot      *bot.Bot
 	HTTP     *http.Server
 	listener net.Listener
+
+	// Requests keeps the requests sent to organisations (with
+	// DATABASE_URL); RequestOrgs and RequestPeople are where a request's
+	// news goes (the organisations' side, the person's side, built with
+	// the bot); Clock carries out the timed steps once all three are set.
+	Requests      *reqpg.Store
+	RequestOrgs   requests.Organisations
+	RequestPeople requests.People
+	Clock         *requests.Clock
 
 	closers []func() // run last first by Close
 }
@@ -138,7 +143,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.Trees = treestore.New(pool)
 		m.Records = handoff.NewRecords(pool)
-		m.Requests = rqpg.New(pool)
+		m.openRequests()
 	}
 	tr, err := locales.Load()
 	if err != nil {
@@ -154,7 +159,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Telegram = client
 	log.Info("connected to Telegram", "bot", client.Self.Username)
-	return m.openBot()
+	if err := m.openBot(); err != nil {
+		return err
+	}
+	m.openClock()
+	return nil
 }
 
 // onClose adds f to what Close runs (last added, first run).
@@ -287,7 +296,7 @@ func (m *Main) openBot() error {
 		if err != nil {
 			return err
 		}
-		m.Partners = p
+		m.Partners, m.RequestOrgs = p, p
 		wirePartners(p, &opts)
 	}
 	b, err := bot.New(opts)
@@ -337,6 +346,13 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			m.Partners.RunDigests(ctx)
+		}()
+	}
+	if m.Clock != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Clock.Run(ctx)
 		}()
 	}
 	if err := m.Bot.Setup(ctx); err != nil {

@@ -258,6 +258,9 @@ func TestServeOnePool(t *testing.T) {
 	if got := m.DB.Config().MaxConns; got != 4 {
 		t.Fatalf("the pool's MaxConns is %d, not DATABASE_URL's pool_max_conns=4", got)
 	}
+	if m.Requests == nil {
+		t.Error("no requests store with DATABASE_URL")
+	}
 	wait := func(chat int64, n int) []bottest.Message { return received(t, srv, chat, n) }
 	srv.Text(user, "/start")
 	srv.Press(wait(user, 1)[0], "lang:fr")

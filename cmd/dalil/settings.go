@@ -124,6 +124,12 @@ var settings = [...]setting{
 	{Name: "HANDOFF_WAIT", Doc: "office time without an answer before the user is told (30m)", ReadBy: "handoff.LoadSettings"},
 	{Name: "HANDOFF_HIDE_NAME", Doc: "hide the adviser's first name from the user", ReadBy: "handoff.LoadSettings"},
 	{Name: "HANDOFF_RETENTION", Doc: "how long handoff texts are kept (0: none)", ReadBy: "handoff.LoadSettings"},
+	{Name: "REQUEST_REMIND_DAYS", Default: "1", Doc: "working days before an organisation is reminded of an unanswered request (0: no reminder)",
+		parse: func(c *Config, v string) error { return days(&c.RequestRemindDays, v, 0) }},
+	{Name: "REQUEST_LAPSE_DAYS", Default: "3", Doc: "working days without an answer before the person is offered another way",
+		parse: func(c *Config, v string) error { return days(&c.RequestLapseDays, v, 1) }},
+	{Name: "FOLLOWUP_DAYS", Default: "7", Doc: "days after sending a request before the person is asked whether it helped",
+		parse: func(c *Config, v string) error { return days(&c.FollowUpDays, v, 1) }},
 	{Name: "GOGC", Doc: "the garbage collector's target (serve's default 400)", ReadBy: "the Go runtime; gctune.Apply"},
 	{Name: "GOMEMLIMIT", Doc: "the memory limit (serve's default: 80% of the container's)", ReadBy: "the Go runtime; gctune.Apply"},
 	{Name: "DALIL_AUTHOR", Doc: "the author the staff commands record without --author (default: the login name)", ReadBy: "defaultAuthor"},
@@ -133,6 +139,16 @@ var settings = [...]setting{
 type reason string
 
 func (r reason) Error() string { return string(r) }
+
+// days reads a whole number of days, at least least and at most a year.
+func days(to *int, v string, least int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least || n > 365 {
+		return reason(fmt.Sprintf("%q is not a whole number of days from %d to 365", v, least))
+	}
+	*to = n
+	return nil
+}
 
 func positiveDuration(to *time.Duration, v, example string) error {
 	d, err := time.ParseDuration(v)

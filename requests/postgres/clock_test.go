@@ -1,0 +1,267 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dalil-tt/dalil/requests"
+)
+
+// sides records what the clock hands to the organisations and the people,
+// as the bot's outbox would receive it: one key per request, step and n.
+type sides struct {
+	mu    sync.Mutex
+	calls map[string]int // req:<id>:<step>:<n> → times handed
+	fail  func(key string) error
+}
+
+func newSides() *sides { return &sides{calls: map[string]int{}} }
+
+func (s *sides) record(r *requests.Request, step requests.Due, n int) error {
+	key := fmt.Sprintf("req:%s:%s:%d", r.ID, step, n)
+	s.mu.Lock()
+	s.calls[key]++
+	fail := s.fail
+	s.mu.Unlock()
+	if fail != nil {
+		return fail(key)
+	}
+	return nil
+}
+
+func (s *sides) count(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[key]
+}
+
+func (s *sides) Deliver(context.Context, *requests.Request) error {
+	return errors.New("not a clock step")
+}
+func (s *sides) Withdraw(context.Context, *requests.Request) error {
+	return errors.New("not a clock step")
+}
+func (s *sides) Changed(context.Context, *requests.Request) error {
+	return errors.New("not a clock step")
+}
+func (s *sides) Remind(_ context.Context, r *requests.Request, n int) error {
+	return s.record(r, requests.DueReminder, n)
+}
+func (s *sides) FollowUp(_ context.Context, r *requests.Request, n int) error {
+	return s.record(r, requests.DueFollowUp, n)
+}
+func (s *sides) Lapsed(_ context.Context, r *requests.Request) error {
+	if r.Status != requests.Lapsed || r.LapsedAt.IsZero() {
+		return fmt.Errorf("told of a lapse while %s", r.Status)
+	}
+	return s.record(r, requests.DueLapse, 1)
+}
+
+// fakeNow is a clock's time, moved by the test.
+type fakeNow struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *fakeNow) Now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *fakeNow) Set(t time.Time) { f.mu.Lock(); f.t = t; f.mu.Unlock() }
+
+func newClock(s *Store, sd *sides, now *fakeNow, log *slog.Logger) *requests.Clock {
+	c := requests.NewClock(s, s.Timing, sd, sd, log)
+	c.Every, c.Now = time.Millisecond, now.Now
+	return c
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Steps that fell due while no clock ran are carried out once when two
+// clocks (two replicas, two pools) start at once: the reminder, then the
+// lapse, then for an accepted request the follow-ups.
+func TestClockOnceAcrossReplicas(t *testing.T) {
+	pool, url := newDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool2, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool2.Close()
+	s := New(pool)
+	sent := at(t, "2026-11-30 10:00") // Monday
+	const n = 30
+	var ids []string
+	for i := 0; i < n; i++ {
+		ids = append(ids, create(t, s, sample(chatA+int64(i), sent)).ID)
+	}
+	followed := ids[0]
+	if _, err := s.Act(ctx, followed, requests.Accept, "", "", "m:1", sent.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	now := &fakeNow{t: at(t, "2026-12-01 12:00")} // past the reminders
+	sd := newSides()
+	rounds := make(chan int)
+	var wg sync.WaitGroup
+	for _, p := range []*pgxpool.Pool{pool, pool2} {
+		c := newClock(New(p), sd, now, discard())
+		c.Batch = 7
+		c.Rounds = rounds
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Run(ctx) }()
+	}
+	// runUntil waits for want steps in all, then for a few more rounds in
+	// which nothing is left to do.
+	runUntil := func(want int) {
+		t.Helper()
+		total, idle := 0, 0
+		deadline := time.After(30 * time.Second)
+		for total < want || idle < 6 {
+			select {
+			case d := <-rounds:
+				total += d
+				if total >= want && d == 0 {
+					idle++
+				}
+			case <-deadline:
+				t.Fatalf("%d of %d steps carried out", total, want)
+			}
+		}
+		if total != want {
+			t.Errorf("%d steps carried out, want %d", total, want)
+		}
+	}
+	runUntil(n - 1)
+	for _, id := range ids[1:] {
+		if c := sd.count("req:" + id + ":reminder:1"); c != 1 {
+			t.Errorf("%s reminded %d times", id, c)
+		}
+	}
+	now.Set(at(t, "2026-12-03 10:00")) // 3 working days: the lapse
+	runUntil(n - 1)
+	for _, id := range ids[1:] {
+		r, _ := s.Get(ctx, id)
+		if c := sd.count("req:" + id + ":lapse:1"); c != 1 || r.Status != requests.Lapsed || r.NextKind != "" {
+			t.Errorf("%s: lapse told %d times, %s, next %q", id, c, r.Status, r.NextKind)
+		}
+	}
+	// The accepted one: asked 7 days after sending, "not yet", asked again
+	// 3 days later, and no more.
+	now.Set(at(t, "2026-12-07 10:00"))
+	runUntil(1)
+	if _, err := s.Answer(ctx, followed, requests.NotYet, at(t, "2026-12-07 11:00")); err != nil {
+		t.Fatal(err)
+	}
+	now.Set(at(t, "2026-12-10 11:00"))
+	runUntil(1)
+	now.Set(at(t, "2026-12-30 11:00"))
+	runUntil(0)
+	if a, b := sd.count("req:"+followed+":followup:1"), sd.count("req:"+followed+":followup:2"); a != 1 || b != 1 {
+		t.Errorf("follow-ups handed %d and %d times", a, b)
+	}
+	if k := kinds(t, s, followed); k != "sent,accepted,followup,answered,followup" {
+		t.Errorf("events %s", k)
+	}
+	cancel()
+	wg.Wait()
+}
+
+// A failing handler leaves the step due: handed out again once its lease
+// has run out, with the same n, and logged without anything personal.
+func TestClockRetriesAFailedStep(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	r := create(t, s, sample(chatA, at(t, "2026-11-30 10:00")))
+	now := &fakeNow{t: at(t, "2026-12-01 12:00")}
+	sd := newSides()
+	sd.fail = func(string) error { return errors.New("Bot API down") }
+	var logs bytes.Buffer
+	c := newClock(s, sd, now, slog.New(slog.NewTextHandler(&logs, nil)))
+	if done, _ := c.Round(ctx); done != 0 {
+		t.Fatalf("a failed step counted done")
+	}
+	if done, _ := c.Round(ctx); done != 0 || sd.count("req:"+r.ID+":reminder:1") != 1 {
+		t.Errorf("handed out again within its lease: %d", sd.count("req:"+r.ID+":reminder:1"))
+	}
+	now.Set(now.Now().Add(time.Minute))
+	if done, _ := c.Round(ctx); done != 0 || sd.count("req:"+r.ID+":reminder:1") != 2 {
+		t.Errorf("not retried after the lease: %d", sd.count("req:"+r.ID+":reminder:1"))
+	}
+	// The second failure doubled the lease.
+	now.Set(now.Now().Add(time.Minute))
+	sd.fail = nil
+	if done, _ := c.Round(ctx); done != 0 {
+		t.Error("retried before the doubled lease ran out")
+	}
+	now.Set(now.Now().Add(time.Minute))
+	if done, _ := c.Round(ctx); done != 1 || sd.count("req:"+r.ID+":reminder:1") != 3 {
+		t.Errorf("third try: %d", sd.count("req:"+r.ID+":reminder:1"))
+	}
+	if got, _ := s.Get(ctx, r.ID); got.Reminders != 1 || got.NextKind != requests.DueLapse {
+		t.Errorf("after the retries: %+v", got)
+	}
+	if !bytes.Contains(logs.Bytes(), []byte("Bot API down")) {
+		t.Errorf("the failure was not logged: %s", logs.String())
+	}
+	for _, personal := range []string{strconv.FormatInt(chatA, 10), "Amina", "612345678"} {
+		if bytes.Contains(logs.Bytes(), []byte(personal)) {
+			t.Errorf("the log holds %q: %s", personal, logs.String())
+		}
+	}
+}
+
+// A replica that dies after its handler and before Done: another one
+// hands the step out again with the same n (the outbox's key sends it
+// once), then records it.
+func TestClockCrashBeforeDone(t *testing.T) {
+	s, _ := newStore(t)
+	r := create(t, s, sample(chatA, at(t, "2026-11-30 10:00")))
+	now := &fakeNow{t: at(t, "2026-12-01 12:00")}
+	sd := newSides()
+	dying, die := context.WithCancel(context.Background())
+	sd.fail = func(string) error { die(); return nil } // sent, then the process goes
+	if done, _ := newClock(s, sd, now, discard()).Round(dying); done != 0 {
+		t.Fatal("recorded despite the crash")
+	}
+	sd.fail = nil
+	now.Set(now.Now().Add(time.Minute))
+	if done, _ := newClock(s, sd, now, discard()).Round(context.Background()); done != 1 {
+		t.Fatal("the step did not come back")
+	}
+	if c := sd.count("req:" + r.ID + ":reminder:1"); c != 2 {
+		t.Errorf("handed %d times under one key, want 2 (the outbox sends it once)", c)
+	}
+	if got, _ := s.Get(context.Background(), r.ID); got.Reminders != 1 {
+		t.Errorf("%d reminders recorded", got.Reminders)
+	}
+}
+
+// The clock erases the person's part of requests ended longer than Keep ago.
+func TestClockPurges(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	sent := at(t, "2026-11-30 10:00")
+	r := create(t, s, sample(chatA, sent))
+	if _, err := s.Act(ctx, r.ID, requests.Decline, requests.Full, "", "m", sent); err != nil {
+		t.Fatal(err)
+	}
+	now := &fakeNow{t: sent.Add(29 * 24 * time.Hour)}
+	c := newClock(s, newSides(), now, discard())
+	c.Round(ctx)
+	if got, _ := s.Get(ctx, r.ID); got.Chat != chatA {
+		t.Fatal("erased before Keep")
+	}
+	now.Set(sent.Add(31 * 24 * time.Hour))
+	c.Round(ctx)
+	if got, _ := s.Get(ctx, r.ID); got.Chat != 0 || got.Shared.Phone != "" {
+		t.Errorf("not erased after Keep: %+v", got)
+	}
+}
