@@ -74,6 +74,9 @@ func (s *Server) orgs(r *http.Request) []orgOption {
 	}
 	svcs, err := s.opts.Catalogue.Services(r.Context())
 	if err != nil {
+		// Staff then get a 404 for the organisation; a partner still
+		// reaches its own.
+		slog.ErrorContext(r.Context(), "console: listing organisations", "err", err)
 		return nil
 	}
 	seen := map[string]bool{}
