@@ -221,7 +221,8 @@ func (s *Server) auth(need Role, h authedHandler) http.Handler {
 // reaches only the pages open to RolePartner (its organisation's).
 func allowed(have, need Role) bool {
 	rank := map[Role]int{RolePartner: 0, RoleViewer: 1, RoleAdviser: 2, RoleEditor: 3}
-	return rank[have] >= rank[need]
+	r, known := rank[have]
+	return known && r >= rank[need] // a role this version does not know reaches nothing
 }
 
 // sameOrigin refuses a POST whose Origin header (sent by browsers) names
