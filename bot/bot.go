@@ -116,6 +116,11 @@ type Options struct {
 	// AdvisersChatID is the advisers' group: what is said there and not
 	// taken by Intercept is ignored (never answered as a stray group).
 	AdvisersChatID int64
+	// AfterSend are the hooks the sender tells what became of a message put
+	// in an outbox with Put, by the name the message gives (handoff.Desk.
+	// AfterSend: a relay's new message id). Given at construction so that
+	// messages a stopped process left owed find their hook at start.
+	AfterSend map[string]outbox.AfterSend
 
 	// ScheduleLease is how long a stopped replica keeps dispatching
 	// scheduled messages before another takes over (default 10s); a
@@ -140,6 +145,7 @@ type Bot struct {
 	o      Options
 	client *telegram.Client
 	store  *redisstore.Store
+	out    *outbox.Chats // the chats' outboxes, in the store's keys
 	send   *sender
 	sched  *outbox.Scheduler
 	m      *metrics
@@ -229,7 +235,7 @@ func New(o Options) (*Bot, error) {
 		o.Log = slog.Default()
 	}
 	m := newMetrics()
-	b := &Bot{o: o, client: o.Client, store: o.Store, m: m, log: o.Log, name: o.Client.Self.Username,
+	b := &Bot{o: o, client: o.Client, store: o.Store, out: outbox.NewChats(o.Store), m: m, log: o.Log, name: o.Client.Self.Username,
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
 	lim := newLimits(o.RateLimit, o.ChatInterval, o.ChatBurst)
 	if o.GroupWindow > 0 {
@@ -446,10 +452,10 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 		conv.Extra = nil // the last list shown was kept here before the engine kept it (State.List)
 	}
 	conv.MarkHandled(key)
-	items := make([]redisstore.Item, len(outs))
+	items := make([]outbox.Item, len(outs))
 	for i, o := range outs {
 		body := o.appendJSON(make([]byte, 0, 256))
-		items[i] = redisstore.Item{ID: strconv.FormatInt(up.UpdateID, 10) + "." + strconv.Itoa(i), Body: body}
+		items[i] = outbox.Item{ID: strconv.FormatInt(up.UpdateID, 10) + "." + strconv.Itoa(i), Body: body}
 	}
 	var save *redisstore.Conversation
 	if !forget {
@@ -470,7 +476,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.effects.Store(effectID, effectDone)
 		}
 	}
-	snd, err := b.store.Commit(ctx, sess, save, items)
+	snd, err := b.out.Commit(ctx, sess, save, items)
 	if err != nil {
 		if effectDone != nil {
 			b.effects.Delete(effectID)
@@ -597,6 +603,14 @@ func guessLang(up *telegram.Update) lang.Lang {
 	return lang.FR
 }
 
+// AnswerPress answers a button press taken by an interceptor, with a
+// short text shown to the one who pressed ("" for none). It is not a
+// message: it goes at once, not through the outbox.
+func (b *Bot) AnswerPress(ctx context.Context, chat int64, id, text string) error {
+	_, err := b.send.do(ctx, chat, outOf(telegram.AnswerCallbackQuery{ID: id, Text: text}))
+	return err
+}
+
 func (b *Bot) answer(ctx context.Context, chat int64, id string) {
 	o := outOf(telegram.AnswerCallbackQuery{ID: id})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
@@ -609,11 +623,11 @@ func (b *Bot) answer(ctx context.Context, chat int64, id string) {
 // be sent twice without harm, so they are marked together with the message
 // after them (one Redis trip instead of two); a message is marked before
 // anything after it is sent.
-func (b *Bot) flush(snd *redisstore.Sender) { b.flushWith(snd, nil) }
+func (b *Bot) flush(snd *outbox.Sender) { b.flushWith(snd, nil) }
 
 // flushWith is flush given replies already decoded, by item id; one is
 // used only for the very bytes it was saved as.
-func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
+func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 	ctx := b.workCtx
 	for len(snd.Items) > 0 {
 		var sent []string
@@ -638,16 +652,13 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
-			if o.Ref != "" {
-				o = b.resolve(ctx, snd.Chat, o)
-			}
 			raw, err := b.send.do(ctx, snd.Chat, o)
-			if err == nil && o.Keep != "" {
-				b.kept(ctx, snd.Chat, o, raw)
+			var se *telegram.SendError
+			errors.As(err, &se)
+			if o.After != "" && (se == nil || se.Reason != "stopped") {
+				b.afterSend(ctx, snd.Chat, o, raw, err)
 			}
 			if err != nil {
-				var se *telegram.SendError
-				errors.As(err, &se)
 				switch {
 				case se != nil && se.Reason == "stopped":
 					// Shutting down: leave it owed for the next process.
@@ -676,10 +687,10 @@ func (b *Bot) flushWith(snd *redisstore.Sender, mine map[string]rendered) {
 		// Marked even when a stop cut the work short: a message that went
 		// out must not be sent again by the next sender.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-		err := b.store.Next(mctx, snd, sent...)
+		err := b.out.Next(mctx, snd, sent...)
 		cancel()
 		if err != nil {
-			if errors.Is(err, redisstore.ErrLockLost) {
+			if errors.Is(err, outbox.ErrLockLost) {
 				return // another sender has taken over
 			}
 			b.log.Error("marking a reply sent", "chat", chatHash(snd.Chat), "err", err)
@@ -702,10 +713,10 @@ func (b *Bot) firstReply(itemID string, sent bool) {
 	}
 }
 
-func (b *Bot) stopSending(snd *redisstore.Sender, drop bool) {
+func (b *Bot) stopSending(snd *outbox.Sender, drop bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := b.store.Stop(ctx, snd, drop); err != nil {
+	if err := b.out.Stop(ctx, snd, drop); err != nil {
 		b.log.Warn("releasing outbox", "chat", chatHash(snd.Chat), "err", err)
 	}
 }
@@ -713,12 +724,12 @@ func (b *Bot) stopSending(snd *redisstore.Sender, drop bool) {
 // sweep sends the replies that a stopped process left owed.
 func (b *Bot) sweep(ctx context.Context) {
 	var chats []int64
-	if err := b.store.Owed(ctx, func(c int64) { chats = append(chats, c) }); err != nil {
+	if err := b.out.Owed(ctx, func(c int64) { chats = append(chats, c) }); err != nil {
 		b.log.Warn("looking for replies owed", "err", err)
 		return
 	}
 	for _, chat := range chats {
-		snd, err := b.store.Claim(ctx, chat)
+		snd, err := b.out.Claim(ctx, chat)
 		if err != nil || snd == nil {
 			continue
 		}
@@ -729,7 +740,7 @@ func (b *Bot) sweep(ctx context.Context) {
 
 // flushLater sends, in the background, what a chat is owed (nothing when
 // snd is nil: another sender holds the chat); Run waits for it at stop.
-func (b *Bot) flushLater(snd *redisstore.Sender) {
+func (b *Bot) flushLater(snd *outbox.Sender) {
 	if snd == nil {
 		return
 	}

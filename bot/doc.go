@@ -13,25 +13,48 @@
 //	  ─▶ redisstore.Lock (conversation lock, across replicas) ─▶ duplicate update_id? drop
 //	  ─▶ dialog engine Step ─▶ effects: catalogue Match (referral pages, venues), forget; the adviser
 //	     handoff becomes an outbox item (dalil.handoff) instead of being carried out here
-//	  ─▶ redisstore.Commit: record + outbox + unlock, atomically ─▶ XACK
+//	  ─▶ outbox.Chats.Commit (redisstore.Commit with the replies as its tail): record + outbox + unlock,
+//	     atomically ─▶ XACK
 //	  ─▶ sender (send lock): limits · telegram.Sender's one error policy · mark each item sent;
 //	     a handoff item is carried out here, outside the conversation lock (send lock renewed);
 //	     run again after a crash, under the same key (its item id), it posts no second card
 //
 // # Scheduled messages
 //
-// Bot.Post(ctx, chat, posting) puts any call (a message, an edit) in a
-// chat's outbox once per key, like the desk's notices (Bot.Notify); a
-// posting may keep the sent message's id under a name (an organisation's
-// request card, bot/partners) and a later one refer to it by that name,
-// looked up when it is sent (the edit of a card still owed finds it).
-//
 // Bot.Schedule(ctx, chat, at, message, key) keeps a message in Redis
 // (bot/outbox) until at, once per idempotency key. Every replica runs the
 // dispatcher; one at a time, the holder of a lease, moves due messages,
-// oldest first, into their chats' outboxes (redisstore.Store.Enqueue, once
+// oldest first, into their chats' outboxes (outbox.Chats.Enqueue, once
 // per entry), where they are sent like replies: in order after what the
 // chat is owed, under the same limits and error policy, once.
+//
+// # The adviser desk's messages
+//
+// Every message the desk (bot/handoff) sends goes through an outbox too,
+// with Bot.Put (its notices with Bot.Notify, the same path): a relay of a
+// user's message goes to the advisers' group's outbox (one list for the
+// group, sent by one sender at a time under the group's 20 a minute), an
+// adviser's answer to the user's, after the "an adviser answers you"
+// notice in the same Put so that the two keep that order. Put is once per
+// key (a relay's key is its update's): a duplicate update, a retry or
+// another replica puts nothing more. An item may name an after-send hook
+// (Options.AfterSend, given by the desk): the sender tells it the new
+// message's id, or the error it gave up on, after Telegram answered and
+// before the item is marked sent; the desk records there the relay's id
+// (so that an adviser's reply to it reaches the user, and /forget can
+// delete it), never before the message is out. One adviser relay:
+//
+//	group update ─▶ stream ─▶ the group's actor ─▶ Intercept: membership (cached),
+//	  the desk's duplicate flag, the handoff's state and holder (Redis)
+//	  ─▶ Put: notice + relay in the user's outbox, once per update (one script) ─▶ XACK
+//	  ─▶ the user's sender: limits · telegram.Sender · after-send hook · mark sent
+//
+// Before, the desk called the Bot API from the group's actor: a slow send
+// to one user held every other adviser's update, and a crash between the
+// update's acknowledgement and the call lost the relay. Calls whose answer
+// the desk needs at once stay direct and typed (handoff.Desk.do): reads,
+// edits of the card, answers to button presses, topics, and the summary
+// card itself, posted inside the handoff effect (an outbox item already).
 //
 // Polling confirms Telegram's offset once a batch is in the stream, so it
 // never waits for handling; with Redis down it handles the batch at once so
@@ -63,14 +86,14 @@
 // Per chat, all with the hash tag {chat:ID} (Redis Cluster safe):
 // dalil:{chat:ID}:state (the record, JSON, with the state TTL),
 // :out (replies owed, a list), :lock (conversation lock, seconds),
-// :send (send lock), :enqueued (once keys of what was put in the outbox
-// outside a conversation: scheduled messages, the desk's notices),
+// :send (send lock), :enqueued and :enqueued:old (once keys of what was
+// put in the outbox outside a conversation: scheduled messages, the desk's
+// relays and notices; this day's and the last, see outbox.Chats.OnceWindow),
 // :once:private (a group told to talk in private).
 // Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
 // hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live
 // replicas by last heartbeat, a sorted set), dalil:{sched}:* (scheduled
-// messages: due, body, key:K, seq, lease; see bot/outbox), dalil:sent:NAME
-// (the id of a message posted with a keep name, 90 days).
+// messages: due, body, key:K, seq, lease; see bot/outbox).
 //
 // # Metrics (/metrics)
 //

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
 
 // effectHandoff is an outbox item that is no Bot API call: handing the
@@ -31,7 +31,7 @@ func handoffEffect(chat int64, st dialog.State) (out, error) {
 // effect twice. The item's id is the opening's key: an effect run again
 // (a crash before its mark) carries on the same opening, with one card.
 // It returns false when stopping before the effect was done.
-func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, id string, o out) bool {
+func (b *Bot) handoff(ctx context.Context, snd *outbox.Sender, id string, o out) bool {
 	var st dialog.State
 	if err := json.Unmarshal([]byte(o.Params["state"]), &st); err != nil {
 		b.log.Error("unreadable handoff effect, dropped", "chat", chatHash(snd.Chat), "err", err)
@@ -41,14 +41,14 @@ func (b *Bot) handoff(ctx context.Context, snd *redisstore.Sender, id string, o 
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		t := time.NewTicker(b.store.LockTTL() / 3)
+		t := time.NewTicker(b.out.LockTTL() / 3)
 		defer t.Stop()
 		for {
 			select {
 			case <-rctx.Done():
 				return
 			case <-t.C:
-				if err := b.store.Renew(rctx, snd); err != nil && rctx.Err() == nil {
+				if err := b.out.Renew(rctx, snd); err != nil && rctx.Err() == nil {
 					b.log.Warn("renewing the send lock during a handoff", "chat", chatHash(snd.Chat), "err", err)
 				}
 			}

@@ -35,7 +35,7 @@ func (b *Bot) group(ctx context.Context, up *telegram.Update) {
 		b.m.updates.WithLabelValues("ignored").Inc()
 		return
 	}
-	first, err := b.store.Once(ctx, chat, "private", groupNoticeTTL)
+	first, err := b.out.Once(ctx, chat, "private", groupNoticeTTL)
 	if err != nil {
 		b.log.Warn("group notice flag", "err", err)
 		return

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/redisstore"
 )
 
 // Resume offers a user an adviser gave back to the bot the question they
@@ -33,13 +33,13 @@ func (b *Bot) Resume(ctx context.Context, chat int64) error {
 		outs = append(outs, b.message(chat, r.Text, r.Buttons)...)
 	}
 	id := "resume." + strconv.FormatInt(time.Now().UnixNano(), 10)
-	items := make([]redisstore.Item, len(outs))
+	items := make([]outbox.Item, len(outs))
 	for i, o := range outs {
 		body, _ := json.Marshal(o)
-		items[i] = redisstore.Item{ID: id + "." + strconv.Itoa(i), Body: body}
+		items[i] = outbox.Item{ID: id + "." + strconv.Itoa(i), Body: body}
 	}
 	conv.State = st
-	snd, err := b.store.Commit(ctx, sess, &conv, items)
+	snd, err := b.out.Commit(ctx, sess, &conv, items)
 	if err != nil {
 		return fmt.Errorf("saving conversation: %w", err)
 	}

@@ -15,10 +15,10 @@ import (
 type out struct {
 	Method string            `json:"m"`
 	Params map[string]string `json:"p"`
-	// Keep and Ref are Posting's: the name the sent message's id is kept
-	// under, and the name of the message the call is about.
-	Keep string `json:"k,omitempty"`
-	Ref  string `json:"r,omitempty"`
+	// After names the hook (Options.AfterSend) told once the call is sent
+	// or given up on, with Note (see outbox.AfterSend); empty for replies.
+	After string            `json:"k,omitempty"`
+	Note  map[string]string `json:"a,omitempty"`
 }
 
 // appendJSON appends o as encoding/json would write it (keys sorted): it is
@@ -27,31 +27,36 @@ func (o out) appendJSON(b []byte) []byte {
 	b = append(b, `{"m":`...)
 	b = jsonenc.AppendString(b, o.Method)
 	if o.Params == nil {
-		b = append(b, `,"p":null`...)
-	} else {
-		b = append(b, `,"p":{`...)
-		keys := make([]string, 0, 8)
-		for k := range o.Params {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendString(b, k)
-			b = append(b, ':')
-			b = jsonenc.AppendString(b, o.Params[k])
-		}
-		b = append(b, '}')
+		return append(b, `,"p":null}`...)
 	}
-	if o.Keep != "" {
+	b = append(b, `,"p":`...)
+	b = appendMap(b, o.Params)
+	if o.After != "" {
 		b = append(b, `,"k":`...)
-		b = jsonenc.AppendString(b, o.Keep)
+		b = jsonenc.AppendString(b, o.After)
 	}
-	if o.Ref != "" {
-		b = append(b, `,"r":`...)
-		b = jsonenc.AppendString(b, o.Ref)
+	if len(o.Note) > 0 {
+		b = append(b, `,"a":`...)
+		b = appendMap(b, o.Note)
+	}
+	return append(b, '}')
+}
+
+// appendMap appends m as encoding/json would (keys sorted).
+func appendMap(b []byte, m map[string]string) []byte {
+	b = append(b, '{')
+	keys := make([]string, 0, 8)
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonenc.AppendString(b, m[k])
 	}
 	return append(b, '}')
 }

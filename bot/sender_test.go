@@ -15,10 +15,8 @@ func TestOutJSONMatchesEncodingJSON(t *testing.T) {
 			"link_preview_options": `{"is_disabled":true}`}},
 		{Method: "answerCallbackQuery", Params: map[string]string{}},
 		{Method: "editMessageReplyMarkup"},
-		{Method: "sendMessage", Params: map[string]string{"chat_id": "-1001"}, Keep: "card:r1"},
-		{Method: "sendMessage", Keep: "k"},
-		{Method: "editMessageText", Params: map[string]string{"text": "x"}, Ref: "card:r1"},
-		{Method: "sendMessage", Keep: "a", Ref: "b"},
+		{Method: "copyMessage", Params: map[string]string{"chat_id": "-100"}, After: "ho.relayed", Note: map[string]string{"user": "5000000001", "b": "é"}},
+		{Method: "sendMessage", Params: map[string]string{}, After: "x", Note: map[string]string{}},
 		{Method: "bad \xff utf8", Params: map[string]string{"z": "1", "a": "2", "m\x00": "\t"}},
 	} {
 		want, err := json.Marshal(o)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/internal/redistest"
 )
@@ -110,6 +111,7 @@ func TestRedisStoreOnCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s := redisstore.New(rdb, redisstore.Options{})
+	out := outbox.NewChats(s)
 
 	const chats = 60
 	var wg sync.WaitGroup
@@ -129,14 +131,14 @@ func TestRedisStoreOnCluster(t *testing.T) {
 				return
 			}
 			conv := &redisstore.Conversation{Seen: []int64{int64(i)}}
-			items := []redisstore.Item{{ID: "a", Body: []byte("first")}, {ID: "b", Body: []byte("second")}}
-			snd, err := s.Commit(ctx, sess, conv, items)
+			items := []outbox.Item{{ID: "a", Body: []byte("first")}, {ID: "b", Body: []byte("second")}}
+			snd, err := out.Commit(ctx, sess, conv, items)
 			if err != nil || snd == nil || len(snd.Items) == 0 || snd.Items[0].ID != "a" {
 				errs <- fmt.Errorf("chat %d: commit: %v %+v", chat, err, snd)
 				return
 			}
 			// Leave the replies owed, as a process that died would.
-			if err := s.Stop(ctx, snd, false); err != nil {
+			if err := out.Stop(ctx, snd, false); err != nil {
 				errs <- fmt.Errorf("chat %d: stop: %w", chat, err)
 			}
 		}()
@@ -155,7 +157,7 @@ func TestRedisStoreOnCluster(t *testing.T) {
 	// appends to a slice) must still be called one at a time.
 	owed := map[int64]bool{}
 	var inside, overlapped atomic.Int32
-	if err := s.Owed(ctx, func(chat int64) {
+	if err := out.Owed(ctx, func(chat int64) {
 		if inside.Add(1) > 1 {
 			overlapped.Add(1)
 		}
@@ -188,14 +190,14 @@ func TestRedisStoreOnCluster(t *testing.T) {
 
 	// A later sender sends them in order, and they leave the outbox.
 	chat := int64(1000)
-	snd, err := s.Claim(ctx, chat)
+	snd, err := out.Claim(ctx, chat)
 	if err != nil || snd == nil {
 		t.Fatalf("claim: %v %v", snd, err)
 	}
 	var sent []string
 	for len(snd.Items) > 0 {
 		sent = append(sent, string(snd.Items[0].Body))
-		if err := s.Next(ctx, snd, snd.Items[0].ID); err != nil {
+		if err := out.Next(ctx, snd, snd.Items[0].ID); err != nil {
 			t.Fatalf("next: %v", err)
 		}
 	}
@@ -205,10 +207,10 @@ func TestRedisStoreOnCluster(t *testing.T) {
 	if c, ok, err := s.Load(ctx, chat); err != nil || !ok || len(c.Seen) != 1 {
 		t.Errorf("load: %+v %v %v", c, ok, err)
 	}
-	if first, err := s.Once(ctx, chat, "group", time.Minute); err != nil || !first {
+	if first, err := out.Once(ctx, chat, "group", time.Minute); err != nil || !first {
 		t.Errorf("once: %v %v", first, err)
 	}
-	if again, _ := s.Once(ctx, chat, "group", time.Minute); again {
+	if again, _ := out.Once(ctx, chat, "group", time.Minute); again {
 		t.Errorf("a notice flag was set twice")
 	}
 	// /forget: record, outbox and flags gone.
@@ -216,10 +218,10 @@ func TestRedisStoreOnCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Commit(ctx, sess, nil, nil); err != nil {
+	if _, err := out.Commit(ctx, sess, nil, nil); err != nil {
 		t.Fatalf("forget: %v", err)
 	}
-	if err := s.ForgetFlags(ctx, chat, "group"); err != nil {
+	if err := out.ForgetFlags(ctx, chat, "group"); err != nil {
 		t.Fatalf("forget flags: %v", err)
 	}
 	for _, part := range []string{"state", "out", "once:group"} {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
@@ -37,6 +38,7 @@ type live struct {
 	bopts  bot.Options
 	dopts  Options
 	desk   *Desk
+	b      *bot.Bot
 	cancel context.CancelFunc
 	done   chan error
 	tr     *locales.Catalog
@@ -86,13 +88,13 @@ func (l *live) run() {
 	var b *bot.Bot
 	do.Resume = ResumeFunc(func(ctx context.Context, chat int64) error { return b.Resume(ctx, chat) })
 	do.Limits = botLimits{&b} // the desk's messages under the bot's own limits, as serve wires it
-	do.Notices = botNotices{&b}
+	do.Outbox = botOutbox{&b}
 	d, err := New(do)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	o := l.bopts
-	o.Client, o.AdviserNotice, o.Intercept = c, d.OpenNotice, d.Intercept
+	o.Client, o.AdviserNotice, o.Intercept, o.AfterSend = c, d.OpenNotice, d.Intercept, d.AfterSend()
 	o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
 		return d.ForgetNotice(ctx, chat, st.Lang)
 	}
@@ -101,7 +103,7 @@ func (l *live) run() {
 		l.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l.desk, l.cancel, l.done = d, cancel, make(chan error, 1)
+	l.desk, l.b, l.cancel, l.done = d, b, cancel, make(chan error, 1)
 	go func() { l.done <- b.Run(ctx) }()
 	go d.Run(ctx, time.Hour) // relays the users' waiting messages, as serve runs it
 }
@@ -369,11 +371,11 @@ func TestThroughTheBotPlainGroup(t *testing.T) {
 	}
 }
 
-// botNotices puts the desk's notices in the outbox of the bot a run started.
-type botNotices struct{ b **bot.Bot }
+// botOutbox puts the desk's messages in the outboxes of the bot a run started.
+type botOutbox struct{ b **bot.Bot }
 
-func (n botNotices) Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error {
-	return (*n.b).Notify(ctx, chat, key, m)
+func (o botOutbox) Put(ctx context.Context, chat int64, once string, msgs ...outbox.Message) (bool, error) {
+	return (*o.b).Put(ctx, chat, once, msgs...)
 }
 
 // botLimits waits under the limits of the bot a run started.

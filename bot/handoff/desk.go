@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/internal/lang"
@@ -29,11 +30,6 @@ type Caller = telegram.Caller
 // messages draw on the same overall and per-chat budgets as the bot's
 // replies (the advisers' group gets 20 messages a minute in all).
 type Limiter = telegram.Limiter
-
-// Notifier puts a message in a user's outbox once per key (bot.Bot.Notify).
-type Notifier interface {
-	Notify(ctx context.Context, chat int64, key string, m telegram.SendMessage) error
-}
 
 // Resumer gives a user back to the bot after a close, at the engine's
 // current question (bot.Bot.Resume).
@@ -82,11 +78,13 @@ type Options struct {
 	// Services names the services already shown to the user on the card
 	// (see NamesFrom); nil lists their ids.
 	Services ServiceNames
-	// Notices, when set, carries the desk's notices to users through the
-	// user's outbox (bot.Bot.Notify): saved before sent, in order with the
-	// bot's replies, once per notice key whatever the retries and
-	// replicas. Without it they are sent directly.
-	Notices Notifier
+	// Outbox, when set, carries every message the desk sends (relays both
+	// ways, notices to users, posts in the group) through the chat's
+	// outbox (bot.Bot.Put, with AfterSend's hooks given to the bot):
+	// saved before sent, in order with the bot's replies, once per key
+	// whatever the retries, replicas and crashes. Without it (the desk run
+	// alone) they are sent at once.
+	Outbox Outbox
 	// Resume offers the user to go on with the bot after a close (the
 	// engine's current question); nil sends only the closing message.
 	Resume Resumer
@@ -229,53 +227,11 @@ func (d *Desk) Active(ctx context.Context, chat int64) (bool, error) {
 	return s.open(), err
 }
 
-// call calls the Bot API through the shared sender: the bot's rate limits
-// and the one error policy of telegram.Sender (a 403 at once, a long
-// retry_after waited out, a migrated group followed).
-func (d *Desk) call(ctx context.Context, method string, p telegram.Params) (json.RawMessage, error) {
-	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
-	raw, err := d.tg.Do(ctx, chat, method, p)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-	return raw, nil
-}
-
-// do makes one typed Bot API call through the shared sender.
-func (d *Desk) do(ctx context.Context, r telegram.Request) (json.RawMessage, error) {
-	return d.call(ctx, r.Method(), r.Params())
-}
-
-// send sends a text and returns the new message id.
-func (d *Desk) send(ctx context.Context, chat int64, text string, extra telegram.Params) (int64, error) {
-	p := telegram.Params{"chat_id": strconv.FormatInt(chat, 10), "text": text}
-	for k, v := range extra {
-		p[k] = v
-	}
-	raw, err := d.call(ctx, "sendMessage", p)
-	if err != nil {
-		return 0, err
-	}
-	var m struct {
-		MessageID int64 `json:"message_id"`
-	}
-	_ = json.Unmarshal(raw, &m)
-	return m.MessageID, nil
-}
-
-// toUser tells the user something in their language. With a key and
-// Options.Notices, through the user's outbox, once per key; without a key
-// (a notice that must reach the user before a relay sent right after it),
-// directly.
+// toUser tells the user something in their language, through the user's
+// outbox, once per key.
 func (d *Desk) toUser(ctx context.Context, chat int64, l lang.Lang, id string, data map[string]any, m telegram.SendMessage, key string) {
 	m.ChatID, m.Text = chat, d.o.T.T(l, id, data)
-	var err error
-	if d.o.Notices != nil && key != "" {
-		err = d.o.Notices.Notify(ctx, chat, key, m)
-	} else {
-		_, err = d.do(ctx, m)
-	}
-	if err != nil {
+	if err := d.put(ctx, chat, "notice:"+key, outbox.Message{Request: m}); err != nil {
 		d.m.fail(failNotify)
 		d.log.Warn("telling a user", "msg", id, "err", err)
 	}
@@ -336,8 +292,9 @@ func (d *Desk) firstName(ctx context.Context, chat int64) string {
 func (d *Desk) Open(ctx context.Context, chat int64, st dialog.State) error {
 	notice, err := d.OpenNotice(ctx, chat, "", st)
 	if notice != "" {
-		if _, serr := d.send(ctx, chat, notice, nil); serr != nil {
-			d.log.Warn("telling a user what happens next", "err", serr)
+		m := telegram.SendMessage{ChatID: chat, Text: notice}
+		if perr := d.put(ctx, chat, "notice:ho:open:"+randomID(9), outbox.Message{Request: m}); perr != nil {
+			d.log.Warn("telling a user what happens next", "err", perr)
 		}
 	}
 	return err
@@ -424,12 +381,12 @@ func (d *Desk) openNotice(ctx context.Context, chat int64, key string, st dialog
 	}
 	text := c.text()
 	if msg == 0 {
-		extra := telegram.Params{}
-		if thread != 0 {
-			extra["message_thread_id"] = strconv.FormatInt(thread, 10)
-		}
-		telegram.JSON(extra, "reply_markup", cardButtons(cardID, false))
-		msg, err = d.send(ctx, d.o.AdvisersChatID, text+"\n\n"+statusWaiting, extra)
+		// Posted at once (see do): the opening is itself an outbox item.
+		kb := cardButtons(cardID, false)
+		var raw json.RawMessage
+		raw, err = d.do(ctx, telegram.SendMessage{ChatID: d.o.AdvisersChatID, ThreadID: thread,
+			Text: text + "\n\n" + statusWaiting, Keyboard: &kb})
+		msg = messageID(raw)
 		if err != nil {
 			_ = d.o.Records.close(ctx, rec.ID, 0, "failed", now)
 			d.dropOpening(ctx, chat, key)

@@ -8,6 +8,20 @@
 // closed hours shown when advisers come back, the retention purge).
 // Records lists handoffs (Summary) for the staff console, through cmd/dalil.
 //
+// Every message the desk sends goes through a chat's outbox
+// (Options.Outbox, bot.Bot.Put): a user's messages to the advisers' group,
+// an adviser's answers (after the "an adviser answers you" notice, in the
+// same Put) and the desk's notices to the user, its notes and lists in
+// the group. Each is saved before it is sent, sent once per key (a relay's
+// key is its update's) across replicas, restarts and crashes, in order per
+// chat, under the bot's limits and its sender's one error policy. What the
+// desk must record of a sent message (a relay's id, mapped to the user for
+// replies and noted for /forget; a refusal to tell the adviser) is done in
+// its after-send hooks (AfterSend, given to the bot), once the message is
+// out. Only the calls whose answer is needed at once stay direct and typed
+// (see Desk.do). Without an outbox (the desk run alone, in its tests)
+// messages are sent at once, through the same hooks.
+//
 // State lives in Redis and PostgreSQL only, so handoffs survive restarts
 // and work with several replicas. Redis keys (prefix "dalil:ho"), each with
 // a hash tag so they work under Redis Cluster:

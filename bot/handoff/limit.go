@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 )
 
@@ -41,12 +42,14 @@ type relayItem struct {
 	Thread  int64  `json:"th,omitempty"`
 	Card    int64  `json:"cd,omitempty"`
 	Tries   int    `json:"n,omitempty"`
+	// Key is the update's (updateKey): the relay's once key in the outbox.
+	Key string `json:"k,omitempty"`
 }
 
 func (it relayItem) text() bool { return it.Copy == 0 }
 
-func itemOf(m *telegram.Message, s state) relayItem {
-	it := relayItem{Thread: s.int("thread"), Card: s.int("card")}
+func itemOf(m *telegram.Message, s state, key string) relayItem {
+	it := relayItem{Thread: s.int("thread"), Card: s.int("card"), Key: key}
 	if m.Text != "" && m.Media() == "" && m.Location == nil && m.Venue == nil {
 		it.Text = m.Text
 	} else {
@@ -182,10 +185,18 @@ func (d *Desk) flush(ctx context.Context, chat int64) error {
 			n++
 		}
 	}
-	sendErr := d.deliver(ctx, chat, items[:n])
+	// Once per merge: the same first update and count, put again after a
+	// failed trip to Redis, is not relayed twice.
+	once := "relay:" + items[0].Key + "+" + strconv.Itoa(n)
+	if items[0].Key == "" { // kept by an older version
+		once = "relay:" + randomID(9)
+	}
+	sendErr := d.deliver(ctx, chat, once, items[:n])
 	rest := items[n:]
 	if sendErr != nil {
-		d.m.fail(failToAdviser)
+		if !told(sendErr) {
+			d.m.fail(failToAdviser)
+		}
 		var keep []relayItem
 		for _, it := range items[:n] {
 			if it.Tries++; it.Tries < maxRelayTries {
@@ -220,77 +231,39 @@ func (d *Desk) flush(ctx context.Context, chat int64) error {
 	return d.schedule(ctx, chat, next)
 }
 
-// deliver sends items to the group as one message (texts merged, each
-// quoted under the user header) or, for a copy, as the copy; long texts
-// are split to fit Telegram's limit. The messages are mapped for replies
-// and noted for /forget.
-func (d *Desk) deliver(ctx context.Context, chat int64, items []relayItem) error {
+// deliver puts items in the group's outbox, once per once key, as one
+// message (texts merged, each quoted under the user header) or, for a
+// copy, as the copy; long texts are split to fit Telegram's limit. Once
+// sent, the messages are mapped for replies and noted for /forget
+// (relayedSent).
+func (d *Desk) deliver(ctx context.Context, chat int64, once string, items []relayItem) error {
 	first := items[0]
-	p := telegram.Params{"chat_id": strconv.FormatInt(d.o.AdvisersChatID, 10)}
-	if first.Thread != 0 {
-		p["message_thread_id"] = strconv.FormatInt(first.Thread, 10)
-	} else if first.Card != 0 {
-		// In a plain group a copy says nothing of who wrote it: it
-		// answers the card, which does.
-		p["reply_to_message_id"] = strconv.FormatInt(first.Card, 10)
-		p["allow_sending_without_reply"] = "true"
-	}
-	var ids []int64
+	thread, card := where(first.Thread, first.Card)
+	note := map[string]string{"user": strconv.FormatInt(chat, 10)}
+	var msgs []outbox.Message
 	if !first.text() {
-		p["from_chat_id"], p["message_id"] = strconv.FormatInt(chat, 10), strconv.FormatInt(first.Copy, 10)
+		r := telegram.CopyMessage{ChatID: d.o.AdvisersChatID, ThreadID: thread, ReplyTo: card, AllowWithoutReply: true,
+			FromChatID: chat, MessageID: first.Copy}
 		if first.Caption != "" {
-			p["caption"], p["caption_entities"] = marked([]string{first.Caption})
+			r.Caption, r.CaptionEntities = marked([]string{first.Caption})
 		}
-		id, err := d.sendID(ctx, "copyMessage", p)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, id)
+		msgs = append(msgs, outbox.Message{Request: r, After: afterRelayed, Note: note})
 	} else {
 		var parts []string
 		for _, it := range items {
 			parts = append(parts, it.Text)
 		}
 		for _, chunk := range chunks(parts, maxTextRunes-utf16Len(userHeader)-1) {
-			q := telegram.Params{}
-			for k, v := range p {
-				q[k] = v
-			}
-			q["text"], q["entities"] = marked(chunk)
-			id, err := d.sendID(ctx, "sendMessage", q)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
+			r := telegram.SendMessage{ChatID: d.o.AdvisersChatID, ThreadID: thread, ReplyTo: card, AllowWithoutReply: true}
+			r.Text, r.Entities = marked(chunk)
+			msgs = append(msgs, outbox.Message{Request: r, After: afterRelayed, Note: note})
 		}
+	}
+	if err := d.put(ctx, d.o.AdvisersChatID, once, msgs...); err != nil {
+		return err
 	}
 	d.m.relayed.WithLabelValues("to_advisers").Add(float64(len(items)))
-	now := d.o.Now()
-	for _, id := range ids {
-		if id == 0 {
-			continue
-		}
-		if err := d.o.Redis.Set(ctx, d.gkey("msg:"+strconv.FormatInt(id, 10)), chat, d.ttl()).Err(); err != nil {
-			return fmt.Errorf("saving the relay map: %w", err)
-		}
-		if err := d.posted(ctx, chat, id, now); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-// sendID calls a sending method and returns the new message's id.
-func (d *Desk) sendID(ctx context.Context, method string, p telegram.Params) (int64, error) {
-	raw, err := d.call(ctx, method, p)
-	if err != nil {
-		return 0, err
-	}
-	var r struct {
-		MessageID int64 `json:"message_id"`
-	}
-	_ = json.Unmarshal(raw, &r)
-	return r.MessageID, nil
 }
 
 // chunks groups parts into lists whose lengths (UTF-16, one more for each

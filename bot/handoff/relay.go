@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/locales"
 )
@@ -62,25 +63,52 @@ func (d *Desk) Intercept(ctx context.Context, up *telegram.Update) bool {
 }
 
 // first reports whether this update is seen for the first time (a
-// redelivery or another replica's copy is not).
-func (d *Desk) first(ctx context.Context, chat int64, up *telegram.Update) bool {
-	// The id with what the update carries: a Bot API server whose ids
-	// started again from 1 (a reset local server) sends new updates under
-	// old ids, which must not be dropped.
+// redelivery or another replica's copy is not), and notes it seen.
+func (d *Desk) first(ctx context.Context, up *telegram.Update) bool {
+	ok, err := d.o.Redis.SetNX(ctx, d.seenKey(up), 1, d.within(dedupTTL)).Result()
+	if err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+		return true
+	}
+	return ok
+}
+
+// The key names the update only, not the chat: a flag that outlived
+// /forget would otherwise keep the user's chat id for a day.
+func (d *Desk) seenKey(up *telegram.Update) string { return d.o.Prefix + ":up:" + updateKey(up) }
+
+// seen reports whether a relayed update was handled already (a
+// redelivery). It is noted handled (handled) once its relay is in an
+// outbox, not before: a crash in between relays it when it comes again,
+// and the relay's once key in the outbox keeps that to one relay.
+func (d *Desk) seen(ctx context.Context, up *telegram.Update) bool {
+	n, err := d.o.Redis.Exists(ctx, d.seenKey(up)).Result()
+	if err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+		return false
+	}
+	return n > 0
+}
+
+// handled notes a relayed update handled (see seen).
+func (d *Desk) handled(ctx context.Context, up *telegram.Update) {
+	if err := d.o.Redis.Set(ctx, d.seenKey(up), 1, d.within(dedupTTL)).Err(); err != nil {
+		d.log.Warn("update dedup flag", "err", err)
+	}
+}
+
+// updateKey names an update: its id with what it carries, since a Bot API
+// server whose ids started again from 1 (a reset local server) sends new
+// updates under old ids, which must not be dropped. It keys the update's
+// relay in the outbox: one relay per update, whatever the redeliveries.
+func updateKey(up *telegram.Update) string {
 	id := strconv.FormatInt(up.UpdateID, 10)
 	if m := up.Message; m != nil {
 		id += "." + strconv.FormatInt(m.MessageID, 10) + "." + strconv.FormatInt(m.Date, 10)
 	} else if cq := up.CallbackQuery; cq != nil {
 		id += "." + cq.ID
 	}
-	// The key names the update only, not the chat: a flag that outlived
-	// /forget would otherwise keep the user's chat id for a day.
-	ok, err := d.o.Redis.SetNX(ctx, d.o.Prefix+":up:"+id, 1, d.within(dedupTTL)).Result()
-	if err != nil {
-		d.log.Warn("update dedup flag", "err", err)
-		return true
-	}
-	return ok
+	return id
 }
 
 // Engine callbacks that still work while a person holds the conversation:
@@ -124,20 +152,23 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 			return true, nil
 		}
 	}
-	if !d.first(ctx, chat, up) {
+	if d.seen(ctx, up) {
 		return true, nil
 	}
+	defer d.handled(ctx, up)
 	now := d.o.Now()
 	// Under the user's relay limit (limit.go): now, or merged later.
-	it := itemOf(m, s)
+	it := itemOf(m, s, updateKey(up))
 	goes, err := d.admit(ctx, chat, it)
 	if err != nil {
 		d.m.fail(failToAdviser)
 		return true, counted{fmt.Errorf("relaying to the advisers: %w", err)}
 	}
 	if goes {
-		if err := d.deliver(ctx, chat, []relayItem{it}); err != nil {
-			d.m.fail(failToAdviser)
+		if err := d.deliver(ctx, chat, "relay:"+it.Key, []relayItem{it}); err != nil {
+			if !told(err) {
+				d.m.fail(failToAdviser)
+			}
 			if qerr := d.requeue(ctx, chat, it); qerr != nil {
 				d.log.Error("keeping a user's message to relay later", "err", qerr)
 			}
@@ -162,22 +193,15 @@ func (d *Desk) user(ctx context.Context, chat int64, s state, up *telegram.Updat
 	return true, nil
 }
 
-// pass carries message m of chat from to chat to: a plain text is sent as
-// text (every client and Bot API server shows it as it is), anything else
-// is copied with copyMessage so that nothing is lost (file, caption,
-// location, contact). It returns the new message's id.
-func (d *Desk) pass(ctx context.Context, to, from int64, m *telegram.Message, extra telegram.Params) (int64, error) {
-	p := telegram.Params{"chat_id": strconv.FormatInt(to, 10)}
-	method := "copyMessage"
+// passed is message m of chat from carried to chat to: a plain text is
+// sent as text (every client and Bot API server shows it as it is),
+// anything else is copied with copyMessage so that nothing is lost (file,
+// caption, location, contact).
+func passed(to, from int64, m *telegram.Message) telegram.Request {
 	if m.Text != "" && m.Media() == "" && m.Location == nil && m.Venue == nil {
-		method, p["text"] = "sendMessage", m.Text
-	} else {
-		p["from_chat_id"], p["message_id"] = strconv.FormatInt(from, 10), strconv.FormatInt(m.MessageID, 10)
+		return telegram.SendMessage{ChatID: to, Text: m.Text}
 	}
-	for k, v := range extra {
-		p[k] = v
-	}
-	return d.sendID(ctx, method, p)
+	return telegram.CopyMessage{ChatID: to, FromChatID: from, MessageID: m.MessageID}
 }
 
 // phoneOf returns a number the user left for a call back: a shared
@@ -202,28 +226,18 @@ func (d *Desk) callBack(ctx context.Context, chat int64, s state, phone string) 
 	if err := d.o.Redis.HSet(ctx, d.ukey(chat, "h"), "askphone", "", "phone", "1").Err(); err != nil {
 		return fmt.Errorf("saving handoff state: %w", err)
 	}
-	d.note(ctx, chat, s, "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
+	d.note(ctx, chat, s, "phone:"+s["id"], "📞 Rappel demandé au "+phone+" ("+s["label"]+")")
 	d.toUser(ctx, chat, s.lang(), "handoff.user.phonethanks", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:phone:"+s["id"])
 	return nil
 }
 
 // note posts a line for the advisers where they follow this user (chat):
-// the topic, or as an answer to the card.
-func (d *Desk) note(ctx context.Context, chat int64, s state, text string) {
-	p := telegram.Params{}
-	if t := s.int("thread"); t != 0 {
-		p["message_thread_id"] = strconv.FormatInt(t, 10)
-	} else if s["card"] != "" {
-		p["reply_to_message_id"] = s["card"]
-		p["allow_sending_without_reply"] = "true"
-	}
-	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
-	if err != nil {
+// the topic, or as an answer to the card; once per key.
+func (d *Desk) note(ctx context.Context, chat int64, s state, key, text string) {
+	thread, card := where(s.int("thread"), s.int("card"))
+	m := telegram.SendMessage{ThreadID: thread, ReplyTo: card, AllowWithoutReply: true, Text: text}
+	if err := d.post(ctx, "note:"+key, m, postedMsg, chat); err != nil {
 		d.m.fail(failNotify)
-		d.log.Warn("note to the advisers", "err", err)
-		return
-	}
-	if err := d.posted(ctx, chat, id, d.o.Now()); err != nil {
 		d.log.Warn("note to the advisers", "err", err)
 	}
 }
@@ -311,7 +325,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 		if ok, err := d.member(ctx, m.From.ID); err != nil || !ok {
 			return d.memberFailed(ctx, m, err)
 		}
-		return d.pending(ctx, m.MessageThreadID)
+		return d.pending(ctx, m.MessageThreadID, updateKey(up))
 	}
 	chat, err := d.target(ctx, m)
 	if err != nil || chat == 0 {
@@ -325,9 +339,10 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 		d.log.Info("message from a non-member of the advisers' group not relayed")
 		return nil
 	}
-	if !d.first(ctx, d.o.AdvisersChatID, up) {
+	if d.seen(ctx, up) {
 		return nil
 	}
+	defer d.handled(ctx, up)
 	s, err := d.load(ctx, chat)
 	if err != nil {
 		return err
@@ -344,7 +359,7 @@ func (d *Desk) group(ctx context.Context, up *telegram.Update) error {
 	case "take", "prendre":
 		return d.take(ctx, chat, s, m.From, "command")
 	}
-	return d.relay(ctx, chat, s, m)
+	return d.relay(ctx, chat, s, m, updateKey(up))
 }
 
 // memberFailed tells the sender their message was not relayed because
@@ -360,11 +375,18 @@ func (d *Desk) memberFailed(ctx context.Context, m *telegram.Message, err error)
 
 // reply answers an adviser's message in the group.
 func (d *Desk) reply(ctx context.Context, m *telegram.Message, text string) {
-	p := telegram.Params{"reply_to_message_id": strconv.FormatInt(m.MessageID, 10), "allow_sending_without_reply": "true"}
+	var thread int64
 	if m.MessageThreadID != 0 && m.IsTopicMessage {
-		p["message_thread_id"] = strconv.FormatInt(m.MessageThreadID, 10)
+		thread = m.MessageThreadID
 	}
-	if _, err := d.send(ctx, d.o.AdvisersChatID, text, p); err != nil {
+	d.replyTo(ctx, m.MessageID, thread, text)
+}
+
+// replyTo answers message msg (in topic thread, 0 for none) in the group,
+// once per message and text.
+func (d *Desk) replyTo(ctx context.Context, msg, thread int64, text string) {
+	m := telegram.SendMessage{ThreadID: thread, ReplyTo: msg, AllowWithoutReply: true, Text: text}
+	if err := d.post(ctx, "reply:"+strconv.FormatInt(msg, 10)+":"+textKey(text), m, ""); err != nil {
 		d.log.Warn("answer in the advisers' group", "err", err)
 	}
 }
@@ -380,9 +402,10 @@ if ARGV[2] == '1' then
 end
 return redis.call('HSETNX', KEYS[1], 'holder', ARGV[1])`)
 
-// relay copies an adviser's message to the user. Answering takes the
-// conversation when nobody holds it; someone else's needs a take over.
-func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message) error {
+// relay copies an adviser's message to the user, once per update key.
+// Answering takes the conversation when nobody holds it; someone else's
+// needs a take over.
+func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Message, key string) error {
 	from := strconv.FormatInt(m.From.ID, 10)
 	hk := d.ukey(chat, "h")
 	res, err := takeScript.Run(ctx, d.o.Redis, []string{hk}, from, "0", "").Int()
@@ -412,34 +435,46 @@ func (d *Desk) relay(ctx context.Context, chat int64, s state, m *telegram.Messa
 		d.m.wait.Observe(d.o.Now().Sub(s.opened()).Seconds())
 		d.editCard(ctx, s, d.takenLine(s))
 	}
+	// The adviser's message, after the user learns who answers (once per
+	// adviser, not before every message): one Put, so they stay in this
+	// order and go once for this update (a redelivery, a retry, another
+	// replica put nothing more). A refusal is told in the group once the
+	// sender gives up (toUserSent).
+	var thread int64
+	if m.MessageThreadID != 0 && m.IsTopicMessage {
+		thread = m.MessageThreadID
+	}
+	note := func(notice string) map[string]string {
+		return map[string]string{"msg": strconv.FormatInt(m.MessageID, 10), "thread": strconv.FormatInt(thread, 10), "notice": notice}
+	}
+	var msgs []outbox.Message
 	l := s.lang()
 	if s["spoke"] != from {
-		// The user learns who answers once per adviser, not before every
-		// message.
-		if d.o.HideName {
-			d.toUser(ctx, chat, l, "handoff.user.adviser.anon", nil, telegram.SendMessage{}, "")
-		} else {
+		text := d.o.T.T(l, "handoff.user.adviser.anon", nil)
+		if !d.o.HideName {
 			name := m.From.FirstName
 			if l.RTL() {
 				name = locales.Isolate(name)
 			}
-			d.toUser(ctx, chat, l, "handoff.user.adviser", map[string]any{"Name": name}, telegram.SendMessage{}, "")
+			text = d.o.T.T(l, "handoff.user.adviser", map[string]any{"Name": name})
 		}
+		// Hooked too: a user who blocked the bot has the whole outbox
+		// dropped at this first message, the relay's own hook never told.
+		msgs = append(msgs, outbox.Message{Request: telegram.SendMessage{ChatID: chat, Text: text}, After: afterToUser, Note: note("1")})
+	}
+	msgs = append(msgs, outbox.Message{Request: passed(chat, d.o.AdvisersChatID, m), After: afterToUser, Note: note("")})
+	if err := d.put(ctx, chat, "relay:"+key, msgs...); err != nil {
+		if told(err) {
+			return nil // sent at once and refused: toUserSent told the group
+		}
+		d.m.fail(failToUser)
+		return counted{fmt.Errorf("relaying to the user: %w", err)}
+	}
+	if s["spoke"] != from {
 		if err := d.o.Redis.HSet(ctx, hk, "spoke", from).Err(); err != nil {
 			return fmt.Errorf("saving handoff state: %w", err)
 		}
 	}
-	if _, err := d.pass(ctx, chat, d.o.AdvisersChatID, m, nil); err != nil {
-		var te *telegram.Error
-		if errors.As(err, &te) && te.Code == 403 {
-			d.m.fail(failBlocked)
-			d.reply(ctx, m, "Non transmis : la personne a bloqué le bot.")
-			return nil
-		}
-		d.m.fail(failToUser)
-		return counted{fmt.Errorf("copying to the user: %w", err)}
-	}
-	d.m.relayed.WithLabelValues("to_user").Inc()
 	now := d.o.Now()
 	if err := d.o.Records.answered(ctx, s["id"], m.From.ID, now); err != nil {
 		return err
@@ -559,7 +594,7 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 		answer("Cette demande est déjà close.")
 		return nil
 	}
-	if !d.first(ctx, d.o.AdvisersChatID, up) {
+	if !d.first(ctx, up) {
 		again = true
 		return nil
 	}
@@ -573,11 +608,8 @@ func (d *Desk) button(ctx context.Context, up *telegram.Update, cq *telegram.Cal
 
 // answerPress answers a button press, with a toast when text is set.
 func (d *Desk) answerPress(ctx context.Context, id, text string) {
-	p := telegram.Params{"callback_query_id": id}
-	if text != "" {
-		p["text"] = text
-	}
-	if _, err := d.call(ctx, "answerCallbackQuery", p); err != nil {
+	// At once (see do): Telegram waits for the answer to stop the spinner.
+	if _, err := d.do(ctx, telegram.AnswerCallbackQuery{ID: id, Text: text}); err != nil {
 		d.log.Warn("answering a button", "err", err)
 	}
 }
@@ -616,7 +648,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 	}
 	d.editCard(ctx, s, status)
 	if outcome == "closed" {
-		d.note(ctx, chat, s, "✔️ Conversation rendue à l'assistant.")
+		d.note(ctx, chat, s, "closed:"+s["id"], "✔️ Conversation rendue à l'assistant.")
 	}
 	if tell {
 		d.toUser(ctx, chat, s.lang(), "handoff.user.closed", nil, telegram.SendMessage{RemoveKeyboard: true}, "ho:closed:"+s["id"])
@@ -630,7 +662,7 @@ func (d *Desk) close(ctx context.Context, chat, adviser int64, adviserName, outc
 }
 
 // pending lists the requests nobody answered yet, longest waiting first.
-func (d *Desk) pending(ctx context.Context, thread int64) error {
+func (d *Desk) pending(ctx context.Context, thread int64, key string) error {
 	lines, chats, err := d.waitingLines(ctx, func(state) bool { return true })
 	if err != nil {
 		return err
@@ -639,26 +671,7 @@ func (d *Desk) pending(ctx context.Context, thread int64) error {
 	if len(lines) > 0 {
 		text = fmt.Sprintf("%d demande(s) en attente :\n%s", len(lines), strings.Join(lines, "\n"))
 	}
-	p := telegram.Params{}
-	if thread != 0 {
-		p["message_thread_id"] = strconv.FormatInt(thread, 10)
-	}
-	id, err := d.send(ctx, d.o.AdvisersChatID, text, p)
-	if err != nil {
-		return err
-	}
-	return d.listed(ctx, chats, id)
-}
-
-// listed notes a list posted in the group (/pending, back in office) for
-// each user it names, so that /forget removes it too.
-func (d *Desk) listed(ctx context.Context, chats []int64, id int64) error {
-	for _, c := range chats {
-		if err := d.postedAs(ctx, c, postedList, id, d.o.Now()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.post(ctx, "pending:"+key, telegram.SendMessage{ThreadID: thread, Text: text}, postedList, chats...)
 }
 
 // waitingLines describes the open handoffs nobody took that keep says to.
@@ -787,11 +800,8 @@ func (d *Desk) backInOffice(ctx context.Context, now time.Time) error {
 	}
 	text := fmt.Sprintf("☀️ Bonjour ! %d demande(s) arrivée(s) hors heures de bureau attendent une réponse :\n%s",
 		len(lines), strings.Join(lines, "\n"))
-	id, err := d.send(ctx, d.o.AdvisersChatID, text, nil)
-	if err != nil {
-		return err
-	}
-	return d.listed(ctx, chats, id)
+	// Each request listed was claimed above: the list goes once.
+	return d.post(ctx, "office:"+randomID(9), telegram.SendMessage{Text: text}, postedList, chats...)
 }
 
 // relayFlushEvery is how often the users' waiting messages are looked at.

@@ -1,9 +1,22 @@
-// Package outbox holds the messages the service owes at a later time
-// (scheduled messages: a follow-up in 7 days, an alert at 9:00) until they
-// are due, then hands each, once, to the per-chat ordered send path (the
-// chat's outbox in the conversation store, sent by bot's sender).
+// Package outbox holds what the service owes Telegram: the chats' outboxes
+// (Chats, chats.go), where every message the service sends waits until
+// sent, and scheduled messages (Scheduler, this file), kept until due and
+// then put in their chats' outboxes.
 //
-// Layout in Redis, all under one hash tag so that each step is one atomic
+// A chat's outbox is a Redis list of rendered Bot API calls in the chat's
+// keys of the conversation store, sent in order by one sender at a time
+// (the send lock), each item removed only once sent. Replies are saved
+// with the conversation in one atomic write (Chats.Commit hands them to
+// redisstore.Store.Commit as an opaque tail), messages from elsewhere
+// (the adviser desk's relays and notices, due scheduled messages) once per
+// key (Chats.Enqueue). The bot renders the items and sends them; an item
+// may name an after-send hook (Message, AfterSend) told what became of it.
+//
+// Scheduled messages (a follow-up in 7 days, an alert at 9:00) are held
+// until they are due, then handed, once each, to the per-chat ordered send
+// path (the chat's outbox, sent by bot's sender).
+//
+// Scheduled messages in Redis, all under one hash tag so that each step is one atomic
 // script even on a Redis Cluster:
 //
 //	P:{sched}:due    sorted set: entry → due time (ms)

@@ -73,6 +73,7 @@ func TestScheduleOncePerKey(t *testing.T) {
 func TestDispatcherTakeover(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	store := redisstore.New(rdb, redisstore.Options{Prefix: prefix})
+	outboxes := outbox.NewChats(store)
 	opts := outbox.Options{Prefix: prefix, Lease: 500 * time.Millisecond, Every: 20 * time.Millisecond, Batch: 7, Log: quiet}
 	first, second := outbox.New(rdb, opts), outbox.New(rdb, opts)
 	ctx := context.Background()
@@ -98,7 +99,7 @@ func TestDispatcherTakeover(t *testing.T) {
 		}
 	}
 	enqueue := func(ctx context.Context, d outbox.Due) error {
-		_, _, err := store.Enqueue(ctx, d.Chat, "sched:"+d.Entry, []redisstore.Item{{ID: d.Entry[:20], Body: d.Payload}})
+		_, _, err := outboxes.Enqueue(ctx, d.Chat, "sched:"+d.Entry, []outbox.Item{{ID: d.Entry[:20], Body: d.Payload}})
 		return err
 	}
 	ctx1, crash := context.WithCancel(ctx)

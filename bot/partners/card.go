@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/vocab"
@@ -223,8 +223,15 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 	return true
 }
 
+// put puts msgs in chat's outbox once per key, the partners' keys apart
+// from the other parts' in the same chat.
+func (p *Partners) put(ctx context.Context, chat int64, key string, msgs ...outbox.Message) (bool, error) {
+	return p.o.Out.Put(ctx, chat, "partners:"+key, msgs...)
+}
+
+// post puts one call in chat's outbox, once per key.
 func (p *Partners) post(ctx context.Context, chat int64, key string, r telegram.Request) {
-	if err := p.o.Out.Post(ctx, chat, bot.Posting{Key: key, Call: r}); err != nil {
+	if _, err := p.put(ctx, chat, key, outbox.Message{Request: r}); err != nil {
 		p.log.Error("posting to a group", "method", r.Method(), "err", err)
 	}
 }

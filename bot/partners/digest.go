@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/requests"
 )
@@ -100,7 +100,7 @@ func (p *Partners) digest(ctx context.Context, org, week string, since time.Time
 		"Declined": c[requests.Declined], "Helped": c[requests.Helped], "NotHelped": c[requests.NotHelped],
 		"Withdrawn": c[requests.Withdrawn]})
 	m := telegram.SendMessage{ChatID: g.Chat, Text: text, NoPreview: true}
-	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "digest:" + week + ":" + org, Call: m}); err != nil {
+	if _, err := p.put(ctx, g.Chat, "digest:"+week+":"+org, outbox.Message{Request: m}); err != nil {
 		return err
 	}
 	return p.o.Redis.Set(ctx, flag, 1, 8*24*time.Hour).Err()

@@ -425,29 +425,36 @@ func TestDigestOncePerWeek(t *testing.T) {
 	}
 }
 
-func TestWithdrawRightAfterDelivery(t *testing.T) {
+func TestWithdrawBeforeTheCardIsOut(t *testing.T) {
 	h := newHarness(t)
 	h.linked(lang.FR)
 	ctx := context.Background()
+	// 20 cards fill the group's limit: the 21st waits its turn.
+	for i := range 20 {
+		if err := h.p.Deliver(ctx, h.request("r00000002"+strconv.Itoa(10+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := h.request("r00000000c3")
-	// The edit is posted at once after the card, before it may have gone
-	// out: it finds the card when it is sent.
 	if err := h.p.Deliver(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.p.Withdraw(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := h.srv.WaitReceived(h.group, 1, wait)
+	// The card goes out first (the chat's order), then the notice, and the
+	// card is edited as soon as it is out.
+	ms, err := h.srv.WaitReceived(h.group, 22, wait)
 	if err != nil {
 		t.Fatal(err)
 	}
-	card := h.waitEdited(ms[0].ID, 1)
-	if strings.Contains(card.Text, "Salma") || !strings.Contains(card.Text, "retirée") {
-		t.Fatalf("card after the withdrawal: %s", card.Text)
+	card, notice := ms[20], ms[21]
+	if !strings.Contains(notice.Text, r.ID) || strings.Contains(notice.Text, "Salma") {
+		t.Fatalf("notice: %q", notice.Text)
 	}
-	if n := len(h.srv.Received(h.group)); n != 1 {
-		t.Fatalf("%d messages, want the card alone:%s", n, bottest.Texts(h.srv.Received(h.group)))
+	card = h.waitEdited(card.ID, 1)
+	if strings.Contains(card.Text, "Salma") || !strings.Contains(card.Text, "retirée") || len(card.Buttons) != 0 {
+		t.Fatalf("card after the withdrawal: %s", card.Text)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/pseudonym"
@@ -22,10 +22,9 @@ import (
 // Outbox is how the partners' messages and edits leave: the bot's one
 // outbox (*bot.Bot implements it).
 type Outbox interface {
-	// Post sends a call to chat once per key; a card's id is kept under
-	// its name, and the edits and reminders that refer to it by that name
-	// get it when they are sent.
-	Post(ctx context.Context, chat int64, p bot.Posting) error
+	// Put puts msgs in chat's outbox once per once key; a message's
+	// after-send hook (Partners.AfterSend) is told when it is out.
+	Put(ctx context.Context, chat int64, once string, msgs ...outbox.Message) (bool, error)
 	// AnswerPress answers a button press (a toast, no message).
 	AnswerPress(ctx context.Context, chat int64, id, text string) error
 }
@@ -264,10 +263,7 @@ func (p *Partners) link(ctx context.Context, up *telegram.Update, m *telegram.Me
 
 // say posts a text to a chat through the outbox, once per key.
 func (p *Partners) say(ctx context.Context, chat int64, key string, l lang.Lang, id string, data map[string]any, replyTo int64) {
-	m := telegram.SendMessage{ChatID: chat, Text: p.o.T.T(l, id, data), ReplyTo: replyTo, NoPreview: true}
-	if err := p.o.Out.Post(ctx, chat, bot.Posting{Key: key, Call: m}); err != nil {
-		p.log.Error("posting to a group", "msg", id, "err", err)
-	}
+	p.post(ctx, chat, key, telegram.SendMessage{ChatID: chat, Text: p.o.T.T(l, id, data), ReplyTo: replyTo, NoPreview: true})
 }
 
 func (p *Partners) orgName(ctx context.Context, org string, l lang.Lang) string {
@@ -297,10 +293,54 @@ func isolate(l lang.Lang, s string) string {
 	return "\u2068" + s + "\u2069"
 }
 
-// cardKeep names a card's message id for the bot's outbox; with the group,
-// since an organisation may link another group later.
-func cardKeep(chat int64, id string) string {
-	return "pcard:" + strconv.FormatInt(chat, 10) + ":" + id
+// cardTTL is how long a card's message id is kept (to edit it, to reply
+// to it), and a withdrawal waits for a card still owed.
+const cardTTL = 90 * 24 * time.Hour
+
+// afterCard is the after-send hook of the cards (AfterSend); Note: "id",
+// the request.
+const afterCard = "partners.card"
+
+// AfterSend returns the partners' hooks, for bot.Options.AfterSend: a
+// card's message id is kept once the card is out.
+func (p *Partners) AfterSend() map[string]outbox.AfterSend {
+	return map[string]outbox.AfterSend{afterCard: p.cardSent}
+}
+
+func (p *Partners) cardKey(chat int64, id string) string {
+	return p.key("card:" + strconv.FormatInt(chat, 10) + ":" + id)
+}
+
+// cardSent keeps the id of a card just sent. If the person withdrew the
+// request while the card was still owed, the card is edited at once.
+func (p *Partners) cardSent(ctx context.Context, s outbox.Sent) {
+	id := s.Note["id"]
+	if s.MessageID == 0 {
+		p.log.Error("a request's card was not delivered", "request", id, "err", s.Err)
+		return
+	}
+	if err := p.o.Redis.Set(ctx, p.cardKey(s.Chat, id), s.MessageID, cardTTL).Err(); err != nil {
+		p.log.Error("keeping a card's message id", "request", id, "err", err)
+	}
+	n, err := p.o.Redis.Exists(ctx, p.key("withdrawn:"+id)).Result()
+	if err != nil {
+		p.log.Error("reading a withdrawal", "request", id, "err", err)
+	}
+	if n > 0 {
+		p.editWithdrawn(ctx, s.Chat, s.MessageID, id)
+	}
+}
+
+// cardID is the message id of a request's card in chat; 0 when not known.
+func (p *Partners) cardID(ctx context.Context, chat int64, id string) (int64, error) {
+	v, err := p.o.Redis.Get(ctx, p.cardKey(chat, id)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading a card's message id: %w", err)
+	}
+	return v, nil
 }
 
 // Deliver posts the request's card to its organisation's group, once:
@@ -314,18 +354,18 @@ func (p *Partners) Deliver(ctx context.Context, r *requests.Request) error {
 	if err != nil {
 		return fmt.Errorf("delivering request %s: %w", r.ID, err)
 	}
-	kb := p.buttons(g.Lang, r)
-	m := telegram.SendMessage{ChatID: g.Chat, Text: p.card(ctx, g.Lang, r), Keyboard: kb, NoPreview: true}
-	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "card:" + r.ID, Call: m, Keep: cardKeep(g.Chat, r.ID)}); err != nil {
+	m := telegram.SendMessage{ChatID: g.Chat, Text: p.card(ctx, g.Lang, r), Keyboard: p.buttons(g.Lang, r), NoPreview: true}
+	card := outbox.Message{Request: m, After: afterCard, Note: map[string]string{"id": r.ID}}
+	if _, err := p.put(ctx, g.Chat, "card:"+r.ID, card); err != nil {
 		return fmt.Errorf("delivering request %s: %w", r.ID, err)
 	}
 	return nil
 }
 
 // Withdraw edits the card to say the person withdrew the request, without
-// their data. The card's id is looked up when the edit is sent, after the
-// card if it was still owed; when it is not known (never posted here, or
-// long ago), the same words come as a notice naming the request only.
+// their data. When the card's id is not known yet, the group gets the same
+// words as a notice naming the request only, and a card still owed is
+// edited as soon as it is out (cardSent).
 func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 	g, err := p.o.Store.GroupOf(ctx, r.Org)
 	if errors.Is(err, requests.ErrNotFound) {
@@ -334,12 +374,36 @@ func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 	if err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
+	// Noted before the card's id is read: a card sent in between is
+	// edited by cardSent.
+	if err := p.o.Redis.Set(ctx, p.key("withdrawn:"+r.ID), 1, cardTTL).Err(); err != nil {
+		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
+	}
+	mid, err := p.cardID(ctx, g.Chat, r.ID)
+	if err != nil {
+		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
+	}
+	if mid != 0 {
+		p.editWithdrawn(ctx, g.Chat, mid, r.ID)
+		return nil
+	}
 	text := p.o.T.T(g.Lang, "partners.status.withdrawn", map[string]any{"ID": r.ID})
-	edit := telegram.EditMessageText{ChatID: g.Chat, Text: text}
-	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "withdraw:" + r.ID, Call: edit, Ref: cardKeep(g.Chat, r.ID)}); err != nil {
+	if _, err := p.put(ctx, g.Chat, "withdraw-notice:"+r.ID, outbox.Message{Request: telegram.SendMessage{ChatID: g.Chat, Text: text}}); err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// editWithdrawn edits a card to "withdrawn", once whoever asks
+// (Withdraw, or cardSent for a card sent after it).
+func (p *Partners) editWithdrawn(ctx context.Context, chat, msg int64, id string) {
+	g, err := p.o.Store.OrgOf(ctx, chat)
+	l := g.Lang
+	if err != nil {
+		l = lang.FR
+	}
+	text := p.o.T.T(l, "partners.status.withdrawn", map[string]any{"ID": id})
+	p.post(ctx, chat, "withdraw:"+id, telegram.EditMessageText{ChatID: chat, MessageID: msg, Text: text})
 }
 
 // Remind reminds the group of a request still unanswered, as a reply to
@@ -352,10 +416,14 @@ func (p *Partners) Remind(ctx context.Context, r *requests.Request, n int) error
 	if err != nil {
 		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
 	}
+	mid, err := p.cardID(ctx, g.Chat, r.ID)
+	if err != nil {
+		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
+	}
 	text := p.o.T.T(g.Lang, "partners.remind", map[string]any{
 		"ID": isolate(g.Lang, r.ID), "Service": p.serviceName(ctx, r.Service, g.Lang), "Time": isolate(g.Lang, p.when(r.SentAt))})
-	m := telegram.SendMessage{ChatID: g.Chat, Text: text, NoPreview: true}
-	if err := p.o.Out.Post(ctx, g.Chat, bot.Posting{Key: "remind:" + r.ID + ":" + strconv.Itoa(n), Call: m, Ref: cardKeep(g.Chat, r.ID)}); err != nil {
+	m := telegram.SendMessage{ChatID: g.Chat, Text: text, ReplyTo: mid, NoPreview: true}
+	if _, err := p.put(ctx, g.Chat, "remind:"+r.ID+":"+strconv.Itoa(n), outbox.Message{Request: m}); err != nil {
 		return fmt.Errorf("reminding of request %s: %w", r.ID, err)
 	}
 	return nil

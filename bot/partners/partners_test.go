@@ -19,6 +19,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/bottest"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/partners"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
@@ -173,19 +174,19 @@ func newHarness(t *testing.T) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var intercept func(ctx context.Context, up *telegram.Update) bool
-	h.b, err = bot.New(bot.Options{Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix + ":bot"}),
-		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, Matcher: catalogue.NewMemory(catalogue.Demo()), T: tr,
-		ChatInterval: time.Millisecond, GroupWindow: time.Second, SendBackoff: 20 * time.Millisecond, Grace: 2 * time.Second, Log: log,
-		Intercept: func(ctx context.Context, up *telegram.Update) bool { return intercept(ctx, up) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.opts = partners.Options{Store: h.store, Out: h.b, People: h.people, T: tr, Names: names{},
+	// The partners first (the bot takes their hooks at construction),
+	// their outbox the bot built next.
+	h.opts = partners.Options{Store: h.store, Out: lateBot{h}, People: h.people, T: tr, Names: names{},
 		Orgs:       func(context.Context) ([]string, error) { return []string{"org-a", "org-b"}, nil },
 		Pseudonyms: keys, Redis: rdb, Prefix: prefix + ":partners", BotName: bottest.BotUsername, Now: h.clock.Now, Log: log}
 	h.p = h.partners()
-	intercept = h.p.Intercept
+	h.b, err = bot.New(bot.Options{Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix + ":bot"}),
+		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, Matcher: catalogue.NewMemory(catalogue.Demo()), T: tr,
+		ChatInterval: time.Millisecond, GroupWindow: time.Second, SendBackoff: 20 * time.Millisecond, Grace: 2 * time.Second, Log: log,
+		Intercept: h.p.Intercept, AfterSend: h.p.AfterSend()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.b.Run(ctx) }()
@@ -194,6 +195,17 @@ func newHarness(t *testing.T) *harness {
 		<-done
 	})
 	return h
+}
+
+// lateBot is the harness's bot as the partners' outbox, bound once built.
+type lateBot struct{ h *harness }
+
+func (l lateBot) Put(ctx context.Context, chat int64, once string, msgs ...outbox.Message) (bool, error) {
+	return l.h.b.Put(ctx, chat, once, msgs...)
+}
+
+func (l lateBot) AnswerPress(ctx context.Context, chat int64, id, text string) error {
+	return l.h.b.AnswerPress(ctx, chat, id, text)
 }
 
 // partners builds another Partners on the same store, Redis and outbox
@@ -245,7 +257,7 @@ func (h *harness) card(r *requests.Request) bottest.Message {
 	}
 	// The card's id is kept once it is sent.
 	if !h.srv.WaitFor(func() bool {
-		id, err := h.b.SentID(context.Background(), fmt.Sprintf("pcard:%d:%s", h.group, r.ID))
+		id, err := h.rdb.Get(context.Background(), fmt.Sprintf("%s:card:%d:%s", h.opts.Prefix, h.group, r.ID)).Int64()
 		return err == nil && id == ms[n].ID
 	}, wait) {
 		h.t.Fatal("the card's message id was not kept")

@@ -207,7 +207,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int64, limit int, timeou
 	p := Params{"offset": strconv.FormatInt(offset, 10), "limit": strconv.Itoa(limit),
 		"timeout": strconv.Itoa(int(timeout / time.Second))}
 	if allowed != nil {
-		JSON(p, "allowed_updates", allowed)
+		setJSON(p, "allowed_updates", allowed)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+15*time.Second)
 	defer cancel()
@@ -226,7 +226,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int64, limit int, timeou
 func (c *Client) SetWebhook(ctx context.Context, url, secret string, allowed []string) error {
 	p := Params{"url": url, "secret_token": secret, "max_connections": "40"}
 	if allowed != nil {
-		JSON(p, "allowed_updates", allowed)
+		setJSON(p, "allowed_updates", allowed)
 	}
 	return c.CallInto(ctx, "setWebhook", p, nil)
 }
@@ -240,17 +240,11 @@ func (c *Client) DeleteWebhook(ctx context.Context) error {
 func (c *Client) SendMessage(ctx context.Context, chatID int64, text string, kb *InlineKeyboard) (*Message, error) {
 	p := Params{"chat_id": strconv.FormatInt(chatID, 10), "text": text}
 	if kb != nil {
-		JSON(p, "reply_markup", kb)
+		setJSON(p, "reply_markup", kb)
 	}
 	var m Message
 	if err := c.CallInto(ctx, "sendMessage", p, &m); err != nil {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// JSON sets key to the JSON form of v (Bot API object parameters).
-func JSON(p Params, key string, v any) {
-	b, _ := json.Marshal(v)
-	p[key] = string(b)
 }

@@ -33,10 +33,15 @@ func setJSON(p Params, key string, v any) {
 type SendMessage struct {
 	ChatID, ThreadID int64
 	Text             string
-	ReplyTo          int64           // message answered, 0 for none
-	Keyboard         *InlineKeyboard // inline buttons under the text
-	RemoveKeyboard   bool            // take away a reply keyboard shown before
-	NoPreview        bool            // no link preview
+	ReplyTo          int64 // message answered, 0 for none
+	// AllowWithoutReply sends the message even when ReplyTo was deleted.
+	AllowWithoutReply bool
+	// Entities is the text's formatting, as the Bot API's JSON array of
+	// MessageEntity ("" for none).
+	Entities       string
+	Keyboard       *InlineKeyboard // inline buttons under the text
+	RemoveKeyboard bool            // take away a reply keyboard shown before
+	NoPreview      bool            // no link preview
 	// ReplyKeyboard is a reply keyboard (buttons replacing the user's
 	// keyboard, such as sharing a phone number), when neither of the above.
 	ReplyKeyboard *ReplyKeyboard
@@ -59,8 +64,9 @@ func (SendMessage) Method() string { return "sendMessage" }
 func (r SendMessage) Params() Params {
 	p := chatParams(r.ChatID, r.ThreadID)
 	p["text"] = r.Text
-	if r.ReplyTo != 0 {
-		p["reply_to_message_id"] = id(r.ReplyTo)
+	replyParams(p, r.ReplyTo, r.AllowWithoutReply)
+	if r.Entities != "" {
+		p["entities"] = r.Entities
 	}
 	switch {
 	case r.Keyboard != nil:
@@ -72,6 +78,42 @@ func (r SendMessage) Params() Params {
 	}
 	if r.NoPreview {
 		p["link_preview_options"] = `{"is_disabled":true}`
+	}
+	return p
+}
+
+func replyParams(p Params, to int64, allowWithout bool) {
+	if to != 0 {
+		p["reply_to_message_id"] = id(to)
+		if allowWithout {
+			p["allow_sending_without_reply"] = "true"
+		}
+	}
+}
+
+// CopyMessage copies a message (a photo, a file, a location…) from one
+// chat to another without a link to the original.
+type CopyMessage struct {
+	ChatID, ThreadID  int64
+	FromChatID        int64
+	MessageID         int64
+	ReplyTo           int64 // message answered, 0 for none
+	AllowWithoutReply bool
+	// Caption replaces the original's caption when set, with its
+	// formatting (CaptionEntities, a JSON array of MessageEntity).
+	Caption, CaptionEntities string
+}
+
+func (CopyMessage) Method() string { return "copyMessage" }
+func (r CopyMessage) Params() Params {
+	p := chatParams(r.ChatID, r.ThreadID)
+	p["from_chat_id"], p["message_id"] = id(r.FromChatID), id(r.MessageID)
+	replyParams(p, r.ReplyTo, r.AllowWithoutReply)
+	if r.Caption != "" {
+		p["caption"] = r.Caption
+		if r.CaptionEntities != "" {
+			p["caption_entities"] = r.CaptionEntities
+		}
 	}
 	return p
 }

@@ -21,6 +21,16 @@ func TestRequestParams(t *testing.T) {
 		{SendMessage{ChatID: group, ThreadID: 77, ReplyTo: 9, Text: "x", RemoveKeyboard: true}, "sendMessage", Params{
 			"chat_id": "-1001234567890", "message_thread_id": "77", "reply_to_message_id": "9", "text": "x",
 			"reply_markup": `{"remove_keyboard":true}`}},
+		{SendMessage{ChatID: group, ReplyTo: 9, AllowWithoutReply: true, Text: "x", Entities: `[{"type":"blockquote","offset":0,"length":1}]`}, "sendMessage", Params{
+			"chat_id": "-1001234567890", "reply_to_message_id": "9", "allow_sending_without_reply": "true", "text": "x",
+			"entities": `[{"type":"blockquote","offset":0,"length":1}]`}},
+		{CopyMessage{ChatID: group, ThreadID: 77, FromChatID: user, MessageID: 4, Caption: "c", CaptionEntities: "[]"}, "copyMessage", Params{
+			"chat_id": "-1001234567890", "message_thread_id": "77", "from_chat_id": "5000000001", "message_id": "4",
+			"caption": "c", "caption_entities": "[]"}},
+		{CopyMessage{ChatID: user, FromChatID: group, MessageID: 4, ReplyTo: 2, AllowWithoutReply: true}, "copyMessage", Params{
+			"chat_id": "5000000001", "from_chat_id": "-1001234567890", "message_id": "4",
+			"reply_to_message_id": "2", "allow_sending_without_reply": "true"}},
+		{AnswerCallbackQuery{ID: "q2", Text: "C'est à vous."}, "answerCallbackQuery", Params{"callback_query_id": "q2", "text": "C'est à vous."}},
 		{EditMessageReplyMarkup{ChatID: user, MessageID: 12}, "editMessageReplyMarkup", Params{
 			"chat_id": "5000000001", "message_id": "12", "reply_markup": `{"inline_keyboard":[]}`}},
 		{EditMessageText{ChatID: group, MessageID: 3, Text: "card"}, "editMessageText", Params{

@@ -6,7 +6,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
-	"github.com/dalil-tt/dalil/bot/telegram"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
 )
@@ -24,7 +24,7 @@ func (m *Main) newDesk() (*handoff.Desk, error) {
 	if hours.Loc == nil { // a Config built by hand (tests)
 		hours = handoff.DefaultHours()
 	}
-	return handoff.New(handoff.Options{API: m.Telegram, Limits: deskBot{m}, Resume: deskBot{m}, Notices: deskBot{m}, Redis: m.Redis, Records: m.Records,
+	return handoff.New(handoff.Options{API: m.Telegram, Limits: deskBot{m}, Resume: deskBot{m}, Outbox: deskBot{m}, Redis: m.Redis, Records: m.Records,
 		T: m.T, AdvisersChatID: cfg.AdvisersChatID, Pseudonyms: cfg.Pseudonyms, StateTTL: cfg.StateTTL,
 		Hours: &hours, Wait: cfg.Handoff.Wait, HideName: cfg.Handoff.HideName, Retention: cfg.Handoff.Retention,
 		Services: serviceNames(m.Matcher), Log: m.Log})
@@ -43,18 +43,21 @@ func (d deskBot) WaitTurn(ctx context.Context, chat int64, countsInChat bool) er
 
 func (d deskBot) Resume(ctx context.Context, chat int64) error { return d.m.Bot.Resume(ctx, chat) }
 
-// Notify puts one of the desk's notices in the user's outbox, once per key.
-func (d deskBot) Notify(ctx context.Context, chat int64, key string, msg telegram.SendMessage) error {
-	return d.m.Bot.Notify(ctx, chat, key, msg)
+// Put puts the desk's messages (relays, notices, posts in the group) in a
+// chat's outbox, once per key.
+func (d deskBot) Put(ctx context.Context, chat int64, once string, msgs ...outbox.Message) (bool, error) {
+	return d.m.Bot.Put(ctx, chat, once, msgs...)
 }
 
 // wireDesk plugs the desk into the bot's options: it sees every update
-// first (the advisers' group, users in a handoff), opens handoffs, and
+// first (the advisers' group, users in a handoff), opens handoffs, records
+// what its messages became once sent (a relay's id, for replies), and
 // /forget removes the user from the advisers' group too (the user is told
 // what could not be removed there).
 func wireDesk(desk *handoff.Desk, o *bot.Options) {
 	o.Adviser, o.AdviserNotice = nil, desk.OpenNotice
 	o.Intercept = desk.Intercept
+	o.AfterSend = desk.AfterSend()
 	o.ForgetNotice = func(ctx context.Context, chat int64, st dialog.State) (string, error) {
 		return desk.ForgetNotice(ctx, chat, st.Lang)
 	}

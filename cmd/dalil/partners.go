@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/dalil-tt/dalil/bot"
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/partners"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
@@ -21,10 +23,15 @@ func (m *Main) newPartners() (*partners.Partners, error) {
 		BotName: m.Telegram.Self.Username, Log: m.Log})
 }
 
-// wirePartners lets the partners see updates after the desk: /link and
-// the cards' buttons in the organisations' groups.
+// wirePartners lets the partners see updates after the desk (/link and
+// the cards' buttons in the organisations' groups) and gives the bot
+// their after-send hooks beside the desk's.
 func wirePartners(p *partners.Partners, o *bot.Options) {
 	o.Intercept = intercepts(o.Intercept, p.Intercept)
+	hooks := map[string]outbox.AfterSend{}
+	maps.Copy(hooks, o.AfterSend)
+	maps.Copy(hooks, p.AfterSend())
+	o.AfterSend = hooks
 }
 
 // intercepts chains the bot's interceptors: the first that takes an
@@ -64,8 +71,8 @@ func catalogueList(mt catalogue.Matcher) func(context.Context) ([]*catalogue.Ser
 // deskBot: the bot needs the partners' Intercept at construction.
 type partnersBot struct{ m *Main }
 
-func (p partnersBot) Post(ctx context.Context, chat int64, posting bot.Posting) error {
-	return p.m.Bot.Post(ctx, chat, posting)
+func (p partnersBot) Put(ctx context.Context, chat int64, once string, msgs ...outbox.Message) (bool, error) {
+	return p.m.Bot.Put(ctx, chat, once, msgs...)
 }
 
 func (p partnersBot) AnswerPress(ctx context.Context, chat int64, id, text string) error {

@@ -45,9 +45,9 @@ func testStore(t *testing.T, o redisstore.Options) *redisstore.Store {
 	return redisstore.New(rdb, o)
 }
 
-func TestCommitSendInOrder(t *testing.T) {
+func TestCommitAndReload(t *testing.T) {
 	ctx := context.Background()
-	s := testStore(t, redisstore.Options{})
+	s := testStore(t, redisstore.Options{LockTTL: 150 * time.Millisecond})
 	sess, err := s.Begin(ctx, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +60,10 @@ func TestCommitSendInOrder(t *testing.T) {
 	}
 	conv := &redisstore.Conversation{State: dialog.State{Lang: lang.ARY, Node: "need"}}
 	conv.MarkHandled(7)
-	snd, err := s.Commit(ctx, sess, conv, []redisstore.Item{{ID: "7.0", Body: []byte(`{"a":1}`)}, {ID: "7.1", Body: []byte(`b|c`)}})
-	if err != nil || snd == nil || snd.Head().ID != "7.0" || string(snd.Head().Body) != `{"a":1}` {
-		t.Fatalf("commit: %+v %v", snd, err)
+	if head, err := s.Commit(ctx, sess, conv, nil); err != nil || head != nil {
+		t.Fatalf("commit: %v %v", head, err)
 	}
-	// The conversation lock is free at once; a second commit while sending
-	// does not get a second sender: the first one sends its items too.
+	// The conversation lock is free at once.
 	sess2, err := s.Begin(ctx, 42)
 	if err != nil {
 		t.Fatalf("conversation lock kept after commit: %v", err)
@@ -73,110 +71,29 @@ func TestCommitSendInOrder(t *testing.T) {
 	if !sess2.Found || sess2.Conv.State.Lang != lang.ARY || !sess2.Conv.Handled(7) || sess2.Conv.Handled(8) {
 		t.Fatalf("reloaded: %+v", sess2.Conv)
 	}
-	snd2, err := s.Commit(ctx, sess2, &sess2.Conv, []redisstore.Item{{ID: "8.0", Body: []byte("c")}})
-	if err != nil || snd2 != nil {
-		t.Fatalf("second commit got a sender %+v (%v) while one is sending", snd2, err)
-	}
-	var got []string
-	for snd.Head() != nil {
-		got = append(got, snd.Head().ID)
-		if err := s.Next(ctx, snd, snd.Head().ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if fmt.Sprint(got) != "[7.0 7.1 8.0]" {
-		t.Fatalf("sent %v", got)
-	}
-	if snd, err := s.Claim(ctx, 42); snd != nil || err != nil {
-		t.Fatalf("claim of an empty outbox: %+v %v", snd, err)
-	}
-}
-
-func TestNextMarksSeveralInOrder(t *testing.T) {
-	ctx := context.Background()
-	s := testStore(t, redisstore.Options{})
-	sess, _ := s.Begin(ctx, 11)
-	var items []redisstore.Item
-	for i := range 6 {
-		items = append(items, redisstore.Item{ID: fmt.Sprintf("5.%d", i), Body: []byte("m")})
-	}
-	snd, err := s.Commit(ctx, sess, &redisstore.Conversation{}, items)
-	if err != nil || len(snd.Items) != 4 {
-		t.Fatalf("window: %+v %v", snd, err)
-	}
-	// An id out of order stops the marking: nothing after it is dropped.
-	if err := s.Next(ctx, snd, "5.0", "5.2"); err != nil || snd.Head().ID != "5.1" {
-		t.Fatalf("after 5.0,5.2: head %+v %v", snd.Head(), err)
-	}
-	if err := s.Next(ctx, snd, "5.1", "5.2", "5.3"); err != nil || snd.Head().ID != "5.4" || len(snd.Items) != 2 {
-		t.Fatalf("after 5.1-5.3: %+v %v", snd.Items, err)
-	}
-	if err := s.Next(ctx, snd, "5.4", "5.5"); err != nil || snd.Head() != nil {
-		t.Fatalf("end: %+v %v", snd.Items, err)
-	}
-}
-
-func TestOwedRepliesSurviveACrash(t *testing.T) {
-	ctx := context.Background()
-	s := testStore(t, redisstore.Options{LockTTL: 150 * time.Millisecond})
-	sess, _ := s.Begin(ctx, 5)
-	dead, err := s.Commit(ctx, sess, &redisstore.Conversation{}, []redisstore.Item{{ID: "1.0", Body: []byte("hello|world")}})
-	if err != nil || dead == nil {
-		t.Fatal(err)
-	}
-	// The process "dies" here, before sending. Another one finds the reply owed.
-	var owed []int64
-	if err := s.Owed(ctx, func(c int64) { owed = append(owed, c) }); err != nil || len(owed) != 1 || owed[0] != 5 {
-		t.Fatalf("owed: %v %v", owed, err)
-	}
-	if snd, _ := s.Claim(ctx, 5); snd != nil {
-		t.Fatal("claimed while the dead sender's lock is still valid")
-	}
-	expired(t, s, s.Key(5, "send"))
-	snd, err := s.Claim(ctx, 5)
-	if err != nil || snd == nil || snd.Head().ID != "1.0" || string(snd.Head().Body) != "hello|world" {
-		t.Fatalf("claim: %+v %v", snd, err)
-	}
-	// The dead sender's late acknowledgement is refused.
-	if err := s.Next(ctx, dead, "1.0"); !errors.Is(err, redisstore.ErrLockLost) {
-		t.Fatalf("stale ack: %v", err)
-	}
-	if err := s.Next(ctx, snd, "1.0"); err != nil || snd.Head() != nil {
-		t.Fatalf("next: %+v %v", snd.Head(), err)
-	}
-	// A dead conversation lock frees itself too, and a late commit is refused.
-	sess, _ = s.Begin(ctx, 6)
-	expired(t, s, s.Key(6, "lock"))
-	other, err := s.Lock(ctx, 6, time.Second)
+	// A dead conversation lock frees itself, and a late commit is refused.
+	expired(t, s, s.Key(42, "lock"))
+	other, err := s.Lock(ctx, 42, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Commit(ctx, sess, &redisstore.Conversation{}, nil); !errors.Is(err, redisstore.ErrLockLost) {
+	if _, err := s.Commit(ctx, sess2, &redisstore.Conversation{}, nil); !errors.Is(err, redisstore.ErrLockLost) {
 		t.Fatalf("stale commit: %v", err)
 	}
-	s.Unlock(ctx, other)
-}
-
-func TestForgetAndBlocked(t *testing.T) {
-	ctx := context.Background()
-	s := testStore(t, redisstore.Options{})
-	sess, _ := s.Begin(ctx, 9)
-	snd, _ := s.Commit(ctx, sess, &redisstore.Conversation{State: dialog.State{Source: "fair"}}, []redisstore.Item{{ID: "1.0", Body: []byte("x")}})
-	s.Next(ctx, snd, "1.0")
-	sess, _ = s.Begin(ctx, 9)
-	snd, err := s.Commit(ctx, sess, nil, []redisstore.Item{{ID: "2.0", Body: []byte("done")}, {ID: "2.1", Body: []byte("more")}})
-	if err != nil || snd == nil || snd.Head().ID != "2.0" {
+	// Erasing (/forget) deletes the record, and a tail's list and parts,
+	// but leaves its lock to its holder.
+	rdb := s.Client()
+	rdb.RPush(ctx, s.Key(42, "l"), "owed")
+	rdb.Set(ctx, s.Key(42, "k"), "holder", time.Minute)
+	rdb.Set(ctx, s.Key(42, "e"), "1", time.Minute)
+	if _, err := s.Commit(ctx, other, nil, &redisstore.Tail{List: "l", Lock: "k", Erase: []string{"e"}, Token: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, found, _ := s.Load(ctx, 9); found {
-		t.Fatal("record kept after forget")
+	if n, _ := rdb.Exists(ctx, s.Key(42, "state"), s.Key(42, "l"), s.Key(42, "e"), s.Key(42, "lock")).Result(); n != 0 {
+		t.Fatalf("%d keys left after an erasing commit", n)
 	}
-	// Blocked: drop what is owed and free the send lock.
-	if err := s.Stop(ctx, snd, true); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := s.Client().Exists(ctx, s.Key(9, "out"), s.Key(9, "send"), s.Key(9, "lock")).Result(); n != 0 {
-		t.Fatalf("%d keys left after the user blocked the bot", n)
+	if v, _ := rdb.Get(ctx, s.Key(42, "k")).Result(); v != "holder" {
+		t.Fatalf("the tail's lock taken from its holder: %q", v)
 	}
 }
 
