@@ -54,7 +54,8 @@ func intercepts(fs ...func(context.Context, *telegram.Update) bool) func(context
 }
 
 // catalogueList lists the services of the catalogue the bot answers from
-// (PostgreSQL or the demo in memory); nil for one that cannot list them.
+// (PostgreSQL or the demo in memory); an empty list for one that cannot
+// list them.
 func catalogueList(mt catalogue.Matcher) func(context.Context) ([]*catalogue.Service, error) {
 	switch c := mt.(type) {
 	case interface {
