@@ -672,6 +672,14 @@ func guessLang(up *telegram.Update) lang.Lang {
 	return lang.FR
 }
 
+// AnswerPress answers a button press taken by an interceptor, with a
+// short text shown to the one who pressed ("" for none). It is not a
+// message: it goes at once, not through the outbox.
+func (b *Bot) AnswerPress(ctx context.Context, chat int64, id, text string) error {
+	_, err := b.send.do(ctx, chat, outOf(telegram.AnswerCallbackQuery{ID: id, Text: text}))
+	return err
+}
+
 func (b *Bot) answer(ctx context.Context, chat int64, id string) {
 	o := outOf(telegram.AnswerCallbackQuery{ID: id})
 	if _, err := b.send.do(ctx, chat, o); err != nil {
