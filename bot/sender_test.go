@@ -17,6 +17,7 @@ func TestOutJSONMatchesEncodingJSON(t *testing.T) {
 		{Method: "editMessageReplyMarkup"},
 		{Method: "copyMessage", Params: map[string]string{"chat_id": "-100"}, After: "ho.relayed", Note: map[string]string{"user": "5000000001", "b": "é"}},
 		{Method: "sendMessage", Params: map[string]string{}, After: "x", Note: map[string]string{}},
+		{Method: "sendMessage", After: "x", Note: map[string]string{"n": "1"}},
 		{Method: "bad \xff utf8", Params: map[string]string{"z": "1", "a": "2", "m\x00": "\t"}},
 	} {
 		want, err := json.Marshal(o)
