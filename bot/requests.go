@@ -316,8 +316,12 @@ func (b *Bot) date(t time.Time, l lang.Lang) string {
 	if loc := b.o.Timing.Hours.Loc; loc != nil {
 		t = t.In(loc)
 	}
+	day := strconv.Itoa(t.Day())
+	if l == lang.FR && t.Day() == 1 {
+		day = "1er" // French writes the first of the month as an ordinal
+	}
 	return b.o.T.T(l, "request.date", map[string]any{
-		"Day": t.Day(), "Month": b.o.T.T(l, "request.month."+strconv.Itoa(int(t.Month())), nil), "Year": t.Year()})
+		"Day": day, "Month": b.o.T.T(l, "request.month."+strconv.Itoa(int(t.Month())), nil), "Year": t.Year()})
 }
 
 // stop is /stop: no more follow-ups (later, alerts too: here), the data

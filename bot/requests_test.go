@@ -149,7 +149,7 @@ func TestRequestConsent(t *testing.T) {
 		t.Fatalf("no card reached the organisation: %s", texts(got))
 	}
 	got = h.settle(chat)
-	if !strings.Contains(lastText(got), "Votre demande est envoyée") || !strings.Contains(lastText(got), "Elle a 3 jours ouvrables") ||
+	if !strings.Contains(lastText(got), "Votre demande est envoyée") || !strings.Contains(lastText(got), "L'organisme a 3 jours ouvrables") ||
 		!strings.Contains(lastText(got), "Dans 7 jours, je vous demanderai") || !strings.Contains(got[len(got)-1].Params["reply_markup"], "remove_keyboard") {
 		t.Fatalf("not told it was sent: %s", texts(got))
 	}
@@ -239,7 +239,7 @@ func TestRequestNews(t *testing.T) {
 	}{
 		{requests.Accept, "Jisr Microcrédit (fictif) a accepté votre demande (Microcrédit de démarrage)"},
 		{requests.MarkContact, "indique vous avoir contacté"},
-		{requests.DoneHelped, "elle a pu vous aider"},
+		{requests.DoneHelped, "l'organisme a pu vous aider"},
 	} {
 		got := act(t, h, store, "r0000000001", c.a, "")
 		if len(got) != 1 || !strings.Contains(got[0].Text, c.want) {
@@ -336,7 +336,7 @@ func TestRequestFollowUp(t *testing.T) {
 
 	r2 := request(t, store, "r0000000012", chat, lang.FR, true)
 	ask(r2, 1)
-	if got := h.press(chat, "Joint, mais sans aide"); outcome(r2.ID) != requests.NoHelp || !strings.Contains(texts(got), "Voir un autre service") {
+	if got := h.press(chat, "Je les ai joints"); outcome(r2.ID) != requests.NoHelp || !strings.Contains(texts(got), "Voir un autre service") {
 		t.Fatalf("no help: %s", texts(got))
 	}
 	r3 := request(t, store, "r0000000013", chat, lang.ARY, true)
@@ -359,7 +359,7 @@ func TestRequestsStopForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := texts(h.say(chat, "/requests"))
-	for _, want := range []string{"Vos 2 demandes", "Jisr Microcrédit (fictif) — Microcrédit de démarrage", "refusée (elle n'intervient pas dans votre zone)", "envoyée, pas encore de réponse", "envoyée le "} {
+	for _, want := range []string{"Vos 2 demandes", "Jisr Microcrédit (fictif) — Microcrédit de démarrage", "refusée (l'organisme n'intervient pas dans votre zone)", "envoyée, pas encore de réponse", "envoyée le "} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("/requests: no %q in %s", want, got)
 		}
