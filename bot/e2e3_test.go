@@ -77,7 +77,7 @@ func TestGroupToldOnceToTalkInPrivate(t *testing.T) {
 	h.srv.GroupText(group, 7, "bonjour tout le monde") // not for the bot
 	h.srv.GroupText(group, 7, "/start@"+bottest.BotUsername)
 	ms := h.wait(group, 1)
-	if !strings.Contains(ms[0].Text, "privé") || !hasArabic(ms[0].Text) || len(ms[0].Buttons) != 1 ||
+	if !strings.Contains(ms[0].Text, "privé") || !hasArabic(ms[0].Text) || len(ms[0].Buttons) != 1 || strings.Contains(ms[0].Text, "/link") ||
 		!strings.Contains(ms[0].Buttons[0][0].URL, "t.me/"+bottest.BotUsername) {
 		t.Fatalf("group notice: %+v", ms[0])
 	}

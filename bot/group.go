@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
 )
@@ -47,13 +48,18 @@ func (b *Bot) group(ctx context.Context, up *telegram.Update) {
 	// People in a group read different languages: the notice is in French
 	// and in Darija.
 	text := b.o.T.T(lang.FR, "bot.group.private", nil) + "\n\n" + b.o.T.T(lang.ARY, "bot.group.private", nil)
+	if b.requestsOn() {
+		// The group may be a partner organisation's, which adds the bot
+		// before linking: say how, in the organisations' two languages.
+		text += "\n\n" + b.o.T.T(lang.FR, "bot.group.link", nil) + "\n\n" + b.o.T.T(lang.AR, "bot.group.link", nil)
+	}
 	r := telegram.SendMessage{ChatID: chat, Text: text}
 	if b.name != "" {
 		r.Keyboard = &telegram.InlineKeyboard{InlineKeyboard: [][]telegram.InlineButton{{{
 			Text: b.o.T.T(lang.FR, "bot.group.button", nil) + " · " + b.o.T.T(lang.ARY, "bot.group.button", nil),
 			URL:  "https://t.me/" + b.name + "?start=group"}}}}
 	}
-	if _, err := b.send.do(ctx, chat, outOf(r)); err != nil {
+	if _, err := b.Put(ctx, chat, "group:private", outbox.Message{Request: r}); err != nil {
 		b.log.Warn("telling a group to talk in private", "err", err)
 	}
 }

@@ -439,3 +439,18 @@ func TestRequestClock(t *testing.T) {
 		t.Fatalf("follow-up after the restart: %s", texts(got))
 	}
 }
+
+// A group that adds the bot may be a partner organisation's, not linked
+// yet: with requests on, the notice says how to link it, in French and
+// Arabic; without them (TestGroupToldOnceToTalkInPrivate) it does not.
+func TestUnlinkedGroupToldHowToLink(t *testing.T) {
+	h, _, _ := withRequests(t)
+	const group = -1009000000001
+	h.srv.SetGroup(group, "Coopérative Nour", false)
+	h.srv.GroupText(group, 5000000007, "/start@"+bottest.BotUsername)
+	ms := h.wait(group, 1)
+	if !strings.Contains(ms[0].Text, "privé") || !strings.Contains(ms[0].Text, "/link suivi du code") ||
+		!strings.Contains(ms[0].Text, "مؤسسة شريكة") {
+		t.Fatalf("group notice without how to link: %q", ms[0].Text)
+	}
+}
