@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/mail"
 	"strings"
 	"time"
@@ -24,12 +23,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for sql.Open
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dalil-tt/dalil/dialog/treestore"
+	"github.com/dalil-tt/dalil/internal/pgmigrate"
 )
 
 // Role is what an account may do.
@@ -108,25 +106,7 @@ func Migrate(ctx context.Context, databaseURL string) error {
 // tables only, on an open database: the caller runs treestore.MigrateDB
 // before it (the console reads the tree versions).
 func MigrateDB(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("reading embedded staff migrations: %w", err)
-	}
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(5887940537704921960))
-	if err != nil {
-		return fmt.Errorf("creating the staff migration lock: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
-		goose.WithTableName("staff_goose_version"),
-		goose.WithSessionLocker(locker),
-		goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("preparing staff migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating the staff tables: %w", err)
-	}
-	return nil
+	return pgmigrate.Up(ctx, db, pgmigrate.Schema{Name: "staff", Files: pgmigrate.Sub(migrations, "migrations"), Table: "staff_goose_version", LockID: 5887940537704921960})
 }
 
 // Account is one staff member.

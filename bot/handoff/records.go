@@ -6,13 +6,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for sql.Open
+
+	"github.com/dalil-tt/dalil/internal/pgmigrate"
 )
 
 //go:embed migrations/*.sql
@@ -34,23 +33,7 @@ func Migrate(ctx context.Context, databaseURL string) error {
 
 // MigrateDB is Migrate on an open database.
 func MigrateDB(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("reading embedded handoff migrations: %w", err)
-	}
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(7310493115840257311))
-	if err != nil {
-		return fmt.Errorf("creating the handoff migration lock: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
-		goose.WithTableName(gooseTable), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("preparing handoff migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating the handoff tables: %w", err)
-	}
-	return nil
+	return pgmigrate.Up(ctx, db, pgmigrate.Schema{Name: "handoff", Files: pgmigrate.Sub(migrations, "migrations"), Table: gooseTable, LockID: 7310493115840257311})
 }
 
 // Records is the handoffs' history in PostgreSQL. A nil *Records records

@@ -13,18 +13,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for sql.Open
 
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/nlu"
+	"github.com/dalil-tt/dalil/internal/pgmigrate"
 )
 
 // Kind is what a version holds.
@@ -137,26 +135,8 @@ func Migrate(ctx context.Context, databaseURL string) error {
 
 // MigrateDB is Migrate on an open database.
 func MigrateDB(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("reading embedded tree migrations: %w", err)
-	}
 	// A lock id of its own: the catalogue's migrations may run at the same time.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(5887940537704921959))
-	if err != nil {
-		return fmt.Errorf("creating the tree migration lock: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
-		goose.WithTableName(gooseTable),
-		goose.WithSessionLocker(locker),
-		goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("preparing tree migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating the tree tables: %w", err)
-	}
-	return nil
+	return pgmigrate.Up(ctx, db, pgmigrate.Schema{Name: "tree", Files: pgmigrate.Sub(migrations, "migrations"), Table: gooseTable, LockID: 5887940537704921959})
 }
 
 // Store is the versions and the audit log. Safe for concurrent use.

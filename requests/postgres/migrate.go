@@ -8,12 +8,8 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"fmt"
-	"io/fs"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for goose
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+	"github.com/dalil-tt/dalil/internal/pgmigrate"
 )
 
 //go:embed migrations/*.sql
@@ -23,21 +19,5 @@ var migrations embed.FS
 // safe from several processes at once (own version table and lock). It
 // runs after the staff migrations: Reachable reads partner accounts.
 func MigrateDB(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("reading embedded requests migrations: %w", err)
-	}
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(4471920385577310017))
-	if err != nil {
-		return fmt.Errorf("creating the requests migration lock: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub,
-		goose.WithTableName("requests_goose_version"), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("preparing requests migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating the requests tables: %w", err)
-	}
-	return nil
+	return pgmigrate.Up(ctx, db, pgmigrate.Schema{Name: "requests", Files: pgmigrate.Sub(migrations, "migrations"), Table: "requests_goose_version", LockID: 4471920385577310017})
 }
