@@ -23,6 +23,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/requests"
 )
 
 // Engine is the dialog engine: a pure step from state and input to the new
@@ -133,6 +134,17 @@ type Options struct {
 	// messages (default 1s).
 	ScheduleEvery time.Duration
 
+	// Requests, Organisations and Finder turn "send my request" on (all
+	// three set): the requests' store, how they reach the organisations,
+	// and the services' names for the news and /requests.
+	Requests      requests.Store
+	Organisations requests.Organisations
+	Finder        catalogue.Finder
+	// Timing is the requests' timing the person is told of (the time an
+	// organisation has to answer, when the follow-up comes): the store's
+	// and the clock's; zero: requests.DefaultTiming.
+	Timing requests.Timing
+
 	// OnHandled, when set, is told how long each handled update took from
 	// receipt to its durable save (load measurements).
 	OnHandled func(updateID int64, d time.Duration)
@@ -233,6 +245,9 @@ func New(o Options) (*Bot, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Timing == (requests.Timing{}) {
+		o.Timing = requests.DefaultTiming()
 	}
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, out: outbox.NewChats(o.Store), m: m, log: o.Log, name: o.Client.Self.Username,
@@ -365,17 +380,40 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	}
 	conv := sess.Conv
 	var outs []out
-	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 {
+	if cq != nil && cq.Message != nil && cq.Message.ReplyMarkup != nil && len(cq.Message.ReplyMarkup.InlineKeyboard) > 0 &&
+		!strings.HasPrefix(cq.Data, dialog.DataRequest) { // a card stays: its request may be prepared again after a "no"
 		// The question is answered: its buttons go, so they cannot be
 		// pressed twice by mistake.
 		outs = append(outs, outOf(telegram.EditMessageReplyMarkup{ChatID: chat, MessageID: cq.Message.MessageID}))
 	}
 	forget := false
 	{ // kept as a block (it was an else) so that the merge with the outbox rewrite stays small
-		st, replies, effects := b.o.Engine.Step(conv.State, in)
+		var st dialog.State
+		var replies []dialog.Reply
+		var effects []dialog.Effect
+		if in.Kind == dialog.InButton && newsButton(in.Data) {
+			// A request's news button: answered by the bot, the
+			// conversation left where it is (requests.go).
+			news, err := b.news(ctx, chat, conv.State, in.Data)
+			if err != nil {
+				b.fail(ctx, sess, chat, conv.State.Lang, "answering a request's button", err)
+				return
+			}
+			outs = append(outs, news...)
+			st = conv.State
+		} else {
+			if in.Kind == dialog.InButton && strings.HasPrefix(in.Data, dialog.DataRequest) && b.requestsOn() {
+				// The names the preview shows: the engine does no I/O.
+				if in.Target, err = b.target(ctx, up, strings.TrimPrefix(in.Data, dialog.DataRequest), conv.State.Lang); err != nil {
+					b.fail(ctx, sess, chat, conv.State.Lang, "preparing a request", err)
+					return
+				}
+			}
+			st, replies, effects = b.o.Engine.Step(conv.State, in)
+		}
 		for _, r := range merge(replies) {
 			if r.Referral == nil {
-				outs = append(outs, b.message(chat, r.Text, r.Buttons)...)
+				outs = append(outs, b.reply(chat, r)...)
 				continue
 			}
 			// The engine asks for services (a referral, or the next page of
@@ -432,6 +470,13 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 						outs = append(outs, b.message(chat, notice, nil)...)
 					}
 				}
+				// Their requests: erased, and withdrawn from the organisations.
+				notice, err := b.forgetRequests(ctx, chat, conv.State.Lang)
+				if err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
+					return
+				}
+				outs = append(outs, b.message(chat, notice, nil)...)
 				// Nothing scheduled reaches a user who asked to be forgotten.
 				if _, err := b.sched.CancelChat(ctx, chat); err != nil {
 					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
@@ -446,6 +491,30 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 					}
 				}
 				forget = true
+			case dialog.EffectRequest:
+				// Sent by the chat's sender, outside the lock, once the
+				// state is saved with it (sendRequest).
+				b.m.effects.WithLabelValues("request_yes").Inc()
+				o, err := requestEffect(chat, e.Request)
+				if err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "sending a request", err)
+					return
+				}
+				outs = append(outs, o)
+			case dialog.EffectRequests:
+				text, err := b.listRequests(ctx, chat, orFR(st.Lang))
+				if err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "listing requests", err)
+					return
+				}
+				outs = append(outs, b.message(chat, text, nil)...)
+			case dialog.EffectStop:
+				text, err := b.stop(ctx, chat, orFR(st.Lang))
+				if err != nil {
+					b.fail(ctx, sess, chat, st.Lang, "stopping follow-ups", err)
+					return
+				}
+				outs = append(outs, b.message(chat, text, nil)...)
 			}
 		}
 		conv.State = st
@@ -633,6 +702,14 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
+			if o.Method == effectRequest {
+				if !b.sendRequest(ctx, snd, item.ID, o) {
+					b.stopSending(snd, false) // stopping: the effect stays owed
+					return
+				}
+				sent = append(sent, item.ID)
+				break
+			}
 			if o.Method == effectHandoff {
 				if !b.handoff(ctx, snd, item.ID, o) {
 					b.stopSending(snd, false) // stopping: the effect stays owed
@@ -764,6 +841,28 @@ func (b *Bot) message(chat int64, text string, buttons [][]dialog.Button) []out 
 	return outs
 }
 
+// reply renders one of the engine's replies: a message with its inline
+// buttons, or with the keyboard button that shares the person's phone, or
+// taking that keyboard away.
+func (b *Bot) reply(chat int64, r dialog.Reply) []out {
+	if r.Contact == "" && !r.RemoveKeyboard {
+		return b.message(chat, r.Text, r.Buttons)
+	}
+	outs := b.message(chat, r.Text, nil)
+	if len(outs) == 0 {
+		return nil
+	}
+	p := outs[len(outs)-1].Params
+	if r.Contact != "" {
+		kb, _ := json.Marshal(telegram.ReplyKeyboard{Keyboard: [][]telegram.KeyboardButton{{{Text: r.Contact, RequestContact: true}}},
+			ResizeKeyboard: true, OneTimeKeyboard: true}) // plain strings: always encodes
+		p["reply_markup"] = string(kb)
+	} else {
+		p["reply_markup"] = `{"remove_keyboard":true}`
+	}
+	return outs
+}
+
 func keyboard(buttons [][]dialog.Button) *telegram.InlineKeyboard {
 	kb := telegram.InlineKeyboard{InlineKeyboard: make([][]telegram.InlineButton, 0, len(buttons))}
 	for _, row := range buttons {
@@ -782,7 +881,7 @@ func keyboard(buttons [][]dialog.Button) *telegram.InlineKeyboard {
 func merge(replies []dialog.Reply) []dialog.Reply {
 	out := make([]dialog.Reply, 0, len(replies))
 	for _, r := range replies {
-		if n := len(out); n > 0 && r.Referral == nil && r.Text != "" {
+		if n := len(out); n > 0 && r.Referral == nil && r.Text != "" && r.Contact == "" && !r.RemoveKeyboard && out[n-1].Contact == "" && !out[n-1].RemoveKeyboard {
 			prev := &out[n-1]
 			if prev.Referral == nil && len(prev.Buttons) == 0 && prev.Text != "" &&
 				len([]rune(prev.Text))+len([]rune(r.Text)) < 3500 {

@@ -17,7 +17,22 @@
 //	     atomically ─▶ XACK
 //	  ─▶ sender (send lock): limits · telegram.Sender's one error policy · mark each item sent;
 //	     a handoff item is carried out here, outside the conversation lock (send lock renewed);
-//	     run again after a crash, under the same key (its item id), it posts no second card
+//	     run again after a crash, under the same key (its item id), it posts no second card;
+//	     a request the person said yes to (dalil.request) likewise
+//
+// # Requests to organisations (requests.go)
+//
+// With Options.Requests, Organisations and Finder set, each card of a
+// service whose organisation can receive requests (Store.Reachable, once
+// per page) has "send my request". The engine shows the preview and takes
+// the yes (dialog/request.go); the yes becomes an outbox item
+// (dalil.request) carried out by the chat's sender: the request is created
+// under an id derived from the item (run again after a crash, it finds it),
+// delivered to the organisation, and the person told. Bot is the
+// requests.People: the news of a request (Changed, Lapsed, FollowUp) go
+// through Notify, once per request and step ("req:<id>:<step>"); the
+// buttons they carry (the next service, a follow-up's answers) are answered
+// by the bot itself, the conversation left where it is.
 //
 // # Scheduled messages
 //

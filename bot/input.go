@@ -32,6 +32,15 @@ func input(up *telegram.Update, botName string, now time.Time) (in dialog.Input,
 		return in, false
 	}
 	switch {
+	case m.Contact != nil:
+		// A phone number for a request: only the person's own is taken
+		// (Telegram's contact button shares theirs; a contact card from
+		// the attachment menu may be anyone's).
+		in := dialog.Input{Kind: dialog.InContact, Text: m.Contact.PhoneNumber}
+		if m.From == nil || m.Contact.UserID != m.From.ID {
+			in.What = "other"
+		}
+		return in, true
 	case m.Location != nil || m.Venue != nil:
 		loc := m.Location
 		if loc == nil {

@@ -51,7 +51,12 @@ func TestInput(t *testing.T) {
 		{"sticker", `{"message":{"sticker":{"file_id":"x"},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "sticker"}},
 		{"voice", `{"message":{"voice":{"file_id":"x"},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "voice"}},
 		{"photo with caption", `{"message":{"photo":[{"file_id":"x"}],"caption":"hada","chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "photo"}},
-		{"contact", `{"message":{"contact":{"phone_number":"+2126"},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "contact"}},
+		// A contact is a phone number for a request; only the sender's own counts as theirs.
+		{"contact", `{"message":{"contact":{"phone_number":"+2126"},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InContact, Text: "+2126", What: "other"}},
+		{"own contact", `{"message":{"contact":{"phone_number":"+2126","user_id":8589934609},"from":{"id":8589934609},"chat":{"id":8589934609}}}`, true,
+			dialog.Input{Kind: dialog.InContact, Text: "+2126"}},
+		{"someone else's contact", `{"message":{"contact":{"phone_number":"+2127","user_id":5},"from":{"id":8589934609},"chat":{"id":8589934609}}}`, true,
+			dialog.Input{Kind: dialog.InContact, Text: "+2127", What: "other"}},
 		{"far location", `{"message":{"location":{"latitude":48.85,"longitude":2.35},"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InUnsupported, What: "location"}},
 		{"members joined", `{"message":{"new_chat_members":[{"id":3}],"chat":{"id":-5}}}`, false, dialog.Input{}},
 		{"recent edit", `{"edited_message":{"text":"tanger","date":1799999990,"edit_date":1799999995,"chat":{"id":1}}}`, true, dialog.Input{Kind: dialog.InText, Text: "tanger"}},

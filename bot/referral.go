@@ -43,7 +43,7 @@ func (b *Bot) referral(ctx context.Context, chat int64, l lang.Lang, q catalogue
 	if note != "" {
 		outs = append(outs, b.message(chat, note, nil)...)
 	}
-	page, ids := b.page(chat, l, res.Matches, 0)
+	page, ids := b.page(ctx, chat, l, res.Matches, 0)
 	return append(outs, page...), ids, nil
 }
 
@@ -61,21 +61,23 @@ func (b *Bot) nextPage(ctx context.Context, chat int64, q catalogue.Query, from 
 		return nil, nil, nil
 	}
 	b.m.referralPages.Inc()
-	outs, ids := b.page(chat, lang.Lang(q.Lang), res.Matches, from)
+	outs, ids := b.page(ctx, chat, lang.Lang(q.Lang), res.Matches, from)
 	return outs, ids, nil
 }
 
-// page renders the services from index from, numbered, and a button for
-// the rest; it returns the ids of the services it shows.
-func (b *Bot) page(chat int64, l lang.Lang, ms []catalogue.Match, from int) ([]out, []string) {
+// page renders the services from index from, numbered, each with "send
+// my request" when its organisation can receive requests, and a button
+// for the rest; it returns the ids of the services it shows.
+func (b *Bot) page(ctx context.Context, chat int64, l lang.Lang, ms []catalogue.Match, from int) ([]out, []string) {
 	end := min(len(ms), from+b.o.PageSize)
+	reach := b.reachable(ctx, ms[min(from, end):end])
 	var outs []out
 	var ids []string
 	b.m.servicesShown.Add(float64(max(end-from, 0)))
 	for i := from; i < end; i++ {
 		s := ms[i].Service
 		ids = append(ids, s.ID)
-		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(ms[i], l)), nil)...)
+		outs = append(outs, b.message(chat, fmt.Sprintf("%d) %s", i+1, b.o.Card(ms[i], l)), b.sendButton(s, l, reach))...)
 		if v := venue(chat, s, l); v != nil {
 			outs = append(outs, *v)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/internal/lang"
@@ -33,8 +34,12 @@ func (b *Bot) Setup(ctx context.Context) error {
 			Command     string `json:"command"`
 			Description string `json:"description"`
 		}
-		cmds := make([]command, 0, len(commandNames))
-		for _, c := range commandNames {
+		menu := commandNames
+		if b.requestsOn() { // before "forget", the last
+			menu = append(slices.Clone(menu[:len(menu)-1]), "requests", "stop", menu[len(menu)-1])
+		}
+		cmds := make([]command, 0, len(menu))
+		for _, c := range menu {
 			cmds = append(cmds, command{c, b.o.T.T(v.l, "cmd."+c, nil)})
 		}
 		raw, _ := json.Marshal(cmds)

@@ -172,3 +172,11 @@ type Ranker interface {
 type Matcher interface {
 	Match(ctx context.Context, q Query) (Result, error)
 }
+
+// Finder reads services by id, inactive ones too: the names a request's
+// news and /requests show long after the referral.
+type Finder interface {
+	// Find returns the services of ids it knows, by id; an unknown id is
+	// left out, not an error.
+	Find(ctx context.Context, ids []string) (map[string]*Service, error)
+}

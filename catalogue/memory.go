@@ -46,3 +46,17 @@ func (m *Memory) Rank(q Query) Result { return m.idx.Rank(q) }
 func (m *Memory) Services() []*Service {
 	return slices.Clone(m.services)
 }
+
+// Find returns the services of ids the catalogue holds, by id.
+func (m *Memory) Find(ctx context.Context, ids []string) (map[string]*Service, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*Service, len(ids))
+	for _, s := range m.services {
+		if slices.Contains(ids, s.ID) {
+			out[s.ID] = s
+		}
+	}
+	return out, nil
+}

@@ -33,11 +33,16 @@ const (
 	dataChoice  = "c:"
 	dataBack    = "nav:back"
 	dataRestart = "nav:restart"
-	dataAdviser = "nav:adviser"
+	dataAdviser = DataAdviser
 	dataPick    = "k:" // a value of a clarification: k:version:node:code
 	dataForget  = "fg:y"
 	dataKeep    = "fg:n"
 )
+
+// DataAdviser is the callback data of a "talk to an adviser" button; the
+// transport puts it on the messages it sends of its own accord (a
+// request's news).
+const DataAdviser = "nav:adviser"
 
 // LanguageLabels are the language buttons' labels (contract: they contain
 // Français, العربية and الدارجة).
@@ -167,6 +172,18 @@ func (st *step) say(text string) {
 }
 
 func (st *step) handle(in Input) {
+	if in.Kind == InButton && strings.HasPrefix(in.Data, DataRequest) {
+		st.startRequest(in)
+		return
+	}
+	if st.s.Pending.Request != nil && st.request(in) {
+		return
+	}
+	if in.Kind == InContact {
+		// A phone number with no request to add it to: not kept.
+		st.unsupported()
+		return
+	}
 	if in.Kind != InButton && in.Kind != InCommand {
 		// Any other message answers "no" to /forget; a clarification it
 		// interrupted is awaited again, so the message may answer it.
@@ -181,8 +198,8 @@ func (st *step) handle(in Input) {
 		// Any other message answers "no" to a confirmation, and a message
 		// replaces a clarification (naming one value is the free-text way
 		// to answer it); a sticker answers neither, so a clarification is
-		// asked again after it.
-		st.s.Pending = Pending{}
+		// asked again after it. A request prepared stays (request.go).
+		st.s.Pending = Pending{Request: st.s.Pending.Request}
 	}
 	switch in.Kind {
 	case InCommand:
@@ -241,6 +258,10 @@ func (st *step) command(name, arg string) {
 		st.restart()
 	case "adviser", "conseiller":
 		st.adviser()
+	case "requests", "demandes":
+		st.effects = append(st.effects, Effect{Kind: EffectRequests})
+	case "stop":
+		st.effects = append(st.effects, Effect{Kind: EffectStop})
 	case "forget":
 		// A clarification awaited is kept behind the confirmation, to be
 		// asked again if the user keeps their data.
@@ -998,6 +1019,10 @@ func (st *step) holds(n *Node) bool {
 func (st *step) ask() {
 	if st.s.Lang == "" {
 		st.chooseLanguage()
+		return
+	}
+	if st.s.Pending.Request != nil {
+		st.askRequest()
 		return
 	}
 	if pk := st.pick(); !pk.Empty() {

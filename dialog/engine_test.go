@@ -121,7 +121,9 @@ func frameLine(f dialog.Frame) string {
 // of the button with that label on the last keyboard, "@data" raw callback
 // data ({v} stands for the tree version), "!what" an unsupported message, "=facet:code" codes from the
 // transport, ">id,id" the services the caller showed for the last referral
-// (">3:id,id" from the 4th), anything else free text.
+// (">3:id,id" from the 4th), "^id" a card's "send my request" button for
+// service id, "&number" the person's own contact shared ("&?number"
+// someone else's), anything else free text.
 func input(t *testing.T, s string, keyboard []dialog.Button, version string) dialog.Input {
 	s = strings.ReplaceAll(s, "{v}", version) // the tree version, in raw callback data
 	switch {
@@ -153,6 +155,15 @@ func input(t *testing.T, s string, keyboard []dialog.Button, version string) dia
 			in.Shown = strings.Split(ids, ",")
 		}
 		return in
+	case strings.HasPrefix(s, "^"):
+		// A card's "send my request" button, with what the transport fills.
+		svc := s[1:]
+		return dialog.Input{Kind: dialog.InButton, Data: dialog.RequestData(svc), Target: &dialog.Target{
+			Service: svc, Org: "org-" + svc, ServiceName: "Service " + svc, OrgName: "Org " + svc, FirstName: "Amina"}}
+	case strings.HasPrefix(s, "&?"):
+		return dialog.Input{Kind: dialog.InContact, Text: s[2:], What: "other"} // someone else's contact
+	case strings.HasPrefix(s, "&"):
+		return dialog.Input{Kind: dialog.InContact, Text: s[1:]} // the person's own number
 	case strings.HasPrefix(s, "="):
 		f, code, _ := strings.Cut(s[1:], ":")
 		var c vocab.Codes
@@ -194,6 +205,12 @@ func render(r dialog.Reply) string {
 	}
 	if r.YesNo != nil {
 		s += " (yes/no " + string(r.YesNo.Facet) + ":" + r.YesNo.Code + ")"
+	}
+	if r.Contact != "" {
+		s += " (contact button " + r.Contact + ")"
+	}
+	if r.RemoveKeyboard {
+		s += " (keyboard removed)"
 	}
 	return s
 }
@@ -269,7 +286,7 @@ func TestConversations(t *testing.T) {
 				}
 				var gotEffects []string
 				for _, e := range effects {
-					gotEffects = append(gotEffects, e.Kind.String())
+					gotEffects = append(gotEffects, effectLine(e))
 				}
 				if *update {
 					step.Out, step.Effects = got, gotEffects
@@ -296,6 +313,18 @@ func TestConversations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// effectLine writes an effect on one line: its kind, and for a request
+// everything it sends.
+func effectLine(e dialog.Effect) string {
+	d := e.Request
+	if d == nil {
+		return e.Kind.String()
+	}
+	facts, _ := json.Marshal(d.Facts.Normalized())
+	return fmt.Sprintf("%s %s to %s: name=%q lang=%s facts=%s question=%q phone=%q followup=%v",
+		e.Kind, d.Service, d.Org, d.FirstName, d.Lang, strings.ReplaceAll(string(facts), `[]`, `-`), d.Question, d.Phone, d.FollowUp)
 }
 
 // rewriteScript writes sc's expected replies and effects into the script

@@ -19,13 +19,19 @@ type Pending struct {
 	// the clarification held behind the confirmation; nil when none. A
 	// pointer: State and Frame are copied on every step, and mostly have none.
 	Pick *vocab.Codes
+	// Request is a request being prepared ("send my request", request.go):
+	// its preview, question or follow-up answer awaited; nil when none.
+	// Kept beside the others: /help or a sticker leave it awaited.
+	Request *Draft
 }
 
 // Empty says whether nothing is awaited.
-func (p Pending) Empty() bool { return !p.Forget && codesOf(p.Pick).Empty() }
+func (p Pending) Empty() bool { return !p.Forget && codesOf(p.Pick).Empty() && p.Request == nil }
 
 // clone returns a deep copy.
-func (p Pending) clone() Pending { return Pending{Forget: p.Forget, Pick: clonePick(p.Pick)} }
+func (p Pending) clone() Pending {
+	return Pending{Forget: p.Forget, Pick: clonePick(p.Pick), Request: p.Request.clone()}
+}
 
 // codesOf is *c, no codes for nil.
 func codesOf(c *vocab.Codes) vocab.Codes {
@@ -61,6 +67,9 @@ func (p Pending) String() string {
 	}
 	if pk := codesOf(p.Pick); !pk.Empty() {
 		parts = append(parts, pickString(pk))
+	}
+	if p.Request != nil {
+		parts = append(parts, "request:"+p.Request.Service)
 	}
 	return strings.Join(parts, " ")
 }

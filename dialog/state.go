@@ -80,6 +80,9 @@ const (
 	// InShown tells which services the caller showed for a referral reply
 	// (Shown, from index From of its list): no reply, only recorded.
 	InShown
+	// InContact is a phone contact shared: Text is its number, What is
+	// "other" when it is not the person's own (someone else's card).
+	InContact
 )
 
 // Input is one thing the user did.
@@ -95,6 +98,9 @@ type Input struct {
 	// index in the list of the first (Reply.From).
 	Shown []string
 	From  int
+	// Target, on a card's "send my request" button (DataRequest), is the
+	// service it names, with the names the preview shows (request.go).
+	Target *Target
 }
 
 // Reply is one message to send.
@@ -114,6 +120,12 @@ type Reply struct {
 	// YesNo, on a yes/no question, says what it asks about; its buttons
 	// are Buttons[0][0] (yes) and Buttons[0][1] (no).
 	YesNo *YesNo
+	// Contact, when set, is the label of a keyboard button that shares the
+	// person's own phone number (Telegram's contact button), shown with a
+	// reply that has no inline buttons.
+	Contact string
+	// RemoveKeyboard takes such a keyboard away.
+	RemoveKeyboard bool
 }
 
 // YesNo is what a yes/no question asks: whether the person belongs to a
@@ -137,6 +149,13 @@ const (
 	EffectAdviser EffectKind = iota + 1
 	// EffectForget: erase everything kept about the user, everywhere.
 	EffectForget
+	// EffectRequest: send the request of Effect.Request (the person said
+	// yes to its preview), then tell them it was sent.
+	EffectRequest
+	// EffectRequests: list the person's requests and where each stands.
+	EffectRequests
+	// EffectStop: no more follow-ups (or alerts); the data is kept.
+	EffectStop
 )
 
 // String names the effect ("adviser", "forget"), for logs and test scripts.
@@ -146,6 +165,12 @@ func (k EffectKind) String() string {
 		return "adviser"
 	case EffectForget:
 		return "forget"
+	case EffectRequest:
+		return "request"
+	case EffectRequests:
+		return "requests"
+	case EffectStop:
+		return "stop"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -153,6 +178,9 @@ func (k EffectKind) String() string {
 // Effect is one thing for the caller to carry out.
 type Effect struct {
 	Kind EffectKind
+	// Request is the request to send, on EffectRequest: exactly what its
+	// preview showed, and whether the person may be followed up.
+	Request *Draft
 }
 
 // Understander turns free text into a language and codes (dialog/nlu).

@@ -96,8 +96,9 @@ func unpackPick(p pickPacked) *vocab.Codes {
 // pendingJSON is Pending as stored: {"f":true,"k":{facet:[codes]}}, left
 // out when nothing is awaited.
 type pendingJSON struct {
-	Forget bool       `json:"f,omitempty"`
-	Pick   pickPacked `json:"k,omitempty"`
+	Forget  bool       `json:"f,omitempty"`
+	Pick    pickPacked `json:"k,omitempty"`
+	Request *Draft     `json:"r,omitempty"`
 }
 
 // UnmarshalJSON reads the object, or the string notation of states stored
@@ -120,7 +121,7 @@ func (p *pendingJSON) pending() Pending {
 	if p == nil {
 		return Pending{}
 	}
-	return Pending{Forget: p.Forget, Pick: unpackPick(p.Pick)}
+	return Pending{Forget: p.Forget, Pick: unpackPick(p.Pick), Request: p.Request}
 }
 
 // listJSON is a Listing as stored.
@@ -182,8 +183,13 @@ func appendPending(b []byte, p Pending) []byte {
 	if p.Forget {
 		b = append(b, `"f":true`...)
 	}
-	if b = appendCodes(b, "k", codesOf(p.Pick)); len(b) > n && b[n] == ',' {
-		b = append(b[:n], b[n+1:]...) // no field before "k": drop its comma
+	b = appendCodes(b, "k", codesOf(p.Pick))
+	if p.Request != nil {
+		raw, _ := json.Marshal(p.Request) // plain strings and codes: always encodes
+		b = append(append(b, `,"r":`...), raw...)
+	}
+	if len(b) > n && b[n] == ',' {
+		b = append(b[:n], b[n+1:]...) // no field before the first: drop its comma
 	}
 	return append(b, '}')
 }

@@ -59,6 +59,11 @@ func (s *Store) Services(ctx context.Context) ([]*catalogue.Service, error) {
 	return out, nil
 }
 
+// Find returns the services of ids, active or not, by id (catalogue.Finder).
+func (s *Store) Find(ctx context.Context, ids []string) (map[string]*catalogue.Service, error) {
+	return s.servicesByID(ctx, ids)
+}
+
 // servicesByID returns the services with the given ids, in no order.
 func (s *Store) servicesByID(ctx context.Context, ids []string) (map[string]*catalogue.Service, error) {
 	rows, err := s.pool.Query(ctx, selectServices+` WHERE s.id = ANY($1)`, ids)

@@ -144,6 +144,11 @@ func (c *terminalChat) send(ctx context.Context, in dialog.Input) {
 			fmt.Fprintln(c.out, "   (terminal demo: in Telegram, your conversation would now go to an adviser)")
 		case dialog.EffectForget:
 			c.state = c.eng.NewState()
+		case dialog.EffectRequests:
+			// The terminal sends no requests (no "send my request" button).
+			c.show(dialog.Reply{Text: c.eng.T.T(orFR(c.state.Lang), "request.list.none", nil)})
+		case dialog.EffectStop:
+			c.show(dialog.Reply{Text: c.eng.T.T(orFR(c.state.Lang), "request.stop.none", nil)})
 		}
 	}
 }
@@ -195,4 +200,11 @@ func isTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func orFR(l lang.Lang) lang.Lang {
+	if l == "" {
+		return lang.FR
+	}
+	return l
 }

@@ -36,4 +36,8 @@ func (m *Main) openClock() {
 		return
 	}
 	m.Clock = requests.NewClock(m.Requests, m.Requests.Timing, m.RequestOrgs, m.RequestPeople, m.Log)
+	if m.Bot != nil {
+		// "Send my request" shows on the cards from now on: both sides are there.
+		m.Bot.SetOrganisations(m.RequestOrgs)
+	}
 }

@@ -275,6 +275,12 @@ func (m *Main) openBot() error {
 	if m.Catalogue != nil {
 		opts.Ready = append(opts.Ready, bot.Check{Name: "postgres", Fn: m.Catalogue.Ping})
 	}
+	if m.Requests != nil && m.Catalogue != nil {
+		// Requests to organisations (issue 17): the services' names come
+		// from the catalogue; "send my request" shows once RequestOrgs is
+		// set too (bot/partners, built after the bot: see openClock).
+		opts.Finder, opts.Requests, opts.Timing = m.Catalogue, m.Requests, m.Requests.Timing
+	}
 	var collectors []prometheus.Collector
 	if cfg.AdvisersChatID == 0 {
 		m.Log.Warn("ADVISERS_CHAT_ID not set: requests for an adviser are only logged")
@@ -292,6 +298,9 @@ func (m *Main) openBot() error {
 		return err
 	}
 	m.Bot = b
+	if m.Requests != nil {
+		m.RequestPeople = b // the person hears of their requests through the bot
+	}
 	if err := b.Register(collectors...); err != nil {
 		return err
 	}

@@ -261,6 +261,9 @@ func TestServeOnePool(t *testing.T) {
 	if m.Requests == nil {
 		t.Error("no requests store with DATABASE_URL")
 	}
+	if m.RequestPeople != m.Bot {
+		t.Error("the bot is not the requests' person side")
+	}
 	wait := func(chat int64, n int) []bottest.Message { return received(t, srv, chat, n) }
 	srv.Text(user, "/start")
 	srv.Press(wait(user, 1)[0], "lang:fr")
