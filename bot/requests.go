@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/dialog"
-	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
@@ -157,7 +157,7 @@ func requestID(chat int64, item string) string {
 // exactly what its preview showed, delivered to the organisation, and the
 // person told. It returns false when stopping before it was done (left
 // owed, carried on by the next sender with the same id).
-func (b *Bot) sendRequest(ctx context.Context, snd *redisstore.Sender, item string, o out) bool {
+func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, o out) bool {
 	var d dialog.Draft
 	if err := json.Unmarshal([]byte(o.Params["draft"]), &d); err != nil {
 		b.log.Error("unreadable request effect, dropped", "chat", chatHash(snd.Chat), "err", err)
