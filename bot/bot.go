@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,6 +250,15 @@ func New(o Options) (*Bot, error) {
 	if o.Timing == (requests.Timing{}) {
 		o.Timing = requests.DefaultTiming()
 	}
+	// The bot's own after-send hook (Posting.Keep) beside the desk's.
+	hooks := maps.Clone(o.AfterSend)
+	if hooks == nil {
+		hooks = map[string]outbox.AfterSend{}
+	}
+	if _, taken := hooks[keepHook]; taken {
+		return nil, fmt.Errorf("bot: after-send hook %q is the bot's own", keepHook)
+	}
+	o.AfterSend = hooks
 	m := newMetrics()
 	b := &Bot{o: o, client: o.Client, store: o.Store, out: outbox.NewChats(o.Store), m: m, log: o.Log, name: o.Client.Self.Username,
 		actors: map[int64]*actor{}, workers: newWorkers(10 * time.Second)}
@@ -261,6 +271,7 @@ func New(o Options) (*Bot, error) {
 	b.sched = outbox.New(o.Store.Client(), outbox.Options{Prefix: strings.TrimSuffix(o.Store.GlobalKey(""), ":"),
 		Lease: o.ScheduleLease, Every: o.ScheduleEvery, Log: o.Log})
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())
+	hooks[keepHook] = b.kept
 	return b, nil
 }
 
@@ -720,6 +731,9 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 				}
 				sent = append(sent, item.ID)
 				break
+			}
+			if o.Ref != "" {
+				o = b.resolve(ctx, snd.Chat, o)
 			}
 			raw, err := b.send.do(ctx, snd.Chat, o)
 			var se *telegram.SendError

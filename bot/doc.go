@@ -36,6 +36,12 @@
 //
 // # Scheduled messages
 //
+// Bot.Post(ctx, chat, posting) puts any call (a message, an edit) in a
+// chat's outbox once per key, like the desk's notices (Bot.Notify); a
+// posting may keep the sent message's id under a name (an organisation's
+// request card, bot/partners) and a later one refer to it by that name,
+// looked up when it is sent (the edit of a card still owed finds it).
+//
 // Bot.Schedule(ctx, chat, at, message, key) keeps a message in Redis
 // (bot/outbox) until at, once per idempotency key. Every replica runs the
 // dispatcher; one at a time, the holder of a lease, moves due messages,
@@ -108,7 +114,8 @@
 // Global: dalil:{updates:P} (partition P's stream, P = 0..15, each its own
 // hash tag), dalil:{updates:P}:lease (its holder), dalil:replicas (live
 // replicas by last heartbeat, a sorted set), dalil:{sched}:* (scheduled
-// messages: due, body, key:K, seq, lease; see bot/outbox).
+// messages: due, body, key:K, seq, lease; see bot/outbox), dalil:sent:NAME
+// (the id of a message posted with a keep name, 90 days).
 //
 // # Metrics (/metrics)
 //

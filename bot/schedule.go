@@ -85,7 +85,7 @@ func (b *Bot) Put(ctx context.Context, chat int64, once string, msgs ...outbox.M
 			return false, fmt.Errorf("put: no after-send hook %q", m.After)
 		}
 		o := outOf(m.Request)
-		o.After, o.Note = m.After, m.Note
+		o.After, o.Note, o.Ref = m.After, m.Note, m.Ref
 		items[i] = outbox.Item{ID: base + strconv.Itoa(i), Body: o.appendJSON(nil)}
 	}
 	added, snd, err := b.out.Enqueue(ctx, chat, once, items)

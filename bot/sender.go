@@ -19,6 +19,9 @@ type out struct {
 	// or given up on, with Note (see outbox.AfterSend); empty for replies.
 	After string            `json:"k,omitempty"`
 	Note  map[string]string `json:"a,omitempty"`
+	// Ref names the kept message the call is about (outbox.Message.Ref),
+	// resolved when it is sent.
+	Ref string `json:"r,omitempty"`
 }
 
 // appendJSON appends o as encoding/json would write it (keys sorted): it is
@@ -38,6 +41,10 @@ func (o out) appendJSON(b []byte) []byte {
 	if len(o.Note) > 0 {
 		b = append(b, `,"a":`...)
 		b = appendMap(b, o.Note)
+	}
+	if o.Ref != "" {
+		b = append(b, `,"r":`...)
+		b = jsonenc.AppendString(b, o.Ref)
 	}
 	return append(b, '}')
 }

@@ -17,6 +17,8 @@ func TestOutJSONMatchesEncodingJSON(t *testing.T) {
 		{Method: "editMessageReplyMarkup"},
 		{Method: "copyMessage", Params: map[string]string{"chat_id": "-100"}, After: "ho.relayed", Note: map[string]string{"user": "5000000001", "b": "é"}},
 		{Method: "sendMessage", Params: map[string]string{}, After: "x", Note: map[string]string{}},
+		{Method: "editMessageText", Params: map[string]string{"text": "x"}, Ref: "card:r1"},
+		{Method: "sendMessage", After: "bot.keep", Note: map[string]string{"keep": "a"}, Ref: "b"},
 		{Method: "bad \xff utf8", Params: map[string]string{"z": "1", "a": "2", "m\x00": "\t"}},
 	} {
 		want, err := json.Marshal(o)

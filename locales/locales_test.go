@@ -117,6 +117,9 @@ func TestSameIDsInEveryLanguage(t *testing.T) {
 	for _, l := range lang.All {
 		for id, m := range all[l] {
 			for _, o := range lang.All {
+				if o == lang.ARY && strings.HasPrefix(id, "partners.") {
+					continue // organisations read French or Arabic (the partners files)
+				}
 				if _, ok := all[o][id]; !ok {
 					t.Errorf("message %q is in %s (%s) but missing in %s", id, l, m.file, o)
 				}

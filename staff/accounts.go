@@ -1,8 +1,11 @@
 // Package staff is the web console of the platform's staff, served under
 // /admin: question tree and lexicon versions (edit, check, draw, simulate,
 // publish, diff, roll back), the catalogue (search, edit, import, export,
-// rows not checked for long), handoffs, and the audit log. Accounts,
-// sessions and login throttling are kept in PostgreSQL.
+// rows not checked for long), handoffs, the requests people sent to
+// organisations (each organisation's inbox, its Telegram group's link code
+// and language), and the audit log. A partner account sees only its own
+// organisation's requests and group. Accounts, sessions and login
+// throttling are kept in PostgreSQL.
 package staff
 
 import (
@@ -39,15 +42,46 @@ const (
 	RoleAdviser Role = "adviser"
 	// RoleViewer only reads.
 	RoleViewer Role = "viewer"
+	// RolePartner is a partner organisation's account: it sees its own
+	// organisation's requests and group settings, nothing else.
+	RolePartner Role = "partner"
 )
 
-// ParseRole accepts editor, adviser and viewer.
+// ParseRole accepts editor, adviser, viewer and partner.
 func ParseRole(s string) (Role, error) {
 	switch Role(s) {
-	case RoleEditor, RoleAdviser, RoleViewer:
+	case RoleEditor, RoleAdviser, RoleViewer, RolePartner:
 		return Role(s), nil
 	}
-	return "", fmt.Errorf("unknown role %q (want editor, adviser or viewer)", s)
+	return "", fmt.Errorf("unknown role %q (want editor, adviser, viewer or partner)", s)
+}
+
+// ErrOrg is returned for a partner account without an organisation, or
+// another role with one.
+var ErrOrg = errors.New("a partner account needs its organisation (--org ORG_ID), and only a partner account has one")
+
+func checkOrg(role Role, org string) error {
+	if (role == RolePartner) != (org != "") {
+		return ErrOrg
+	}
+	return nil
+}
+
+// nullable is "" as SQL NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// OrgExists says whether org is an organisation of the catalogue.
+func OrgExists(ctx context.Context, pool *pgxpool.Pool, org string) (bool, error) {
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM organization WHERE id = $1)`, org).Scan(&ok); err != nil {
+		return false, fmt.Errorf("looking the organisation up: %w", err)
+	}
+	return ok, nil
 }
 
 // CanEdit reports whether the role may publish, roll back and edit.
@@ -100,6 +134,7 @@ type Account struct {
 	ID       int64
 	Email    string
 	Role     Role
+	Org      string // a partner's organisation (org_id); "" for staff
 	Disabled bool
 	Created  time.Time
 }
@@ -134,14 +169,34 @@ func GeneratePassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// AddAccount creates an account and records it in the audit log as done by actor.
+// AddAccount creates a staff account and records it in the audit log as
+// done by actor (AddPartner for a partner's).
 func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role, password, actor string) (Account, error) {
+	return AddPartner(ctx, pool, email, role, "", password, actor)
+}
+
+// AddPartner creates an account of role with its organisation (org, for
+// the partner role only: checked against the catalogue) and records it in
+// the audit log as done by actor.
+func AddPartner(ctx context.Context, pool *pgxpool.Pool, email string, role Role, org, password, actor string) (Account, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return Account{}, err
 	}
 	if _, err := ParseRole(string(role)); err != nil {
 		return Account{}, err
+	}
+	if err := checkOrg(role, org); err != nil {
+		return Account{}, err
+	}
+	if org != "" {
+		ok, err := OrgExists(ctx, pool, org)
+		if err != nil {
+			return Account{}, err
+		}
+		if !ok {
+			return Account{}, fmt.Errorf("no organisation %q in the catalogue", org)
+		}
 	}
 	if err := CheckPassword(password, email); err != nil {
 		return Account{}, err
@@ -150,10 +205,14 @@ func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role
 	if err != nil {
 		return Account{}, fmt.Errorf("hashing the password: %w", err)
 	}
-	a := Account{Email: email, Role: role}
+	a := Account{Email: email, Role: role, Org: org}
+	detail := email + " as " + string(role)
+	if org != "" {
+		detail += " of " + org
+	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO staff_account (email, role, password_hash) VALUES ($1, $2, $3) RETURNING id, created_at`,
-			email, string(role), string(hash)).Scan(&a.ID, &a.Created)
+		err := tx.QueryRow(ctx, `INSERT INTO staff_account (email, role, org_id, password_hash) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+			email, string(role), nullable(org), string(hash)).Scan(&a.ID, &a.Created)
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			return ErrExists
@@ -161,7 +220,7 @@ func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO audit (actor, action, detail) VALUES ($1, 'staff.add', $2)`, actor, email+" as "+string(role))
+		_, err = tx.Exec(ctx, `INSERT INTO audit (actor, action, detail) VALUES ($1, 'staff.add', $2)`, actor, detail)
 		return err
 	})
 	if errors.Is(err, ErrExists) {
@@ -175,14 +234,14 @@ func AddAccount(ctx context.Context, pool *pgxpool.Pool, email string, role Role
 
 // Accounts lists every account by e-mail.
 func Accounts(ctx context.Context, pool *pgxpool.Pool) ([]Account, error) {
-	rows, err := pool.Query(ctx, `SELECT id, email, role, disabled, created_at FROM staff_account ORDER BY email`)
+	rows, err := pool.Query(ctx, `SELECT id, email, role, coalesce(org_id, ''), disabled, created_at FROM staff_account ORDER BY email`)
 	if err != nil {
 		return nil, fmt.Errorf("listing accounts: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Account, error) {
 		var a Account
 		var role string
-		err := r.Scan(&a.ID, &a.Email, &role, &a.Disabled, &a.Created)
+		err := r.Scan(&a.ID, &a.Email, &role, &a.Org, &a.Disabled, &a.Created)
 		a.Role = Role(role)
 		return a, err
 	})
@@ -249,11 +308,31 @@ func SetDisabled(ctx context.Context, pool *pgxpool.Pool, email string, disabled
 	return update(ctx, pool, email, actor, action, "", `UPDATE staff_account SET disabled = $2 WHERE email = $1 RETURNING id`, disabled, disabled)
 }
 
-// SetRole changes an account's role; its sessions end so the new role
-// applies at once.
+// SetRole changes a staff account's role; its sessions end so the new
+// role applies at once (SetPartnerRole for a partner's).
 func SetRole(ctx context.Context, pool *pgxpool.Pool, email string, role Role, actor string) error {
+	return SetPartnerRole(ctx, pool, email, role, "", actor)
+}
+
+// SetPartnerRole changes an account's role and organisation (org for the
+// partner role only, checked against the catalogue); its sessions end.
+func SetPartnerRole(ctx context.Context, pool *pgxpool.Pool, email string, role Role, org, actor string) error {
 	if _, err := ParseRole(string(role)); err != nil {
 		return err
 	}
-	return update(ctx, pool, email, actor, "staff.role", " as "+string(role), `UPDATE staff_account SET role = $2 WHERE email = $1 RETURNING id`, true, string(role))
+	if err := checkOrg(role, org); err != nil {
+		return err
+	}
+	detail := " as " + string(role)
+	if org != "" {
+		ok, err := OrgExists(ctx, pool, org)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("no organisation %q in the catalogue", org)
+		}
+		detail += " of " + org
+	}
+	return update(ctx, pool, email, actor, "staff.role", detail, `UPDATE staff_account SET role = $2, org_id = $3 WHERE email = $1 RETURNING id`, true, string(role), nullable(org))
 }

@@ -31,8 +31,12 @@ type session struct {
 	AccountID int64
 	Email     string
 	Role      Role
+	Org       string // a partner's organisation; "" for staff
 	CSRF      string
 }
+
+// Partner is for templates: a partner sees only its organisation's pages.
+func (s *session) Partner() bool { return s != nil && s.Role == RolePartner }
 
 // CanEdit is for templates.
 func (s *session) CanEdit() bool { return s != nil && s.Role.CanEdit() }
@@ -128,9 +132,9 @@ func (s *Server) currentSession(r *http.Request) (*session, error) {
 	}
 	var se session
 	var role string
-	err = s.pool.QueryRow(r.Context(), `SELECT a.id, a.email, a.role, s.csrf FROM staff_session s
+	err = s.pool.QueryRow(r.Context(), `SELECT a.id, a.email, a.role, coalesce(a.org_id, ''), s.csrf FROM staff_session s
 		JOIN staff_account a ON a.id = s.account_id
-		WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT a.disabled`, tokenHash(c.Value)).Scan(&se.AccountID, &se.Email, &role, &se.CSRF)
+		WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT a.disabled`, tokenHash(c.Value)).Scan(&se.AccountID, &se.Email, &role, &se.Org, &se.CSRF)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errNoSession
 	}
@@ -213,9 +217,12 @@ func (s *Server) auth(need Role, h authedHandler) http.Handler {
 	})
 }
 
+// allowed ranks the roles; a partner ranks below every staff role, so it
+// reaches only the pages open to RolePartner (its organisation's).
 func allowed(have, need Role) bool {
-	rank := map[Role]int{RoleViewer: 1, RoleAdviser: 2, RoleEditor: 3}
-	return rank[have] >= rank[need]
+	rank := map[Role]int{RolePartner: 0, RoleViewer: 1, RoleAdviser: 2, RoleEditor: 3}
+	r, known := rank[have]
+	return known && r >= rank[need] // a role this version does not know reaches nothing
 }
 
 // sameOrigin refuses a POST whose Origin header (sent by browsers) names
@@ -237,7 +244,7 @@ type loginData struct {
 
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/admin") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/admin/trees"
+		return "/admin/"
 	}
 	return next
 }

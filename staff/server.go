@@ -21,6 +21,7 @@ import (
 	"github.com/dalil-tt/dalil/catalogue/postgres"
 	"github.com/dalil-tt/dalil/dialog/treestore"
 	"github.com/dalil-tt/dalil/locales"
+	"github.com/dalil-tt/dalil/requests"
 )
 
 // Catalogue is what the console needs of the catalogue store
@@ -48,6 +49,11 @@ type Options struct {
 	// Handoffs lists the conversations handed to advisers; nil shows the
 	// handoffs page empty.
 	Handoffs Handoffs
+	// Requests keeps the requests people sent to organisations, and the
+	// organisations' Telegram groups; nil shows the inbox as not connected.
+	Requests requests.Store
+	// People tells a person what the organisation did from the inbox.
+	People requests.People
 	// Secure marks cookies Secure even on plain HTTP requests (the console
 	// sits behind a TLS-terminating proxy). Requests over TLS get Secure
 	// cookies anyway.
@@ -176,10 +182,20 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/lang", s.setLang)
 	m.HandleFunc("GET /admin/login", s.loginPage)
 	m.HandleFunc("POST /admin/login", s.login)
-	m.Handle("POST /admin/logout", s.auth(RoleViewer, s.logout))
-	m.Handle("GET /admin/{$}", s.auth(RoleViewer, func(w http.ResponseWriter, r *http.Request, _ *session) {
+	m.Handle("POST /admin/logout", s.auth(RolePartner, s.logout))
+	m.Handle("GET /admin/{$}", s.auth(RolePartner, func(w http.ResponseWriter, r *http.Request, sess *session) {
+		if sess.Role == RolePartner {
+			http.Redirect(w, r, "/admin/requests", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/admin/trees", http.StatusSeeOther)
 	}))
+	// The organisations' pages: a partner reaches its own only (orgOf).
+	m.Handle("GET /admin/requests", s.auth(RolePartner, s.requestsPage))
+	m.Handle("POST /admin/requests/act", s.auth(RolePartner, s.requestAct))
+	m.Handle("GET /admin/requests/group", s.auth(RolePartner, s.groupPage))
+	m.Handle("POST /admin/requests/group/code", s.auth(RolePartner, s.groupCode))
+	m.Handle("POST /admin/requests/group/lang", s.auth(RolePartner, s.groupLangSet))
 	m.Handle("GET /admin/trees", s.auth(RoleViewer, s.treesPage))
 	m.Handle("POST /admin/trees", s.auth(RoleViewer, s.treesPost)) // check and simulate are read-only; publish checks the role
 	m.Handle("POST /admin/trees/rollback", s.auth(RoleEditor, s.treesRollback))

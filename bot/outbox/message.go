@@ -18,6 +18,10 @@ type Message struct {
 	// Note is the hook's own small data, kept with the message until it is
 	// sent (ids, never a text).
 	Note map[string]string
+	// Ref, when set, names a message kept earlier (bot.Posting.Keep) that
+	// this call is about, looked up when the call is sent: an edit gets its
+	// message_id, a message replies to it.
+	Ref string
 }
 
 // Sent is what an AfterSend hook is told of one message.

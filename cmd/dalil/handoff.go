@@ -67,13 +67,13 @@ func wireDesk(desk *handoff.Desk, o *bot.Options) {
 // from the catalogue the bot answers from (PostgreSQL or the demo in
 // memory); nil (ids on the card) for a catalogue that cannot list them.
 func serviceNames(m catalogue.Matcher) handoff.ServiceNames {
-	switch c := m.(type) {
+	switch m.(type) {
 	case interface {
 		Services(context.Context) ([]*catalogue.Service, error)
 	}:
-		return handoff.NamesFrom(c.Services, 5*time.Minute)
+		return handoff.NamesFrom(catalogueList(m), 5*time.Minute)
 	case interface{ Services() []*catalogue.Service }:
-		return handoff.NamesFrom(func(context.Context) ([]*catalogue.Service, error) { return c.Services(), nil }, time.Hour)
+		return handoff.NamesFrom(catalogueList(m), time.Hour)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot"
 	"github.com/dalil-tt/dalil/bot/handoff"
+	"github.com/dalil-tt/dalil/bot/partners"
 	"github.com/dalil-tt/dalil/bot/telegram"
 	"github.com/dalil-tt/dalil/catalogue"
 	"github.com/dalil-tt/dalil/catalogue/postgres"
@@ -92,6 +93,9 @@ type Main struct {
 	Telegram *telegram.Client
 	Records  *handoff.Records
 	Desk     *handoff.Desk
+	// Partners posts requests to the organisations' Telegram groups, and
+	// runs their weekly digests; it is RequestOrgs (below).
+	Partners *partners.Partners
 	Bot      *bot.Bot
 	HTTP     *http.Server
 	listener net.Listener
@@ -293,6 +297,14 @@ func (m *Main) openBot() error {
 		wireDesk(desk, &opts)
 		collectors = append(collectors, desk.Collectors()...)
 	}
+	if m.Requests != nil {
+		p, err := m.newPartners()
+		if err != nil {
+			return err
+		}
+		m.Partners, m.RequestOrgs = p, p
+		wirePartners(p, &opts)
+	}
 	b, err := bot.New(opts)
 	if err != nil {
 		return err
@@ -336,6 +348,13 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			m.Desk.Run(ctx, 30*time.Second)
+		}()
+	}
+	if m.Partners != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Partners.RunDigests(ctx)
 		}()
 	}
 	if m.Clock != nil {

@@ -19,9 +19,10 @@ import (
 
 const staffUsage = `usage:
   dalil staff add EMAIL --role editor|adviser|viewer   (password read from stdin, or generated and printed once)
+  dalil staff add EMAIL --role partner --org ORG_ID    (a partner organisation's account: sees only its organisation)
   dalil staff list
   dalil staff passwd EMAIL                             (same password rules; ends the account's sessions)
-  dalil staff role EMAIL --role editor|adviser|viewer
+  dalil staff role EMAIL --role editor|adviser|viewer|partner [--org ORG_ID]
   dalil staff disable EMAIL | enable EMAIL`
 
 // runStaff manages the accounts of the staff web console.
@@ -31,7 +32,8 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 	}
 	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
 	fs.SetOutput(s.err)
-	roleFlag := fs.String("role", "", "editor, adviser or viewer")
+	roleFlag := fs.String("role", "", "editor, adviser, viewer or partner")
+	orgFlag := fs.String("org", "", "the organisation (org_id of the catalogue) of a partner account")
 	author := fs.String("author", defaultAuthor(s), "who makes the change (recorded)")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -47,6 +49,11 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 			if role, err = staff.ParseRole(*roleFlag); err != nil {
 				return err
 			}
+			if (role == staff.RolePartner) != (*orgFlag != "") {
+				return staff.ErrOrg
+			}
+		} else if *orgFlag != "" {
+			return fmt.Errorf("%s", staffUsage)
 		}
 		email, err := staff.NormalizeEmail(pos[0])
 		if err != nil {
@@ -62,11 +69,15 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		}
 		defer pool.Close()
 		if args[0] == "add" {
-			a, err := staff.AddAccount(ctx, pool, email, role, password, *author)
+			a, err := staff.AddPartner(ctx, pool, email, role, *orgFlag, password, *author)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "added %s as %s\n", a.Email, a.Role)
+			if a.Org != "" {
+				fmt.Fprintf(s.out, "added %s as %s of %s\n", a.Email, a.Role, a.Org)
+			} else {
+				fmt.Fprintf(s.out, "added %s as %s\n", a.Email, a.Role)
+			}
 		} else {
 			if err := staff.SetPassword(ctx, pool, email, password, *author); err != nil {
 				return err
@@ -78,7 +89,7 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		}
 		return nil
 	case "role", "disable", "enable":
-		if len(pos) != 1 || (args[0] == "role") != (*roleFlag != "") {
+		if len(pos) != 1 || (args[0] == "role") != (*roleFlag != "") || (args[0] != "role" && *orgFlag != "") {
 			return fmt.Errorf("%s", staffUsage)
 		}
 		pool, err := openDB(ctx, s)
@@ -88,11 +99,13 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 		defer pool.Close()
 		switch args[0] {
 		case "role":
-			role, err := staff.ParseRole(*roleFlag)
-			if err != nil {
+			// One err for the switch: a shadowed one here once lost
+			// SetRole's errors (an unknown e-mail said "done").
+			var role staff.Role
+			if role, err = staff.ParseRole(*roleFlag); err != nil {
 				return err
 			}
-			err = staff.SetRole(ctx, pool, pos[0], role, *author)
+			err = staff.SetPartnerRole(ctx, pool, pos[0], role, *orgFlag, *author)
 		case "disable":
 			err = staff.SetDisabled(ctx, pool, pos[0], true, *author)
 		case "enable":
@@ -114,9 +127,13 @@ func runStaff(ctx context.Context, args []string, s stdio) error {
 			return err
 		}
 		w := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "EMAIL\tROLE\tCREATED (UTC)\tDISABLED")
+		fmt.Fprintln(w, "EMAIL\tROLE\tCREATED (UTC)\tDISABLED\tORG")
 		for _, a := range as {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%v\n", a.Email, a.Role, a.Created.UTC().Format("2006-01-02 15:04"), a.Disabled)
+			org := a.Org
+			if org == "" {
+				org = "-"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", a.Email, a.Role, a.Created.UTC().Format("2006-01-02 15:04"), a.Disabled, org)
 		}
 		return w.Flush()
 	}
@@ -162,6 +179,8 @@ func (m *Main) mountConsole(mux *http.ServeMux) error {
 		// Work past the write deadline could not be delivered anyway.
 		RequestTimeout: cfg.HTTPWriteTimeout,
 		Handoffs:       handoffs,
+		Requests:       m.Requests, // set whenever the console is (same pool)
+		People:         mainPeople{m},
 	})
 	if err != nil {
 		return err

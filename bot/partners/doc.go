@@ -1,0 +1,19 @@
+// Package partners is the organisations' side of a request in Telegram
+// (issue 17): it links an organisation's group with a one-time code
+// (/link CODE), posts each request sent to the organisation there as a
+// card with buttons (accept, decline and why, contacted, done), records
+// each press (requests.Store.Act) and tells the person
+// (requests.People.Changed), edits the card when the person withdraws
+// (/forget), reminds the group of requests left unanswered, and sends each
+// organisation a weekly digest. It implements requests.Organisations.
+//
+// Everything it says goes through the bot's one outbox (Outbox: once per
+// key, in order, under the group's limit of 20 messages a minute, across
+// replicas and restarts); only the answer to a button press, which is no
+// message, goes at once. Members who press are recorded under a
+// pseudonymous key, never their Telegram id.
+//
+// Redis keys (Options.Prefix, default dalil:partners): :up:ID (an update
+// already handled, a day), :guess:CHAT (link codes tried by a group, an
+// hour), :digest:WEEK:ORG (the week's digest posted, 8 days).
+package partners
