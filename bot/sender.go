@@ -30,10 +30,11 @@ func (o out) appendJSON(b []byte) []byte {
 	b = append(b, `{"m":`...)
 	b = jsonenc.AppendString(b, o.Method)
 	if o.Params == nil {
-		return append(b, `,"p":null}`...)
+		b = append(b, `,"p":null`...)
+	} else {
+		b = append(b, `,"p":`...)
+		b = appendMap(b, o.Params)
 	}
-	b = append(b, `,"p":`...)
-	b = appendMap(b, o.Params)
 	if o.After != "" {
 		b = append(b, `,"k":`...)
 		b = jsonenc.AppendString(b, o.After)
