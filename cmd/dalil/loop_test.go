@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/bottest"
 	"github.com/dalil-tt/dalil/catalogue/postgres/pgtest"
+	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/redistest"
 	"github.com/dalil-tt/dalil/requests"
 	"github.com/dalil-tt/dalil/staff"
@@ -44,7 +46,7 @@ type loop struct {
 	addr  string
 	stop  func() error
 	shift atomic.Int64
-	round atomic.Int64 // the clocks' rounds so far
+	round *atomic.Int64 // the rounds of the running Main's clock
 	web   *http.Client
 }
 
@@ -66,22 +68,24 @@ func newLoop(t *testing.T) *loop {
 }
 
 // start opens and runs a new Main; its requests' clock reads the shifted
-// time and runs a round every 50 ms.
+// time and runs a round every 50 ms, counted in l.round.
 func (l *loop) start() {
 	l.t.Helper()
-	l.addr, l.stop = serveWith(l.t, l.env, func(m *Main) {
+	rounds := &atomic.Int64{}
+	l.round = rounds
+	l.addr, l.stop = serveWith(l.t, maps.Clone(l.env), func(m *Main) {
 		l.m = m
 		if m.Clock == nil {
 			return
 		}
 		m.Clock.Now = func() time.Time { return time.Now().Add(time.Duration(l.shift.Load())) }
 		m.Clock.Every = 50 * time.Millisecond
-		rounds := make(chan int)
-		m.Clock.Rounds = rounds
+		ch := make(chan int)
+		m.Clock.Rounds = ch
 		go func() {
 			// Ends with the test binary: the clock stops sending when its Main stops.
-			for range rounds {
-				l.round.Add(1)
+			for range ch {
+				rounds.Add(1)
 			}
 		}()
 	})
@@ -645,4 +649,45 @@ func treeButton(m bottest.Message) string {
 		}
 	}
 	return ""
+}
+
+// A follow-up that fell due while every replica was down is sent once
+// when they come back, two at once.
+func TestServeFollowUpWhileDown(t *testing.T) {
+	l := newLoop(t)
+	ctx := context.Background()
+	svcs, err := l.m.Catalogue.Services(ctx)
+	if err != nil || len(svcs) == 0 {
+		t.Fatalf("catalogue: %v", err)
+	}
+	r := &requests.Request{ID: "rdown000001", Service: svcs[0].ID, Org: svcs[0].Org.ID, Chat: loopUser, FollowUp: true,
+		Shared: requests.Shared{FirstName: "Test", Lang: lang.FR}, Status: requests.Sent, SentAt: time.Now()}
+	if err := l.m.Requests.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.m.Requests.Act(ctx, r.ID, requests.Accept, "", "", "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	due := l.next(r.ID, requests.DueFollowUp)
+	if err := l.stop(); err != nil {
+		t.Fatal(err)
+	}
+	l.shiftTo(due) // it falls due while nothing runs
+	l.start()
+	first := l.round
+	l.start()
+	l.followUp(r.ID, 1)
+	// Both clocks go round a few more times: nothing is sent again.
+	for _, c := range []*atomic.Int64{first, l.round} {
+		from := c.Load()
+		if !l.srv.WaitFor(func() bool { return c.Load() >= from+3 }, 15*time.Second) {
+			t.Fatal("a clock stopped going round")
+		}
+	}
+	if n := l.count(loopUser, "rqa:"+r.ID+":"); n != 1 {
+		t.Fatalf("the follow-up was sent %d times", n)
+	}
+	if got, err := l.m.Requests.Get(ctx, r.ID); err != nil || got.FollowUps != 1 {
+		t.Fatalf("recorded %d follow-ups (%v)", got.FollowUps, err)
+	}
 }
