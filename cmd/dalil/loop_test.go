@@ -155,16 +155,22 @@ func data(t *testing.T, m bottest.Message, label string) string {
 	return ""
 }
 
-// card is the group's current card of request id (edited in place).
+// card waits for the group's card of request id (edited in place).
 func (l *loop) card(id string) bottest.Message {
 	l.t.Helper()
-	for _, m := range l.srv.Received(loopGroup) {
-		if strings.Contains(m.Text, id) && strings.HasPrefix(m.Text, "📨") && len(m.Buttons) > 0 {
-			return m
+	var got bottest.Message
+	if !l.srv.WaitFor(func() bool {
+		for _, m := range l.srv.Received(loopGroup) {
+			if strings.Contains(m.Text, id) && strings.HasPrefix(m.Text, "📨") && len(m.Buttons) > 0 {
+				got = m
+				return true
+			}
 		}
+		return false
+	}, 15*time.Second) {
+		l.t.Fatalf("no card of %s in the group:\n%s", id, bottest.Texts(l.srv.Received(loopGroup)))
 	}
-	l.t.Fatalf("no card of %s in the group:\n%s", id, bottest.Texts(l.srv.Received(loopGroup)))
-	return bottest.Message{}
+	return got
 }
 
 // get and post are the console over HTTP, with the session's cookies.
