@@ -211,7 +211,7 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	gc := gctune.Apply(os.Getenv, "/sys/fs/cgroup")
 	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d, GOGC %s\n", users, steps, think, chatLimit, runtimeProcs(), gcSetting(gc))
 	if len(requestRates) > 0 {
-		return runRequests(ctx, rdb, dbURL, pg, users, requestRates)
+		return runRequests(ctx, rdb, dbURL, pg, users, requestRates, chatLimit)
 	}
 	if replicas > 0 {
 		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas, chatLimit)

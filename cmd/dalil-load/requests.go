@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ import (
 // organisations whose Telegram groups are linked, and the figure is the
 // time from the person's last yes (the update that lets the request go)
 // to the organisation's card reaching the fake Bot API. Each user first
-// walks to the services, presses "send my request", adds a question that
+// walks to the services (random answers), presses "send my request" on the first card, adds a question that
 // names them (how a card is told apart) and says yes to the preview,
 // untimed; then the last yeses come at a fixed rate (open loop), so the
 // rate does not depend on how fast the bot answers.
@@ -50,7 +51,7 @@ const groupBase = -1001000000000
 var questionTag = regexp.MustCompile(`charge q(\d+)`)
 
 // runRequests plays users requests at each rate (requests/s).
-func runRequests(ctx context.Context, rdb *redis.Client, dbURL string, pg *postgres.Store, users int, rates []float64) error {
+func runRequests(ctx context.Context, rdb *redis.Client, dbURL string, pg *postgres.Store, users int, rates []float64, chatLimit bool) error {
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return err
@@ -66,7 +67,7 @@ func runRequests(ctx context.Context, rdb *redis.Client, dbURL string, pg *postg
 	}
 	db.Close()
 	for _, rate := range rates {
-		if err := requestsRound(ctx, rdb, pool, pg, users, rate); err != nil {
+		if err := requestsRound(ctx, rdb, pool, pg, users, rate, chatLimit); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,7 @@ type requestUser struct {
 	ask  bottest.Message
 }
 
-func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, pg *postgres.Store, users int, rate float64) error {
+func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, pg *postgres.Store, users int, rate float64, chatLimit bool) error {
 	prefix := fmt.Sprintf("loadreq%d", time.Now().UnixNano())
 	defer cleanup(rdb, prefix)
 	if _, err := pool.Exec(ctx, `TRUNCATE requests, request_events, org_groups, org_link_codes`); err != nil {
@@ -110,6 +111,7 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 	var mu sync.Mutex
 	yes := map[int64]time.Time{}
 	var lat []time.Duration
+	groups := map[int64]int{} // cards by group
 	cards := make(chan struct{}, users)
 	onSend := func(chat int64, m *bottest.Message) {
 		if chat > groupBase+1000 || chat <= groupBase-1000 {
@@ -124,6 +126,7 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 		mu.Lock()
 		if at, ok := yes[user]; ok {
 			lat = append(lat, m.At.Sub(at))
+			groups[chat]++
 			delete(yes, user)
 			cards <- struct{}{}
 		}
@@ -178,7 +181,7 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 	}
 	b, err := bot.New(bot.Options{
 		Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix}), Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr},
-		Matcher: pg, T: tr, ChatInterval: botChatInterval(false), Intercept: p.Intercept,
+		Matcher: pg, T: tr, ChatInterval: botChatInterval(chatLimit), Intercept: p.Intercept,
 		Finder: pg, Requests: store, Organisations: p, Log: quiet,
 	})
 	if err != nil {
@@ -244,8 +247,12 @@ wait:
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	fmt.Printf("requests at %5.0f/s (offered %.0f/s): %d sent, %d cards; yes → card p50 %6.2fms p99 %6.2fms max %6.2fms",
-		rate, float64(len(ready))/sent.Seconds(), len(ready), len(lat), ms(pct(lat, .5)), ms(pct(lat, .99)), ms(pct(lat, 1)))
+	most := 0
+	for _, n := range groups {
+		most = max(most, n)
+	}
+	fmt.Printf("requests at %5.0f/s (offered %.0f/s): %d sent, %d cards to %d groups (at most %d to one); yes → card p50 %6.2fms p99 %6.2fms max %6.2fms",
+		rate, float64(len(ready))/sent.Seconds(), len(ready), len(lat), len(groups), most, ms(pct(lat, .5)), ms(pct(lat, .99)), ms(pct(lat, 1)))
 	if failed > 0 {
 		fmt.Printf("; %d users did not reach the yes", failed)
 	}
@@ -253,13 +260,14 @@ wait:
 	return nil
 }
 
-// prepare walks user u to the services (French, first answers), presses
+// prepare walks user u to the services (French, random answers), presses
 // "send my request" on the first card, adds a question naming the user
 // and says yes to the preview; it returns the follow-up question whose
 // "yes" sends the request.
 func prepare(srv *bottest.Server, in *inbox, u int) (requestUser, error) {
 	chat := in.base + int64(u)
 	ch := in.chans[u]
+	r := mrand.New(mrand.NewPCG(uint64(u), 17))
 	// next waits for a message with a button whose data or label has one of prefixes.
 	next := func(what string, match func(b bottest.Button) bool) (bottest.Message, error) {
 		timeout := time.After(20 * time.Second)
@@ -301,11 +309,16 @@ func prepare(srv *bottest.Server, in *inbox, u int) (requestUser, error) {
 			srv.Press(m, d)
 			break
 		}
-		d := buttonData(m, "c:")
-		if d == "" {
-			d = buttonData(m, "yn:")
+		// A random answer: the requests go to several organisations.
+		var ds []string
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				if strings.HasPrefix(b.Data, "c:") || strings.HasPrefix(b.Data, "yn:") {
+					ds = append(ds, b.Data)
+				}
+			}
 		}
-		srv.Press(m, d)
+		srv.Press(m, ds[r.IntN(len(ds))])
 	}
 	m, err = next("preview", label("Ajouter ma question"))
 	if err != nil {
