@@ -65,6 +65,16 @@ func main() {
 	flag.BoolVar(&replayRun, "replay", false, "also play the users against a bot that makes, for each update, exactly the Bot API calls Dalil made for it, with no engine, Redis or PostgreSQL: the throughput of Dalil's Telegram traffic alone (see replay.go)")
 	flag.IntVar(&rounds, "rounds", 1, "repeat the comparison this many times and print the median ratios (the box's speed drifts between seconds)")
 	flag.BoolVar(&memCatalogue, "memory-catalogue", false, "match services in memory instead of PostgreSQL (isolates PostgreSQL's share)")
+	flag.Func("requests", "comma-separated rates (requests/s): play the requests scenario instead (users send requests to organisations whose groups are linked; time from the last yes to the card, requests.go)", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || r <= 0 {
+				return fmt.Errorf("%q is not a positive rate", f)
+			}
+			requestRates = append(requestRates, r)
+		}
+		return nil
+	})
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := flag.String("memprofile", "", "write a profile of the whole run's allocations to this file")
 	flag.Parse()
@@ -96,6 +106,7 @@ var (
 	echoDuties   bool
 	memCatalogue bool
 	replicas     int
+	requestRates []float64 // -requests
 )
 
 func writeHeapProfile(path string) {
@@ -199,6 +210,9 @@ func run(users, steps int, think time.Duration, chatLimit bool, redisURL, pgURL 
 	// The bots here run as dalil serve runs them, garbage collector included.
 	gc := gctune.Apply(os.Getenv, "/sys/fs/cgroup")
 	fmt.Printf("%d users × %d updates, think %v, per-chat limit %v, GOMAXPROCS=%d, GOGC %s\n", users, steps, think, chatLimit, runtimeProcs(), gcSetting(gc))
+	if len(requestRates) > 0 {
+		return runRequests(ctx, rdb, dbURL, pg, users, requestRates, chatLimit)
+	}
 	if replicas > 0 {
 		return runReplicas(ctx, redisURL, pg, users, steps, think, replicas, chatLimit)
 	}

@@ -138,6 +138,11 @@ func serveAtWith(t *testing.T, env map[string]string, opened func(*Main)) (strin
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &proctest.LockedBuffer{}
+	t.Cleanup(func() { // after serve has stopped
+		if t.Failed() {
+			t.Logf("serve's log (%s):\n%s", addr, logs)
+		}
+	})
 	go func() {
 		done <- func() error {
 			m, err := newMain(func(k string) string { return env[k] })
