@@ -341,7 +341,7 @@ func TestServeRequestsLoop(t *testing.T) {
 	// Contacted, then done, in the group; the lapsed request accepted late.
 	l.pressCard(r1, "Personne contactée", "indique vous avoir contacté")
 	l.restart()
-	l.pressCard(r1, "personne aidée", "elle a pu vous aider")
+	l.pressCard(r1, "personne aidée", "l'organisme a pu vous aider")
 	l.restart()
 	l.pressCard(r3, "Accepter", "a accepté votre demande")
 	l.restart()
@@ -365,7 +365,7 @@ func TestServeRequestsLoop(t *testing.T) {
 	f1, f4, f3 := l.followUp(r1, 1), l.followUp(r4, 1), l.followUp(r3, 1)
 	l.answer(f1, "Oui, cela m'a aidé", "Bonne continuation")
 	l.restart()
-	data(t, l.answer(f4, "Joint, mais sans aide", "Merci de nous l'avoir dit"), "Voir un autre service")
+	data(t, l.answer(f4, "Je les ai joints", "Merci de nous l'avoir dit"), "Voir un autre service")
 	l.restart()
 	l.answer(f3, "Pas encore", "Je vous reposerai la question")
 	// Asked again 3 days later: the clock is past that already.
