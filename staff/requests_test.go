@@ -166,7 +166,7 @@ func TestPartnerSeesOnlyItsOrganisation(t *testing.T) {
 func TestStaffSeeEveryInbox(t *testing.T) {
 	e, store, people := requestsEnv(t)
 	c := e.client(t)
-	c.mustLogin(viewerEmail)
+	c.mustLogin(editorEmail)
 	code, body, _ := c.get("/admin/requests")
 	if code != 200 || !strings.Contains(body, `value="org-a"`) || !strings.Contains(body, `value="org-b"`) {
 		t.Fatalf("staff's choice of organisation: %d\n%s", code, body)
@@ -225,5 +225,62 @@ func TestPartnerAccounts(t *testing.T) {
 		if a.Email == partnerEmail && (a.Role != staff.RolePartner || a.Org != "org-a") || a.Email == viewerEmail && a.Org != "" {
 			t.Fatalf("account %+v", a)
 		}
+	}
+}
+
+// TestRequestsRoles checks each staff role on each of the organisations'
+// routes: viewers read (without the person's data), advisers and editors
+// act on requests, only editors link groups and set their language.
+func TestRequestsRoles(t *testing.T) {
+	e, store, _ := requestsEnv(t)
+	ctx := context.Background()
+	const adviserEmail = "adviser@example.org"
+	if _, err := staff.AddAccount(ctx, e.pool, adviserEmail, staff.RoleAdviser, password, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		email           string
+		personal, act   bool
+		action          requests.Action
+		want            requests.Status
+		linkCode, gLang bool
+	}{
+		{viewerEmail, false, false, requests.Accept, requests.Sent, false, false},
+		{adviserEmail, true, true, requests.Accept, requests.Accepted, false, false},
+		{editorEmail, true, true, requests.MarkContact, requests.Contacted, true, true},
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			c := e.client(t)
+			c.mustLogin(tc.email)
+			code, body, _ := c.get("/admin/requests?org=org-a")
+			if code != 200 || !strings.Contains(body, "r00000000a1") {
+				t.Fatalf("inbox: %d", code)
+			}
+			for _, personal := range []string{"Salma", "212600000001", "واش كاين تكوين"} {
+				if strings.Contains(body, personal) != tc.personal {
+					t.Errorf("inbox shows %q: %v, want %v", personal, !tc.personal, tc.personal)
+				}
+			}
+			if strings.Contains(body, `action="/admin/requests/act"`) != tc.act {
+				t.Errorf("inbox offers actions: %v, want %v", !tc.act, tc.act)
+			}
+			tok := c.csrf("/admin/requests?org=org-b")
+			code, _, _ = c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000b1"}, "action": {string(tc.action)}})
+			if r, _ := store.Get(ctx, "r00000000b1"); (code == http.StatusForbidden) == tc.act || r.Status != tc.want {
+				t.Errorf("act %s: %d, request %s, want %s", tc.action, code, r.Status, tc.want)
+			}
+			code, body, _ = c.post("/admin/requests/group/code", url.Values{"csrf": {tok}, "org": {"org-b"}, "lang": {"fr"}})
+			if (code == 200 && strings.Contains(body, "/link ")) != tc.linkCode || (!tc.linkCode && code != http.StatusForbidden) {
+				t.Errorf("link code: %d, want a code: %v", code, tc.linkCode)
+			}
+			code, _, _ = c.post("/admin/requests/group/lang", url.Values{"csrf": {tok}, "org": {"org-b"}, "lang": {"ar"}})
+			if (code == http.StatusSeeOther) != tc.gLang || (!tc.gLang && code != http.StatusForbidden) {
+				t.Errorf("group language: %d, want it set: %v", code, tc.gLang)
+			}
+			code, body, _ = c.get("/admin/requests/group?org=org-b")
+			if code != 200 || strings.Contains(body, `id="new-code"`) != tc.linkCode {
+				t.Errorf("group page: %d, offers a code: %v, want %v", code, !tc.linkCode, tc.linkCode)
+			}
+		})
 	}
 }
