@@ -204,7 +204,12 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	nq, err := s.opts.Requests.Act(r.Context(), q.ID, a, reason, note, "console:"+strconv.FormatInt(sess.AccountID, 10), s.now())
 	var te *requests.TransitionError
-	if errors.As(err, &te) {
+	switch {
+	case errors.As(err, &te) && te.Already():
+		// Recorded already, maybe by a console that died before the person
+		// was told: told now (People.Changed is once per request and step).
+		nq, err = q, nil
+	case errors.As(err, &te):
 		redirectDone(w, r, back, "stale")
 		return
 	}

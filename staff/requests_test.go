@@ -284,3 +284,25 @@ func TestRequestsRoles(t *testing.T) {
 		})
 	}
 }
+
+// TestActAfterACrash: the answer was recorded but the console died before
+// the person was told; the same action again tells them.
+func TestActAfterACrash(t *testing.T) {
+	e, store, people := requestsEnv(t)
+	if _, err := store.Act(context.Background(), "r00000000a1", requests.Accept, "", "", "console:1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.mustLogin(partnerEmail)
+	tok := c.csrf("/admin/requests")
+	code, _, h := c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000a1"}, "action": {"accept"}})
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=acted") {
+		t.Fatalf("accept again: %d %s", code, h.Get("Location"))
+	}
+	if len(people.rs) != 1 || people.rs[0].Status != requests.Accepted {
+		t.Fatalf("person told %+v", people.rs)
+	}
+	if evs, _ := store.Events(context.Background(), "r00000000a1"); len(evs) != 2 {
+		t.Fatalf("events %+v, want the sending and one acceptance", evs)
+	}
+}

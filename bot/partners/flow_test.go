@@ -276,6 +276,41 @@ func TestTwoMembersRace(t *testing.T) {
 	}
 }
 
+// TestPressAfterACrash: the answer was recorded but the process died
+// before the person was told and the card edited; the member presses
+// again and both happen, once.
+func TestPressAfterACrash(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	tr := locales.MustDefault()
+	r := h.request("r00000000c1")
+	card := h.card(r)
+	if _, err := h.store.Act(context.Background(), r.ID, requests.Decline, requests.Full, "", "tg:x", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.PressAs(card, member, "Karim", "rq:dr:full:"+r.ID)
+	card = h.waitEdited(card.ID, 1)
+	if !strings.Contains(card.Text, "Déclinée") || len(card.Buttons) != 0 {
+		t.Fatalf("card after the press: %s %v", card.Text, data(card))
+	}
+	// Already done (by this member before the crash, or a colleague).
+	if got := h.answers(1); got[0] != tr.T(lang.FR, "partners.press.stale", nil) {
+		t.Fatalf("press answered %q", got[0])
+	}
+	if ch := h.people.all(); len(ch) != 1 || ch[0].Status != requests.Declined {
+		t.Fatalf("the person was told %+v", ch)
+	}
+	if n := len(h.acts(r.ID)); n != 1 {
+		t.Fatalf("%d actions recorded, want 1", n)
+	}
+	// Pressed once more: still told once, the card edited once.
+	h.srv.PressAs(card, member, "Karim", "rq:dr:full:"+r.ID)
+	h.answers(2)
+	if n, e := len(h.people.all()), h.message(card.ID).Edited; n != 1 || e != 1 {
+		t.Fatalf("told %d times, card edited %d times, want 1 and 1", n, e)
+	}
+}
+
 func TestPressFromAGroupNotLinked(t *testing.T) {
 	h := newHarness(t)
 	h.linked(lang.FR)
