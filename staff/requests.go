@@ -71,6 +71,7 @@ type requestsData struct {
 
 type requestRow struct {
 	requests.Request
+	Late    bool // unanswered past its reminder (requests.Request.Overdue)
 	Actions []actionButton
 	Facts   []string
 }
@@ -145,8 +146,23 @@ func (s *Server) requestsPage(w http.ResponseWriter, r *http.Request, sess *sess
 		l := uiLang(r)
 		// Those who may not act have no need of the person's data.
 		personal := mayAct(sess, actRole)
+		// The overdue first, oldest first: for an organisation without a
+		// Telegram group this is its reminder (bot/partners reminds groups
+		// only). The rest stay newest first.
+		slices.SortStableFunc(rs, func(a, b requests.Request) int {
+			switch {
+			case a.Overdue() != b.Overdue():
+				if a.Overdue() {
+					return -1
+				}
+				return 1
+			case a.Overdue():
+				return a.SentAt.Compare(b.SentAt)
+			}
+			return 0
+		})
 		for _, q := range rs {
-			row := requestRow{Request: q}
+			row := requestRow{Request: q, Late: q.Overdue()}
 			if !personal {
 				row.Shared = requests.Shared{Lang: q.Shared.Lang}
 				d.Rows = append(d.Rows, row)

@@ -306,3 +306,37 @@ func TestActAfterACrash(t *testing.T) {
 		t.Fatalf("events %+v, want the sending and one acceptance", evs)
 	}
 }
+
+// TestInboxShowsOverdueFirst: an organisation without a group gets no
+// reminder message; its inbox shows the requests left unanswered past
+// their reminder first, oldest first, marked.
+func TestInboxShowsOverdueFirst(t *testing.T) {
+	e, store, _ := requestsEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	for i, id := range []string{"r000000old1", "r000000old2"} {
+		sent := now.Add(-time.Duration(5-i) * 24 * time.Hour) // old1 the oldest
+		r := requests.Request{ID: id, Org: "org-a", Service: "alpha-training", Chat: 5_000_000_010 + int64(i), Status: requests.Sent, SentAt: sent,
+			NextKind: requests.DueReminder, NextAt: sent.Add(24 * time.Hour), Shared: requests.Shared{FirstName: "Nadia", Lang: lang.FR}}
+		if err := store.Create(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Done(ctx, id, requests.DueReminder, r.NextAt, requests.DueLapse, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client(t)
+	c.mustLogin(partnerEmail)
+	code, body, _ := c.get("/admin/requests")
+	if code != 200 {
+		t.Fatalf("inbox: %d", code)
+	}
+	i1, i2, ia := strings.Index(body, `id="req-r000000old1"`), strings.Index(body, `id="req-r000000old2"`), strings.Index(body, `id="req-r00000000a1"`)
+	if i1 < 0 || i2 < 0 || ia < 0 || !(i1 < i2 && i2 < ia) {
+		t.Fatalf("order: old1 %d, old2 %d, a1 %d; want the overdue first, oldest first", i1, i2, ia)
+	}
+	row := func(i int) string { end := strings.Index(body[i:], "</tr>"); return body[i : i+end] }
+	if !strings.Contains(row(i1), `class="overdue"`) || !strings.Contains(row(i2), "En retard") || strings.Contains(row(ia), "En retard") {
+		t.Fatalf("overdue marks: %q\n%q", row(i1), row(ia))
+	}
+}

@@ -407,7 +407,9 @@ func (p *Partners) editWithdrawn(ctx context.Context, chat, msg int64, id string
 }
 
 // Remind reminds the group of a request still unanswered, as a reply to
-// its card when the card's id is known.
+// its card when the card's id is known. An organisation without a group
+// gets no message: its console inbox shows the request as overdue, first
+// (requests.Request.Overdue), which is its reminder.
 func (p *Partners) Remind(ctx context.Context, r *requests.Request, n int) error {
 	g, err := p.o.Store.GroupOf(ctx, r.Org)
 	if errors.Is(err, requests.ErrNotFound) {
