@@ -243,6 +243,10 @@ type Store interface {
 	GroupOf(ctx context.Context, org string) (Group, error)
 	// OrgOf is the organisation a group is linked to; ErrNotFound when none.
 	OrgOf(ctx context.Context, chat int64) (Group, error)
+	// MoveGroup moves a group's link from chat from to chat to (a group
+	// that became a supergroup has a new id); nothing when from is not
+	// linked or to is.
+	MoveGroup(ctx context.Context, from, to int64) error
 	// SetGroupLang changes the language of an organisation's cards.
 	SetGroupLang(ctx context.Context, org string, l lang.Lang) error
 	// Reachable says which of orgs can receive requests: those with a

@@ -147,3 +147,16 @@ func (s *Server) Age(chatID int64, d time.Duration) {
 		}
 	}
 }
+
+// MigrateGroup upgrades group from to the supergroup to as Telegram does:
+// the new chat gets a new id and the bot gets two service messages, one
+// in the old group (migrate_to_chat_id) and one in the supergroup
+// (migrate_from_chat_id), both from userID.
+func (s *Server) MigrateGroup(from, to, userID int64) {
+	s.mu.Lock()
+	title := s.chatLocked(from).title
+	s.mu.Unlock()
+	s.SetGroup(to, title, false)
+	s.GroupMessage(from, userID, map[string]any{"migrate_to_chat_id": to})
+	s.GroupMessage(to, userID, map[string]any{"migrate_from_chat_id": from})
+}

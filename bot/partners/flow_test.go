@@ -2,6 +2,7 @@ package partners_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,6 +309,32 @@ func TestPressAfterACrash(t *testing.T) {
 	h.answers(2)
 	if n, e := len(h.people.all()), h.message(card.ID).Edited; n != 1 || e != 1 {
 		t.Fatalf("told %d times, card edited %d times, want 1 and 1", n, e)
+	}
+}
+
+// TestGroupBecomesSupergroup: Telegram gives the upgraded group a new id;
+// the link follows, new cards go there and its buttons work.
+func TestGroupBecomesSupergroup(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	super := h.group - 1_000_000_000_000
+	h.srv.MigrateGroup(h.group, super, member)
+	if !h.srv.WaitFor(func() bool {
+		g, err := h.store.OrgOf(context.Background(), super)
+		return err == nil && g.Org == "org-a"
+	}, wait) {
+		t.Fatal("the link did not follow the group to its supergroup")
+	}
+	if _, err := h.store.OrgOf(context.Background(), h.group); !errors.Is(err, requests.ErrNotFound) {
+		t.Fatalf("the old group is still linked: %v", err)
+	}
+	h.group = super
+	r := h.request("r00000000s1")
+	card := h.card(r)
+	h.srv.PressAs(card, member, "Karim", "rq:acc:"+r.ID)
+	h.waitEdited(card.ID, 1)
+	if got, _ := h.store.Get(context.Background(), r.ID); got.Status != requests.Accepted || len(h.people.all()) != 1 {
+		t.Fatalf("a press in the supergroup: %s, person told %d times", got.Status, len(h.people.all()))
 	}
 }
 
