@@ -338,6 +338,29 @@ func TestGroupBecomesSupergroup(t *testing.T) {
 	}
 }
 
+// TestSenderFollowsAnUpgradedGroup: the service messages were missed; the
+// next card to the old id is refused with the new one, and the link
+// follows.
+func TestSenderFollowsAnUpgradedGroup(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	super := h.group - 1_000_000_000_000
+	h.srv.MigrateGroupQuietly(h.group, super)
+	r := h.request("r00000000s2")
+	if err := h.p.Deliver(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.WaitReceived(super, 1, wait); err != nil {
+		t.Fatal(err)
+	}
+	if !h.srv.WaitFor(func() bool {
+		g, err := h.store.OrgOf(context.Background(), super)
+		return err == nil && g.Org == "org-a"
+	}, wait) {
+		t.Fatal("the link did not follow the group to its supergroup")
+	}
+}
+
 func TestPressFromAGroupNotLinked(t *testing.T) {
 	h := newHarness(t)
 	h.linked(lang.FR)

@@ -191,7 +191,8 @@ func newHarness(t *testing.T) *harness {
 	h.b, err = bot.New(bot.Options{Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix + ":bot"}),
 		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, Matcher: catalogue.NewMemory(catalogue.Demo()), T: tr,
 		ChatInterval: time.Millisecond, GroupWindow: time.Second, SendBackoff: 20 * time.Millisecond, Grace: 2 * time.Second, Log: log,
-		Intercept: h.p.Intercept, AfterSend: h.p.AfterSend()})
+		Intercept: h.p.Intercept, AfterSend: h.p.AfterSend(),
+		Migrated: func(ctx context.Context, from, to int64) { h.p.Moved(ctx, from, to) }})
 	if err != nil {
 		t.Fatal(err)
 	}
