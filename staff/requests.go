@@ -223,8 +223,9 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	switch {
 	case errors.As(err, &te) && te.Already():
 		// Recorded already, maybe by a console that died before the person
-		// was told: told now (People.Changed is once per request and step).
-		nq, err = q, nil
+		// was told: told now (People.Changed is once per request and
+		// step), from the request as it stands now.
+		nq, err = s.opts.Requests.Get(r.Context(), q.ID)
 	case errors.As(err, &te):
 		redirectDone(w, r, back, "stale")
 		return

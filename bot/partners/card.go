@@ -209,8 +209,12 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 		if te.Already() {
 			// Recorded already, maybe by a process that died before the
 			// person was told or the card edited: both again, each once
-			// (the outbox's keys).
-			p.settled(ctx, g, msg, r)
+			// (the outbox's keys), from the request as it stands now.
+			if now, err := p.o.Store.Get(ctx, r.ID); err != nil {
+				p.log.Error("reading a request", "err", err)
+			} else {
+				p.settled(ctx, g, msg, now)
+			}
 		}
 		answer("partners.press.stale")
 		return true
