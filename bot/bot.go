@@ -122,6 +122,9 @@ type Options struct {
 	// AfterSend: a relay's new message id). Given at construction so that
 	// messages a stopped process left owed find their hook at start.
 	AfterSend map[string]outbox.AfterSend
+	// Migrated is told when the sender finds that a group became a
+	// supergroup (a new chat id) and follows it (bot/partners.Moved).
+	Migrated func(ctx context.Context, from, to int64)
 
 	// ScheduleLease is how long a stopped replica keeps dispatching
 	// scheduled messages before another takes over (default 10s); a
@@ -257,7 +260,7 @@ func New(o Options) (*Bot, error) {
 		lim.groupWindow = o.GroupWindow
 	}
 	b.send = newSender(o.Client, lim, m, o.Log,
-		o.SendAttempts, o.SendBackoff, o.SendTimeout)
+		o.SendAttempts, o.SendBackoff, o.SendTimeout, o.Migrated)
 	b.sched = outbox.New(o.Store.Client(), outbox.Options{Prefix: strings.TrimSuffix(o.Store.GlobalKey(""), ":"),
 		Lease: o.ScheduleLease, Every: o.ScheduleEvery, Log: o.Log})
 	b.workCtx, b.cancelWork = context.WithCancel(context.Background())

@@ -81,13 +81,15 @@ type sender struct {
 	m      *metrics
 }
 
-func newSender(client telegram.Caller, l *limits, m *metrics, log *slog.Logger, attempts int, backoff, timeout time.Duration) *sender {
+func newSender(client telegram.Caller, l *limits, m *metrics, log *slog.Logger, attempts int, backoff, timeout time.Duration,
+	migrated func(ctx context.Context, from, to int64)) *sender {
 	s := &sender{limits: l, m: m}
 	s.tg = telegram.Sender{API: client, Limits: s, Log: log, Attempts: attempts, Backoff: backoff, Timeout: timeout,
 		Hooks: telegram.Hooks{
-			Call:   func(method string) { m.apiCalls.WithLabelValues(method).Inc() },
-			Error:  m.apiError,
-			Waited: m.waited,
+			Call:     func(method string) { m.apiCalls.WithLabelValues(method).Inc() },
+			Error:    m.apiError,
+			Waited:   m.waited,
+			Migrated: migrated,
 		}}
 	return s
 }

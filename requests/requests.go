@@ -47,6 +47,13 @@ const (
 // Open says whether the organisation still has something to do.
 func (s Status) Open() bool { return s == Sent || s == Accepted || s == Contacted || s == Lapsed }
 
+// Overdue says whether the organisation has left r unanswered past its
+// reminder or its deadline. The console's inbox shows these first: it is
+// the reminder of an organisation without a Telegram group.
+func (r *Request) Overdue() bool {
+	return r.Status == Lapsed || (r.Status == Sent && r.Reminders > 0)
+}
+
 // Reason is why an organisation declined.
 type Reason string
 
@@ -236,6 +243,10 @@ type Store interface {
 	GroupOf(ctx context.Context, org string) (Group, error)
 	// OrgOf is the organisation a group is linked to; ErrNotFound when none.
 	OrgOf(ctx context.Context, chat int64) (Group, error)
+	// MoveGroup moves a group's link from chat from to chat to (a group
+	// that became a supergroup has a new id); nothing when from is not
+	// linked or to is.
+	MoveGroup(ctx context.Context, from, to int64) error
 	// SetGroupLang changes the language of an organisation's cards.
 	SetGroupLang(ctx context.Context, org string, l lang.Lang) error
 	// Reachable says which of orgs can receive requests: those with a
@@ -256,7 +267,8 @@ type Organisations interface {
 	// (/forget): the card loses the person's data.
 	Withdraw(ctx context.Context, r *Request) error
 	// Remind reminds the organisation of a request still unanswered (the
-	// n-th reminder).
+	// n-th reminder). One without a group is reminded by its console
+	// inbox, where the request shows as overdue (Request.Overdue).
 	Remind(ctx context.Context, r *Request, n int) error
 }
 

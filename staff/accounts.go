@@ -34,11 +34,14 @@ import (
 type Role string
 
 const (
-	// RoleEditor may change trees, the lexicon and the catalogue.
+	// RoleEditor may change trees, the lexicon and the catalogue, and
+	// link an organisation's Telegram group.
 	RoleEditor Role = "editor"
-	// RoleAdviser sees everything and works on handoffs; changes nothing else.
+	// RoleAdviser sees everything, works on handoffs and answers
+	// organisations' requests for them; changes nothing else.
 	RoleAdviser Role = "adviser"
-	// RoleViewer only reads.
+	// RoleViewer only reads (organisations' inboxes without the person's
+	// data).
 	RoleViewer Role = "viewer"
 	// RolePartner is a partner organisation's account: it sees its own
 	// organisation's requests and group settings, nothing else.

@@ -18,13 +18,44 @@ import (
 // The requests people sent to organisations (issue 17): each
 // organisation's inbox with the same actions as its Telegram group's
 // buttons, and its group's link code and language. A partner account
-// reaches only its own organisation's; staff reach every organisation's.
+// reaches only its own organisation's; staff reach every organisation's,
+// to act as their role allows (actRole, groupRole).
 
 // inboxSize is how many requests an inbox shows, newest first.
 const inboxSize = 200
 
 // linkCodeTTL is how long a group link code may be used.
 const linkCodeTTL = 24 * time.Hour
+
+// Who among staff may act for an organisation (a partner acts for its
+// own). Answering a request speaks for the organisation to the person:
+// advisers, who work with people, and editors may. Linking a group
+// decides where an organisation's cards (names, phones, questions) go,
+// the same kind of change as the catalogue's: editors only. Viewers read,
+// without the person's data (mayAct).
+const (
+	actRole   = RoleAdviser
+	groupRole = RoleEditor
+)
+
+// mayAct says whether sess may do what needs role need for an
+// organisation; which organisation is orgOf's to check.
+func mayAct(sess *session, need Role) bool {
+	return sess.Role == RolePartner || allowed(sess.Role, need)
+}
+
+// orgAuth is auth for the organisations' changes: a partner, or staff of
+// role need or above (a partner ranks below every staff role, so auth
+// alone cannot say this).
+func (s *Server) orgAuth(need Role, h authedHandler) http.Handler {
+	return s.auth(RolePartner, func(w http.ResponseWriter, r *http.Request, sess *session) {
+		if !mayAct(sess, need) {
+			http.Error(w, "your role ("+string(sess.Role)+") does not allow this", http.StatusForbidden)
+			return
+		}
+		h(w, r, sess)
+	})
+}
 
 type orgOption struct {
 	ID, NameFR, NameAR string
@@ -40,6 +71,7 @@ type requestsData struct {
 
 type requestRow struct {
 	requests.Request
+	Late    bool // unanswered past its reminder (requests.Request.Overdue)
 	Actions []actionButton
 	Facts   []string
 }
@@ -112,8 +144,30 @@ func (s *Server) requestsPage(w http.ResponseWriter, r *http.Request, sess *sess
 			return
 		}
 		l := uiLang(r)
+		// Those who may not act have no need of the person's data.
+		personal := mayAct(sess, actRole)
+		// The overdue first, oldest first: for an organisation without a
+		// Telegram group this is its reminder (bot/partners reminds groups
+		// only). The rest stay newest first.
+		slices.SortStableFunc(rs, func(a, b requests.Request) int {
+			switch {
+			case a.Overdue() != b.Overdue():
+				if a.Overdue() {
+					return -1
+				}
+				return 1
+			case a.Overdue():
+				return a.SentAt.Compare(b.SentAt)
+			}
+			return 0
+		})
 		for _, q := range rs {
-			row := requestRow{Request: q}
+			row := requestRow{Request: q, Late: q.Overdue()}
+			if !personal {
+				row.Shared = requests.Shared{Lang: q.Shared.Lang}
+				d.Rows = append(d.Rows, row)
+				continue
+			}
 			for _, a := range []requests.Action{requests.Accept, requests.Decline, requests.MarkContact, requests.DoneHelped, requests.DoneNot} {
 				if _, err := requests.Next(q.Status, a); err == nil {
 					row.Actions = append(row.Actions, actionButton{string(a), tr(l, "req.act."+string(a))})
@@ -166,7 +220,13 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	nq, err := s.opts.Requests.Act(r.Context(), q.ID, a, reason, note, "console:"+strconv.FormatInt(sess.AccountID, 10), s.now())
 	var te *requests.TransitionError
-	if errors.As(err, &te) {
+	switch {
+	case errors.As(err, &te) && te.Already():
+		// Recorded already, maybe by a console that died before the person
+		// was told: told now (People.Changed is once per request and
+		// step), from the request as it stands now.
+		nq, err = s.opts.Requests.Get(r.Context(), q.ID)
+	case errors.As(err, &te):
 		redirectDone(w, r, back, "stale")
 		return
 	}
@@ -193,6 +253,7 @@ type groupData struct {
 	Lang      string
 	Code      string // just generated, shown once
 	Expires   time.Time
+	CanEdit   bool // may link the group and set its language
 }
 
 func (s *Server) groupPage(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -205,7 +266,7 @@ func (s *Server) showGroup(w http.ResponseWriter, r *http.Request, sess *session
 		http.NotFound(w, r)
 		return
 	}
-	d := &groupData{Connected: s.opts.Requests != nil, Org: o, Code: code, Expires: s.now().Add(linkCodeTTL)}
+	d := &groupData{Connected: s.opts.Requests != nil, Org: o, Code: code, Expires: s.now().Add(linkCodeTTL), CanEdit: mayAct(sess, groupRole)}
 	if d.Connected {
 		g, err := s.opts.Requests.GroupOf(r.Context(), o.ID)
 		switch {

@@ -166,7 +166,7 @@ func TestPartnerSeesOnlyItsOrganisation(t *testing.T) {
 func TestStaffSeeEveryInbox(t *testing.T) {
 	e, store, people := requestsEnv(t)
 	c := e.client(t)
-	c.mustLogin(viewerEmail)
+	c.mustLogin(editorEmail)
 	code, body, _ := c.get("/admin/requests")
 	if code != 200 || !strings.Contains(body, `value="org-a"`) || !strings.Contains(body, `value="org-b"`) {
 		t.Fatalf("staff's choice of organisation: %d\n%s", code, body)
@@ -225,5 +225,118 @@ func TestPartnerAccounts(t *testing.T) {
 		if a.Email == partnerEmail && (a.Role != staff.RolePartner || a.Org != "org-a") || a.Email == viewerEmail && a.Org != "" {
 			t.Fatalf("account %+v", a)
 		}
+	}
+}
+
+// TestRequestsRoles checks each staff role on each of the organisations'
+// routes: viewers read (without the person's data), advisers and editors
+// act on requests, only editors link groups and set their language.
+func TestRequestsRoles(t *testing.T) {
+	e, store, _ := requestsEnv(t)
+	ctx := context.Background()
+	const adviserEmail = "adviser@example.org"
+	if _, err := staff.AddAccount(ctx, e.pool, adviserEmail, staff.RoleAdviser, password, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		email           string
+		personal, act   bool
+		action          requests.Action
+		want            requests.Status
+		linkCode, gLang bool
+	}{
+		{viewerEmail, false, false, requests.Accept, requests.Sent, false, false},
+		{adviserEmail, true, true, requests.Accept, requests.Accepted, false, false},
+		{editorEmail, true, true, requests.MarkContact, requests.Contacted, true, true},
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			c := e.client(t)
+			c.mustLogin(tc.email)
+			code, body, _ := c.get("/admin/requests?org=org-a")
+			if code != 200 || !strings.Contains(body, "r00000000a1") {
+				t.Fatalf("inbox: %d", code)
+			}
+			for _, personal := range []string{"Salma", "212600000001", "واش كاين تكوين"} {
+				if strings.Contains(body, personal) != tc.personal {
+					t.Errorf("inbox shows %q: %v, want %v", personal, !tc.personal, tc.personal)
+				}
+			}
+			if strings.Contains(body, `action="/admin/requests/act"`) != tc.act {
+				t.Errorf("inbox offers actions: %v, want %v", !tc.act, tc.act)
+			}
+			tok := c.csrf("/admin/requests?org=org-b")
+			code, _, _ = c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000b1"}, "action": {string(tc.action)}})
+			if r, _ := store.Get(ctx, "r00000000b1"); (code == http.StatusForbidden) == tc.act || r.Status != tc.want {
+				t.Errorf("act %s: %d, request %s, want %s", tc.action, code, r.Status, tc.want)
+			}
+			code, body, _ = c.post("/admin/requests/group/code", url.Values{"csrf": {tok}, "org": {"org-b"}, "lang": {"fr"}})
+			if (code == 200 && strings.Contains(body, "/link ")) != tc.linkCode || (!tc.linkCode && code != http.StatusForbidden) {
+				t.Errorf("link code: %d, want a code: %v", code, tc.linkCode)
+			}
+			code, _, _ = c.post("/admin/requests/group/lang", url.Values{"csrf": {tok}, "org": {"org-b"}, "lang": {"ar"}})
+			if (code == http.StatusSeeOther) != tc.gLang || (!tc.gLang && code != http.StatusForbidden) {
+				t.Errorf("group language: %d, want it set: %v", code, tc.gLang)
+			}
+			code, body, _ = c.get("/admin/requests/group?org=org-b")
+			if code != 200 || strings.Contains(body, `id="new-code"`) != tc.linkCode {
+				t.Errorf("group page: %d, offers a code: %v, want %v", code, !tc.linkCode, tc.linkCode)
+			}
+		})
+	}
+}
+
+// TestActAfterACrash: the answer was recorded but the console died before
+// the person was told; the same action again tells them.
+func TestActAfterACrash(t *testing.T) {
+	e, store, people := requestsEnv(t)
+	if _, err := store.Act(context.Background(), "r00000000a1", requests.Accept, "", "", "console:1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	c.mustLogin(partnerEmail)
+	tok := c.csrf("/admin/requests")
+	code, _, h := c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000a1"}, "action": {"accept"}})
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=acted") {
+		t.Fatalf("accept again: %d %s", code, h.Get("Location"))
+	}
+	if len(people.rs) != 1 || people.rs[0].Status != requests.Accepted {
+		t.Fatalf("person told %+v", people.rs)
+	}
+	if evs, _ := store.Events(context.Background(), "r00000000a1"); len(evs) != 2 {
+		t.Fatalf("events %+v, want the sending and one acceptance", evs)
+	}
+}
+
+// TestInboxShowsOverdueFirst: an organisation without a group gets no
+// reminder message; its inbox shows the requests left unanswered past
+// their reminder first, oldest first, marked.
+func TestInboxShowsOverdueFirst(t *testing.T) {
+	e, store, _ := requestsEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	for i, id := range []string{"r000000old1", "r000000old2"} {
+		sent := now.Add(-time.Duration(5-i) * 24 * time.Hour) // old1 the oldest
+		r := requests.Request{ID: id, Org: "org-a", Service: "alpha-training", Chat: 5_000_000_010 + int64(i), Status: requests.Sent, SentAt: sent,
+			NextKind: requests.DueReminder, NextAt: sent.Add(24 * time.Hour), Shared: requests.Shared{FirstName: "Nadia", Lang: lang.FR}}
+		if err := store.Create(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Done(ctx, id, requests.DueReminder, r.NextAt, requests.DueLapse, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client(t)
+	c.mustLogin(partnerEmail)
+	code, body, _ := c.get("/admin/requests")
+	if code != 200 {
+		t.Fatalf("inbox: %d", code)
+	}
+	i1, i2, ia := strings.Index(body, `id="req-r000000old1"`), strings.Index(body, `id="req-r000000old2"`), strings.Index(body, `id="req-r00000000a1"`)
+	if i1 < 0 || i2 < 0 || ia < 0 || !(i1 < i2 && i2 < ia) {
+		t.Fatalf("order: old1 %d, old2 %d, a1 %d; want the overdue first, oldest first", i1, i2, ia)
+	}
+	row := func(i int) string { end := strings.Index(body[i:], "</tr>"); return body[i : i+end] }
+	if !strings.Contains(row(i1), `class="overdue"`) || !strings.Contains(row(i2), "En retard") || strings.Contains(row(ia), "En retard") {
+		t.Fatalf("overdue marks: %q\n%q", row(i1), row(ia))
 	}
 }

@@ -190,12 +190,14 @@ func (s *Server) routes() {
 		}
 		http.Redirect(w, r, "/admin/trees", http.StatusSeeOther)
 	}))
-	// The organisations' pages: a partner reaches its own only (orgOf).
+	// The organisations' pages: a partner reaches its own only (orgOf);
+	// among staff, viewers read, advisers and editors act on requests, and
+	// only editors link a group (orgAuth).
 	m.Handle("GET /admin/requests", s.auth(RolePartner, s.requestsPage))
-	m.Handle("POST /admin/requests/act", s.auth(RolePartner, s.requestAct))
+	m.Handle("POST /admin/requests/act", s.orgAuth(actRole, s.requestAct))
 	m.Handle("GET /admin/requests/group", s.auth(RolePartner, s.groupPage))
-	m.Handle("POST /admin/requests/group/code", s.auth(RolePartner, s.groupCode))
-	m.Handle("POST /admin/requests/group/lang", s.auth(RolePartner, s.groupLangSet))
+	m.Handle("POST /admin/requests/group/code", s.orgAuth(groupRole, s.groupCode))
+	m.Handle("POST /admin/requests/group/lang", s.orgAuth(groupRole, s.groupLangSet))
 	m.Handle("GET /admin/trees", s.auth(RoleViewer, s.treesPage))
 	m.Handle("POST /admin/trees", s.auth(RoleViewer, s.treesPost)) // check and simulate are read-only; publish checks the role
 	m.Handle("POST /admin/trees/rollback", s.auth(RoleEditor, s.treesRollback))

@@ -147,3 +147,39 @@ func (s *Server) Age(chatID int64, d time.Duration) {
 		}
 	}
 }
+
+// MigrateGroup upgrades group from to the supergroup to as Telegram does:
+// the new chat gets a new id, calls to the old one fail with 400 and
+// migrate_to_chat_id, and the bot gets two service messages, one in the
+// old group (migrate_to_chat_id) and one in the supergroup
+// (migrate_from_chat_id), both from userID.
+func (s *Server) MigrateGroup(from, to, userID int64) {
+	s.MigrateGroupQuietly(from, to)
+	s.GroupMessage(from, userID, map[string]any{"migrate_to_chat_id": to})
+	s.GroupMessage(to, userID, map[string]any{"migrate_from_chat_id": from})
+}
+
+// MigrateGroupQuietly upgrades group from to the supergroup to without the
+// service messages (updates the bot missed): only the calls to the old id
+// say it.
+func (s *Server) MigrateGroupQuietly(from, to int64) {
+	s.mu.Lock()
+	title := s.chatLocked(from).title
+	if s.migrated == nil {
+		s.migrated = map[int64]int64{}
+	}
+	s.migrated[from] = to
+	s.mu.Unlock()
+	s.SetGroup(to, title, false)
+}
+
+// migratedTo is the new id of an upgraded group, 0 for any other chat.
+func (s *Server) migratedTo(chatID string) int64 {
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.migrated[id]
+}

@@ -95,6 +95,7 @@ type Server struct {
 	webhook   string
 	secret    string
 	blocked   map[int64]bool
+	migrated  map[int64]int64   // a group upgraded to a supergroup: its new id (MigrateGroup)
 	commands  map[string]string // language_code -> JSON commands
 	notify    chan struct{}     // closed and replaced when updates arrive
 	sent      chan struct{}     // closed and replaced when a chat receives a message
@@ -292,6 +293,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.onCall != nil {
 		s.onCall(method, params)
+	}
+	if to := s.migratedTo(params["chat_id"]); to != 0 {
+		s.record(method, params, 400)
+		writeJSON(w, 400, map[string]any{"ok": false, "error_code": 400,
+			"description": "Bad Request: group chat was upgraded to a supergroup chat", "parameters": map[string]any{"migrate_to_chat_id": to}})
+		return
 	}
 	result, code, desc := s.handle(method, params)
 	if code != 0 {

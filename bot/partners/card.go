@@ -206,6 +206,16 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 	nr, err := p.o.Store.Act(ctx, r.ID, a, reason, "", by, p.o.Now())
 	var te *requests.TransitionError
 	if errors.As(err, &te) {
+		if te.Already() {
+			// Recorded already, maybe by a process that died before the
+			// person was told or the card edited: both again, each once
+			// (the outbox's keys), from the request as it stands now.
+			if now, err := p.o.Store.Get(ctx, r.ID); err != nil {
+				p.log.Error("reading a request", "err", err)
+			} else {
+				p.settled(ctx, g, msg, now)
+			}
+		}
 		answer("partners.press.stale")
 		return true
 	}
@@ -214,13 +224,19 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 		answer("partners.error")
 		return true
 	}
-	p.changed(ctx, nr)
-	// One edit per request and status: two members pressing at once make
-	// one change, and one edit.
-	p.post(ctx, chat, "state:"+nr.ID+":"+string(nr.Status),
-		telegram.EditMessageText{ChatID: chat, MessageID: msg, Text: p.card(ctx, g.Lang, nr), Keyboard: p.buttons(g.Lang, nr)})
+	p.settled(ctx, g, msg, nr)
 	answer("partners.press.done")
 	return true
+}
+
+// settled tells the person what the organisation did and edits the card
+// to say where r stands.
+func (p *Partners) settled(ctx context.Context, g requests.Group, msg int64, r *requests.Request) {
+	p.changed(ctx, r)
+	// One edit per request and status: two members pressing at once make
+	// one change, and one edit.
+	p.post(ctx, g.Chat, "state:"+r.ID+":"+string(r.Status),
+		telegram.EditMessageText{ChatID: g.Chat, MessageID: msg, Text: p.card(ctx, g.Lang, r), Keyboard: p.buttons(g.Lang, r)})
 }
 
 // put puts msgs in chat's outbox once per key, the partners' keys apart

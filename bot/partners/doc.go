@@ -5,7 +5,9 @@
 // each press (requests.Store.Act) and tells the person
 // (requests.People.Changed), edits the card when the person withdraws
 // (/forget), reminds the group of requests left unanswered, and sends each
-// organisation a weekly digest. It implements requests.Organisations.
+// organisation a weekly digest. It implements requests.Organisations. An
+// organisation without a group is reminded by the console's inbox, which
+// shows requests unanswered past their reminder first, marked overdue.
 //
 // Everything it says goes through the bot's one outbox (Outbox: once per
 // key, in order, under the group's limit of 20 messages a minute, across

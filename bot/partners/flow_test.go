@@ -2,6 +2,7 @@ package partners_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,6 +274,90 @@ func TestTwoMembersRace(t *testing.T) {
 	h.waitEdited(card.ID, 1)
 	if n := len(h.people.all()); n != 1 || len(h.acts(r.ID)) != 1 {
 		t.Fatalf("person told %d times, %d actions, want 1", n, len(h.acts(r.ID)))
+	}
+}
+
+// TestPressAfterACrash: the answer was recorded but the process died
+// before the person was told and the card edited; the member presses
+// again and both happen, once.
+func TestPressAfterACrash(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	tr := locales.MustDefault()
+	r := h.request("r00000000c1")
+	card := h.card(r)
+	if _, err := h.store.Act(context.Background(), r.ID, requests.Decline, requests.Full, "", "tg:x", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.PressAs(card, member, "Karim", "rq:dr:full:"+r.ID)
+	card = h.waitEdited(card.ID, 1)
+	if !strings.Contains(card.Text, "Déclinée") || len(card.Buttons) != 0 {
+		t.Fatalf("card after the press: %s %v", card.Text, data(card))
+	}
+	// Already done (by this member before the crash, or a colleague).
+	if got := h.answers(1); got[0] != tr.T(lang.FR, "partners.press.stale", nil) {
+		t.Fatalf("press answered %q", got[0])
+	}
+	if ch := h.people.all(); len(ch) != 1 || ch[0].Status != requests.Declined {
+		t.Fatalf("the person was told %+v", ch)
+	}
+	if n := len(h.acts(r.ID)); n != 1 {
+		t.Fatalf("%d actions recorded, want 1", n)
+	}
+	// Pressed once more: still told once, the card edited once.
+	h.srv.PressAs(card, member, "Karim", "rq:dr:full:"+r.ID)
+	h.answers(2)
+	if n, e := len(h.people.all()), h.message(card.ID).Edited; n != 1 || e != 1 {
+		t.Fatalf("told %d times, card edited %d times, want 1 and 1", n, e)
+	}
+}
+
+// TestGroupBecomesSupergroup: Telegram gives the upgraded group a new id;
+// the link follows, new cards go there and its buttons work.
+func TestGroupBecomesSupergroup(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	super := h.group - 1_000_000_000_000
+	h.srv.MigrateGroup(h.group, super, member)
+	if !h.srv.WaitFor(func() bool {
+		g, err := h.store.OrgOf(context.Background(), super)
+		return err == nil && g.Org == "org-a"
+	}, wait) {
+		t.Fatal("the link did not follow the group to its supergroup")
+	}
+	if _, err := h.store.OrgOf(context.Background(), h.group); !errors.Is(err, requests.ErrNotFound) {
+		t.Fatalf("the old group is still linked: %v", err)
+	}
+	h.group = super
+	r := h.request("r00000000s1")
+	card := h.card(r)
+	h.srv.PressAs(card, member, "Karim", "rq:acc:"+r.ID)
+	h.waitEdited(card.ID, 1)
+	if got, _ := h.store.Get(context.Background(), r.ID); got.Status != requests.Accepted || len(h.people.all()) != 1 {
+		t.Fatalf("a press in the supergroup: %s, person told %d times", got.Status, len(h.people.all()))
+	}
+}
+
+// TestSenderFollowsAnUpgradedGroup: the service messages were missed; the
+// next card to the old id is refused with the new one, and the link
+// follows.
+func TestSenderFollowsAnUpgradedGroup(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	super := h.group - 1_000_000_000_000
+	h.srv.MigrateGroupQuietly(h.group, super)
+	r := h.request("r00000000s2")
+	if err := h.p.Deliver(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.WaitReceived(super, 1, wait); err != nil {
+		t.Fatal(err)
+	}
+	if !h.srv.WaitFor(func() bool {
+		g, err := h.store.OrgOf(context.Background(), super)
+		return err == nil && g.Org == "org-a"
+	}, wait) {
+		t.Fatal("the link did not follow the group to its supergroup")
 	}
 }
 

@@ -117,6 +117,9 @@ func (p *Partners) Intercept(ctx context.Context, up *telegram.Update) bool {
 		return p.press(ctx, up, cq)
 	}
 	m := up.Message
+	if m != nil && (m.MigrateToChatID != 0 || m.MigrateFromChatID != 0) {
+		return p.migrated(ctx, m)
+	}
 	if m == nil || !p.isLink(m.Text) {
 		return p.linkedChatter(ctx, up)
 	}
@@ -133,6 +136,37 @@ func (p *Partners) Intercept(ctx context.Context, up *telegram.Update) bool {
 		return true
 	}
 	p.link(ctx, up, m)
+	return true
+}
+
+// migrated moves an organisation's link when its group becomes a
+// supergroup (a new chat id): both service messages say it, the old
+// group's and the new one's, and the move is made once. It returns false
+// for a group linked to nobody.
+func (p *Partners) migrated(ctx context.Context, m *telegram.Message) bool {
+	from, to := m.Chat.ID, m.MigrateToChatID
+	if to == 0 {
+		from, to = m.MigrateFromChatID, m.Chat.ID
+	}
+	return p.Moved(ctx, from, to)
+}
+
+// Moved moves the link of group from to to, a group that became a
+// supergroup (the service messages, or the sender told to use the new
+// id); it reports whether to is an organisation's group now.
+func (p *Partners) Moved(ctx context.Context, from, to int64) bool {
+	if err := p.o.Store.MoveGroup(ctx, from, to); err != nil {
+		p.log.Error("moving an organisation's link to its supergroup", "err", err)
+		return false
+	}
+	g, err := p.o.Store.OrgOf(ctx, to)
+	if err != nil {
+		if !errors.Is(err, requests.ErrNotFound) {
+			p.log.Warn("organisation of a group", "err", err)
+		}
+		return false
+	}
+	p.log.Info("organisation group became a supergroup", "org", g.Org)
 	return true
 }
 
@@ -407,7 +441,9 @@ func (p *Partners) editWithdrawn(ctx context.Context, chat, msg int64, id string
 }
 
 // Remind reminds the group of a request still unanswered, as a reply to
-// its card when the card's id is known.
+// its card when the card's id is known. An organisation without a group
+// gets no message: its console inbox shows the request as overdue, first
+// (requests.Request.Overdue), which is its reminder.
 func (p *Partners) Remind(ctx context.Context, r *requests.Request, n int) error {
 	g, err := p.o.Store.GroupOf(ctx, r.Org)
 	if errors.Is(err, requests.ErrNotFound) {

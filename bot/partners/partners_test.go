@@ -44,16 +44,24 @@ func randInt(max int64) int64 {
 	return n.Int64()
 }
 
-// people records what the person would be told.
+// people records what the person would be told, once per request and
+// status as the bot's outbox does (requests.People).
 type people struct {
 	mu      sync.Mutex
 	changed []requests.Request
+	seen    map[string]bool
 }
 
 func (p *people) Changed(ctx context.Context, r *requests.Request) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.changed = append(p.changed, *r)
+	if k := r.ID + ":" + string(r.Status); !p.seen[k] {
+		if p.seen == nil {
+			p.seen = map[string]bool{}
+		}
+		p.seen[k] = true
+		p.changed = append(p.changed, *r)
+	}
 	return nil
 }
 func (p *people) Lapsed(ctx context.Context, r *requests.Request) error { return nil }
@@ -183,7 +191,8 @@ func newHarness(t *testing.T) *harness {
 	h.b, err = bot.New(bot.Options{Client: client, Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix + ":bot"}),
 		Engine: &dialog.Engine{Tree: tree, NLU: nlu.Default(), T: tr}, Matcher: catalogue.NewMemory(catalogue.Demo()), T: tr,
 		ChatInterval: time.Millisecond, GroupWindow: time.Second, SendBackoff: 20 * time.Millisecond, Grace: 2 * time.Second, Log: log,
-		Intercept: h.p.Intercept, AfterSend: h.p.AfterSend()})
+		Intercept: h.p.Intercept, AfterSend: h.p.AfterSend(),
+		Migrated: func(ctx context.Context, from, to int64) { h.p.Moved(ctx, from, to) }})
 	if err != nil {
 		t.Fatal(err)
 	}

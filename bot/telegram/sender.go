@@ -36,6 +36,9 @@ type Hooks struct {
 	Call   func(method string)
 	Error  func(method string, code int)
 	Waited func(why string, d time.Duration)
+	// Migrated is told when a group became a supergroup (a new chat id),
+	// for what keeps the old id (an organisation's linked group).
+	Migrated func(ctx context.Context, from, to int64)
 }
 
 // Sender makes Bot API calls under the send limits with the one error
@@ -107,6 +110,9 @@ func (s *Sender) Do(ctx context.Context, chat int64, method string, p Params) (j
 			return nil, &SendError{Rejected, "rejected", err}
 		case Migrated:
 			p["chat_id"] = strconv.FormatInt(v.MigrateTo, 10)
+			if s.Hooks.Migrated != nil {
+				s.Hooks.Migrated(ctx, chat, v.MigrateTo)
+			}
 			chat = v.MigrateTo
 			if attempt >= attempts {
 				return nil, &SendError{Rejected, "rejected", err}

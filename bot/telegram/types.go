@@ -105,6 +105,10 @@ type Message struct {
 	NewChatMembers    json.RawMessage `json:"new_chat_members,omitempty"`
 	LeftChatMember    json.RawMessage `json:"left_chat_member,omitempty"`
 	ForumTopicCreated json.RawMessage `json:"forum_topic_created,omitempty"`
+	// A group that became a supergroup: the service message in the old
+	// group names the new id, the one in the supergroup the old id.
+	MigrateToChatID   int64 `json:"migrate_to_chat_id,omitempty"`
+	MigrateFromChatID int64 `json:"migrate_from_chat_id,omitempty"`
 }
 
 // Media names the kind of a message that is not text, location or
@@ -140,7 +144,8 @@ func (m *Message) Media() string {
 // Service reports whether the message is a service message (members
 // joined, topic created…) rather than something a person wrote.
 func (m *Message) Service() bool {
-	return m.NewChatMembers != nil || m.LeftChatMember != nil || m.ForumTopicCreated != nil
+	return m.NewChatMembers != nil || m.LeftChatMember != nil || m.ForumTopicCreated != nil ||
+		m.MigrateToChatID != 0 || m.MigrateFromChatID != 0
 }
 
 // Location is a point on the map.

@@ -32,6 +32,14 @@ func wirePartners(p *partners.Partners, o *bot.Options) {
 	maps.Copy(hooks, o.AfterSend)
 	maps.Copy(hooks, p.AfterSend())
 	o.AfterSend = hooks
+	// A group the sender finds upgraded to a supergroup: its link follows.
+	prev := o.Migrated
+	o.Migrated = func(ctx context.Context, from, to int64) {
+		if prev != nil {
+			prev(ctx, from, to)
+		}
+		p.Moved(ctx, from, to)
+	}
 }
 
 // intercepts chains the bot's interceptors: the first that takes an

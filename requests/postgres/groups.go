@@ -105,6 +105,18 @@ func (s *Store) group(ctx context.Context, where string, arg any) (requests.Grou
 	return g, nil
 }
 
+// MoveGroup moves the link of group chat from to chat to: Telegram gives
+// a group that becomes a supergroup a new id. It does nothing when from
+// is linked to no organisation (told twice: the old group's service
+// message and the new one's) or when to is linked already.
+func (s *Store) MoveGroup(ctx context.Context, from, to int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE org_groups SET chat_id = $2
+		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM org_groups WHERE chat_id = $2)`, from, to); err != nil {
+		return fmt.Errorf("moving a group's link to its supergroup: %w", err)
+	}
+	return nil
+}
+
 // SetGroupLang changes the language of an organisation's cards;
 // ErrNotFound when it has no group.
 func (s *Store) SetGroupLang(ctx context.Context, org string, l lang.Lang) error {

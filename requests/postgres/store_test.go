@@ -660,6 +660,49 @@ func TestLinkCodes(t *testing.T) {
 	}
 }
 
+func TestMoveGroup(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	now := at(t, "2026-11-30 10:00")
+	code, _ := s.NewLinkCode(ctx, "org-1", lang.AR, now.Add(time.Hour))
+	if _, err := s.Link(ctx, code, group, now); err != nil {
+		t.Fatal(err)
+	}
+	// The group became a supergroup: the link follows, its language kept.
+	super := group - 1_000_000_000_000
+	if err := s.MoveGroup(ctx, group, super); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.OrgOf(ctx, super); err != nil || g != (requests.Group{Org: "org-1", Chat: super, Lang: lang.AR}) {
+		t.Fatalf("OrgOf the supergroup: %+v %v", g, err)
+	}
+	if _, err := s.OrgOf(ctx, group); !errors.Is(err, requests.ErrNotFound) {
+		t.Errorf("the old group still linked: %v", err)
+	}
+	// Told twice (both service messages), or of a group linked to nobody:
+	// nothing changes.
+	if err := s.MoveGroup(ctx, group, super); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveGroup(ctx, group-5, super-5); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := s.GroupOf(ctx, "org-1"); g.Chat != super {
+		t.Errorf("after a second move: %+v", g)
+	}
+	// A supergroup linked already (a new code used there) keeps its link.
+	other, _ := s.NewLinkCode(ctx, "org-2", lang.FR, now.Add(time.Hour))
+	if _, err := s.Link(ctx, other, group-2, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveGroup(ctx, group-2, super); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := s.OrgOf(ctx, super); g.Org != "org-1" {
+		t.Errorf("the supergroup's own link replaced: %+v", g)
+	}
+}
+
 func TestReachable(t *testing.T) {
 	s, pool := newStore(t)
 	ctx := context.Background()
