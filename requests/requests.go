@@ -216,6 +216,9 @@ type Store interface {
 	// Done records that step was carried out at at and sets the following
 	// one (zero: none).
 	Done(ctx context.Context, id string, step Due, at time.Time, next Due, nextAt time.Time) error
+	// Postpone moves step, still the request's next, to until without
+	// carrying it out (a follow-up that fell due at night); the lease ends.
+	Postpone(ctx context.Context, id string, step Due, until time.Time) error
 	// Purge erases the person's part of requests whose life has ended
 	// (no step to come) and that have not changed since before.
 	Purge(ctx context.Context, before time.Time) (int, error)

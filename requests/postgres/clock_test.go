@@ -266,6 +266,32 @@ func TestClockPurges(t *testing.T) {
 	}
 }
 
+// A follow-up that fell due while no clock ran (replicas back at 02:30)
+// is moved to the morning, not sent at night, and not counted.
+func TestClockFollowUpNotAtNight(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	sent := at(t, "2026-11-30 10:00")
+	r := create(t, s, sample(chatA, sent))
+	if _, err := s.Act(ctx, r.ID, requests.Accept, "", "", "m:1", sent.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	now := &fakeNow{t: at(t, "2026-12-08 02:30")} // due 2026-12-07 10:00
+	sd := newSides()
+	c := newClock(s, sd, now, discard())
+	if done, _ := c.Round(ctx); done != 0 || sd.count("req:"+r.ID+":followup:1") != 0 {
+		t.Fatalf("follow-up sent at night: %d steps, %d handed", done, sd.count("req:"+r.ID+":followup:1"))
+	}
+	got, _ := s.Get(ctx, r.ID)
+	if want := at(t, "2026-12-08 09:00"); got.NextKind != requests.DueFollowUp || !got.NextAt.Equal(want) || got.FollowUps != 0 {
+		t.Fatalf("after the night: next %s at %v, %d follow-ups; want the follow-up at %v, none counted", got.NextKind, got.NextAt, got.FollowUps, want)
+	}
+	now.Set(at(t, "2026-12-08 09:00"))
+	if done, _ := c.Round(ctx); done != 1 || sd.count("req:"+r.ID+":followup:1") != 1 {
+		t.Errorf("morning: %d steps, %d handed", done, sd.count("req:"+r.ID+":followup:1"))
+	}
+}
+
 // racing is a store whose Due lets something happen between taking the
 // due steps and the clock carrying them out (an organisation's answer, a
 // /stop on another replica).

@@ -455,6 +455,22 @@ func (s *Store) Done(ctx context.Context, id string, step requests.Due, at time.
 	})
 }
 
+// Postpone moves step to until if it is still r's next; save ends the
+// lease, so the step comes back due at until.
+func (s *Store) Postpone(ctx context.Context, id string, step requests.Due, until time.Time) error {
+	return s.tx(ctx, fmt.Sprintf("postponing the %s of request %s", step, id), func(tx pgx.Tx) error {
+		r, err := lockRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.NextKind != step {
+			return nil
+		}
+		r.NextAt = until
+		return save(ctx, tx, r, time.Now())
+	})
+}
+
 // Event is one step of a request's life.
 type Event struct {
 	At     time.Time
