@@ -340,9 +340,9 @@ func (b *Bot) stop(ctx context.Context, chat int64, l lang.Lang) (string, error)
 	return b.o.T.T(l, "request.stop", map[string]any{"Count": n}), nil
 }
 
-// forgetRequests erases the person's part of their requests and tells the
-// organisations of the open ones that they were withdrawn; it returns what
-// to add to the confirmation ("" when there were none).
+// forgetRequests erases the person's part of their requests and has every
+// card lose the data (the open ones withdrawn); it returns what to add to
+// the confirmation about the open ones ("" when there were none).
 func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (string, error) {
 	if b.o.Requests == nil {
 		return "", nil
@@ -362,10 +362,16 @@ func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (stri
 			b.log.Error("telling an organisation a request was withdrawn", "request", rs[i].ID, "err", err)
 		}
 	}
-	if len(rs) == 0 {
+	withdrawn := 0
+	for _, r := range rs {
+		if r.Status == requests.Withdrawn {
+			withdrawn++
+		}
+	}
+	if withdrawn == 0 {
 		return "", nil
 	}
-	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": len(rs)}), nil
+	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": withdrawn}), nil
 }
 
 func orFR(l lang.Lang) lang.Lang {

@@ -372,7 +372,8 @@ func TestRequestsStopForget(t *testing.T) {
 	if !strings.Contains(got, "Votre demande en cours a été retirée") {
 		t.Fatalf("/forget: %s", got)
 	}
-	if w := o.gone(); len(w) != 1 || w[0] != "r0000000021" {
+	// The declined one's card loses the person's data too.
+	if w := o.gone(); len(w) != 2 || w[0] != "r0000000021" || w[1] != "r0000000022" {
 		t.Fatalf("withdrawn: %v", w)
 	}
 	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {

@@ -206,8 +206,9 @@ type Store interface {
 	// requests had some still to come.
 	Stop(ctx context.Context, chat int64) (int, error)
 	// Forget erases the person's part of every request of theirs (chat,
-	// shared fields), marks the open ones Withdrawn and returns those,
-	// for the organisations to be told.
+	// shared fields), marks the open ones Withdrawn and returns every
+	// request erased (closed ones keep their status), for the
+	// organisations' cards to lose the data.
 	Forget(ctx context.Context, chat int64, at time.Time) ([]Request, error)
 	// Due returns up to limit requests whose next timed step is due at
 	// now, oldest first, each to one caller (until Done, or until a lease
@@ -255,8 +256,9 @@ type Organisations interface {
 	// Deliver posts the request's card to the organisation's group, if it
 	// has one.
 	Deliver(ctx context.Context, r *Request) error
-	// Withdraw tells the organisation that the person withdrew a request
-	// (/forget): the card loses the person's data.
+	// Withdraw tells the organisation that the person had a request's
+	// data erased (/forget): withdrawn when it was open; the card loses
+	// the person's data, whatever the request's status.
 	Withdraw(ctx context.Context, r *Request) error
 	// Remind reminds the organisation of a request still unanswered (the
 	// n-th reminder).
