@@ -174,7 +174,7 @@ type Bot struct {
 	work    sync.WaitGroup // actors
 	sending sync.WaitGroup // flushers
 	started sync.Map       // update id -> time received, until its first reply is sent
-	effects sync.Map       // outbox item id of a handoff effect -> chan closed once carried out here
+	effects sync.Map       // outbox item id of an effect -> chan closed once carried out here
 	workers *workers       // goroutines for actors, flushes and answers
 }
 
@@ -533,22 +533,25 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if len(items) > 0 {
 		b.started.Store(up.UpdateID, at)
 	}
-	// A handoff effect is carried out by the sender after the lock is
-	// freed; this chat's next update waits for it (see the end), so that a
-	// message written right after /adviser finds the handoff open and
-	// reaches the advisers, as it did when the effect ran under the lock.
-	var effectID string
-	var effectDone chan struct{}
+	// An effect (a handoff, a request) is carried out by the sender after
+	// the lock is freed; this chat's next update waits for it (see the
+	// end), as it did when effects ran under the lock: a message written
+	// right after /adviser finds the handoff open and reaches the
+	// advisers, and a /forget right after a request's yes finds the
+	// request to erase and withdraw.
+	var effectIDs []string
+	var effectsDone []chan struct{}
 	for i, o := range outs {
-		if o.Method == effectHandoff {
-			effectID, effectDone = items[i].ID, make(chan struct{})
-			b.effects.Store(effectID, effectDone)
+		if o.effect() {
+			done := make(chan struct{})
+			effectIDs, effectsDone = append(effectIDs, items[i].ID), append(effectsDone, done)
+			b.effects.Store(items[i].ID, done)
 		}
 	}
 	snd, err := b.out.Commit(ctx, sess, save, items)
 	if err != nil {
-		if effectDone != nil {
-			b.effects.Delete(effectID)
+		for _, id := range effectIDs {
+			b.effects.Delete(id)
 		}
 		b.started.Delete(up.UpdateID)
 		log.Error("saving conversation", "chat", chatHash(chat), "err", err)
@@ -575,24 +578,30 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flushWith(snd, mine)
 		})
 	}
-	if effectDone != nil {
+	if len(effectsDone) > 0 {
 		// Holding no lock: however long the card waits for the group's
 		// limit, nothing expires. Bounded in case the effect is carried
 		// out by another process (a sender left from before a restart).
 		t := time.NewTimer(effectWait)
 		defer t.Stop()
-		select {
-		case <-effectDone:
-		case <-t.C:
-			b.effects.Delete(effectID)
-		case <-ctx.Done():
+		for i, done := range effectsDone {
+			select {
+			case <-done:
+			case <-t.C:
+				for _, id := range effectIDs[i:] {
+					b.effects.Delete(id)
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
 
-// effectWait bounds how long a chat's next update waits for a handoff
-// effect: the group's limit (20 a minute) lets a burst of 50 requests
-// through in under three minutes.
+// effectWait bounds how long a chat's next update waits for its effects
+// (a handoff's card, a request's card): a group's limit (20 a minute) lets
+// a burst of 50 cards through in under three minutes.
 const effectWait = 3 * time.Minute
 
 // rendered is a reply as saved in the outbox and as it was before encoding.
@@ -710,16 +719,12 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
-			if o.Method == effectRequest {
-				if !b.sendRequest(ctx, snd, item.ID, o) {
-					b.stopSending(snd, false) // stopping: the effect stays owed
-					return
+			if o.effect() {
+				carry := b.handoff
+				if o.Method == effectRequest {
+					carry = b.sendRequest
 				}
-				sent = append(sent, item.ID)
-				break
-			}
-			if o.Method == effectHandoff {
-				if !b.handoff(ctx, snd, item.ID, o) {
+				if !carry(ctx, snd, item.ID, o) {
 					b.stopSending(snd, false) // stopping: the effect stays owed
 					return
 				}

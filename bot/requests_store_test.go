@@ -56,9 +56,20 @@ type orgs struct {
 	mu        sync.Mutex
 	delivered []requests.Request
 	withdrawn []string
+	hold      chan struct{} // when set, Deliver waits for it to close
 }
 
-func (o *orgs) Deliver(_ context.Context, r *requests.Request) error {
+func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
+	o.mu.Lock()
+	hold := o.hold
+	o.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.delivered = append(o.delivered, *r)
