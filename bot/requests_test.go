@@ -2,7 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,6 +193,97 @@ func TestRequestConsent(t *testing.T) {
 	}
 	if len(words) == 0 || !strings.Contains(preview, "Votre situation : "+strings.Join(words, ", ")+"\n") {
 		t.Errorf("facts sent %v, the preview showed: %s", words, preview)
+	}
+}
+
+// heldStore is the requests' store whose Create waits for hold, when set.
+type heldStore struct {
+	*rpg.Store
+	mu   sync.Mutex
+	hold chan struct{}
+}
+
+func (s *heldStore) Create(ctx context.Context, r *requests.Request) error {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Store.Create(ctx, r)
+}
+
+// TestRequestThenForget: /forget right after the yes waits for the
+// request being sent (an effect carried out outside the chat's lock), so
+// the request it creates is erased and withdrawn, not kept with the
+// person's data after "everything was erased".
+func TestRequestThenForget(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{}
+	held := &heldStore{Store: store}
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = held, o, mem, mem
+	})
+	chat := bigChat + 5
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+
+	hold := make(chan struct{})
+	held.mu.Lock()
+	held.hold = hold
+	held.mu.Unlock()
+	handled := func() int {
+		var v int
+		for _, line := range strings.Split(h.metrics(), "\n") {
+			if rest, ok := strings.CutPrefix(line, `dalil_updates_total{outcome="handled"} `); ok {
+				v, _ = strconv.Atoi(rest)
+			}
+		}
+		return v
+	}
+	before := handled()
+	// The yes, then /forget and its yes at once: pressed on the buttons of
+	// an earlier /forget prompt still in the chat (the new prompt waits
+	// behind the request in the chat's outbox).
+	question := h.lastButtons(chat)
+	if _, ok := h.srv.PressLabel(question, "Oui"); !ok {
+		t.Fatal("no yes to the follow-up question")
+	}
+	h.srv.Text(chat, "/forget")
+	h.srv.Press(question, "fg:y")
+	// The request is held until /forget has run past it (the race), or
+	// for a bounded while (/forget waits for it, as it should).
+	h.srv.WaitFor(func() bool { return handled() >= before+3 }, 3*time.Second)
+	close(hold)
+	got := h.settle(chat)
+	if last := texts(got[len(got)-2:]); !strings.Contains(last, "a été effacé") || !strings.Contains(last, "Votre demande en cours a été retirée") {
+		t.Fatalf("the request was not withdrawn, or something came after the erasure: %s", texts(got))
+	}
+	if w, c := o.gone(), o.cards(); len(c) != 1 || len(w) != 1 || w[0] != c[0].ID {
+		t.Fatalf("delivered %d, withdrawn %v", len(c), w)
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {
+		t.Fatalf("requests left with the person's chat after /forget: %d", len(rs))
 	}
 }
 
