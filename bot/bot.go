@@ -725,7 +725,7 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 					carry = b.sendRequest
 				}
 				if !carry(ctx, snd, item.ID, o) {
-					b.stopSending(snd, false) // stopping: the effect stays owed
+					b.stopSending(snd, false) // stopping, or failed: the effect stays owed
 					return
 				}
 				if ch, ok := b.effects.LoadAndDelete(item.ID); ok {

@@ -158,8 +158,9 @@ func requestID(chat int64, item, service string) string {
 
 // sendRequest carries out a request effect: the request recorded with
 // exactly what its preview showed, delivered to the organisation, and the
-// person told. It returns false when stopping before it was done (left
-// owed, carried on by the next sender with the same id).
+// person told. It returns false when stopping before it was done, or when
+// the card could not be delivered (left owed, carried on by the next
+// sender with the same id).
 func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, o out) bool {
 	var d dialog.Draft
 	if err := json.Unmarshal([]byte(o.Params["draft"]), &d); err != nil {
@@ -197,13 +198,15 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		tell(b.o.T.T(l, "request.failed", nil))
 		return true
 	}
-	if err := b.o.Organisations.Deliver(ctx, r); err != nil {
-		if ctx.Err() != nil {
-			return false
+	if err := b.deliver(ctx, r); err != nil {
+		if ctx.Err() == nil {
+			// Left owed: the sender carries it on (the sweep, or the
+			// chat's next message); Create finds the request and Deliver,
+			// once per card, posts one card.
+			b.log.Error("delivering a request to its organisation; left owed", "chat", chatHash(snd.Chat), "request", id, "err", err)
+			b.m.effects.WithLabelValues("request_undelivered").Inc()
 		}
-		// Recorded all the same: the organisation finds it in its inbox
-		// in the console, and is reminded of it.
-		b.log.Error("delivering a request to its organisation", "chat", chatHash(snd.Chat), "request", id, "err", err)
+		return false
 	}
 	org, service := d.OrgName, d.ServiceName
 	text := b.o.T.T(l, "request.sent", map[string]any{"Org": org, "Service": service, "Days": b.workdays(l)})
@@ -214,6 +217,27 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 	b.m.effects.WithLabelValues("request").Inc()
 	tell(text)
 	return true
+}
+
+// deliver posts r's card, retrying a failure (a Redis or PostgreSQL blip)
+// as the sender retries a Bot API call: SendAttempts times, the wait
+// doubled from SendBackoff.
+func (b *Bot) deliver(ctx context.Context, r *requests.Request) error {
+	wait := b.o.SendBackoff
+	for attempt := 1; ; attempt++ {
+		err := b.o.Organisations.Deliver(ctx, r)
+		if err == nil || attempt >= b.o.SendAttempts || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		wait *= 2
+	}
 }
 
 // workdays is the time an organisation has to answer, in words.

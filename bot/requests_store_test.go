@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -57,6 +58,7 @@ type orgs struct {
 	delivered []requests.Request
 	withdrawn []string
 	hold      chan struct{} // when set, Deliver waits for it to close
+	failing   int           // Deliver fails this many times first
 }
 
 func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
@@ -72,6 +74,10 @@ func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.failing > 0 {
+		o.failing--
+		return errors.New("redis: connection refused")
+	}
 	o.delivered = append(o.delivered, *r)
 	return nil
 }

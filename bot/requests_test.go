@@ -196,6 +196,51 @@ func TestRequestConsent(t *testing.T) {
 	}
 }
 
+// TestRequestDeliveryRetried: a card whose delivery fails (a Redis or
+// PostgreSQL blip) is retried, then left owed and carried on by the
+// sender: it reaches the organisation once, and the person is told once.
+func TestRequestDeliveryRetried(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{failing: 7} // more than the attempts of one round
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	chat := bigChat + 6
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+	h.press(chat, "Oui")
+	if !h.srv.WaitFor(func() bool { return len(o.cards()) == 1 }, 15*time.Second) {
+		t.Fatalf("the card never reached the organisation: %s", texts(h.srv.Received(chat)))
+	}
+	got := h.settle(chat)
+	if c := strings.Count(texts(got), "Votre demande est envoyée"); c != 1 || len(o.cards()) != 1 {
+		t.Fatalf("told %d times, %d cards", c, len(o.cards()))
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 1 {
+		t.Fatalf("%d requests stored", len(rs))
+	}
+	if !strings.Contains(h.metrics(), `dalil_effects_total{kind="request_undelivered"} 1`) {
+		t.Error("the undelivered round is not counted")
+	}
+}
+
 // heldStore is the requests' store whose Create waits for hold, when set.
 type heldStore struct {
 	*rpg.Store
