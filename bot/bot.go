@@ -470,12 +470,14 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 						outs = append(outs, b.message(chat, notice, nil)...)
 					}
 				}
-				// Their requests: erased, and withdrawn from the organisations.
-				notice, err := b.forgetRequests(ctx, chat, conv.State.Lang)
+				// Their requests: erased, and withdrawn from the organisations
+				// by the sender (effect items, carried on until done).
+				notice, withdrawals, err := b.forgetRequests(ctx, chat, conv.State.Lang)
 				if err != nil {
 					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
 					return
 				}
+				outs = append(outs, withdrawals...)
 				outs = append(outs, b.message(chat, notice, nil)...)
 				// Nothing scheduled reaches a user who asked to be forgotten.
 				if _, err := b.sched.CancelChat(ctx, chat); err != nil {
@@ -721,8 +723,11 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 			}
 			if o.effect() {
 				carry := b.handoff
-				if o.Method == effectRequest {
+				switch o.Method {
+				case effectRequest:
 					carry = b.sendRequest
+				case effectWithdraw:
+					carry = b.withdraw
 				}
 				if !carry(ctx, snd, item.ID, o) {
 					b.stopSending(snd, false) // stopping, or failed: the effect stays owed

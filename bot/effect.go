@@ -17,10 +17,13 @@ import (
 // and carried out, in order, by the chat's sender outside the lock.
 const effectHandoff = "dalil.handoff"
 
-// effect says whether o is an effect item (a handoff, a request) rather
+// effect says whether o is an effect item (a handoff, a request, a
+// withdrawal) rather
 // than a Bot API call: carried out by the sender, waited for by the chat's
 // next update.
-func (o out) effect() bool { return o.Method == effectHandoff || o.Method == effectRequest }
+func (o out) effect() bool {
+	return o.Method == effectHandoff || o.Method == effectRequest || o.Method == effectWithdraw
+}
 
 func handoffEffect(chat int64, st dialog.State) (out, error) {
 	raw, err := json.Marshal(st)

@@ -35,6 +35,11 @@ var _ requests.People = (*Bot)(nil)
 // by the chat's sender outside the lock.
 const effectRequest = "dalil.request"
 
+// effectWithdraw is the outbox item that tells an organisation a request
+// was erased (/forget): put with the confirmation, carried out by the
+// sender until done, the request having no one left to retry it.
+const effectWithdraw = "dalil.withdraw"
+
 // Callback data of the buttons of the news: the next option after a
 // decline, a lapse or an unhelpful follow-up ("rqx:<id>"), and a
 // follow-up's answers ("rqa:<id>:<n>:<outcome>", n the follow-up's number). The bot answers them itself:
@@ -198,7 +203,7 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		tell(b.o.T.T(l, "request.failed", nil))
 		return true
 	}
-	if err := b.deliver(ctx, r); err != nil {
+	if err := b.retry(ctx, func() error { return b.o.Organisations.Deliver(ctx, r) }); err != nil {
 		if ctx.Err() == nil {
 			// Left owed: the sender carries it on (the sweep, or the
 			// chat's next message); Create finds the request and Deliver,
@@ -219,13 +224,14 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 	return true
 }
 
-// deliver posts r's card, retrying a failure (a Redis or PostgreSQL blip)
-// as the sender retries a Bot API call: SendAttempts times, the wait
-// doubled from SendBackoff.
-func (b *Bot) deliver(ctx context.Context, r *requests.Request) error {
+// retry carries out an organisation's side of an effect (a card, a
+// withdrawal), retrying a failure (a Redis or PostgreSQL blip) as the
+// sender retries a Bot API call: SendAttempts times, the wait doubled from
+// SendBackoff.
+func (b *Bot) retry(ctx context.Context, f func() error) error {
 	wait := b.o.SendBackoff
 	for attempt := 1; ; attempt++ {
-		err := b.o.Organisations.Deliver(ctx, r)
+		err := f()
 		if err == nil || attempt >= b.o.SendAttempts || ctx.Err() != nil {
 			return err
 		}
@@ -364,27 +370,30 @@ func (b *Bot) stop(ctx context.Context, chat int64, l lang.Lang) (string, error)
 	return b.o.T.T(l, "request.stop", map[string]any{"Count": n}), nil
 }
 
-// forgetRequests erases the person's part of their requests and has every
-// card lose the data (the open ones withdrawn); it returns what to add to
-// the confirmation about the open ones ("" when there were none).
-func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (string, error) {
+// forgetRequests erases the person's part of their requests; it returns
+// what to add to the confirmation about the open ones ("" when there were
+// none) and the effect items that have every card lose the data (the
+// open ones withdrawn). Erased already, a request is not found by a
+// second /forget: the items are carried on by the sender until done.
+func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (string, []out, error) {
 	if b.o.Requests == nil {
-		return "", nil
+		return "", nil, nil
 	}
 	rs, err := b.o.Requests.Forget(ctx, chat, time.Now())
 	if err != nil {
-		return "", fmt.Errorf("erasing a person's requests: %w", err)
+		return "", nil, fmt.Errorf("erasing a person's requests: %w", err)
 	}
+	var items []out
 	for i := range rs {
 		if b.o.Organisations == nil {
 			break
 		}
-		// Erased already: a failure here cannot be retried by the person
-		// (a second /forget finds nothing open); the request shows as
-		// withdrawn in the organisation's inbox all the same.
-		if err := b.o.Organisations.Withdraw(ctx, &rs[i]); err != nil {
-			b.log.Error("telling an organisation a request was withdrawn", "request", rs[i].ID, "err", err)
+		// What the organisation's side needs, nothing more.
+		raw, err := json.Marshal(requests.Request{ID: rs[i].ID, Service: rs[i].Service, Org: rs[i].Org, Status: rs[i].Status})
+		if err != nil {
+			return "", nil, fmt.Errorf("encoding a withdrawal: %w", err)
 		}
+		items = append(items, out{Method: effectWithdraw, Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "request": string(raw)}})
 	}
 	withdrawn := 0
 	for _, r := range rs {
@@ -393,9 +402,31 @@ func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (stri
 		}
 	}
 	if withdrawn == 0 {
-		return "", nil
+		return "", items, nil
 	}
-	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": withdrawn}), nil
+	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": withdrawn}), items, nil
+}
+
+// withdraw carries out a withdrawal effect: the organisation told, its
+// card without the person's data. It returns false when stopping, or when
+// the organisation could not be told (left owed, carried on by the sender).
+func (b *Bot) withdraw(ctx context.Context, snd *outbox.Sender, _ string, o out) bool {
+	var r requests.Request
+	if err := json.Unmarshal([]byte(o.Params["request"]), &r); err != nil {
+		b.log.Error("unreadable withdrawal effect, dropped", "chat", chatHash(snd.Chat), "err", err)
+		return true
+	}
+	if b.o.Organisations == nil {
+		return true
+	}
+	if err := b.retry(ctx, func() error { return b.o.Organisations.Withdraw(ctx, &r) }); err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("telling an organisation a request was withdrawn; left owed", "request", r.ID, "err", err)
+			b.m.effects.WithLabelValues("withdrawal_undone").Inc()
+		}
+		return false
+	}
+	return true
 }
 
 func orFR(l lang.Lang) lang.Lang {

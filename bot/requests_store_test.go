@@ -59,6 +59,7 @@ type orgs struct {
 	withdrawn []string
 	hold      chan struct{} // when set, Deliver waits for it to close
 	failing   int           // Deliver fails this many times first
+	refusing  int           // Withdraw fails this many times first
 }
 
 func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
@@ -85,6 +86,13 @@ func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
 func (o *orgs) Withdraw(_ context.Context, r *requests.Request) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.refusing > 0 {
+		o.refusing--
+		return errors.New("redis: connection refused")
+	}
+	if r.Chat != 0 || r.Shared.FirstName != "" || r.Shared.Phone != "" || r.Shared.Question != "" {
+		return errors.New("withdrawn with the person's data")
+	}
 	o.withdrawn = append(o.withdrawn, r.ID)
 	return nil
 }

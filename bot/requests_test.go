@@ -241,6 +241,40 @@ func TestRequestDeliveryRetried(t *testing.T) {
 	}
 }
 
+// TestWithdrawalRetried: /forget erases the person's requests at once; an
+// organisation that cannot be told at that moment (a Redis blip) is told
+// later, by the sender, until it is: a second /forget would find nothing.
+func TestWithdrawalRetried(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{refusing: 7} // more than the attempts of one round
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	chat := bigChat + 7
+	h.firstQuestion(chat)
+	r := request(t, store, "r0000000071", chat, lang.FR, true)
+	h.say(chat, "/forget")
+	got := texts(h.press(chat, "Oui"))
+	if !strings.Contains(got, "Votre demande en cours a été retirée") {
+		t.Fatalf("/forget: %s", got)
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {
+		t.Fatalf("requests left after /forget: %d", len(rs))
+	}
+	if !h.srv.WaitFor(func() bool { return len(o.gone()) > 0 }, 15*time.Second) {
+		t.Fatal("the organisation was never told")
+	}
+	h.settle(chat)
+	if w := o.gone(); len(w) != 1 || w[0] != r.ID {
+		t.Fatalf("withdrawn: %v", w)
+	}
+}
+
 // heldStore is the requests' store whose Create waits for hold, when set.
 type heldStore struct {
 	*rpg.Store
