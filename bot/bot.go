@@ -722,14 +722,7 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 				break
 			}
 			if o.effect() {
-				carry := b.handoff
-				switch o.Method {
-				case effectRequest:
-					carry = b.sendRequest
-				case effectWithdraw:
-					carry = b.withdraw
-				}
-				if !carry(ctx, snd, item.ID, o) {
+				if !b.carry(ctx, snd, item.ID, o) {
 					b.stopSending(snd, false) // stopping, or failed: the effect stays owed
 					return
 				}

@@ -176,17 +176,21 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 	if l == "" {
 		l = lang.FR
 	}
-	tell := func(text string) {
-		m := telegram.SendMessage{ChatID: snd.Chat, Text: text, NoPreview: true, RemoveKeyboard: true}
-		if _, err := b.send.do(ctx, snd.Chat, outOf(m)); err != nil {
-			b.log.Warn("telling the user about their request", "chat", chatHash(snd.Chat), "err", err)
+	id := requestID(snd.Chat, item, d.Service)
+	// Through the outbox, after this item, once per request: an effect
+	// carried out again (a crash before its mark, a sender taking over)
+	// says it once. False: left owed, told by the next run.
+	tell := func(step, text string) bool {
+		m := telegram.SendMessage{Text: text, NoPreview: true, RemoveKeyboard: true}
+		if err := b.Notify(ctx, snd.Chat, "req:"+id+":"+step, m); err != nil {
+			b.log.Error("telling the user about their request; left owed", "chat", chatHash(snd.Chat), "err", err)
+			return false
 		}
-	}
-	if !b.requestsOn() {
-		tell(b.o.T.T(l, "request.failed", nil))
 		return true
 	}
-	id := requestID(snd.Chat, item, d.Service)
+	if !b.requestsOn() {
+		return tell("failed", b.o.T.T(l, "request.failed", nil))
+	}
 	r, err := b.o.Requests.Get(ctx, id)
 	if errors.Is(err, requests.ErrNotFound) {
 		r = &requests.Request{ID: id, Service: d.Service, Org: d.Org, Chat: snd.Chat, FollowUp: d.FollowUp,
@@ -200,8 +204,7 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		}
 		b.log.Error("recording a request", "chat", chatHash(snd.Chat), "err", err)
 		b.m.effects.WithLabelValues("request_failed").Inc()
-		tell(b.o.T.T(l, "request.failed", nil))
-		return true
+		return tell("failed", b.o.T.T(l, "request.failed", nil))
 	}
 	if err := b.retry(ctx, func() error { return b.o.Organisations.Deliver(ctx, r) }); err != nil {
 		if ctx.Err() == nil {
@@ -220,8 +223,7 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		text += "\n\n" + b.o.T.T(l, "request.sent.followup", map[string]any{"When": b.o.T.T(l, "request.days", map[string]any{"Count": days})})
 	}
 	b.m.effects.WithLabelValues("request").Inc()
-	tell(text)
-	return true
+	return tell("sent", text)
 }
 
 // retry carries out an organisation's side of an effect (a card, a

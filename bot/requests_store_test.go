@@ -60,11 +60,13 @@ type orgs struct {
 	hold      chan struct{} // when set, Deliver waits for it to close
 	failing   int           // Deliver fails this many times first
 	refusing  int           // Withdraw fails this many times first
+	calls     int           // Deliver's calls
 }
 
 func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
 	o.mu.Lock()
 	hold := o.hold
+	o.calls++
 	o.mu.Unlock()
 	if hold != nil {
 		select {
@@ -103,6 +105,12 @@ func (o *orgs) cards() []requests.Request {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.delivered)
+}
+
+func (o *orgs) delivering() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.calls
 }
 
 func (o *orgs) gone() []string {

@@ -275,6 +275,60 @@ func TestWithdrawalRetried(t *testing.T) {
 	}
 }
 
+// TestRequestToldOnce: a request effect whose card waits longer than the
+// send lock lasts is not taken over by another sender (the lock is
+// renewed), and the person is told once: the news goes through the outbox
+// once per request, so a run again (a crash before the item was marked)
+// would not say it twice either.
+func TestRequestToldOnce(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	hold := make(chan struct{})
+	store, o := requestStore(t, ids...), &orgs{hold: hold}
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	o.mu.Lock()
+	o.hold = nil // held only from the yes on
+	o.mu.Unlock()
+	chat := bigChat + 8
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+	o.mu.Lock()
+	o.hold = hold
+	o.mu.Unlock()
+	if _, ok := h.srv.PressLabel(h.lastButtons(chat), "Oui"); !ok {
+		t.Fatal("no yes to the follow-up question")
+	}
+	// Longer than the send lock (2 s) and a few sweeps: a sender taking
+	// the chat over would carry the effect out again.
+	h.srv.WaitFor(func() bool { return o.delivering() >= 2 }, 3*time.Second)
+	close(hold)
+	if !h.srv.WaitFor(func() bool { return strings.Contains(texts(h.srv.Received(chat)), "Votre demande est envoyée") }, 10*time.Second) {
+		t.Fatal("not told")
+	}
+	got := h.settle(chat)
+	if c := strings.Count(texts(got), "Votre demande est envoyée"); c != 1 || o.delivering() != 1 {
+		t.Fatalf("carried out %d times, told %d times: %s", o.delivering(), c, texts(got))
+	}
+}
+
 // heldStore is the requests' store whose Create waits for hold, when set.
 type heldStore struct {
 	*rpg.Store
