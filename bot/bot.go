@@ -535,7 +535,7 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if len(items) > 0 {
 		b.started.Store(up.UpdateID, at)
 	}
-	// An effect (a handoff, a request) is carried out by the sender after
+	// An effect (a handoff, a request, a withdrawal) is carried out by the sender after
 	// the lock is freed; this chat's next update waits for it (see the
 	// end), as it did when effects ran under the lock: a message written
 	// right after /adviser finds the handoff open and reaches the

@@ -49,9 +49,8 @@ func (b *Bot) carry(ctx context.Context, snd *outbox.Sender, id string, o out) b
 }
 
 // effect says whether o is an effect item (a handoff, a request, a
-// withdrawal) rather
-// than a Bot API call: carried out by the sender, waited for by the chat's
-// next update.
+// withdrawal) rather than a Bot API call: carried out by the sender,
+// waited for by the chat's next update.
 func (o out) effect() bool {
 	return o.Method == effectHandoff || o.Method == effectRequest || o.Method == effectWithdraw
 }

@@ -386,22 +386,20 @@ func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (stri
 		return "", nil, fmt.Errorf("erasing a person's requests: %w", err)
 	}
 	var items []out
-	for i := range rs {
-		if b.o.Organisations == nil {
-			break
-		}
-		// What the organisation's side needs, nothing more.
-		raw, err := json.Marshal(requests.Request{ID: rs[i].ID, Service: rs[i].Service, Org: rs[i].Org, Status: rs[i].Status})
-		if err != nil {
-			return "", nil, fmt.Errorf("encoding a withdrawal: %w", err)
-		}
-		items = append(items, out{Method: effectWithdraw, Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "request": string(raw)}})
-	}
 	withdrawn := 0
 	for _, r := range rs {
 		if r.Status == requests.Withdrawn {
 			withdrawn++
 		}
+		if b.o.Organisations == nil {
+			continue
+		}
+		// What the organisation's side needs, nothing more.
+		raw, err := json.Marshal(requests.Request{ID: r.ID, Service: r.Service, Org: r.Org, Status: r.Status})
+		if err != nil {
+			return "", nil, fmt.Errorf("encoding a withdrawal: %w", err)
+		}
+		items = append(items, out{Method: effectWithdraw, Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "request": string(raw)}})
 	}
 	if withdrawn == 0 {
 		return "", items, nil

@@ -104,13 +104,15 @@ func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
 	if r.NextKind != step || r.NextAt.IsZero() || r.NextAt.After(now) {
 		return false
 	}
-	if wake := c.timing.Awake.Next(now); step == DueFollowUp && wake.After(now) {
-		// Due at night, reached only now (no clock ran at the time): the
-		// person is asked in the morning, as Timing.Next would have planned.
-		if err := c.store.Postpone(ctx, r.ID, step, wake); err != nil {
-			c.log.Error("requests: postponing a follow-up to the morning; it will be handed out again", "request", r.ID, "err", err)
+	if step == DueFollowUp {
+		if wake := c.timing.Awake.Next(now); wake.After(now) {
+			// Due at night, reached only now (no clock ran at the time):
+			// the person is asked in the morning, as Timing.Next plans.
+			if err := c.store.Postpone(ctx, r.ID, step, wake); err != nil {
+				c.log.Error("requests: postponing a follow-up to the morning; it will be handed out again", "request", r.ID, "err", err)
+			}
+			return false
 		}
-		return false
 	}
 	after := *r
 	Carried(&after, step, now)
