@@ -177,7 +177,7 @@ type Bot struct {
 	work    sync.WaitGroup // actors
 	sending sync.WaitGroup // flushers
 	started sync.Map       // update id -> time received, until its first reply is sent
-	effects sync.Map       // outbox item id of a handoff effect -> chan closed once carried out here
+	effects sync.Map       // outbox item id of an effect -> chan closed once carried out here
 	workers *workers       // goroutines for actors, flushes and answers
 }
 
@@ -473,12 +473,14 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 						outs = append(outs, b.message(chat, notice, nil)...)
 					}
 				}
-				// Their requests: erased, and withdrawn from the organisations.
-				notice, err := b.forgetRequests(ctx, chat, conv.State.Lang)
+				// Their requests: erased, and withdrawn from the organisations
+				// by the sender (effect items, carried on until done).
+				notice, withdrawals, err := b.forgetRequests(ctx, chat, conv.State.Lang)
 				if err != nil {
 					b.fail(ctx, sess, chat, st.Lang, "forgetting a user", err)
 					return
 				}
+				outs = append(outs, withdrawals...)
 				outs = append(outs, b.message(chat, notice, nil)...)
 				// Nothing scheduled reaches a user who asked to be forgotten.
 				if _, err := b.sched.CancelChat(ctx, chat); err != nil {
@@ -536,22 +538,25 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 	if len(items) > 0 {
 		b.started.Store(up.UpdateID, at)
 	}
-	// A handoff effect is carried out by the sender after the lock is
-	// freed; this chat's next update waits for it (see the end), so that a
-	// message written right after /adviser finds the handoff open and
-	// reaches the advisers, as it did when the effect ran under the lock.
-	var effectID string
-	var effectDone chan struct{}
+	// An effect (a handoff, a request, a withdrawal) is carried out by the sender after
+	// the lock is freed; this chat's next update waits for it (see the
+	// end), as it did when effects ran under the lock: a message written
+	// right after /adviser finds the handoff open and reaches the
+	// advisers, and a /forget right after a request's yes finds the
+	// request to erase and withdraw.
+	var effectIDs []string
+	var effectsDone []chan struct{}
 	for i, o := range outs {
-		if o.Method == effectHandoff {
-			effectID, effectDone = items[i].ID, make(chan struct{})
-			b.effects.Store(effectID, effectDone)
+		if o.effect() {
+			done := make(chan struct{})
+			effectIDs, effectsDone = append(effectIDs, items[i].ID), append(effectsDone, done)
+			b.effects.Store(items[i].ID, done)
 		}
 	}
 	snd, err := b.out.Commit(ctx, sess, save, items)
 	if err != nil {
-		if effectDone != nil {
-			b.effects.Delete(effectID)
+		for _, id := range effectIDs {
+			b.effects.Delete(id)
 		}
 		b.started.Delete(up.UpdateID)
 		log.Error("saving conversation", "chat", chatHash(chat), "err", err)
@@ -578,24 +583,30 @@ func (b *Bot) handle(ctx context.Context, up *telegram.Update, at time.Time, don
 			b.flushWith(snd, mine)
 		})
 	}
-	if effectDone != nil {
+	if len(effectsDone) > 0 {
 		// Holding no lock: however long the card waits for the group's
 		// limit, nothing expires. Bounded in case the effect is carried
 		// out by another process (a sender left from before a restart).
 		t := time.NewTimer(effectWait)
 		defer t.Stop()
-		select {
-		case <-effectDone:
-		case <-t.C:
-			b.effects.Delete(effectID)
-		case <-ctx.Done():
+		for i, done := range effectsDone {
+			select {
+			case <-done:
+			case <-t.C:
+				for _, id := range effectIDs[i:] {
+					b.effects.Delete(id)
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
 
-// effectWait bounds how long a chat's next update waits for a handoff
-// effect: the group's limit (20 a minute) lets a burst of 50 requests
-// through in under three minutes.
+// effectWait bounds how long a chat's next update waits for its effects
+// (a handoff's card, a request's card): a group's limit (20 a minute) lets
+// a burst of 50 cards through in under three minutes.
 const effectWait = 3 * time.Minute
 
 // rendered is a reply as saved in the outbox and as it was before encoding.
@@ -713,17 +724,9 @@ func (b *Bot) flushWith(snd *outbox.Sender, mine map[string]rendered) {
 				sent = append(sent, item.ID)
 				break
 			}
-			if o.Method == effectRequest {
-				if !b.sendRequest(ctx, snd, item.ID, o) {
-					b.stopSending(snd, false) // stopping: the effect stays owed
-					return
-				}
-				sent = append(sent, item.ID)
-				break
-			}
-			if o.Method == effectHandoff {
-				if !b.handoff(ctx, snd, item.ID, o) {
-					b.stopSending(snd, false) // stopping: the effect stays owed
+			if o.effect() {
+				if !b.carry(ctx, snd, item.ID, o) {
+					b.stopSending(snd, false) // stopping, or failed: the effect stays owed
 					return
 				}
 				if ch, ok := b.effects.LoadAndDelete(item.ID); ok {

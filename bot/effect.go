@@ -17,6 +17,44 @@ import (
 // and carried out, in order, by the chat's sender outside the lock.
 const effectHandoff = "dalil.handoff"
 
+// carry carries out effect item o, renewing the chat's send lock while it
+// runs (a card may wait minutes for a group's limit): no other sender
+// takes the chat over and carries it out a second time.
+func (b *Bot) carry(ctx context.Context, snd *outbox.Sender, id string, o out) bool {
+	rctx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(b.out.LockTTL() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				if err := b.out.Renew(rctx, snd); err != nil && rctx.Err() == nil {
+					b.log.Warn("renewing the send lock during an effect", "chat", chatHash(snd.Chat), "err", err)
+				}
+			}
+		}
+	}()
+	defer func() { stopRenew(); <-renewed }()
+	switch o.Method {
+	case effectRequest:
+		return b.sendRequest(ctx, snd, id, o)
+	case effectWithdraw:
+		return b.withdraw(ctx, snd, id, o)
+	}
+	return b.handoff(ctx, snd, id, o)
+}
+
+// effect says whether o is an effect item (a handoff, a request, a
+// withdrawal) rather than a Bot API call: carried out by the sender,
+// waited for by the chat's next update.
+func (o out) effect() bool {
+	return o.Method == effectHandoff || o.Method == effectRequest || o.Method == effectWithdraw
+}
+
 func handoffEffect(chat int64, st dialog.State) (out, error) {
 	raw, err := json.Marshal(st)
 	if err != nil {
@@ -37,26 +75,7 @@ func (b *Bot) handoff(ctx context.Context, snd *outbox.Sender, id string, o out)
 		b.log.Error("unreadable handoff effect, dropped", "chat", chatHash(snd.Chat), "err", err)
 		return true
 	}
-	rctx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(b.out.LockTTL() / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-t.C:
-				if err := b.out.Renew(rctx, snd); err != nil && rctx.Err() == nil {
-					b.log.Warn("renewing the send lock during a handoff", "chat", chatHash(snd.Chat), "err", err)
-				}
-			}
-		}
-	}()
 	notice, err := b.o.AdviserNotice(ctx, snd.Chat, id, st)
-	stopRenew()
-	<-renewed
 	if err != nil {
 		if ctx.Err() != nil {
 			return false

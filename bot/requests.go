@@ -35,6 +35,11 @@ var _ requests.People = (*Bot)(nil)
 // by the chat's sender outside the lock.
 const effectRequest = "dalil.request"
 
+// effectWithdraw is the outbox item that tells an organisation a request
+// was erased (/forget): put with the confirmation, carried out by the
+// sender until done, the request having no one left to retry it.
+const effectWithdraw = "dalil.withdraw"
+
 // Callback data of the buttons of the news: the next option after a
 // decline, a lapse or an unhelpful follow-up ("rqx:<id>"), and a
 // follow-up's answers ("rqa:<id>:<n>:<outcome>", n the follow-up's number). The bot answers them itself:
@@ -158,8 +163,9 @@ func requestID(chat int64, item, service string) string {
 
 // sendRequest carries out a request effect: the request recorded with
 // exactly what its preview showed, delivered to the organisation, and the
-// person told. It returns false when stopping before it was done (left
-// owed, carried on by the next sender with the same id).
+// person told. It returns false when stopping before it was done, or when
+// the card could not be delivered (left owed, carried on by the next
+// sender with the same id).
 func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, o out) bool {
 	var d dialog.Draft
 	if err := json.Unmarshal([]byte(o.Params["draft"]), &d); err != nil {
@@ -170,17 +176,21 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 	if l == "" {
 		l = lang.FR
 	}
-	tell := func(text string) {
-		m := telegram.SendMessage{ChatID: snd.Chat, Text: text, NoPreview: true, RemoveKeyboard: true}
-		if _, err := b.send.do(ctx, snd.Chat, outOf(m)); err != nil {
-			b.log.Warn("telling the user about their request", "chat", chatHash(snd.Chat), "err", err)
+	id := requestID(snd.Chat, item, d.Service)
+	// Through the outbox, after this item, once per request: an effect
+	// carried out again (a crash before its mark, a sender taking over)
+	// says it once. False: left owed, told by the next run.
+	tell := func(step, text string) bool {
+		m := telegram.SendMessage{Text: text, NoPreview: true, RemoveKeyboard: true}
+		if err := b.Notify(ctx, snd.Chat, "req:"+id+":"+step, m); err != nil {
+			b.log.Error("telling the user about their request; left owed", "chat", chatHash(snd.Chat), "err", err)
+			return false
 		}
-	}
-	if !b.requestsOn() {
-		tell(b.o.T.T(l, "request.failed", nil))
 		return true
 	}
-	id := requestID(snd.Chat, item, d.Service)
+	if !b.requestsOn() {
+		return tell("failed", b.o.T.T(l, "request.failed", nil))
+	}
 	r, err := b.o.Requests.Get(ctx, id)
 	if errors.Is(err, requests.ErrNotFound) {
 		r = &requests.Request{ID: id, Service: d.Service, Org: d.Org, Chat: snd.Chat, FollowUp: d.FollowUp,
@@ -194,16 +204,17 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		}
 		b.log.Error("recording a request", "chat", chatHash(snd.Chat), "err", err)
 		b.m.effects.WithLabelValues("request_failed").Inc()
-		tell(b.o.T.T(l, "request.failed", nil))
-		return true
+		return tell("failed", b.o.T.T(l, "request.failed", nil))
 	}
-	if err := b.o.Organisations.Deliver(ctx, r); err != nil {
-		if ctx.Err() != nil {
-			return false
+	if err := b.retry(ctx, func() error { return b.o.Organisations.Deliver(ctx, r) }); err != nil {
+		if ctx.Err() == nil {
+			// Left owed: the sender carries it on (the sweep, or the
+			// chat's next message); Create finds the request and Deliver,
+			// once per card, posts one card.
+			b.log.Error("delivering a request to its organisation; left owed", "chat", chatHash(snd.Chat), "request", id, "err", err)
+			b.m.effects.WithLabelValues("request_undelivered").Inc()
 		}
-		// Recorded all the same: the organisation finds it in its inbox
-		// in the console, and is reminded of it.
-		b.log.Error("delivering a request to its organisation", "chat", chatHash(snd.Chat), "request", id, "err", err)
+		return false
 	}
 	org, service := d.OrgName, d.ServiceName
 	text := b.o.T.T(l, "request.sent", map[string]any{"Org": org, "Service": service, "Days": b.workdays(l)})
@@ -212,8 +223,29 @@ func (b *Bot) sendRequest(ctx context.Context, snd *outbox.Sender, item string, 
 		text += "\n\n" + b.o.T.T(l, "request.sent.followup", map[string]any{"When": b.o.T.T(l, "request.days", map[string]any{"Count": days})})
 	}
 	b.m.effects.WithLabelValues("request").Inc()
-	tell(text)
-	return true
+	return tell("sent", text)
+}
+
+// retry carries out an organisation's side of an effect (a card, a
+// withdrawal), retrying a failure (a Redis or PostgreSQL blip) as the
+// sender retries a Bot API call: SendAttempts times, the wait doubled from
+// SendBackoff.
+func (b *Bot) retry(ctx context.Context, f func() error) error {
+	wait := b.o.SendBackoff
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || attempt >= b.o.SendAttempts || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		wait *= 2
+	}
 }
 
 // workdays is the time an organisation has to answer, in words.
@@ -340,32 +372,61 @@ func (b *Bot) stop(ctx context.Context, chat int64, l lang.Lang) (string, error)
 	return b.o.T.T(l, "request.stop", map[string]any{"Count": n}), nil
 }
 
-// forgetRequests erases the person's part of their requests and tells the
-// organisations of the open ones that they were withdrawn; it returns what
-// to add to the confirmation ("" when there were none).
-func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (string, error) {
+// forgetRequests erases the person's part of their requests; it returns
+// what to add to the confirmation about the open ones ("" when there were
+// none) and the effect items that have every card lose the data (the
+// open ones withdrawn). Erased already, a request is not found by a
+// second /forget: the items are carried on by the sender until done.
+func (b *Bot) forgetRequests(ctx context.Context, chat int64, l lang.Lang) (string, []out, error) {
 	if b.o.Requests == nil {
-		return "", nil
+		return "", nil, nil
 	}
 	rs, err := b.o.Requests.Forget(ctx, chat, time.Now())
 	if err != nil {
-		return "", fmt.Errorf("erasing a person's requests: %w", err)
+		return "", nil, fmt.Errorf("erasing a person's requests: %w", err)
 	}
-	for i := range rs {
+	var items []out
+	withdrawn := 0
+	for _, r := range rs {
+		if r.Status == requests.Withdrawn {
+			withdrawn++
+		}
 		if b.o.Organisations == nil {
-			break
+			continue
 		}
-		// Erased already: a failure here cannot be retried by the person
-		// (a second /forget finds nothing open); the request shows as
-		// withdrawn in the organisation's inbox all the same.
-		if err := b.o.Organisations.Withdraw(ctx, &rs[i]); err != nil {
-			b.log.Error("telling an organisation a request was withdrawn", "request", rs[i].ID, "err", err)
+		// What the organisation's side needs, nothing more.
+		raw, err := json.Marshal(requests.Request{ID: r.ID, Service: r.Service, Org: r.Org, Status: r.Status})
+		if err != nil {
+			return "", nil, fmt.Errorf("encoding a withdrawal: %w", err)
 		}
+		items = append(items, out{Method: effectWithdraw, Params: map[string]string{"chat_id": strconv.FormatInt(chat, 10), "request": string(raw)}})
 	}
-	if len(rs) == 0 {
-		return "", nil
+	if withdrawn == 0 {
+		return "", items, nil
 	}
-	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": len(rs)}), nil
+	return b.o.T.T(orFR(l), "request.forget.withdrawn", map[string]any{"Count": withdrawn}), items, nil
+}
+
+// withdraw carries out a withdrawal effect: the organisation told, its
+// card without the person's data. It returns false when stopping, or when
+// the organisation could not be told (left owed, carried on by the sender).
+func (b *Bot) withdraw(ctx context.Context, snd *outbox.Sender, _ string, o out) bool {
+	var r requests.Request
+	if err := json.Unmarshal([]byte(o.Params["request"]), &r); err != nil {
+		b.log.Error("unreadable withdrawal effect, dropped", "chat", chatHash(snd.Chat), "err", err)
+		return true
+	}
+	if b.o.Organisations == nil {
+		return true
+	}
+	if err := b.retry(ctx, func() error { return b.o.Organisations.Withdraw(ctx, &r) }); err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("telling an organisation a request was withdrawn; left owed", "request", r.ID, "err", err)
+			b.m.effects.WithLabelValues("withdrawal_undone").Inc()
+		}
+		return false
+	}
+	return true
 }
 
 func orFR(l lang.Lang) lang.Lang {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -56,11 +57,30 @@ type orgs struct {
 	mu        sync.Mutex
 	delivered []requests.Request
 	withdrawn []string
+	hold      chan struct{} // when set, Deliver waits for it to close
+	failing   int           // Deliver fails this many times first
+	refusing  int           // Withdraw fails this many times first
+	calls     int           // Deliver's calls
 }
 
-func (o *orgs) Deliver(_ context.Context, r *requests.Request) error {
+func (o *orgs) Deliver(ctx context.Context, r *requests.Request) error {
+	o.mu.Lock()
+	hold := o.hold
+	o.calls++
+	o.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.failing > 0 {
+		o.failing--
+		return errors.New("redis: connection refused")
+	}
 	o.delivered = append(o.delivered, *r)
 	return nil
 }
@@ -68,6 +88,13 @@ func (o *orgs) Deliver(_ context.Context, r *requests.Request) error {
 func (o *orgs) Withdraw(_ context.Context, r *requests.Request) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.refusing > 0 {
+		o.refusing--
+		return errors.New("redis: connection refused")
+	}
+	if r.Chat != 0 || r.Shared.FirstName != "" || r.Shared.Phone != "" || r.Shared.Question != "" {
+		return errors.New("withdrawn with the person's data")
+	}
 	o.withdrawn = append(o.withdrawn, r.ID)
 	return nil
 }
@@ -78,6 +105,12 @@ func (o *orgs) cards() []requests.Request {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.delivered)
+}
+
+func (o *orgs) delivering() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.calls
 }
 
 func (o *orgs) gone() []string {

@@ -2,7 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +196,230 @@ func TestRequestConsent(t *testing.T) {
 	}
 }
 
+// TestRequestDeliveryRetried: a card whose delivery fails (a Redis or
+// PostgreSQL blip) is retried, then left owed and carried on by the
+// sender: it reaches the organisation once, and the person is told once.
+func TestRequestDeliveryRetried(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{failing: 7} // more than the attempts of one round
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	chat := bigChat + 6
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+	h.press(chat, "Oui")
+	if !h.srv.WaitFor(func() bool { return len(o.cards()) == 1 }, 15*time.Second) {
+		t.Fatalf("the card never reached the organisation: %s", texts(h.srv.Received(chat)))
+	}
+	got := h.settle(chat)
+	if c := strings.Count(texts(got), "Votre demande est envoyée"); c != 1 || len(o.cards()) != 1 {
+		t.Fatalf("told %d times, %d cards", c, len(o.cards()))
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 1 {
+		t.Fatalf("%d requests stored", len(rs))
+	}
+	if !strings.Contains(h.metrics(), `dalil_effects_total{kind="request_undelivered"} 1`) {
+		t.Error("the undelivered round is not counted")
+	}
+}
+
+// TestWithdrawalRetried: /forget erases the person's requests at once; an
+// organisation that cannot be told at that moment (a Redis blip) is told
+// later, by the sender, until it is: a second /forget would find nothing.
+func TestWithdrawalRetried(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{refusing: 7} // more than the attempts of one round
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	chat := bigChat + 7
+	h.firstQuestion(chat)
+	r := request(t, store, "r0000000071", chat, lang.FR, true)
+	h.say(chat, "/forget")
+	got := texts(h.press(chat, "Oui"))
+	if !strings.Contains(got, "Votre demande en cours a été retirée") {
+		t.Fatalf("/forget: %s", got)
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {
+		t.Fatalf("requests left after /forget: %d", len(rs))
+	}
+	if !h.srv.WaitFor(func() bool { return len(o.gone()) > 0 }, 15*time.Second) {
+		t.Fatal("the organisation was never told")
+	}
+	h.settle(chat)
+	if w := o.gone(); len(w) != 1 || w[0] != r.ID {
+		t.Fatalf("withdrawn: %v", w)
+	}
+}
+
+// TestRequestToldOnce: a request effect whose card waits longer than the
+// send lock lasts is not taken over by another sender (the lock is
+// renewed), and the person is told once: the news goes through the outbox
+// once per request, so a run again (a crash before the item was marked)
+// would not say it twice either.
+func TestRequestToldOnce(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	hold := make(chan struct{})
+	store, o := requestStore(t, ids...), &orgs{hold: hold}
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		op.SweepEvery = 100 * time.Millisecond
+	})
+	o.mu.Lock()
+	o.hold = nil // held only from the yes on
+	o.mu.Unlock()
+	chat := bigChat + 8
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+	o.mu.Lock()
+	o.hold = hold
+	o.mu.Unlock()
+	if _, ok := h.srv.PressLabel(h.lastButtons(chat), "Oui"); !ok {
+		t.Fatal("no yes to the follow-up question")
+	}
+	// Longer than the send lock (2 s) and a few sweeps: a sender taking
+	// the chat over would carry the effect out again.
+	h.srv.WaitFor(func() bool { return o.delivering() >= 2 }, 3*time.Second)
+	close(hold)
+	if !h.srv.WaitFor(func() bool { return strings.Contains(texts(h.srv.Received(chat)), "Votre demande est envoyée") }, 10*time.Second) {
+		t.Fatal("not told")
+	}
+	got := h.settle(chat)
+	if c := strings.Count(texts(got), "Votre demande est envoyée"); c != 1 || o.delivering() != 1 {
+		t.Fatalf("carried out %d times, told %d times: %s", o.delivering(), c, texts(got))
+	}
+}
+
+// heldStore is the requests' store whose Create waits for hold, when set.
+type heldStore struct {
+	*rpg.Store
+	mu   sync.Mutex
+	hold chan struct{}
+}
+
+func (s *heldStore) Create(ctx context.Context, r *requests.Request) error {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Store.Create(ctx, r)
+}
+
+// TestRequestThenForget: /forget right after the yes waits for the
+// request being sent (an effect carried out outside the chat's lock), so
+// the request it creates is erased and withdrawn, not kept with the
+// person's data after "everything was erased".
+func TestRequestThenForget(t *testing.T) {
+	var ids []string
+	for _, s := range catalogue.Demo() {
+		ids = append(ids, s.Org.ID)
+	}
+	store, o := requestStore(t, ids...), &orgs{}
+	held := &heldStore{Store: store}
+	mem := catalogue.NewMemory(catalogue.Demo())
+	h := start(t, nil, func(op *bot.Options) {
+		op.Requests, op.Organisations, op.Finder, op.Matcher = held, o, mem, mem
+	})
+	chat := bigChat + 5
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
+	h.press(chat, "Oui, envoyer")
+
+	hold := make(chan struct{})
+	held.mu.Lock()
+	held.hold = hold
+	held.mu.Unlock()
+	handled := func() int {
+		var v int
+		for _, line := range strings.Split(h.metrics(), "\n") {
+			if rest, ok := strings.CutPrefix(line, `dalil_updates_total{outcome="handled"} `); ok {
+				v, _ = strconv.Atoi(rest)
+			}
+		}
+		return v
+	}
+	before := handled()
+	// The yes, then /forget and its yes at once: pressed on the buttons of
+	// an earlier /forget prompt still in the chat (the new prompt waits
+	// behind the request in the chat's outbox).
+	question := h.lastButtons(chat)
+	if _, ok := h.srv.PressLabel(question, "Oui"); !ok {
+		t.Fatal("no yes to the follow-up question")
+	}
+	h.srv.Text(chat, "/forget")
+	h.srv.Press(question, "fg:y")
+	// The request is held until /forget has run past it (the race), or
+	// for a bounded while (/forget waits for it, as it should).
+	h.srv.WaitFor(func() bool { return handled() >= before+3 }, 3*time.Second)
+	close(hold)
+	got := h.settle(chat)
+	if last := texts(got[len(got)-2:]); !strings.Contains(last, "a été effacé") || !strings.Contains(last, "Votre demande en cours a été retirée") {
+		t.Fatalf("the request was not withdrawn, or something came after the erasure: %s", texts(got))
+	}
+	if w, c := o.gone(), o.cards(); len(c) != 1 || len(w) != 1 || w[0] != c[0].ID {
+		t.Fatalf("delivered %d, withdrawn %v", len(c), w)
+	}
+	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {
+		t.Fatalf("requests left with the person's chat after /forget: %d", len(rs))
+	}
+}
+
 // request stores a request sent by chat and returns it.
 func request(t *testing.T, store *rpg.Store, id string, chat int64, l lang.Lang, followUp bool) *requests.Request {
 	t.Helper()
@@ -372,7 +598,8 @@ func TestRequestsStopForget(t *testing.T) {
 	if !strings.Contains(got, "Votre demande en cours a été retirée") {
 		t.Fatalf("/forget: %s", got)
 	}
-	if w := o.gone(); len(w) != 1 || w[0] != "r0000000021" {
+	// The declined one's card loses the person's data too.
+	if w := o.gone(); len(w) != 2 || w[0] != "r0000000021" || w[1] != "r0000000022" {
 		t.Fatalf("withdrawn: %v", w)
 	}
 	if rs, _ := store.ForChat(context.Background(), chat); len(rs) != 0 {
@@ -426,10 +653,11 @@ func TestRequestClock(t *testing.T) {
 	}
 	n = len(h.srv.Received(chat))
 	h.stop()
-	if d := round(sent.Add(20 * 24 * time.Hour)); d != 1 {
+	later := store.Timing.Awake.Next(sent.Add(20 * 24 * time.Hour)) // never at night
+	if d := round(later); d != 1 {
 		t.Fatalf("follow-up round: %d steps", d)
 	}
-	if d := round(sent.Add(20*24*time.Hour + time.Minute)); d != 0 {
+	if d := round(later.Add(time.Minute)); d != 0 {
 		t.Fatalf("the follow-up was carried out twice (%d)", d)
 	}
 	h.run()

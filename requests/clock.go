@@ -90,12 +90,32 @@ func (c *Clock) Round(ctx context.Context) (done int, full bool) {
 	return done, len(due) == c.Batch
 }
 
-// step carries out r's next step and records it.
-func (c *Clock) step(ctx context.Context, r *Request, now time.Time) bool {
-	step := r.NextKind
+// step carries out the next step of a request taken by Due and records
+// it. The row is read again first: Due's copy may be overtaken (the
+// organisation answered, the person said /stop or /forget), and a step
+// that no longer applies is skipped; whatever changed it set the next one.
+func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
+	step := taken.NextKind
+	r, err := c.store.Get(ctx, taken.ID)
+	if err != nil {
+		c.log.Error("requests: reading a due step; it will be handed out again", "request", taken.ID, "step", step, "err", err)
+		return false
+	}
+	if r.NextKind != step || r.NextAt.IsZero() || r.NextAt.After(now) {
+		return false
+	}
+	if step == DueFollowUp {
+		if wake := c.timing.Awake.Next(now); wake.After(now) {
+			// Due at night, reached only now (no clock ran at the time):
+			// the person is asked in the morning, as Timing.Next plans.
+			if err := c.store.Postpone(ctx, r.ID, step, wake); err != nil {
+				c.log.Error("requests: postponing a follow-up to the morning; it will be handed out again", "request", r.ID, "err", err)
+			}
+			return false
+		}
+	}
 	after := *r
 	Carried(&after, step, now)
-	var err error
 	switch step {
 	case DueReminder:
 		err = c.orgs.Remind(ctx, &after, after.Reminders)

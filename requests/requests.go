@@ -213,8 +213,9 @@ type Store interface {
 	// requests had some still to come.
 	Stop(ctx context.Context, chat int64) (int, error)
 	// Forget erases the person's part of every request of theirs (chat,
-	// shared fields), marks the open ones Withdrawn and returns those,
-	// for the organisations to be told.
+	// shared fields), marks the open ones Withdrawn and returns every
+	// request erased (closed ones keep their status), for the
+	// organisations' cards to lose the data.
 	Forget(ctx context.Context, chat int64, at time.Time) ([]Request, error)
 	// Due returns up to limit requests whose next timed step is due at
 	// now, oldest first, each to one caller (until Done, or until a lease
@@ -223,6 +224,9 @@ type Store interface {
 	// Done records that step was carried out at at and sets the following
 	// one (zero: none).
 	Done(ctx context.Context, id string, step Due, at time.Time, next Due, nextAt time.Time) error
+	// Postpone moves step, still the request's next, to until without
+	// carrying it out (a follow-up that fell due at night); the lease ends.
+	Postpone(ctx context.Context, id string, step Due, until time.Time) error
 	// Purge erases the person's part of requests whose life has ended
 	// (no step to come) and that have not changed since before.
 	Purge(ctx context.Context, before time.Time) (int, error)
@@ -263,8 +267,9 @@ type Organisations interface {
 	// Deliver posts the request's card to the organisation's group, if it
 	// has one.
 	Deliver(ctx context.Context, r *Request) error
-	// Withdraw tells the organisation that the person withdrew a request
-	// (/forget): the card loses the person's data.
+	// Withdraw tells the organisation that the person had a request's
+	// data erased (/forget): withdrawn when it was open; the card loses
+	// the person's data, whatever the request's status.
 	Withdraw(ctx context.Context, r *Request) error
 	// Remind reminds the organisation of a request still unanswered (the
 	// n-th reminder). One without a group is reminded by its console

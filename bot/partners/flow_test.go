@@ -510,6 +510,36 @@ func TestDigestOncePerWeek(t *testing.T) {
 	}
 }
 
+// /forget after the organisation declined: the card of the closed request
+// loses the person's data too, and says they had it erased (not that they
+// withdrew a request already answered).
+func TestWithdrawClosed(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	ctx := context.Background()
+	r := h.request("r00000000c4")
+	card := h.card(r)
+	if _, err := h.store.Act(ctx, r.ID, requests.Decline, requests.Full, "", "m", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := h.store.Forget(ctx, r.Chat, h.clock.Now())
+	if err != nil || len(gone) != 1 || gone[0].Status != requests.Declined {
+		t.Fatal(gone, err)
+	}
+	if err := h.p.Withdraw(ctx, &gone[0]); err != nil {
+		t.Fatal(err)
+	}
+	card = h.waitEdited(card.ID, 1)
+	for _, leak := range []string{"Salma", "+212600000001", "Bghit"} {
+		if strings.Contains(card.Text, leak) {
+			t.Fatalf("closed card keeps %q: %s", leak, card.Text)
+		}
+	}
+	if !strings.Contains(card.Text, r.ID) || !strings.Contains(card.Text, "effacement de ses données") || strings.Contains(card.Text, "retirée") {
+		t.Fatalf("closed card after /forget: %s", card.Text)
+	}
+}
+
 func TestWithdrawBeforeTheCardIsOut(t *testing.T) {
 	h := newHarness(t)
 	h.linked(lang.FR)

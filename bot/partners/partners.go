@@ -356,12 +356,12 @@ func (p *Partners) cardSent(ctx context.Context, s outbox.Sent) {
 	if err := p.o.Redis.Set(ctx, p.cardKey(s.Chat, id), s.MessageID, cardTTL).Err(); err != nil {
 		p.log.Error("keeping a card's message id", "request", id, "err", err)
 	}
-	n, err := p.o.Redis.Exists(ctx, p.key("withdrawn:"+id)).Result()
-	if err != nil {
+	erased, err := p.o.Redis.Get(ctx, p.key("withdrawn:"+id)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		p.log.Error("reading a withdrawal", "request", id, "err", err)
 	}
-	if n > 0 {
-		p.editWithdrawn(ctx, s.Chat, s.MessageID, id)
+	if erased != "" {
+		p.editWithdrawn(ctx, s.Chat, s.MessageID, id, erasedText(erased))
 	}
 }
 
@@ -396,10 +396,22 @@ func (p *Partners) Deliver(ctx context.Context, r *requests.Request) error {
 	return nil
 }
 
-// Withdraw edits the card to say the person withdrew the request, without
-// their data. When the card's id is not known yet, the group gets the same
-// words as a notice naming the request only, and a card still owed is
-// edited as soon as it is out (cardSent).
+// erasedText is the words of a card whose person's data was erased: an
+// open request was withdrawn; a closed one (declined, done) keeps its
+// status, and the card says the person asked for their data to be erased.
+// status is the request's, as noted for cardSent.
+func erasedText(status string) string {
+	if st := requests.Status(status); st == requests.Withdrawn || st.Open() || status == "1" { // "1": noted before the status was
+		return "partners.status.withdrawn"
+	}
+	return "partners.status.erased"
+}
+
+// Withdraw edits the card to say the person withdrew the request, or for
+// a closed one that they had their data erased, without their data. When
+// the card's id is not known yet, the group gets the same words as a
+// notice naming the request only, and a card still owed is edited as soon
+// as it is out (cardSent).
 func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 	g, err := p.o.Store.GroupOf(ctx, r.Org)
 	if errors.Is(err, requests.ErrNotFound) {
@@ -410,33 +422,34 @@ func (p *Partners) Withdraw(ctx context.Context, r *requests.Request) error {
 	}
 	// Noted before the card's id is read: a card sent in between is
 	// edited by cardSent.
-	if err := p.o.Redis.Set(ctx, p.key("withdrawn:"+r.ID), 1, cardTTL).Err(); err != nil {
+	if err := p.o.Redis.Set(ctx, p.key("withdrawn:"+r.ID), string(r.Status), cardTTL).Err(); err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
 	mid, err := p.cardID(ctx, g.Chat, r.ID)
 	if err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
+	key := erasedText(string(r.Status))
 	if mid != 0 {
-		p.editWithdrawn(ctx, g.Chat, mid, r.ID)
+		p.editWithdrawn(ctx, g.Chat, mid, r.ID, key)
 		return nil
 	}
-	text := p.o.T.T(g.Lang, "partners.status.withdrawn", map[string]any{"ID": r.ID})
+	text := p.o.T.T(g.Lang, key, map[string]any{"ID": r.ID})
 	if _, err := p.put(ctx, g.Chat, "withdraw-notice:"+r.ID, outbox.Message{Request: telegram.SendMessage{ChatID: g.Chat, Text: text}}); err != nil {
 		return fmt.Errorf("withdrawing request %s: %w", r.ID, err)
 	}
 	return nil
 }
 
-// editWithdrawn edits a card to "withdrawn", once whoever asks
-// (Withdraw, or cardSent for a card sent after it).
-func (p *Partners) editWithdrawn(ctx context.Context, chat, msg int64, id string) {
+// editWithdrawn edits a card to the text key (erasedText), once whoever
+// asks (Withdraw, or cardSent for a card sent after it).
+func (p *Partners) editWithdrawn(ctx context.Context, chat, msg int64, id, key string) {
 	g, err := p.o.Store.OrgOf(ctx, chat)
 	l := g.Lang
 	if err != nil {
 		l = lang.FR
 	}
-	text := p.o.T.T(l, "partners.status.withdrawn", map[string]any{"ID": id})
+	text := p.o.T.T(l, key, map[string]any{"ID": id})
 	p.post(ctx, chat, "withdraw:"+id, telegram.EditMessageText{ChatID: chat, MessageID: msg, Text: text})
 }
 

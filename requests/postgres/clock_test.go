@@ -265,3 +265,93 @@ func TestClockPurges(t *testing.T) {
 		t.Errorf("not erased after Keep: %+v", got)
 	}
 }
+
+// A follow-up that fell due while no clock ran (replicas back at 02:30)
+// is moved to the morning, not sent at night, and not counted.
+func TestClockFollowUpNotAtNight(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	sent := at(t, "2026-11-30 10:00")
+	r := create(t, s, sample(chatA, sent))
+	if _, err := s.Act(ctx, r.ID, requests.Accept, "", "", "m:1", sent.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	now := &fakeNow{t: at(t, "2026-12-08 02:30")} // due 2026-12-07 10:00
+	sd := newSides()
+	c := newClock(s, sd, now, discard())
+	if done, _ := c.Round(ctx); done != 0 || sd.count("req:"+r.ID+":followup:1") != 0 {
+		t.Fatalf("follow-up sent at night: %d steps, %d handed", done, sd.count("req:"+r.ID+":followup:1"))
+	}
+	got, _ := s.Get(ctx, r.ID)
+	if want := at(t, "2026-12-08 09:00"); got.NextKind != requests.DueFollowUp || !got.NextAt.Equal(want) || got.FollowUps != 0 {
+		t.Fatalf("after the night: next %s at %v, %d follow-ups; want the follow-up at %v, none counted", got.NextKind, got.NextAt, got.FollowUps, want)
+	}
+	now.Set(at(t, "2026-12-08 09:00"))
+	if done, _ := c.Round(ctx); done != 1 || sd.count("req:"+r.ID+":followup:1") != 1 {
+		t.Errorf("morning: %d steps, %d handed", done, sd.count("req:"+r.ID+":followup:1"))
+	}
+}
+
+// racing is a store whose Due lets something happen between taking the
+// due steps and the clock carrying them out (an organisation's answer, a
+// /stop on another replica).
+type racing struct {
+	*Store
+	meanwhile func()
+}
+
+func (r racing) Due(ctx context.Context, now time.Time, limit int) ([]requests.Request, error) {
+	due, err := r.Store.Due(ctx, now, limit)
+	if len(due) > 0 && r.meanwhile != nil {
+		r.meanwhile()
+	}
+	return due, err
+}
+
+// A step that no longer applies when the clock gets to it is skipped: no
+// "no answer" just after the organisation accepted, no follow-up after
+// /stop.
+func TestClockSkipsAStepOvertaken(t *testing.T) {
+	ctx := context.Background()
+	sent := at(t, "2026-11-30 10:00")
+	for _, tc := range []struct {
+		name, key string
+		setup     func(*testing.T, *Store, string)
+		now       string
+		meanwhile func(*Store, string) error
+	}{
+		{"accepted before the lapse", ":lapse:1", nil, "2026-12-03 12:00", func(s *Store, id string) error {
+			_, err := s.Act(ctx, id, requests.Accept, "", "", "m:1", at(t, "2026-12-03 11:59"))
+			return err
+		}},
+		{"stopped before the follow-up", ":followup:1", func(t *testing.T, s *Store, id string) {
+			if _, err := s.Act(ctx, id, requests.Accept, "", "", "m:1", sent.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}, "2026-12-07 12:00", func(s *Store, _ string) error {
+			_, err := s.Stop(ctx, chatA)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newStore(t)
+			s.Timing.Remind = 0 // the lapse first
+			r := create(t, s, sample(chatA, sent))
+			if tc.setup != nil {
+				tc.setup(t, s, r.ID)
+			}
+			sd := newSides()
+			var raceErr error
+			rs := racing{Store: s, meanwhile: func() { raceErr = tc.meanwhile(s, r.ID) }}
+			c := requests.NewClock(rs, s.Timing, sd, sd, discard())
+			c.Now = (&fakeNow{t: at(t, tc.now)}).Now
+			c.Round(ctx)
+			if raceErr != nil {
+				t.Fatal(raceErr)
+			}
+			if n := sd.count("req:" + r.ID + tc.key); n != 0 {
+				t.Errorf("the overtaken step was handed %d times", n)
+			}
+		})
+	}
+}

@@ -363,10 +363,11 @@ func followUpToCome(r *requests.Request) bool {
 // Forget erases the person's part of every request of chat (the chat
 // itself, first name, question, phone, and the organisation's note that
 // may speak of them), drops their timed steps, marks the open ones
-// Withdrawn and returns those, for the organisations to be told. Facts and
+// Withdrawn and returns every request erased (closed ones keep their
+// status), for the organisations' cards to lose the data. Facts and
 // language stay, tied to no one.
 func (s *Store) Forget(ctx context.Context, chat int64, at time.Time) ([]requests.Request, error) {
-	var withdrawn []requests.Request
+	var erased []requests.Request
 	err := s.tx(ctx, "forgetting a person's requests", func(tx pgx.Tx) error {
 		rs, err := lockChat(ctx, tx, chat)
 		if err != nil {
@@ -383,8 +384,8 @@ func (s *Store) Forget(ctx context.Context, chat int64, at time.Time) ([]request
 			if err := save(ctx, tx, r, at); err != nil {
 				return err
 			}
+			erased = append(erased, *r)
 			if open {
-				withdrawn = append(withdrawn, *r)
 				if err := event(ctx, tx, r.ID, at, "withdrawn", "", ""); err != nil {
 					return err
 				}
@@ -392,7 +393,7 @@ func (s *Store) Forget(ctx context.Context, chat int64, at time.Time) ([]request
 		}
 		return nil
 	})
-	return withdrawn, err
+	return erased, err
 }
 
 // Purge erases the person's part of requests with no step to come and no
@@ -452,6 +453,22 @@ func (s *Store) Done(ctx context.Context, id string, step requests.Due, at time.
 		}
 		kind := map[requests.Due]string{requests.DueReminder: "reminded", requests.DueLapse: "lapsed", requests.DueFollowUp: "followup"}[step]
 		return event(ctx, tx, id, at, kind, "", "")
+	})
+}
+
+// Postpone moves step to until if it is still r's next; save ends the
+// lease, so the step comes back due at until.
+func (s *Store) Postpone(ctx context.Context, id string, step requests.Due, until time.Time) error {
+	return s.tx(ctx, fmt.Sprintf("postponing the %s of request %s", step, id), func(tx pgx.Tx) error {
+		r, err := lockRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if r.NextKind != step {
+			return nil
+		}
+		r.NextAt = until
+		return save(ctx, tx, r, time.Now())
 	})
 }
 

@@ -514,7 +514,7 @@ func TestStop(t *testing.T) {
 
 // After /forget nothing of the person is left: no column of theirs (nor
 // of the events) holds their chat, name, question, phone or the
-// organisation's note; open requests are withdrawn and returned.
+// organisation's note; open requests are withdrawn; all are returned.
 func TestForget(t *testing.T) {
 	s, pool := newStore(t)
 	ctx := context.Background()
@@ -528,8 +528,11 @@ func TestForget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(gone) != 1 || gone[0].ID != open.ID || gone[0].Status != requests.Withdrawn || gone[0].Org != "org-1" || gone[0].Chat != 0 {
-		t.Fatalf("withdrawn: %+v", gone)
+	// Every request erased comes back, for its card to lose the data: the
+	// open one withdrawn, the closed one as it was.
+	if len(gone) != 2 || gone[0].ID != open.ID || gone[0].Status != requests.Withdrawn || gone[0].Org != "org-1" || gone[0].Chat != 0 ||
+		gone[1].ID != declined.ID || gone[1].Status != requests.Declined || gone[1].Chat != 0 || gone[1].Shared.FirstName != "" {
+		t.Fatalf("erased: %+v", gone)
 	}
 	if mine, _ := s.ForChat(ctx, chatA); len(mine) != 0 {
 		t.Errorf("%d requests still found by chat", len(mine))
