@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +56,7 @@ var questionTag = regexp.MustCompile(`charge q(\d+)`)
 func runRequests(ctx context.Context, rdb *redis.Client, dbURL string, pg *postgres.Store, users int, rates []float64, chatLimit bool) error {
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
-		return err
+		return fmt.Errorf("requests scenario: %w", err)
 	}
 	defer pool.Close()
 	db := stdlib.OpenDBFromPool(pool)
@@ -63,7 +64,7 @@ func runRequests(ctx context.Context, rdb *redis.Client, dbURL string, pg *postg
 	for _, m := range []func(context.Context, *sql.DB) error{staff.MigrateDB, reqpg.MigrateDB} {
 		if err := m(ctx, db); err != nil {
 			db.Close()
-			return err
+			return fmt.Errorf("requests scenario: migrating: %w", err)
 		}
 	}
 	db.Close()
@@ -106,7 +107,7 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 	prefix := fmt.Sprintf("loadreq%d", time.Now().UnixNano())
 	defer cleanup(rdb, prefix)
 	if _, err := pool.Exec(ctx, `TRUNCATE requests, request_events, org_groups, org_link_codes`); err != nil {
-		return err
+		return fmt.Errorf("emptying the requests of the last round: %w", err)
 	}
 	in := newInbox(users)
 	var mu sync.Mutex
@@ -151,7 +152,7 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 	// Every organisation of the demo catalogue has a group, in French.
 	var orgs []string
 	for _, s := range catalogue.Demo() {
-		if !strings.Contains(strings.Join(orgs, " "), s.Org.ID) {
+		if !slices.Contains(orgs, s.Org.ID) {
 			orgs = append(orgs, s.Org.ID)
 		}
 	}
@@ -160,10 +161,10 @@ func requestsRound(ctx context.Context, rdb *redis.Client, pool *pgxpool.Pool, p
 		srv.SetGroup(chat, org, false)
 		code, err := store.NewLinkCode(ctx, org, lang.FR, time.Now().Add(time.Hour))
 		if err != nil {
-			return err
+			return fmt.Errorf("linking %s's group: %w", org, err)
 		}
 		if _, err := store.Link(ctx, code, chat, time.Now()); err != nil {
-			return err
+			return fmt.Errorf("linking %s's group: %w", org, err)
 		}
 	}
 	key := make([]byte, 32)

@@ -226,9 +226,8 @@ func (l *loop) login(email string) {
 	}
 }
 
-// org is the organisation with a Telegram group (both its services are
-// among the first three the walk shows); other the one working from
-// the console.
+// loopOrg has the Telegram group (both its services are among the three
+// the walk shows); loopOther works from the console's inbox.
 const (
 	loopOrg   = "demo-emploi-nord"
 	loopOther = "demo-jisr"
@@ -275,6 +274,9 @@ func TestServeRequestsLoop(t *testing.T) {
 	ask := l.press(preview, "Oui, envoyer", "pouvons-nous vous demander")
 	if got := len(l.srv.Received(loopGroup)); got != groupBefore {
 		t.Fatalf("the group got %d messages before the person's last yes", got-groupBefore)
+	}
+	if rs, err := l.m.Requests.ForChat(ctx, loopUser); err != nil || len(rs) != 0 {
+		t.Fatalf("%d requests stored before the person's last yes (%v)", len(rs), err)
 	}
 	l.press(ask, "Oui", "Votre demande est envoyée")
 	card := l.after(loopGroup, groupBefore, "📨 Demande")
