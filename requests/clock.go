@@ -13,7 +13,10 @@ import (
 // step whose handler fails stays due: the Store hands it out again once
 // its lease runs out (longer after each failure, at most an hour). A
 // crash between a handler and Done hands the step out again with the same
-// n, so the outbox's key req:<id>:<step>:<n> sends it once.
+// n, so the outbox's key req:<id>:<step>:<n> sends it once. A step cut
+// short because the clock is stopping (a deploy) is given back with
+// Store.Release, due again at once for another replica and not counted
+// as a failure, and so are the steps of the round not reached yet.
 type Clock struct {
 	store  Store
 	timing Timing
@@ -83,6 +86,10 @@ func (c *Clock) Round(ctx context.Context) (done int, full bool) {
 		return 0, false
 	}
 	for i := range due {
+		if ctx.Err() != nil {
+			c.release(ctx, due[i].ID, due[i].NextKind)
+			continue
+		}
 		if c.step(ctx, &due[i], now) {
 			done++
 		}
@@ -98,7 +105,7 @@ func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
 	step := taken.NextKind
 	r, err := c.store.Get(ctx, taken.ID)
 	if err != nil {
-		c.log.Error("requests: reading a due step; it will be handed out again", "request", taken.ID, "step", step, "err", err)
+		c.failed(ctx, taken.ID, step, "requests: reading a due step; it will be handed out again", err)
 		return false
 	}
 	if r.NextKind != step || r.NextAt.IsZero() || r.NextAt.After(now) {
@@ -109,7 +116,7 @@ func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
 			// Due at night, reached only now (no clock ran at the time):
 			// the person is asked in the morning, as Timing.Next plans.
 			if err := c.store.Postpone(ctx, r.ID, step, wake); err != nil {
-				c.log.Error("requests: postponing a follow-up to the morning; it will be handed out again", "request", r.ID, "err", err)
+				c.failed(ctx, r.ID, step, "requests: postponing a follow-up to the morning; it will be handed out again", err)
 			}
 			return false
 		}
@@ -130,18 +137,47 @@ func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
 	if err != nil {
 		// Left claimed: the store hands it out again once the lease runs
 		// out, longer after each failure.
-		c.log.Error("requests: a timed step failed; it will be retried", "request", r.ID, "step", step, "err", err)
+		c.failed(ctx, r.ID, step, "requests: a timed step failed; it will be retried", err)
 		return false
 	}
 	next, at := c.timing.Next(&after, now)
 	if err := c.store.Done(ctx, r.ID, step, now, next, at); err != nil {
 		// Sent but not recorded: handed out again after the lease, with
 		// the same n, and the outbox does not send it twice.
-		c.log.Error("requests: recording a timed step; it will be handed out again", "request", r.ID, "step", step, "err", err)
+		c.failed(ctx, r.ID, step, "requests: recording a timed step; it will be handed out again", err)
 		return false
 	}
 	return true
 }
+
+// failed handles a step that could not be carried out or recorded. When
+// the clock is stopping the error is only the stop's: the step is given
+// back rather than left leased, and it is no error. Otherwise it stays
+// leased and comes back after its lease, longer after each failure.
+func (c *Clock) failed(ctx context.Context, id string, step Due, msg string, err error) {
+	if ctx.Err() == nil {
+		c.log.Error(msg, "request", id, "step", step, "err", err)
+		return
+	}
+	c.release(ctx, id, step)
+}
+
+// release gives a step back to the store when the clock stops. ctx is
+// already cancelled, so it uses a short context of its own; if that
+// fails too, the step comes back after its lease as before.
+func (c *Clock) release(ctx context.Context, id string, step Due) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := c.store.Release(rctx, id, step); err != nil {
+		c.log.Warn("requests: giving back a step on stopping; it will be handed out again after its lease", "request", id, "step", step, "err", err)
+		return
+	}
+	c.log.Info("requests: stopping; gave back a timed step", "request", id, "step", step)
+}
+
+// releaseTimeout bounds giving a step back on stopping, so that a stop
+// is not held up by an unreachable database.
+const releaseTimeout = 5 * time.Second
 
 // purge erases, at most hourly, the person's part of requests ended more
 // than Keep ago.

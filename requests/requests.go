@@ -224,6 +224,11 @@ type Store interface {
 	// Done records that step was carried out at at and sets the following
 	// one (zero: none).
 	Done(ctx context.Context, id string, step Due, at time.Time, next Due, nextAt time.Time) error
+	// Release gives back a step handed out by Due that its caller did not
+	// carry out because it is stopping: due again at once for any caller,
+	// the claim not counted as a failed attempt. Nothing when step is no
+	// longer the request's next.
+	Release(ctx context.Context, id string, step Due) error
 	// Postpone moves step, still the request's next, to until without
 	// carrying it out (a follow-up that fell due at night); the lease ends.
 	Postpone(ctx context.Context, id string, step Due, until time.Time) error

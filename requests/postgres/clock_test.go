@@ -220,7 +220,8 @@ func TestClockRetriesAFailedStep(t *testing.T) {
 
 // A replica that dies after its handler and before Done: another one
 // hands the step out again with the same n (the outbox's key sends it
-// once), then records it.
+// once), then records it. (The cancelled context stands for the crash; a
+// stop like it also gives the step back, which changes nothing here.)
 func TestClockCrashBeforeDone(t *testing.T) {
 	s, _ := newStore(t)
 	r := create(t, s, sample(chatA, at(t, "2026-11-30 10:00")))
@@ -353,5 +354,105 @@ func TestClockSkipsAStepOvertaken(t *testing.T) {
 				t.Errorf("the overtaken step was handed %d times", n)
 			}
 		})
+	}
+}
+
+// A clock stopped (a deploy) while a handler runs gives its steps back:
+// the one cut short and the one of the round not reached yet are due at
+// once for another clock, which carries each out once; the stop is not
+// logged as an error and not counted as a failed attempt.
+func TestClockStopReleasesItsSteps(t *testing.T) {
+	s, pool := newStore(t)
+	ctx := context.Background()
+	a := create(t, s, sample(chatA, at(t, "2026-11-30 10:00")))
+	b := create(t, s, sample(chatA+1, at(t, "2026-11-30 10:01")))
+	now := &fakeNow{t: at(t, "2026-12-01 12:00")}
+	sd := newSides()
+	stopping, stop := context.WithCancel(ctx)
+	defer stop()
+	started := make(chan string, 2)
+	sd.fail = func(key string) error {
+		started <- key
+		<-stopping.Done() // the handler is under way when serve stops
+		return fmt.Errorf("sending %s: %w", key, stopping.Err())
+	}
+	var logs bytes.Buffer
+	c := newClock(s, sd, now, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ran := make(chan struct{})
+	go func() { defer close(ran); c.Run(stopping) }()
+	if key := <-started; key != "req:"+a.ID+":reminder:1" {
+		t.Fatalf("first step %s", key)
+	}
+	stop()
+	<-ran
+	if n := len(started); n != 0 {
+		t.Fatalf("%d more steps begun after the stop", n)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		var attempts int
+		var claimed *time.Time
+		if err := pool.QueryRow(ctx, `SELECT attempts, claimed_until FROM requests WHERE id = $1`, id).Scan(&attempts, &claimed); err != nil {
+			t.Fatal(err)
+		}
+		if attempts != 0 || claimed != nil {
+			t.Errorf("%s after the stop: %d attempts, claimed until %v", id, attempts, claimed)
+		}
+	}
+	if bytes.Contains(logs.Bytes(), []byte("level=ERROR")) || !bytes.Contains(logs.Bytes(), []byte("gave back")) {
+		t.Errorf("the stop logged: %s", logs.String())
+	}
+
+	// Another clock at the same time, well within the first one's lease.
+	sd.fail = nil
+	c2 := newClock(s, sd, now, discard())
+	if done, _ := c2.Round(ctx); done != 2 {
+		t.Fatalf("%d steps carried out after the stop, want 2", done)
+	}
+	if done, _ := c2.Round(ctx); done != 0 {
+		t.Errorf("%d steps carried out again", done)
+	}
+	for _, r := range []*requests.Request{a, b} {
+		got, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Reminders != 1 || got.NextKind != requests.DueLapse {
+			t.Errorf("%s: %d reminders, next %s", r.ID, got.Reminders, got.NextKind)
+		}
+	}
+	if c := sd.count("req:" + a.ID + ":reminder:1"); c != 2 {
+		t.Errorf("the step cut short handed %d times under one key, want 2 (the outbox sends it once)", c)
+	}
+	if c := sd.count("req:" + b.ID + ":reminder:1"); c != 1 {
+		t.Errorf("the step not reached handed %d times, want 1", c)
+	}
+}
+
+// Release gives back only a step still leased and still the request's
+// next; a real failure keeps its doubled lease (TestClockRetriesAFailedStep).
+func TestReleaseOnlyTheStepHandedOut(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	r := create(t, s, sample(chatA, at(t, "2026-11-30 10:00")))
+	now := at(t, "2026-12-01 12:00")
+	if due, err := s.Due(ctx, now, 10); err != nil || len(due) != 1 {
+		t.Fatalf("due: %v, %v", due, err)
+	}
+	if err := s.Release(ctx, r.ID, requests.DueLapse); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.Due(ctx, now, 10); err != nil || len(due) != 0 {
+		t.Fatalf("another step's release freed the reminder: %v, %v", due, err)
+	}
+	if err := s.Release(ctx, r.ID, requests.DueReminder); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.Due(ctx, now, 10); err != nil || len(due) != 1 {
+		t.Fatalf("not due again after its release: %v, %v", due, err)
+	}
+	// Handed out twice, released once: one attempt counted, so the lease
+	// is still the first one (a minute).
+	if due, err := s.Due(ctx, now.Add(time.Minute), 10); err != nil || len(due) != 1 {
+		t.Errorf("a release lengthened the lease: %v, %v", due, err)
 	}
 }

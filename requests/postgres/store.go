@@ -456,6 +456,19 @@ func (s *Store) Done(ctx context.Context, id string, step requests.Due, at time.
 	})
 }
 
+// Release ends the lease of step if it is still the request's next and
+// undoes the claim's attempt (Due counts one per hand-out), so the lease
+// stays what it was before: a stop is not a failure and does not lengthen
+// the next one.
+func (s *Store) Release(ctx context.Context, id string, step requests.Due) error {
+	_, err := s.pool.Exec(ctx, `UPDATE requests SET claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+		WHERE id = $1 AND next_kind = $2 AND claimed_until IS NOT NULL`, id, step)
+	if err != nil {
+		return fmt.Errorf("releasing the %s of request %s: %w", step, id, err)
+	}
+	return nil
+}
+
 // Postpone moves step to until if it is still r's next; save ends the
 // lease, so the step comes back due at until.
 func (s *Store) Postpone(ctx context.Context, id string, step requests.Due, until time.Time) error {
