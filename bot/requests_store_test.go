@@ -100,6 +100,7 @@ func (o *orgs) Withdraw(_ context.Context, r *requests.Request) error {
 }
 
 func (o *orgs) Remind(context.Context, *requests.Request, int) error { return nil }
+func (o *orgs) Lapsed(context.Context, *requests.Request) error      { return nil }
 
 func (o *orgs) cards() []requests.Request {
 	o.mu.Lock()

@@ -127,7 +127,11 @@ func (c *Clock) step(ctx context.Context, taken *Request, now time.Time) bool {
 	case DueReminder:
 		err = c.orgs.Remind(ctx, &after, after.Reminders)
 	case DueLapse:
-		err = c.people.Lapsed(ctx, &after)
+		// The person first; a failure on either side retries both, each
+		// once per step (the outbox's keys).
+		if err = c.people.Lapsed(ctx, &after); err == nil {
+			err = c.orgs.Lapsed(ctx, &after)
+		}
 	case DueFollowUp:
 		err = c.people.FollowUp(ctx, &after, after.FollowUps)
 	default:

@@ -280,6 +280,10 @@ type Organisations interface {
 	// n-th reminder). One without a group is reminded by its console
 	// inbox, where the request shows as overdue (Request.Overdue).
 	Remind(ctx context.Context, r *Request, n int) error
+	// Lapsed tells the organisation a request went unanswered in time and
+	// the person was offered another way (the clock calls it after
+	// People.Lapsed); its answer is still taken.
+	Lapsed(ctx context.Context, r *Request) error
 }
 
 // People is how the person hears back, in their language, through the

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,12 @@ import (
 
 // inboxSize is how many requests an inbox shows, newest first.
 const inboxSize = 200
+
+// Cards edits a request's card in its organisation's Telegram group
+// (bot/partners implements it), once per status.
+type Cards interface {
+	Refresh(ctx context.Context, r *requests.Request) error
+}
 
 // linkCodeTTL is how long a group link code may be used.
 const linkCodeTTL = 24 * time.Hour
@@ -233,6 +240,13 @@ func (s *Server) requestAct(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if s.opts.Cards != nil {
+		// The group's card would keep buttons that no longer apply; the
+		// answer is recorded whatever happens to the edit.
+		if err := s.opts.Cards.Refresh(r.Context(), nq); err != nil {
+			slog.ErrorContext(r.Context(), "console: editing the request's card in the organisation's group", "request", nq.ID, "err", err)
+		}
 	}
 	if s.opts.People != nil {
 		if err := s.opts.People.Changed(r.Context(), nq); err != nil {

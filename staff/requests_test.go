@@ -21,9 +21,17 @@ import (
 
 // told records what the person would be told.
 type told struct {
-	mu   sync.Mutex
-	rs   []requests.Request
-	fail error // what telling fails with, if anything
+	mu    sync.Mutex
+	rs    []requests.Request
+	cards []requests.Request // cards brought up to date (staff.Cards)
+	fail  error              // what telling fails with, if anything
+}
+
+func (p *told) Refresh(ctx context.Context, r *requests.Request) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cards = append(p.cards, *r)
+	return nil
 }
 
 func (p *told) Changed(ctx context.Context, r *requests.Request) error {
@@ -52,7 +60,7 @@ func requestsEnv(t *testing.T) (*env, *rqpg.Store, *told) {
 		t.Fatal(err)
 	}
 	store, people := rqpg.New(e.pool), &told{}
-	console, err := staff.New(e.pool, staff.Options{Catalogue: e.store, Requests: store, People: people})
+	console, err := staff.New(e.pool, staff.Options{Catalogue: e.store, Requests: store, People: people, Cards: people})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +139,12 @@ func TestPartnerSeesOnlyItsOrganisation(t *testing.T) {
 	if len(people.rs) != 1 || people.rs[0].Status != requests.Declined || !strings.HasPrefix(evs[len(evs)-1].By, "console:") || strings.Contains(evs[len(evs)-1].By, "@") {
 		t.Fatalf("person told %+v; events %+v", people.rs, evs)
 	}
+	if len(people.cards) != 1 || people.cards[0].Status != requests.Declined {
+		t.Fatalf("cards refreshed %+v", people.cards)
+	}
 	// Pressed again (another tab): nothing changes.
 	code, _, h = c.post("/admin/requests/act", url.Values{"csrf": {tok}, "id": {"r00000000a1"}, "action": {"accept"}})
-	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=stale") || len(people.rs) != 1 {
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=stale") || len(people.rs) != 1 || len(people.cards) != 1 {
 		t.Fatalf("stale action: %d %s", code, h.Get("Location"))
 	}
 
@@ -301,6 +312,10 @@ func TestActAfterACrash(t *testing.T) {
 	}
 	if len(people.rs) != 1 || people.rs[0].Status != requests.Accepted {
 		t.Fatalf("person told %+v", people.rs)
+	}
+	// The card too, maybe left with its old buttons by the crash.
+	if len(people.cards) != 1 || people.cards[0].Status != requests.Accepted {
+		t.Fatalf("cards refreshed %+v", people.cards)
 	}
 	if evs, _ := store.Events(context.Background(), "r00000000a1"); len(evs) != 2 {
 		t.Fatalf("events %+v, want the sending and one acceptance", evs)

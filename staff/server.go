@@ -54,6 +54,9 @@ type Options struct {
 	Requests requests.Store
 	// People tells a person what the organisation did from the inbox.
 	People requests.People
+	// Cards brings a request's card in the organisation's Telegram group
+	// up to date after an answer given here; nil: no group cards.
+	Cards Cards
 	// Secure marks cookies Secure even on plain HTTP requests (the console
 	// sits behind a TLS-terminating proxy). Requests over TLS get Secure
 	// cookies anyway.

@@ -3,6 +3,7 @@ package partners
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -233,10 +234,48 @@ func (p *Partners) press(ctx context.Context, up *telegram.Update, cq *telegram.
 // to say where r stands.
 func (p *Partners) settled(ctx context.Context, g requests.Group, msg int64, r *requests.Request) {
 	p.changed(ctx, r)
-	// One edit per request and status: two members pressing at once make
-	// one change, and one edit.
-	p.post(ctx, g.Chat, "state:"+r.ID+":"+string(r.Status),
-		telegram.EditMessageText{ChatID: g.Chat, MessageID: msg, Text: p.card(ctx, g.Lang, r), Keyboard: p.buttons(g.Lang, r)})
+	if err := p.edit(ctx, g, msg, r); err != nil {
+		p.log.Error("editing a request's card", "err", err)
+	}
+}
+
+// edit edits card msg to say where r stands, with the buttons that still
+// apply. One edit per request and status, whoever asks (two members
+// pressing at once, a press and the console, a repeat).
+func (p *Partners) edit(ctx context.Context, g requests.Group, msg int64, r *requests.Request) error {
+	if _, err := p.put(ctx, g.Chat, "state:"+r.ID+":"+string(r.Status), outbox.Message{Request: telegram.EditMessageText{
+		ChatID: g.Chat, MessageID: msg, Text: p.card(ctx, g.Lang, r), Keyboard: p.buttons(g.Lang, r)}}); err != nil {
+		return fmt.Errorf("editing the card of request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Refresh brings r's card in its organisation's group up to date (an
+// answer given in the console, a lapse): the edit a press makes, once per
+// status. Nothing for an organisation without a group or a card whose
+// message id is not known (not out yet, or older than cardTTL).
+func (p *Partners) Refresh(ctx context.Context, r *requests.Request) error {
+	g, err := p.o.Store.GroupOf(ctx, r.Org)
+	if errors.Is(err, requests.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("refreshing the card of request %s: %w", r.ID, err)
+	}
+	mid, err := p.cardID(ctx, g.Chat, r.ID)
+	if err != nil {
+		return fmt.Errorf("refreshing the card of request %s: %w", r.ID, err)
+	}
+	if mid == 0 {
+		return nil
+	}
+	return p.edit(ctx, g, mid, r)
+}
+
+// Lapsed marks the card of a request left unanswered in time; its buttons
+// stay, as a late answer is taken (requests.Next).
+func (p *Partners) Lapsed(ctx context.Context, r *requests.Request) error {
+	return p.Refresh(ctx, r)
 }
 
 // put puts msgs in chat's outbox once per key, the partners' keys apart

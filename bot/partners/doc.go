@@ -4,7 +4,8 @@
 // card with buttons (accept, decline and why, contacted, done), records
 // each press (requests.Store.Act) and tells the person
 // (requests.People.Changed), edits the card when the person withdraws
-// (/forget), reminds the group of requests left unanswered, and sends each
+// (/forget), when the organisation answers in the console or the request
+// lapses (Refresh, Lapsed: the press's edit, once per status), reminds the group of requests left unanswered, and sends each
 // organisation a weekly digest. It implements requests.Organisations. An
 // organisation without a group is reminded by the console's inbox, which
 // shows requests unanswered past their reminder first, marked overdue.

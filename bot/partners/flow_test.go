@@ -618,3 +618,99 @@ func TestCardsKeepTheGroupLimit(t *testing.T) {
 		t.Fatalf("21 cards within %v: over the group's limit", d)
 	}
 }
+
+// marker puts a reminder in the group's outbox after what the test did and
+// waits for it: the outbox sends a chat's messages in order, so whatever
+// was owed before it is out too.
+func (h *harness) marker(r *requests.Request, n int) {
+	h.t.Helper()
+	before := len(h.srv.Received(h.group))
+	if err := h.p.Remind(context.Background(), r, n); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.srv.WaitReceived(h.group, before+1, wait); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestRefreshAfterAConsoleAnswer(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	ctx := context.Background()
+	r := h.request("r00000000e1")
+	card := h.card(r)
+	nr, err := h.store.Act(ctx, r.ID, requests.Accept, "", "", "console:1", h.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the console's action repeated: one edit
+		if err := h.p.Refresh(ctx, nr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := h.waitEdited(card.ID, 1)
+	if !strings.Contains(got.Text, "✅") || hasButton(got, "rq:acc:"+r.ID) || !hasButton(got, "rq:con:"+r.ID) {
+		t.Fatalf("card after the console's answer: %s %v", got.Text, data(got))
+	}
+	h.marker(nr, 1)
+	if n := h.message(card.ID).Edited; n != 1 {
+		t.Fatalf("card edited %d times, want once", n)
+	}
+	if len(h.people.all()) != 0 {
+		t.Fatal("Refresh told the person: the console does")
+	}
+}
+
+func TestLapsedMarksTheCard(t *testing.T) {
+	for _, l := range []lang.Lang{lang.FR, lang.AR} {
+		t.Run(string(l), func(t *testing.T) {
+			h := newHarness(t)
+			h.linked(l)
+			tr := locales.MustDefault()
+			ctx := context.Background()
+			r := h.request("r00000000f1")
+			card := h.card(r)
+			lapsed := *r
+			requests.Carried(&lapsed, requests.DueLapse, h.clock.Now())
+			if lapsed.Status != requests.Lapsed {
+				t.Fatalf("carried to %s", lapsed.Status)
+			}
+			for range 2 { // the clock retried the step: one edit
+				if err := h.p.Lapsed(ctx, &lapsed); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := h.waitEdited(card.ID, 1)
+			if !strings.Contains(got.Text, tr.T(l, "partners.status.lapsed", nil)) {
+				t.Fatalf("lapsed card: %s", got.Text)
+			}
+			// A late answer is taken: the buttons stay.
+			if !hasButton(got, "rq:acc:"+r.ID) || !hasButton(got, "rq:dec:"+r.ID) {
+				t.Fatalf("lapsed card's buttons: %v", data(got))
+			}
+			h.marker(&lapsed, 1)
+			if n := h.message(card.ID).Edited; n != 1 {
+				t.Fatalf("card edited %d times, want once", n)
+			}
+		})
+	}
+}
+
+func TestRefreshWithoutACard(t *testing.T) {
+	h := newHarness(t)
+	h.linked(lang.FR)
+	ctx := context.Background()
+	r := h.request("r00000000g1") // never delivered: no card to edit
+	if err := h.p.Refresh(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	other := *r
+	other.Org = "org-without-group"
+	if err := h.p.Refresh(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	h.marker(r, 1)
+	if ms := h.srv.Received(h.group); len(ms) != 1 || ms[0].Edited != 0 {
+		t.Fatalf("group got %d messages, want only the marker", len(ms))
+	}
+}

@@ -174,6 +174,10 @@ func (m *Main) mountConsole(mux *http.ServeMux) error {
 	if m.Records != nil {
 		handoffs = consoleHandoffs{m.Records}
 	}
+	var cards staff.Cards // nil: no group cards to edit (a nil *Partners would not be)
+	if m.Partners != nil {
+		cards = m.Partners
+	}
 	console, err := staff.New(m.DB, staff.Options{
 		Catalogue: m.Catalogue, HSDS: postgres.WriteHSDS, TrustedProxies: cfg.TrustedProxies, Secure: cfg.AdminBehindProxy,
 		// Work past the write deadline could not be delivered anyway.
@@ -181,6 +185,7 @@ func (m *Main) mountConsole(mux *http.ServeMux) error {
 		Handoffs:       handoffs,
 		Requests:       m.Requests, // set whenever the console is (same pool)
 		People:         mainPeople{m},
+		Cards:          cards,
 	})
 	if err != nil {
 		return err

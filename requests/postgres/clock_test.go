@@ -66,6 +66,14 @@ func (s *sides) Lapsed(_ context.Context, r *requests.Request) error {
 	return s.record(r, requests.DueLapse, 1)
 }
 
+// orgSide is the organisations' side of sides: its Lapsed (the card
+// marked) is counted apart from the person's.
+type orgSide struct{ *sides }
+
+func (o orgSide) Lapsed(_ context.Context, r *requests.Request) error {
+	return o.record(r, "org-"+requests.DueLapse, 1)
+}
+
 // fakeNow is a clock's time, moved by the test.
 type fakeNow struct {
 	mu sync.Mutex
@@ -76,7 +84,7 @@ func (f *fakeNow) Now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.
 func (f *fakeNow) Set(t time.Time) { f.mu.Lock(); f.t = t; f.mu.Unlock() }
 
 func newClock(s *Store, sd *sides, now *fakeNow, log *slog.Logger) *requests.Clock {
-	c := requests.NewClock(s, s.Timing, sd, sd, log)
+	c := requests.NewClock(s, s.Timing, orgSide{sd}, sd, log)
 	c.Every, c.Now = time.Millisecond, now.Now
 	return c
 }
@@ -151,6 +159,9 @@ func TestClockOnceAcrossReplicas(t *testing.T) {
 		r, _ := s.Get(ctx, id)
 		if c := sd.count("req:" + id + ":lapse:1"); c != 1 || r.Status != requests.Lapsed || r.NextKind != "" {
 			t.Errorf("%s: lapse told %d times, %s, next %q", id, c, r.Status, r.NextKind)
+		}
+		if c := sd.count("req:" + id + ":org-lapse:1"); c != 1 {
+			t.Errorf("%s: organisation told of the lapse %d times", id, c)
 		}
 	}
 	// The accepted one: asked 7 days after sending, "not yet", asked again
@@ -344,7 +355,7 @@ func TestClockSkipsAStepOvertaken(t *testing.T) {
 			sd := newSides()
 			var raceErr error
 			rs := racing{Store: s, meanwhile: func() { raceErr = tc.meanwhile(s, r.ID) }}
-			c := requests.NewClock(rs, s.Timing, sd, sd, discard())
+			c := requests.NewClock(rs, s.Timing, orgSide{sd}, sd, discard())
 			c.Now = (&fakeNow{t: at(t, tc.now)}).Now
 			c.Round(ctx)
 			if raceErr != nil {
