@@ -25,6 +25,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog/nlu"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/dialog/trees"
+	"github.com/dalil-tt/dalil/internal/redistest"
 	"github.com/dalil-tt/dalil/locales"
 )
 
@@ -41,12 +42,7 @@ type harness struct {
 	tr     *locales.Catalog
 }
 
-func redisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
+func redisURL() string { return redistest.SharedURL() }
 
 func newRedis(t testing.TB, url string) *redis.Client {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,31 +15,13 @@ import (
 
 	"github.com/dalil-tt/dalil/bot/outbox"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
+	"github.com/dalil-tt/dalil/internal/redistest"
 )
 
 func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("Redis URL %q: %v", url, err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (%v): start it or set TEST_REDIS_URL", url, err)
-	}
-	prefix := fmt.Sprintf("ob%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if keys, _ := rdb.Keys(ctx, prefix+":*").Result(); len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
-	return rdb, prefix
+	rdb := redistest.Client(t)
+	return rdb, redistest.Prefix(t, rdb, "ob")
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

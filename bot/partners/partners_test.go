@@ -30,6 +30,7 @@ import (
 	"github.com/dalil-tt/dalil/dialog/trees"
 	"github.com/dalil-tt/dalil/internal/lang"
 	"github.com/dalil-tt/dalil/internal/pseudonym"
+	"github.com/dalil-tt/dalil/internal/redistest"
 	"github.com/dalil-tt/dalil/internal/vocab"
 	"github.com/dalil-tt/dalil/locales"
 	"github.com/dalil-tt/dalil/requests"
@@ -111,22 +112,7 @@ type harness struct {
 	keys   pseudonym.Keys
 }
 
-func redisClient(t *testing.T) *redis.Client {
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is needed (TEST_REDIS_URL): %v", err)
-	}
-	return rdb
-}
+func redisClient(t *testing.T) *redis.Client { return redistest.Client(t) }
 
 // newStore is the requests store on a fresh PostgreSQL database.
 func newStore(t *testing.T) *rqpg.Store {

@@ -4,44 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/dalil-tt/dalil/dialog"
 	"github.com/dalil-tt/dalil/dialog/redisstore"
 	"github.com/dalil-tt/dalil/internal/lang"
+	"github.com/dalil-tt/dalil/internal/redistest"
 	"github.com/dalil-tt/dalil/internal/vocab"
 )
 
 // testStore returns a store with a prefix of its own on the test Redis.
 func testStore(t *testing.T, o redisstore.Options) *redisstore.Store {
 	t.Helper()
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("TEST_REDIS_URL: %v", err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (%v): start it with `redis-server` or set TEST_REDIS_URL", url, err)
-	}
-	o.Prefix = fmt.Sprintf("test%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := rdb.Keys(ctx, o.Prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
+	rdb := redistest.Client(t)
+	o.Prefix = redistest.Prefix(t, rdb, "test")
 	return redisstore.New(rdb, o)
 }
 
