@@ -24,16 +24,50 @@ const bigChat = int64(1)<<33 + 17
 // receive them.
 func withRequests(t *testing.T) (*harness, *rpg.Store, *orgs) {
 	t.Helper()
+	store, o := requestStore(t, demoOrgs()...), &orgs{}
+	return startRequests(t, store, o, nil), store, o
+}
+
+// demoOrgs are the ids of the demo catalogue's organisations.
+func demoOrgs() []string {
 	var ids []string
 	for _, s := range catalogue.Demo() {
 		ids = append(ids, s.Org.ID)
 	}
-	store, o := requestStore(t, ids...), &orgs{}
+	return ids
+}
+
+// startRequests starts a bot with requests on, kept in store and
+// delivered to o, on the demo catalogue; tune, when set, adjusts the
+// options further.
+func startRequests(t *testing.T, store requests.Store, o *orgs, tune func(*bot.Options)) *harness {
+	t.Helper()
 	mem := catalogue.NewMemory(catalogue.Demo())
-	h := start(t, nil, func(op *bot.Options) {
+	return start(t, nil, func(op *bot.Options) {
 		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
+		if tune != nil {
+			tune(op)
+		}
 	})
-	return h, store, o
+}
+
+// firstPreview walks chat to its first services and presses the first
+// card's "send my request": the preview is shown, nothing sent yet.
+func (h *harness) firstPreview(chat int64) {
+	h.t.Helper()
+	h.firstQuestion(chat)
+	all := h.walk(chat)
+	buttons := sendButtons(all)
+	var card bottest.Message
+	for _, m := range all {
+		if strings.HasPrefix(m.Text, "1) ") {
+			card = m
+		}
+	}
+	n := len(h.srv.Received(chat))
+	h.srv.Press(card, buttons[card.ID])
+	h.wait(chat, n+1)
+	h.settle(chat)
 }
 
 // sendButtons are the "send my request" buttons of ms, by message.
@@ -200,30 +234,10 @@ func TestRequestConsent(t *testing.T) {
 // PostgreSQL blip) is retried, then left owed and carried on by the
 // sender: it reaches the organisation once, and the person is told once.
 func TestRequestDeliveryRetried(t *testing.T) {
-	var ids []string
-	for _, s := range catalogue.Demo() {
-		ids = append(ids, s.Org.ID)
-	}
-	store, o := requestStore(t, ids...), &orgs{failing: 7} // more than the attempts of one round
-	mem := catalogue.NewMemory(catalogue.Demo())
-	h := start(t, nil, func(op *bot.Options) {
-		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
-		op.SweepEvery = 100 * time.Millisecond
-	})
+	store, o := requestStore(t, demoOrgs()...), &orgs{failing: 7} // more than the attempts of one round
+	h := startRequests(t, store, o, func(op *bot.Options) { op.SweepEvery = 100 * time.Millisecond })
 	chat := bigChat + 6
-	h.firstQuestion(chat)
-	all := h.walk(chat)
-	buttons := sendButtons(all)
-	var card bottest.Message
-	for _, m := range all {
-		if strings.HasPrefix(m.Text, "1) ") {
-			card = m
-		}
-	}
-	n := len(h.srv.Received(chat))
-	h.srv.Press(card, buttons[card.ID])
-	h.wait(chat, n+1)
-	h.settle(chat)
+	h.firstPreview(chat)
 	h.press(chat, "Oui, envoyer")
 	h.press(chat, "Oui")
 	if !h.srv.WaitFor(func() bool { return len(o.cards()) == 1 }, 15*time.Second) {
@@ -245,16 +259,8 @@ func TestRequestDeliveryRetried(t *testing.T) {
 // organisation that cannot be told at that moment (a Redis blip) is told
 // later, by the sender, until it is: a second /forget would find nothing.
 func TestWithdrawalRetried(t *testing.T) {
-	var ids []string
-	for _, s := range catalogue.Demo() {
-		ids = append(ids, s.Org.ID)
-	}
-	store, o := requestStore(t, ids...), &orgs{refusing: 7} // more than the attempts of one round
-	mem := catalogue.NewMemory(catalogue.Demo())
-	h := start(t, nil, func(op *bot.Options) {
-		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
-		op.SweepEvery = 100 * time.Millisecond
-	})
+	store, o := requestStore(t, demoOrgs()...), &orgs{refusing: 7} // more than the attempts of one round
+	h := startRequests(t, store, o, func(op *bot.Options) { op.SweepEvery = 100 * time.Millisecond })
 	chat := bigChat + 7
 	h.firstQuestion(chat)
 	r := request(t, store, "r0000000071", chat, lang.FR, true)
@@ -281,34 +287,14 @@ func TestWithdrawalRetried(t *testing.T) {
 // once per request, so a run again (a crash before the item was marked)
 // would not say it twice either.
 func TestRequestToldOnce(t *testing.T) {
-	var ids []string
-	for _, s := range catalogue.Demo() {
-		ids = append(ids, s.Org.ID)
-	}
 	hold := make(chan struct{})
-	store, o := requestStore(t, ids...), &orgs{hold: hold}
-	mem := catalogue.NewMemory(catalogue.Demo())
-	h := start(t, nil, func(op *bot.Options) {
-		op.Requests, op.Organisations, op.Finder, op.Matcher = store, o, mem, mem
-		op.SweepEvery = 100 * time.Millisecond
-	})
+	store, o := requestStore(t, demoOrgs()...), &orgs{hold: hold}
+	h := startRequests(t, store, o, func(op *bot.Options) { op.SweepEvery = 100 * time.Millisecond })
 	o.mu.Lock()
 	o.hold = nil // held only from the yes on
 	o.mu.Unlock()
 	chat := bigChat + 8
-	h.firstQuestion(chat)
-	all := h.walk(chat)
-	buttons := sendButtons(all)
-	var card bottest.Message
-	for _, m := range all {
-		if strings.HasPrefix(m.Text, "1) ") {
-			card = m
-		}
-	}
-	n := len(h.srv.Received(chat))
-	h.srv.Press(card, buttons[card.ID])
-	h.wait(chat, n+1)
-	h.settle(chat)
+	h.firstPreview(chat)
 	h.press(chat, "Oui, envoyer")
 	o.mu.Lock()
 	o.hold = hold
@@ -355,30 +341,11 @@ func (s *heldStore) Create(ctx context.Context, r *requests.Request) error {
 // the request it creates is erased and withdrawn, not kept with the
 // person's data after "everything was erased".
 func TestRequestThenForget(t *testing.T) {
-	var ids []string
-	for _, s := range catalogue.Demo() {
-		ids = append(ids, s.Org.ID)
-	}
-	store, o := requestStore(t, ids...), &orgs{}
+	store, o := requestStore(t, demoOrgs()...), &orgs{}
 	held := &heldStore{Store: store}
-	mem := catalogue.NewMemory(catalogue.Demo())
-	h := start(t, nil, func(op *bot.Options) {
-		op.Requests, op.Organisations, op.Finder, op.Matcher = held, o, mem, mem
-	})
+	h := startRequests(t, held, o, nil)
 	chat := bigChat + 5
-	h.firstQuestion(chat)
-	all := h.walk(chat)
-	buttons := sendButtons(all)
-	var card bottest.Message
-	for _, m := range all {
-		if strings.HasPrefix(m.Text, "1) ") {
-			card = m
-		}
-	}
-	n := len(h.srv.Received(chat))
-	h.srv.Press(card, buttons[card.ID])
-	h.wait(chat, n+1)
-	h.settle(chat)
+	h.firstPreview(chat)
 	h.press(chat, "Oui, envoyer")
 
 	hold := make(chan struct{})
