@@ -114,7 +114,10 @@ func TestScheduledTwoReplicasOneKilled(t *testing.T) {
 	b := startReplica(t, srv, opts(3*time.Second))
 
 	ctx := context.Background()
-	at := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	// All due in the same second, a few seconds ahead: putting 2,000
+	// schedules (each twice) under -race on a busy CI box took more than
+	// the 1-2 s this used to leave, and the messages fell due mid-way.
+	at := time.Now().Truncate(time.Second).Add(6 * time.Second)
 	chatID := func(i int) int64 { return 1<<32 + 1000 + int64(i) }
 	for n := range perChat {
 		for i := range chats {
